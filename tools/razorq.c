@@ -52,7 +52,7 @@ static const rq_cli_command *find_command(const char *name) {
 }
 
 static int run_help(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+  if (argc < 2) {
     print_overview(stdout);
     return RQ_CLI_OK;
   }
@@ -86,7 +86,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "razorq: unknown command '%s'\nTry 'razorq --help'.\n", argv[1]);
     return RQ_CLI_USAGE;
   }
-  if (c != &rq_cli_cmd_help && rq_cli_wants_help(argc - 1, argv + 1)) {
+  if (rq_cli_wants_help(argc - 1, argv + 1)) {
     fputs(c->usage, stdout);
     return RQ_CLI_OK;
   }

@@ -22,13 +22,21 @@ static void *libc_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size
 static void libc_free(void *ctx, void *ptr, size_t size) { (void)ctx; (void)size; free(ptr); }
 
 static const rq_allocator libc_allocator = {
-  sizeof(rq_allocator), libc_malloc, libc_realloc, libc_free, NULL,
+  .struct_size = sizeof(rq_allocator),
+  .malloc = libc_malloc,
+  .realloc = libc_realloc,
+  .free = libc_free,
+  .ctx = NULL,
 };
 
 /* Swapped only while no razorq block is live (see rq_set_allocator), so
  * allocation paths read it without a lock. */
 static rq_allocator current = {
-  sizeof(rq_allocator), libc_malloc, libc_realloc, libc_free, NULL,
+  .struct_size = sizeof(rq_allocator),
+  .malloc = libc_malloc,
+  .realloc = libc_realloc,
+  .free = libc_free,
+  .ctx = NULL,
 };
 static pthread_mutex_t allocator_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_size_t bytes_in_use;
