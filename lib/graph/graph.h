@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* razorq's internal graph IR: what an ONNX model becomes once loaded.
+ * Never installed. The executor, the passes and the quantizer work on this.
+ *
+ * Shape of the IR
+ *   - Values (edges) live in g->values[] and are referred to by index
+ *     ("value id"). Every value has a unique name; rq__graph_find_value()
+ *     maps a name to its id. A value is either a graph input, an initializer
+ *     (value->init != NULL: constant data owned by the value), or the output
+ *     of exactly one node (value->producer).
+ *   - Nodes live in g->nodes[], ALWAYS in topological order: the loader sorts
+ *     them and every rewrite helper below re-sorts before returning. A node's
+ *     inputs/outputs are value ids; an input id of -1 is an omitted optional
+ *     input (ONNX's empty name "").
+ *   - Indices (value ids, node indices) are stable until a rewrite helper or
+ *     pass runs; callers that cache them (an execution plan) rebuild after.
+ *
+ * Element types use ONNX TensorProto.DataType numbers, so a value read from
+ * a model needs no translation. */
+#ifndef RQ_GRAPH_GRAPH_H
+#define RQ_GRAPH_GRAPH_H
+
+#include "core/core.h"
+
+#include <razorq/graph.h>
+
+/* ---------------------------------------------------------------- types -- */
+
+/* ONNX TensorProto.DataType values (onnx.proto); the numbers are ONNX's. */
+typedef enum rq__dtype {
+  RQ__DT_UNDEFINED = 0,
+  RQ__DT_FLOAT = 1,
+  RQ__DT_UINT8 = 2,
+  RQ__DT_INT8 = 3,
+  RQ__DT_UINT16 = 4,
+  RQ__DT_INT16 = 5,
+  RQ__DT_INT32 = 6,
+  RQ__DT_INT64 = 7,
+  RQ__DT_STRING = 8, /* recognised only to be rejected with a clear message */
+  RQ__DT_BOOL = 9,   /* stored as one byte, 0 or 1 */
+  RQ__DT_FLOAT16 = 10,
+  RQ__DT_DOUBLE = 11,
+  RQ__DT_UINT32 = 12,
+  RQ__DT_UINT64 = 13,
+  RQ__DT_BFLOAT16 = 16,
+} rq__dtype;
+
+/* Bytes per element, or 0 for types razorq does not hold (STRING, COMPLEX*,
+ * UNDEFINED, unknown numbers). */
+size_t rq__dtype_size(int32_t dtype);
+/* "FLOAT", "INT64", ...; "UNKNOWN(<n>)" is never returned: unknown -> "?". */
+const char *rq__dtype_name(int32_t dtype);
+
+/* Highest tensor rank the IR holds. ONNX has no limit; every model and
+ * conformance case razorq targets stays well below this, and a fixed bound
+ * keeps shapes allocation-free. Larger ranks are rejected at load. */
+#define RQ__MAX_RANK 8
+
+/* Opsets (default "ai.onnx" domain) the loader accepts. The upper bound is
+ * the highest opset the executor implements semantics for. */
+#define RQ__OPSET_MIN 7
+#define RQ__OPSET_MAX 17
+
+/* ---------------------------------------------------------------- tensor -- */
+
+/* A dense, contiguous, row-major tensor in host memory. Owns its name and
+ * data. numel/nbytes are consistent with dims; data is NULL iff nbytes == 0. */
+typedef struct rq__tensor {
+  char *name; /* may be NULL */
+  int32_t dtype;
+  int ndim; /* 0 = scalar (numel 1) */
+  int64_t dims[RQ__MAX_RANK];
+  size_t numel;
+  size_t nbytes;
+  void *data;
+} rq__tensor;
+
+/* Element count of dims, with every dim >= 0 and the product (times
+ * elem_size, when nonzero) fitting in size_t; RQ_ERR_FORMAT naming `what`
+ * otherwise. */
+rq_status rq__shape_numel(const char *what, int ndim, const int64_t *dims,
+                          size_t elem_size, size_t *numel);
+
+/* Allocates a zero-filled tensor. name may be NULL. */
+rq_status rq__tensor_create(const char *name, int32_t dtype, int ndim, const int64_t *dims,
+                            rq__tensor **out);
+rq_status rq__tensor_clone(const rq__tensor *src, rq__tensor **out);
+void rq__tensor_destroy(rq__tensor *t);
+/* Renames (copying the string); name may be NULL. */
+rq_status rq__tensor_set_name(rq__tensor *t, const char *name);
+
+/* Parses a serialized onnx.TensorProto (the test_data_set_N/input_K.pb
+ * files of the ONNX backend tests). raw_data or the typed repeated fields,
+ * little-endian; the data present must match dims x element size exactly.
+ * External data is refused here (no model folder to resolve it against). */
+rq_status rq__tensor_from_proto_buffer(const void *data, size_t size, rq__tensor **out);
+rq_status rq__tensor_from_proto_file(const char *path, rq__tensor **out);
+
+/* ---------------------------------------------------------------- values -- */
+
+/* A value's declared type and shape (from value_info / inputs / outputs).
+ * ndim -1 = rank unknown. dims[i] -1 = unknown; when the model names the
+ * dimension (dim_param, e.g. "batch") that name is in sym[i]. */
+typedef struct rq__shape {
+  int ndim;
+  int64_t dims[RQ__MAX_RANK];
+  char *sym[RQ__MAX_RANK]; /* owned; NULL for fixed or anonymous dims */
+} rq__shape;
+
+typedef struct rq__value {
+  char *name;
+  int32_t dtype;     /* RQ__DT_UNDEFINED when not declared */
+  rq__shape shape;   /* ndim -1 when not declared */
+  int producer;      /* node index, -1 for graph inputs and initializers */
+  rq__tensor *init;  /* constant data (initializer / folded Constant), owned */
+  bool is_input;     /* listed in graph.input (and not an initializer) */
+  bool is_output;    /* listed in graph.output */
+} rq__value;
+
+/* ----------------------------------------------------------------- nodes -- */
+
+/* ONNX AttributeProto.AttributeType values. GRAPH/GRAPHS/SPARSE_TENSOR
+ * attributes are rejected at load (no supported op needs them). */
+typedef enum rq__attr_type {
+  RQ__ATTR_FLOAT = 1,
+  RQ__ATTR_INT = 2,
+  RQ__ATTR_STRING = 3,
+  RQ__ATTR_TENSOR = 4,
+  RQ__ATTR_FLOATS = 6,
+  RQ__ATTR_INTS = 7,
+  RQ__ATTR_STRINGS = 8,
+} rq__attr_type;
+
+typedef struct rq__attr {
+  char *name;
+  int type;        /* rq__attr_type */
+  int64_t i;       /* INT */
+  float f;         /* FLOAT */
+  char *s;         /* STRING: NUL-terminated copy; s_len excludes the NUL */
+  size_t s_len;
+  size_t count;    /* INTS / FLOATS / STRINGS element count */
+  int64_t *ints;   /* INTS */
+  float *floats;   /* FLOATS */
+  char **strings;  /* STRINGS */
+  rq__tensor *t;   /* TENSOR */
+} rq__attr;
+
+typedef struct rq__node {
+  char *name;     /* never NULL; "" when the model gave none */
+  char *op_type;
+  char *domain;   /* "" for the default ai.onnx domain */
+  int n_inputs;
+  int *inputs;    /* value ids; -1 = omitted optional input */
+  int n_outputs;
+  int *outputs;   /* value ids; -1 = omitted optional output */
+  int n_attrs;
+  rq__attr *attrs;
+} rq__node;
+
+/* Attribute lookups: NULL / the default when absent. The typed getters
+ * return the default when the attribute exists with another type too; the
+ * executor validates types where it matters via rq__node_attr(). */
+const rq__attr *rq__node_attr(const rq__node *n, const char *name);
+int64_t rq__node_attr_int(const rq__node *n, const char *name, int64_t dflt);
+float rq__node_attr_float(const rq__node *n, const char *name, float dflt);
+const char *rq__node_attr_string(const rq__node *n, const char *name, const char *dflt);
+/* INTS/FLOATS: element pointer and count; NULL and 0 when absent. */
+const int64_t *rq__node_attr_ints(const rq__node *n, const char *name, size_t *count);
+const float *rq__node_attr_floats(const rq__node *n, const char *name, size_t *count);
+
+/* Attribute setters for nodes built by passes (replace an existing one of the
+ * same name). */
+rq_status rq__node_set_attr_int(rq__node *n, const char *name, int64_t v);
+rq_status rq__node_set_attr_float(rq__node *n, const char *name, float v);
+rq_status rq__node_set_attr_string(rq__node *n, const char *name, const char *v);
+rq_status rq__node_set_attr_ints(rq__node *n, const char *name, const int64_t *v, size_t count);
+rq_status rq__node_set_attr_floats(rq__node *n, const char *name, const float *v, size_t count);
+
+/* ----------------------------------------------------------------- graph -- */
+
+typedef struct rq__opset {
+  char *domain; /* "" = ai.onnx */
+  int64_t version;
+} rq__opset;
+
+struct rq_graph {
+  /* Model metadata, kept so a save round-trips it. */
+  int64_t ir_version;
+  char *producer_name;
+  char *producer_version;
+  char *model_domain;
+  int64_t model_version;
+  char *doc_string;
+  char *name; /* graph name */
+
+  int n_opsets;
+  rq__opset *opsets;
+
+  int n_values, cap_values;
+  rq__value *values;
+
+  int n_nodes, cap_nodes;
+  rq__node *nodes; /* topological order */
+
+  /* Graph inputs/outputs in declaration order (value ids). Initializers that
+   * old models also list in graph.input are NOT in inputs[]. */
+  int n_inputs;
+  int *inputs;
+  int n_outputs;
+  int *outputs;
+
+  /* Name -> value id, open addressing (private to graph.c). */
+  int *name_index;
+  size_t name_index_cap;
+};
+
+/* An empty graph (no nodes, ir_version 8, opset ai.onnx RQ__OPSET_MAX). */
+rq_status rq__graph_create(rq_graph **out);
+
+/* Opset version imported for domain ("" or "ai.onnx" = default); 0 if none. */
+int64_t rq__graph_opset(const rq_graph *g, const char *domain);
+
+/* Value id for name, or -1. */
+int rq__graph_find_value(const rq_graph *g, const char *name);
+
+/* Adds a value. When name is NULL or already taken, a unique name derived
+ * from it ("<name>_1", ...; "v_<n>" for NULL) is used. */
+rq_status rq__graph_add_value(rq_graph *g, const char *name, int *id);
+
+/* Turns value `id` into an initializer owning t (takes ownership even on
+ * failure). The tensor's name is set to the value's. */
+rq_status rq__graph_set_initializer(rq_graph *g, int id, rq__tensor *t);
+
+/* Adds a constant value holding t (ownership taken, even on failure). */
+rq_status rq__graph_add_initializer(rq_graph *g, rq__tensor *t, int *id);
+
+/* Appends a node; inputs/outputs are value ids (-1 allowed for inputs).
+ * Each output must not already have a producer. Does NOT re-sort: call
+ * rq__graph_sort() after a batch of additions (the other helpers do). The
+ * new node's index is stored in *index (may be NULL). */
+rq_status rq__graph_add_node(rq_graph *g, const char *op_type, const char *domain,
+                             const char *name, const int *inputs, int n_inputs,
+                             const int *outputs, int n_outputs, int *index);
+
+/* Restores the invariants after edits: recomputes producers, sorts nodes
+ * topologically (stable: independent nodes keep their relative order), and
+ * checks that every consumed value has a source. Errors name the node on a
+ * cycle and the edge on a dangling input. */
+rq_status rq__graph_sort(rq_graph *g);
+
+/* Node indices consuming value id, in node order; returns how many there
+ * are (writes at most max of them to out, which may be NULL). A graph
+ * output is not counted here: see g->values[id].is_output. */
+int rq__graph_consumers(const rq_graph *g, int id, int *out, int max);
+
+/* ---- rewrite helpers (each re-sorts; indices afterwards may change) ---- */
+
+/* Puts a new single-input node on edge `id`: its consumers (and the graph
+ * output, if it is one) now read the new node's output. The new node gets
+ * input 0 = id; add more inputs (e.g. scale, zero point) with
+ * rq__node_append_input() before using it. When `id` was a graph output, the
+ * new output takes over its name so the model's interface is unchanged (the
+ * old value is renamed "<name>_pre"). *node (may be NULL) = new node index. */
+rq_status rq__graph_insert_on_edge(rq_graph *g, int id, const char *op_type,
+                                   const char *domain, const char *name, int *node);
+
+/* Appends input value id (or -1) to node index. */
+rq_status rq__node_append_input(rq_graph *g, int node, int id);
+
+/* Every consumer of from (and the graph output slot, if from is an output)
+ * reads to instead. Used to replace a node: add the replacement, rewire its
+ * outputs, then rq__graph_remove_dead(). Re-sorts. */
+rq_status rq__graph_rewire(rq_graph *g, int from, int to);
+
+/* Removes node index; its outputs lose their producer (so they must be
+ * unused or rewired, else the re-sort reports them dangling and nothing
+ * is changed). */
+rq_status rq__graph_remove_node(rq_graph *g, int node);
+
+/* Removes nodes whose outputs reach no graph output, then values (and
+ * initializers) nothing refers to. *removed (may be NULL) = nodes removed.
+ * Value ids are compacted. */
+rq_status rq__graph_remove_dead(rq_graph *g, int *removed);
+
+/* Stable 64-bit XXH3 fingerprint over structure (op types, domains,
+ * attributes, edges by position, inputs/outputs with shapes, opsets) and
+ * weights (initializer dtype, dims, bytes). Independent of node names,
+ * value names and metadata, so renaming does not change it. */
+uint64_t rq__graph_fingerprint(const rq_graph *g);
+
+/* Sum of initializer element counts. */
+uint64_t rq__graph_parameter_count(const rq_graph *g);
+
+/* ---------------------------------------------------------------- passes -- */
+/* lib/graph/passes.c. Each returns how many rewrites it made in *count (may
+ * be NULL); the graph stays valid (sorted) on success and unchanged on
+ * failure. */
+
+/* Constant nodes -> initializers, Identity nodes removed (their input
+ * renamed through, graph outputs kept by name). The loader already runs it. */
+rq_status rq__pass_fold_constants(rq_graph *g, int *count);
+
+/* BatchNormalization (inference form, one output) whose input is produced
+ * by a Conv or Gemm with constant weights/bias and no other consumer is
+ * folded into that Conv/Gemm (PyTorch fuse_conv_bn_weights arithmetic). */
+rq_status rq__pass_fold_batchnorm(rq_graph *g, int *count);
+
+/* Fusable groups the quantizer treats as one unit. */
+typedef enum rq__fusion_kind {
+  RQ__FUSE_LINEAR_ADD,     /* Conv/Gemm/MatMul + Add(constant bias) */
+  RQ__FUSE_LINEAR_ACT,     /* Conv/Gemm/MatMul [+ Add(bias)] + Relu/Clip */
+  RQ__FUSE_CONV_BN,        /* Conv + BatchNormalization */
+  RQ__FUSE_CONV_BN_ACT,    /* Conv + BatchNormalization + Relu/Clip */
+} rq__fusion_kind;
+
+#define RQ__FUSION_MAX_NODES 3
+typedef struct rq__fusion {
+  rq__fusion_kind kind;
+  int n_nodes;
+  int nodes[RQ__FUSION_MAX_NODES]; /* node indices, producer first */
+} rq__fusion;
+
+/* Finds maximal non-overlapping groups in node order; each interior edge
+ * must have exactly one consumer and not be a graph output. *out is
+ * rq__malloc'd (NULL when *n_out == 0); free with rq__free. */
+rq_status rq__graph_find_fusions(const rq_graph *g, rq__fusion **out, int *n_out);
+
+#endif
