@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef RQ_BACKENDS_BUILTIN_H
+#define RQ_BACKENDS_BUILTIN_H
+
+#include "backends/backends.h"
+
+typedef struct rq__builtin_backend {
+  const char *name;
+  const char *json; /* the definition, in the custom-backend JSON format */
+} rq__builtin_backend;
+
+const rq__builtin_backend *rq__builtin_backends(size_t *count);
+/* Maps "mmrazor.OpenVINOQuantizer", "OpenVINOQuantizer", ... to "openvino";
+ * returns the input (minus a "mmrazor." prefix) when it is no alias. */
+const char *rq__backend_canonical_name(const char *name);
+
+#endif
