@@ -28,6 +28,7 @@ int rq_cli_wants_help(int argc, char **argv);
 /* The subcommands, defined one per file (tools/cmd_*.c). */
 #define RQ_CLI_COMMANDS(X) \
   X(version)               \
+  X(config)                \
   X(help)
 
 #define RQ_CLI_DECLARE(name) extern const rq_cli_command rq_cli_cmd_##name;

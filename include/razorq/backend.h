@@ -43,6 +43,12 @@ RQ_API rq_status rq_backend_config_to_json(const rq_backend_config *cfg, char *b
  * refused with RQ_ERR_EXISTS. Thread-safe. */
 RQ_API rq_status rq_register_backend_config(const char *json);
 
+/* Writes a starting quantizer config for a built-in backend (MMRazor's
+ * shipped PTQ qconfig for it: global_qconfig, quantizer, calibrate_steps) as
+ * JSON text; sizing works as in rq_backend_config_to_json. */
+RQ_API rq_status rq_backend_config_example(const char *backend, char *buffer, size_t capacity,
+                                           size_t *length);
+
 /* Lists the names of built-in then registered backends. Up to capacity names
  * are stored in names (pointers valid for the life of the process); *count
  * receives the total, which may exceed capacity. */

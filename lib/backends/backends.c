@@ -406,6 +406,23 @@ rq_status rq_register_backend_config(const char *json) {
   return s;
 }
 
+rq_status rq_backend_config_example(const char *backend, char *buffer, size_t capacity, size_t *length) {
+  RQ_CHECK_NOT_NULL(backend);
+  RQ_CHECK_NOT_NULL(length);
+  RQ_CHECK_ARG(buffer != NULL || capacity == 0, "buffer is NULL but capacity is %zu", capacity);
+  const rq__builtin_backend *b = rq__builtin_backend_find(backend);
+  if (b == NULL)
+    return rq__fail(RQ_ERR_NOT_FOUND, __func__,
+                    "no built-in backend named '%s' (native, openvino, tensorrt, academic, onnxruntime)", backend);
+  size_t n = strlen(b->example);
+  *length = n;
+  if (capacity == 0) return RQ_OK;
+  if (capacity <= n)
+    return rq__fail(RQ_ERR_INVALID_ARG, __func__, "capacity %zu is too small: %zu bytes needed", capacity, n + 1);
+  memcpy(buffer, b->example, n + 1);
+  return RQ_OK;
+}
+
 rq_status rq_backend_config_list(const char **names, size_t capacity, size_t *count) {
   RQ_CHECK_NOT_NULL(count);
   RQ_CHECK_ARG(names != NULL || capacity == 0, "names is NULL but capacity is %zu", capacity);

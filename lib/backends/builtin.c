@@ -28,6 +28,26 @@
   "\"no_fakequant_after\": [\"MaxPool\", \"Flatten\"], "                   \
   "\"no_fakequant_on_outputs\": true"
 
+/* A starting quantizer config per backend: MMRazor's shipped qconfigs for
+ * it (configs/quantization/ptq/base/ptq_*), in razorq's JSON config format. */
+#define EXAMPLE(quantizer, w_observer, a_observer, w_qscheme, a_qscheme)                     \
+  "{\n"                                                                                      \
+  "  \"global_qconfig\": {\n"                                                              \
+  "    \"w_observer\": {\"type\": \"mmrazor." w_observer "\"},\n"                      \
+  "    \"a_observer\": {\"type\": \"mmrazor." a_observer "\"},\n"                      \
+  "    \"w_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"},\n"                      \
+  "    \"a_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"},\n"                      \
+  "    \"w_qscheme\": " w_qscheme ",\n"                                                    \
+  "    \"a_qscheme\": " a_qscheme "\n"                                                     \
+  "  },\n"                                                                                   \
+  "  \"quantizer\": {\"type\": \"mmrazor." quantizer "\",\n"                           \
+  "                \"tracer\": {\"skipped_nodes\": [], \"skipped_op_types\": []}},\n" \
+  "  \"calibrate_steps\": 32,\n"                                                           \
+  "  \"calibrate_batch_size\": 32\n"                                                       \
+  "}\n"
+
+#define W_SYM_RANGE "{\"qdtype\": \"qint8\", \"bit\": 8, \"is_symmetry\": true, \"is_symmetric_range\": true}"
+
 static const rq__builtin_backend builtins[] = {
   {"native", "{"
    "\"name\": \"native\", \"quantizer\": \"NativeQuantizer\", "
@@ -36,7 +56,8 @@ static const rq__builtin_backend builtins[] = {
    "\"ops\": {\"weighted\": [\"Conv\", \"Gemm\", \"MatMul\"], \"binary\": [\"Add\", \"Mul\"], "
    "\"concat\": [\"Concat\"], \"share_qparams\": [" SHARE_QPARAMS_OPS "]}, "
    "\"fixed_qparams\": " FIXED_QPARAMS_OPS ", "
-   "\"export\": {\"format\": \"qdq\", \"int32_bias\": false}}"},
+   "\"export\": {\"format\": \"qdq\", \"int32_bias\": false}}",
+   EXAMPLE("NativeQuantizer", "PerChannelMinMaxObserver", "MovingAverageMinMaxObserver", W_SYM_RANGE, "{\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": false, \"averaging_constant\": 0.1}")},
   {"openvino", "{"
    "\"name\": \"openvino\", \"quantizer\": \"OpenVINOQuantizer\", "
    "\"activation\": {\"dtypes\": [\"quint8\"], \"modes\": [\"per_tensor\"], \"bits\": [1, 8]}, "
@@ -44,7 +65,8 @@ static const rq__builtin_backend builtins[] = {
    "\"ops\": {\"weighted\": [\"Conv\", \"Gemm\", \"MatMul\"], \"binary\": [\"Add\", \"Mul\"], "
    "\"concat\": [\"Concat\"], \"share_qparams\": [" SHARE_QPARAMS_OPS "]}, "
    MMRAZOR_REDUNDANT ", "
-   "\"export\": {\"format\": \"qdq\", \"int32_bias\": false}}"},
+   "\"export\": {\"format\": \"qdq\", \"int32_bias\": false}}",
+   EXAMPLE("OpenVINOQuantizer", "PerChannelMinMaxObserver", "MovingAverageMinMaxObserver", W_SYM_RANGE, "{\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": true, \"averaging_constant\": 0.1}")},
   {"tensorrt", "{"
    "\"name\": \"tensorrt\", \"quantizer\": \"TensorRTQuantizer\", "
    "\"activation\": {\"dtypes\": [\"qint8\"], \"modes\": [\"per_tensor\"], \"symmetric_only\": true, "
@@ -53,7 +75,8 @@ static const rq__builtin_backend builtins[] = {
    "\"bits\": [8, 8], \"ch_axis\": 0}, "
    "\"ops\": {\"weighted\": [\"Conv\", \"Gemm\", \"MatMul\"]}, "
    MMRAZOR_REDUNDANT ", "
-   "\"export\": {\"format\": \"qdq\", \"int32_bias\": false}}"},
+   "\"export\": {\"format\": \"qdq\", \"int32_bias\": false}}",
+   EXAMPLE("TensorRTQuantizer", "PerChannelMinMaxObserver", "MovingAverageMinMaxObserver", W_SYM_RANGE, "{\"qdtype\": \"qint8\", \"bit\": 8, \"is_symmetry\": true, \"averaging_constant\": 0.1}")},
   {"academic", "{"
    "\"name\": \"academic\", \"quantizer\": \"AcademicQuantizer\", "
    "\"activation\": {\"dtypes\": [\"quint8\", \"qint8\"], \"modes\": [\"per_tensor\", \"per_channel\"], "
@@ -62,7 +85,8 @@ static const rq__builtin_backend builtins[] = {
    "\"bits\": [1, 16]}, "
    "\"ops\": {\"weighted\": [\"Conv\", \"Gemm\", \"MatMul\"]}, "
    "\"per_node_qconfig\": true, "
-   "\"export\": {\"format\": \"qdq\", \"int32_bias\": false}}"},
+   "\"export\": {\"format\": \"qdq\", \"int32_bias\": false}}",
+   EXAMPLE("AcademicQuantizer", "PerChannelMinMaxObserver", "MovingAverageMinMaxObserver", W_SYM_RANGE, "{\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": false, \"averaging_constant\": 0.1}")},
   {"onnxruntime", "{"
    "\"name\": \"onnxruntime\", \"quantizer\": \"ONNXRuntimeQuantizer\", "
    "\"activation\": {\"dtypes\": [\"quint8\", \"qint8\"], \"modes\": [\"per_tensor\"], \"bits\": [1, 8]}, "
@@ -70,7 +94,8 @@ static const rq__builtin_backend builtins[] = {
    "\"ops\": {\"weighted\": [\"Conv\", \"Gemm\", \"MatMul\"], \"binary\": [\"Add\", \"Mul\"], "
    "\"concat\": [\"Concat\"], \"share_qparams\": [" SHARE_QPARAMS_OPS "]}, "
    "\"fixed_qparams\": " FIXED_QPARAMS_OPS ", "
-   "\"export\": {\"format\": \"qdq\", \"int32_bias\": true}}"},
+   "\"export\": {\"format\": \"qdq\", \"int32_bias\": true}}",
+   EXAMPLE("ONNXRuntimeQuantizer", "PerChannelMinMaxObserver", "MinMaxObserver", W_SYM_RANGE, "{\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": false}")},
 };
 
 /* Names a config may use for a built-in: its own, MMRazor's quantizer class
@@ -86,6 +111,13 @@ static const struct { const char *alias, *name; } aliases[] = {
 const rq__builtin_backend *rq__builtin_backends(size_t *count) {
   *count = sizeof builtins / sizeof builtins[0];
   return builtins;
+}
+
+const rq__builtin_backend *rq__builtin_backend_find(const char *name) {
+  const char *canonical = rq__backend_canonical_name(name);
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if (strcmp(builtins[i].name, canonical) == 0) return &builtins[i];
+  return NULL;
 }
 
 const char *rq__backend_canonical_name(const char *name) {

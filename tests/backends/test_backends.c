@@ -4,6 +4,7 @@
 #include "backends/backends.h"
 
 #include <check.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,6 +202,46 @@ START_TEST(registry_accepts_new_names_once) {
 }
 END_TEST
 
+/* Every example config names qschemes its own backend can deploy (observer
+ * classes with "PerChannel" in their name are per-channel, as in MMRazor). */
+START_TEST(examples_deploy_on_their_backend) {
+  const char *names[] = {"native", "openvino", "tensorrt", "academic", "onnxruntime"};
+  for (size_t i = 0; i < 5; i++) {
+    size_t len = 0;
+    ck_assert_int_eq(rq_backend_config_example(names[i], NULL, 0, &len), RQ_OK);
+    char *text = malloc(len + 1);
+    ck_assert_int_eq(rq_backend_config_example(names[i], text, len + 1, &len), RQ_OK);
+    json_error_t err;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    ck_assert_msg(root != NULL, "%s example: %s", names[i], err.text);
+    json_t *q = json_object_get(root, "global_qconfig");
+    const char *quantizer = json_string_value(json_object_get(json_object_get(root, "quantizer"), "type"));
+    rq_backend_config *cfg = create_ok(quantizer);
+    ck_assert_str_eq(rq_backend_config_name(cfg), names[i]);
+    const char *roles[2][2] = {{"w_qscheme", "w_observer"}, {"a_qscheme", "a_observer"}};
+    for (int w = 0; w < 2; w++) {
+      json_t *qs = json_object_get(q, roles[w][0]);
+      rq__qscheme_summary sum = {0};
+      ck_assert(rq__qdtype_parse(json_string_value(json_object_get(qs, "qdtype")), &sum.qdtype));
+      sum.bit = (int)json_integer_value(json_object_get(qs, "bit"));
+      sum.symmetric = json_is_true(json_object_get(qs, "is_symmetry"));
+      sum.per_channel = strstr(json_string_value(json_object_get(json_object_get(q, roles[w][1]), "type")),
+                               "PerChannel") != NULL;
+      ck_assert_msg(rq__backend_check_qscheme(cfg, w == 0, &sum, roles[w][0]) == RQ_OK, "%s: %s", names[i],
+                    rq_last_error());
+    }
+    rq_backend_config_destroy(cfg);
+    json_decref(root);
+    free(text);
+  }
+  size_t len;
+  ck_assert_int_eq(rq_backend_config_example("nope", NULL, 0, &len), RQ_ERR_NOT_FOUND);
+  char small[4];
+  ck_assert_int_eq(rq_backend_config_example("openvino", small, sizeof small, &len), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_backend_config_example(NULL, NULL, 0, &len), RQ_ERR_INVALID_ARG);
+}
+END_TEST
+
 START_TEST(null_handles_are_refused) {
   size_t len;
   ck_assert_int_eq(rq_backend_config_to_json(NULL, NULL, 0, &len), RQ_ERR_INVALID_ARG);
@@ -221,6 +262,7 @@ int main(void) {
   tcase_add_test(tc, json_round_trips);
   tcase_add_test(tc, bad_definitions_name_the_key);
   tcase_add_test(tc, registry_accepts_new_names_once);
+  tcase_add_test(tc, examples_deploy_on_their_backend);
   tcase_add_test(tc, null_handles_are_refused);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

@@ -30,3 +30,22 @@ set +e
 set -e
 [ $rc -eq 2 ] || fail "no arguments exited $rc, expected 2"
 echo "cli: $(printf '%s\n' $commands | wc -l) commands checked"
+
+# razorq config: every built-in backend has an example config and a definition
+# that are valid JSON; the example names that backend's quantizer.
+for b in $("$razorq" config --list-backends); do
+  "$razorq" config --example "$b" | /usr/bin/python3 -c '
+import json, sys
+cfg = json.load(sys.stdin)
+assert set(cfg["global_qconfig"]) == {"w_observer", "a_observer", "w_fake_quant", "a_fake_quant", "w_qscheme", "a_qscheme"}, cfg
+assert cfg["quantizer"]["type"].startswith("mmrazor."), cfg' || fail "config --example $b is not a valid config"
+  "$razorq" config --backend "$b" | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["name"] == sys.argv[1], d' "$b" \
+    || fail "config --backend $b is not its definition"
+done
+set +e
+"$razorq" config --example nope >/dev/null 2>err.txt; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "no built-in backend named 'nope'" err.txt || fail "config --example nope: rc $rc, $(cat err.txt)"
+echo '{"name": "vendor-x", "base": "openvino", "weight": {"bits": [4, 8]}}' > vendor.json
+"$razorq" config --backend "$PWD/vendor.json" | grep -q '"vendor-x"' || fail "config --backend FILE"
+echo "cli: config checked"
