@@ -30,7 +30,7 @@ bool rq__qdtype_parse(const char *s, rq__qdtype *out) {
   return false;
 }
 
-static void free_list(rq__string_list *l) {
+void rq__string_list_free(rq__string_list *l) {
   for (size_t i = 0; i < l->count; i++) rq__free(l->items[i]);
   rq__free(l->items);
   l->items = NULL;
@@ -41,11 +41,11 @@ static void config_free(rq_backend_config *cfg) {
   if (cfg == NULL) return;
   rq__free(cfg->name);
   rq__free(cfg->quantizer);
-  for (int r = 0; r < RQ__ROLE_COUNT; r++) free_list(&cfg->ops[r]);
+  for (int r = 0; r < RQ__ROLE_COUNT; r++) rq__string_list_free(&cfg->ops[r]);
   for (size_t i = 0; i < cfg->fixed_count; i++) rq__free(cfg->fixed[i].op_type);
   rq__free(cfg->fixed);
-  free_list(&cfg->no_fakequant_before);
-  free_list(&cfg->no_fakequant_after);
+  rq__string_list_free(&cfg->no_fakequant_before);
+  rq__string_list_free(&cfg->no_fakequant_after);
   rq__free(cfg->export_format);
   rq__free(cfg);
 }
@@ -55,19 +55,24 @@ static rq_status copy_string(const char *s, char **out) {
   return *out != NULL ? RQ_OK : rq__nomem(WHERE, strlen(s) + 1);
 }
 
-static rq_status parse_list(const json_t *obj, const char *path, const char *key, rq__string_list *out) {
-  const json_t *arr;
-  RQ_TRY(rq__json_get_string_array(obj, WHERE, path, key, &arr));
-  if (arr == NULL) return RQ_OK;
+rq_status rq__string_list_from_json(const json_t *arr, const char *where, rq__string_list *out) {
   size_t n = json_array_size(arr);
   if (n == 0) return RQ_OK;
   out->items = rq__calloc(n, sizeof *out->items);
-  if (out->items == NULL) return rq__nomem(WHERE, n * sizeof *out->items);
+  if (out->items == NULL) return rq__nomem(where, n * sizeof *out->items);
   for (size_t i = 0; i < n; i++) {
-    RQ_TRY(copy_string(json_string_value(json_array_get(arr, i)), &out->items[i]));
+    const char *s = json_string_value(json_array_get(arr, i));
+    out->items[i] = rq__strdup(s);
+    if (out->items[i] == NULL) return rq__nomem(where, strlen(s) + 1);
     out->count = i + 1;
   }
   return RQ_OK;
+}
+
+static rq_status parse_list(const json_t *obj, const char *path, const char *key, rq__string_list *out) {
+  const json_t *arr;
+  RQ_TRY(rq__json_get_string_array(obj, WHERE, path, key, &arr));
+  return arr == NULL ? RQ_OK : rq__string_list_from_json(arr, WHERE, out);
 }
 
 static rq_status parse_tensor_rules(const json_t *root, const char *key, rq__tensor_rules *r) {
@@ -442,7 +447,7 @@ rq_status rq_backend_config_list(const char **names, size_t capacity, size_t *co
 
 /* ---- queries ---- */
 
-static bool list_has(const rq__string_list *l, const char *s) {
+bool rq__string_list_has(const rq__string_list *l, const char *s) {
   for (size_t i = 0; i < l->count; i++)
     if (strcmp(l->items[i], s) == 0) return true;
   return false;
@@ -450,7 +455,7 @@ static bool list_has(const rq__string_list *l, const char *s) {
 
 rq__op_role rq__backend_op_role(const rq_backend_config *cfg, const char *op_type) {
   for (int r = RQ__ROLE_WEIGHTED; r < RQ__ROLE_FIXED_QPARAMS; r++)
-    if (list_has(&cfg->ops[r], op_type)) return (rq__op_role)r;
+    if (rq__string_list_has(&cfg->ops[r], op_type)) return (rq__op_role)r;
   for (size_t i = 0; i < cfg->fixed_count; i++)
     if (strcmp(cfg->fixed[i].op_type, op_type) == 0) return RQ__ROLE_FIXED_QPARAMS;
   return RQ__ROLE_NONE;
@@ -459,8 +464,8 @@ rq__op_role rq__backend_op_role(const rq_backend_config *cfg, const char *op_typ
 bool rq__backend_fakequant_redundant(const rq_backend_config *cfg, const char *producer_op,
                                      const char *consumer_op) {
   if (consumer_op == NULL) return cfg->no_fakequant_on_outputs;
-  if (list_has(&cfg->no_fakequant_before, consumer_op)) return true;
-  return producer_op != NULL && list_has(&cfg->no_fakequant_after, producer_op);
+  if (rq__string_list_has(&cfg->no_fakequant_before, consumer_op)) return true;
+  return producer_op != NULL && rq__string_list_has(&cfg->no_fakequant_after, producer_op);
 }
 
 bool rq__backend_fixed_range(const rq_backend_config *cfg, const char *op_type, float *lo, float *hi) {

@@ -6,6 +6,8 @@
 
 #include "core/core.h"
 
+#include <jansson.h>
+
 /* Storage dtypes a qscheme may name (MMRazor's qdtype). */
 typedef enum rq__qdtype { RQ__QUINT8 = 0, RQ__QINT8 = 1, RQ__QDTYPE_COUNT } rq__qdtype;
 
@@ -35,6 +37,11 @@ typedef struct rq__string_list {
   char **items;
   size_t count;
 } rq__string_list;
+
+bool rq__string_list_has(const rq__string_list *l, const char *s);
+/* Copies a JSON array of strings (validated by the caller) into *out. */
+rq_status rq__string_list_from_json(const json_t *array, const char *where, rq__string_list *out);
+void rq__string_list_free(rq__string_list *l);
 
 typedef struct rq__fixed_range {
   char *op_type;

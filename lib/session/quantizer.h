@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal view of a quantizer: the parsed config (MMRazor's global_qconfig,
+ * quantizer and PTQLoop keys) and the backend it targets. */
+#ifndef RQ_SESSION_QUANTIZER_H
+#define RQ_SESSION_QUANTIZER_H
+
+#include "backends/backends.h"
+#include "core/json.h"
+
+/* One qconfig: how weights and activations are fake-quantized. The JSON
+ * objects are complete rq_fake_quant_create() configs, except ch_axis for
+ * per-channel weights, which depends on the op and is added per weight. */
+typedef struct rq__qconfig {
+  json_t *w_fake_quant;
+  json_t *a_fake_quant;
+  /* MMRazor's pieces as given (fake_quant, observer, qscheme), kept so an
+   * override can inherit what it does not restate. */
+  json_t *w_parts[3], *a_parts[3];
+  rq__qscheme_summary w, a;
+} rq__qconfig;
+
+/* A qconfig for the nodes named, or of the op types listed (mixed precision). */
+typedef struct rq__qconfig_override {
+  rq__string_list nodes, op_types;
+  rq__qconfig qconfig;
+} rq__qconfig_override;
+
+struct rq_quantizer {
+  rq_backend_config *backend;
+  rq__qconfig global;
+  rq__qconfig_override *overrides;
+  size_t n_overrides;
+  rq__string_list skipped_nodes, skipped_op_types;
+  rq__string_list extra_no_fakequant_before, extra_no_fakequant_after;
+  long long calibrate_steps, calibrate_batch_size;
+  /* PTQLoop (MMRazor): fake-quants stay on while observing, so later layers
+   * see quantized inputs. false = PyTorch's prepare/convert style. */
+  bool calibrate_with_fake_quant;
+};
+
+/* The qconfig for a node (its override if one matches, else the global one). */
+const rq__qconfig *rq__quantizer_qconfig_for(const rq_quantizer *q, const char *node_name,
+                                             const char *op_type);
+bool rq__string_list_has(const rq__string_list *l, const char *s);
+
+#endif
