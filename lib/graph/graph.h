@@ -168,6 +168,11 @@ const char *rq__node_attr_string(const rq__node *n, const char *name, const char
 const int64_t *rq__node_attr_ints(const rq__node *n, const char *name, size_t *count);
 const float *rq__node_attr_floats(const rq__node *n, const char *name, size_t *count);
 
+/* Stores *a (which owns its storage) on n, replacing an attribute of the
+ * same name; on failure *a is freed. rq__attr_clear frees an attribute. */
+rq_status rq__node_take_attr(rq__node *n, rq__attr *a);
+void rq__attr_clear(rq__attr *a);
+
 /* Attribute setters for nodes built by passes (replace an existing one of the
  * same name). */
 rq_status rq__node_set_attr_int(rq__node *n, const char *name, int64_t v);
@@ -282,6 +287,18 @@ rq_status rq__graph_remove_node(rq_graph *g, int node);
  * Value ids are compacted. */
 rq_status rq__graph_remove_dead(rq_graph *g, int *removed);
 
+/* Removes the nodes with drop[i] set, without checks: their outputs lose
+ * their producer. For passes that then turn those outputs into
+ * initializers or rewire them; call rq__graph_sort() afterwards. */
+void rq__graph_drop_nodes(rq_graph *g, const bool *drop);
+
+/* Renames value id to name (which must be unused). */
+rq_status rq__graph_rename_value(rq_graph *g, int id, const char *name);
+
+/* Drops values nothing refers to (no node uses them, not a graph input or
+ * output, including unused initializers) and renumbers the rest. */
+rq_status rq__graph_compact(rq_graph *g);
+
 /* Stable 64-bit XXH3 fingerprint over structure (op types, domains,
  * attributes, edges by position, inputs/outputs with shapes, opsets) and
  * weights (initializer dtype, dims, bytes). Independent of node names,
@@ -291,13 +308,25 @@ uint64_t rq__graph_fingerprint(const rq_graph *g);
 /* Sum of initializer element counts. */
 uint64_t rq__graph_parameter_count(const rq_graph *g);
 
+/* Serializes the graph as an ONNX ModelProto (all tensors inline) into
+ * rq__malloc'd memory; rq_graph_save writes this to a file. */
+rq_status rq__graph_serialize(const rq_graph *g, void **data, size_t *size);
+
 /* ---------------------------------------------------------------- passes -- */
 /* lib/graph/passes.c. Each returns how many rewrites it made in *count (may
  * be NULL); the graph stays valid (sorted) on success and unchanged on
  * failure. */
 
-/* Constant nodes -> initializers, Identity nodes removed (their input
- * renamed through, graph outputs kept by name). The loader already runs it. */
+/* Constant nodes -> initializers (value / value_float(s) / value_int(s)).
+ * The loader runs this one, so loaded graphs hold no Constant nodes. */
+rq_status rq__pass_constant_nodes(rq_graph *g, int *count);
+
+/* Identity nodes removed: consumers read the Identity's input directly. An
+ * Identity between a graph input and a graph output (or two outputs) stays,
+ * since removing it would rename the model's interface. */
+rq_status rq__pass_remove_identity(rq_graph *g, int *count);
+
+/* Both of the above: what can be folded without running ops. */
 rq_status rq__pass_fold_constants(rq_graph *g, int *count);
 
 /* BatchNormalization (inference form, one output) whose input is produced

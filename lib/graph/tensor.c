@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rq__tensor: dense host tensors, and the element types the IR knows. */
+#include "graph/graph.h"
+
+#include <string.h>
+
+size_t rq__dtype_size(int32_t dtype) {
+  switch (dtype) {
+    case RQ__DT_FLOAT: return 4;
+    case RQ__DT_UINT8: return 1;
+    case RQ__DT_INT8: return 1;
+    case RQ__DT_UINT16: return 2;
+    case RQ__DT_INT16: return 2;
+    case RQ__DT_INT32: return 4;
+    case RQ__DT_INT64: return 8;
+    case RQ__DT_BOOL: return 1;
+    case RQ__DT_FLOAT16: return 2;
+    case RQ__DT_DOUBLE: return 8;
+    case RQ__DT_UINT32: return 4;
+    case RQ__DT_UINT64: return 8;
+    case RQ__DT_BFLOAT16: return 2;
+    default: return 0;
+  }
+}
+
+const char *rq__dtype_name(int32_t dtype) {
+  switch (dtype) {
+    case RQ__DT_UNDEFINED: return "UNDEFINED";
+    case RQ__DT_FLOAT: return "FLOAT";
+    case RQ__DT_UINT8: return "UINT8";
+    case RQ__DT_INT8: return "INT8";
+    case RQ__DT_UINT16: return "UINT16";
+    case RQ__DT_INT16: return "INT16";
+    case RQ__DT_INT32: return "INT32";
+    case RQ__DT_INT64: return "INT64";
+    case RQ__DT_STRING: return "STRING";
+    case RQ__DT_BOOL: return "BOOL";
+    case RQ__DT_FLOAT16: return "FLOAT16";
+    case RQ__DT_DOUBLE: return "DOUBLE";
+    case RQ__DT_UINT32: return "UINT32";
+    case RQ__DT_UINT64: return "UINT64";
+    case 14: return "COMPLEX64";
+    case 15: return "COMPLEX128";
+    case RQ__DT_BFLOAT16: return "BFLOAT16";
+    default: return "?";
+  }
+}
+
+rq_status rq__shape_numel(const char *what, int ndim, const int64_t *dims, size_t elem_size,
+                          size_t *numel) {
+  if (ndim < 0 || ndim > RQ__MAX_RANK)
+    return rq__fail(RQ_ERR_UNSUPPORTED, what, "rank %d is outside 0..%d", ndim, RQ__MAX_RANK);
+  size_t n = 1;
+  for (int i = 0; i < ndim; i++) {
+    if (dims[i] < 0)
+      return rq__fail(RQ_ERR_FORMAT, what, "dimension %d is negative (%lld)", i, (long long)dims[i]);
+    if ((uint64_t)dims[i] > SIZE_MAX || !rq__mul_size(n, (size_t)dims[i], &n))
+      return rq__fail(RQ_ERR_FORMAT, what, "element count overflows");
+  }
+  size_t bytes;
+  if (elem_size != 0 && !rq__mul_size(n, elem_size, &bytes))
+    return rq__fail(RQ_ERR_FORMAT, what, "byte size overflows");
+  *numel = n;
+  return RQ_OK;
+}
+
+rq_status rq__tensor_create(const char *name, int32_t dtype, int ndim, const int64_t *dims,
+                            rq__tensor **out) {
+  RQ_CHECK_NOT_NULL(out);
+  *out = NULL;
+  size_t esize = rq__dtype_size(dtype);
+  if (esize == 0)
+    return rq__fail(RQ_ERR_UNSUPPORTED, __func__, "tensor '%s': element type %s (%d) is not supported",
+                    name ? name : "", rq__dtype_name(dtype), (int)dtype);
+  RQ_CHECK_ARG(ndim == 0 || dims != NULL, "dims is NULL");
+  size_t numel;
+  RQ_TRY(rq__shape_numel(__func__, ndim, dims, esize, &numel));
+  rq__tensor *t = rq__calloc(1, sizeof *t);
+  if (t == NULL) return rq__nomem(__func__, sizeof *t);
+  t->dtype = dtype;
+  t->ndim = ndim;
+  if (ndim > 0) memcpy(t->dims, dims, (size_t)ndim * sizeof *dims);
+  t->numel = numel;
+  t->nbytes = numel * esize;
+  if (t->nbytes > 0) {
+    t->data = rq__calloc(1, t->nbytes);
+    if (t->data == NULL) {
+      rq__free(t);
+      return rq__nomem(__func__, numel * esize);
+    }
+  }
+  if (name != NULL && (t->name = rq__strdup(name)) == NULL) {
+    rq__tensor_destroy(t);
+    return rq__nomem(__func__, strlen(name) + 1);
+  }
+  *out = t;
+  return RQ_OK;
+}
+
+void rq__tensor_destroy(rq__tensor *t) {
+  if (t == NULL) return;
+  rq__free(t->name);
+  rq__free(t->data);
+  rq__free(t);
+}
+
+rq_status rq__tensor_clone(const rq__tensor *src, rq__tensor **out) {
+  RQ_CHECK_NOT_NULL(src);
+  RQ_TRY(rq__tensor_create(src->name, src->dtype, src->ndim, src->dims, out));
+  if (src->nbytes > 0) memcpy((*out)->data, src->data, src->nbytes);
+  return RQ_OK;
+}
+
+rq_status rq__tensor_set_name(rq__tensor *t, const char *name) {
+  RQ_CHECK_NOT_NULL(t);
+  char *copy = NULL;
+  if (name != NULL && (copy = rq__strdup(name)) == NULL) return rq__nomem(__func__, strlen(name) + 1);
+  rq__free(t->name);
+  t->name = copy;
+  return RQ_OK;
+}

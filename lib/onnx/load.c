@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ONNX ModelProto -> rq_graph, validating everything a hostile file could
+ * get wrong. Every failure names the node, tensor or value at fault. */
+#include "onnx/onnx_io.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Counts above this are refused before any per-item allocation (a model this
+ * large cannot fit protobuf's 2 GB anyway). */
+#define MAX_ITEMS (1 << 26)
+
+typedef struct loader {
+  rq_graph *g;
+  const char *base_dir; /* model folder for external data, or NULL */
+  const char *where;    /* public function name for messages */
+} loader;
+
+static const char *str_or_empty(const char *s) { return s ? s : ""; }
+
+/* Re-labels a message set by an internal helper ("rq__x: ...") with the
+ * public function name, so users see where they called. */
+static rq_status relabel(rq_status s, const char *where) {
+  if (s == RQ_OK) return s;
+  char msg[1024];
+  const char *m = rq_last_error();
+  if (strncmp(m, "rq__", 4) == 0 && strstr(m, ": ") != NULL) m = strstr(m, ": ") + 2;
+  snprintf(msg, sizeof msg, "%s", m);
+  return rq__fail(s, where, "%s", msg);
+}
+
+/* Declared type/shape of a graph input/output or value_info entry. */
+static rq_status apply_type(loader *L, rq__value *v, const Onnx__TypeProto *tp, const char *role,
+                            bool required_tensor) {
+  if (tp == NULL) return RQ_OK;
+  if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || tp->tensor_type == NULL) {
+    if (!required_tensor) return RQ_OK;
+    return rq__fail(RQ_ERR_UNSUPPORTED, L->where, "%s '%s': only tensor types are supported", role,
+                    v->name);
+  }
+  const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+  int32_t dtype = tt->has_elem_type ? tt->elem_type : RQ__DT_UNDEFINED;
+  if (dtype != RQ__DT_UNDEFINED && rq__dtype_size(dtype) == 0) {
+    if (!required_tensor) return RQ_OK;
+    return rq__fail(RQ_ERR_UNSUPPORTED, L->where, "%s '%s': element type %s (%d) is not supported",
+                    role, v->name, rq__dtype_name(dtype), (int)dtype);
+  }
+  int ndim = -1;
+  int64_t dims[RQ__MAX_RANK];
+  const char *sym[RQ__MAX_RANK] = {0};
+  if (tt->shape != NULL) {
+    if (tt->shape->n_dim > RQ__MAX_RANK)
+      return rq__fail(RQ_ERR_UNSUPPORTED, L->where, "%s '%s': rank %zu is over %d", role, v->name,
+                      tt->shape->n_dim, RQ__MAX_RANK);
+    ndim = (int)tt->shape->n_dim;
+    for (int i = 0; i < ndim; i++) {
+      const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
+      dims[i] = -1;
+      if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+        if (d->dim_value < 0)
+          return rq__fail(RQ_ERR_FORMAT, L->where, "%s '%s': dimension %d is negative (%lld)", role,
+                          v->name, i, (long long)d->dim_value);
+        dims[i] = d->dim_value;
+      } else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+                 d->dim_param != NULL && d->dim_param[0] != '\0') {
+        sym[i] = d->dim_param;
+      }
+    }
+  }
+  /* Commit only after validation. */
+  char *sym_copy[RQ__MAX_RANK] = {0};
+  for (int i = 0; i < ndim; i++) {
+    if (sym[i] != NULL && (sym_copy[i] = rq__strdup(sym[i])) == NULL) {
+      for (int j = 0; j < i; j++) rq__free(sym_copy[j]);
+      return rq__nomem(L->where, strlen(sym[i]) + 1);
+    }
+  }
+  for (int i = 0; i < RQ__MAX_RANK; i++) {
+    rq__free(v->shape.sym[i]);
+    v->shape.sym[i] = i < ndim ? sym_copy[i] : NULL;
+    v->shape.dims[i] = i < ndim ? dims[i] : 0;
+  }
+  v->shape.ndim = ndim;
+  v->dtype = dtype;
+  return RQ_OK;
+}
+
+/* Value id for a name used by a node, creating the value on first use. */
+static rq_status value_for(loader *L, const char *name, int *id) {
+  *id = rq__graph_find_value(L->g, name);
+  if (*id >= 0) return RQ_OK;
+  return relabel(rq__graph_add_value(L->g, name, id), L->where);
+}
+
+static rq_status load_attr(loader *L, const Onnx__AttributeProto *ap, const char *node_desc,
+                           rq__attr *a) {
+  memset(a, 0, sizeof *a);
+  const char *aname = str_or_empty(ap->name);
+  if (aname[0] == '\0')
+    return rq__fail(RQ_ERR_FORMAT, L->where, "%s: an attribute has no name", node_desc);
+  if (ap->ref_attr_name != NULL && ap->ref_attr_name[0] != '\0')
+    return rq__fail(RQ_ERR_UNSUPPORTED, L->where,
+                    "%s: attribute '%s' refers to a function attribute", node_desc, aname);
+  int type = ap->has_type ? (int)ap->type : 0;
+  if (type == 0) { /* IR 0.0.1 had no type field: infer it from what is set */
+    type = ap->has_f ? RQ__ATTR_FLOAT : ap->has_i ? RQ__ATTR_INT : ap->has_s ? RQ__ATTR_STRING
+         : ap->t ? RQ__ATTR_TENSOR : ap->g ? 5 : ap->n_floats ? RQ__ATTR_FLOATS
+         : ap->n_ints ? RQ__ATTR_INTS : ap->n_strings ? RQ__ATTR_STRINGS : 0;
+    if (type == 0)
+      return rq__fail(RQ_ERR_FORMAT, L->where, "%s: attribute '%s' has no type and no value",
+                      node_desc, aname);
+  }
+  a->type = type;
+  a->name = rq__strdup(aname);
+  if (a->name == NULL) return rq__nomem(L->where, strlen(aname) + 1);
+  rq_status s = RQ_OK;
+  switch (type) {
+    case RQ__ATTR_FLOAT: a->f = ap->f; break;
+    case RQ__ATTR_INT: a->i = ap->i; break;
+    case RQ__ATTR_STRING:
+      a->s = rq__malloc(ap->s.len + 1);
+      if (a->s == NULL) {
+        s = rq__nomem(L->where, ap->s.len + 1);
+        break;
+      }
+      if (ap->s.len > 0) memcpy(a->s, ap->s.data, ap->s.len);
+      a->s[ap->s.len] = '\0';
+      a->s_len = ap->s.len;
+      break;
+    case RQ__ATTR_TENSOR: {
+      if (ap->t == NULL) {
+        s = rq__fail(RQ_ERR_FORMAT, L->where, "%s: tensor attribute '%s' holds no tensor", node_desc,
+                     aname);
+        break;
+      }
+      char what[512];
+      snprintf(what, sizeof what, "%s: %s attribute '%s'", L->where, node_desc, aname);
+      s = rq__tensor_from_pb(ap->t, L->base_dir, what, &a->t);
+      break;
+    }
+    case RQ__ATTR_FLOATS:
+      a->count = ap->n_floats;
+      if (a->count > 0) {
+        a->floats = rq__malloc_array(a->count, sizeof *a->floats);
+        if (a->floats == NULL) s = rq__nomem(L->where, a->count * sizeof *a->floats);
+        else memcpy(a->floats, ap->floats, a->count * sizeof *a->floats);
+      }
+      break;
+    case RQ__ATTR_INTS:
+      a->count = ap->n_ints;
+      if (a->count > 0) {
+        a->ints = rq__malloc_array(a->count, sizeof *a->ints);
+        if (a->ints == NULL) s = rq__nomem(L->where, a->count * sizeof *a->ints);
+        else memcpy(a->ints, ap->ints, a->count * sizeof *a->ints);
+      }
+      break;
+    case RQ__ATTR_STRINGS:
+      if (ap->n_strings > 0) {
+        a->strings = rq__calloc(ap->n_strings, sizeof *a->strings);
+        if (a->strings == NULL) {
+          s = rq__nomem(L->where, ap->n_strings * sizeof *a->strings);
+          break;
+        }
+        a->count = ap->n_strings;
+        for (size_t i = 0; i < ap->n_strings && s == RQ_OK; i++) {
+          a->strings[i] = rq__malloc(ap->strings[i].len + 1);
+          if (a->strings[i] == NULL) {
+            s = rq__nomem(L->where, ap->strings[i].len + 1);
+            break;
+          }
+          if (ap->strings[i].len > 0) memcpy(a->strings[i], ap->strings[i].data, ap->strings[i].len);
+          a->strings[i][ap->strings[i].len] = '\0';
+        }
+      }
+      break;
+    default: {
+      static const char *const names[] = {"UNDEFINED", "FLOAT", "INT", "STRING", "TENSOR", "GRAPH",
+                                          "FLOATS", "INTS", "STRINGS", "TENSORS", "GRAPHS",
+                                          "SPARSE_TENSOR", "SPARSE_TENSORS", "TYPE_PROTO",
+                                          "TYPE_PROTOS"};
+      const char *tn = type >= 0 && type < (int)(sizeof names / sizeof *names) ? names[type] : "?";
+      s = rq__fail(RQ_ERR_UNSUPPORTED, L->where, "%s: attribute '%s' of type %s is not supported",
+                   node_desc, aname, tn);
+      break;
+    }
+  }
+  if (s != RQ_OK) rq__attr_clear(a);
+  return s;
+}
+
+static rq_status load_node(loader *L, const Onnx__NodeProto *np, size_t index) {
+  const char *name = str_or_empty(np->name), *op = str_or_empty(np->op_type);
+  char desc[384];
+  snprintf(desc, sizeof desc, "node #%zu '%s' (%s)", index, name, op);
+  if (op[0] == '\0') return rq__fail(RQ_ERR_FORMAT, L->where, "%s has no op_type", desc);
+  if (np->n_input > MAX_ITEMS || np->n_output > MAX_ITEMS)
+    return rq__fail(RQ_ERR_FORMAT, L->where, "%s has too many inputs/outputs", desc);
+  int *ids = rq__malloc_array(np->n_input + np->n_output + 1, sizeof *ids);
+  if (ids == NULL) return rq__nomem(L->where, (np->n_input + np->n_output) * sizeof *ids);
+  rq_status s = RQ_OK;
+  for (size_t i = 0; i < np->n_input && s == RQ_OK; i++) {
+    const char *in = str_or_empty(np->input[i]);
+    ids[i] = -1;
+    if (in[0] != '\0') s = value_for(L, in, &ids[i]);
+  }
+  int *outs = ids + np->n_input;
+  for (size_t i = 0; i < np->n_output && s == RQ_OK; i++) {
+    const char *o = str_or_empty(np->output[i]);
+    outs[i] = -1;
+    if (o[0] != '\0') s = value_for(L, o, &outs[i]);
+  }
+  int node = -1;
+  if (s == RQ_OK)
+    s = relabel(rq__graph_add_node(L->g, op, str_or_empty(np->domain), name, ids, (int)np->n_input,
+                                   outs, (int)np->n_output, &node),
+                L->where);
+  rq__free(ids);
+  if (s != RQ_OK) return s;
+  for (size_t i = 0; i < np->n_attribute; i++) {
+    rq__attr a;
+    RQ_TRY(load_attr(L, np->attribute[i], desc, &a));
+    if (rq__node_attr(&L->g->nodes[node], a.name) != NULL) {
+      s = rq__fail(RQ_ERR_FORMAT, L->where, "%s: attribute '%s' is given twice", desc, a.name);
+      rq__attr_clear(&a);
+      return s;
+    }
+    RQ_TRY(relabel(rq__node_take_attr(&L->g->nodes[node], &a), L->where));
+  }
+  return RQ_OK;
+}
+
+static rq_status dup_string(const char *src, char **dst, const char *where) {
+  if (src == NULL) return RQ_OK;
+  *dst = rq__strdup(src);
+  return *dst ? RQ_OK : rq__nomem(where, strlen(src) + 1);
+}
+
+static rq_status append_id(int **arr, int *n, int id, const char *where) {
+  int *grown = rq__realloc_array(*arr, (size_t)*n + 1, sizeof *grown);
+  if (grown == NULL) return rq__nomem(where, ((size_t)*n + 1) * sizeof *grown);
+  *arr = grown;
+  (*arr)[(*n)++] = id;
+  return RQ_OK;
+}
+
+static rq_status load_model(loader *L, const Onnx__ModelProto *m) {
+  rq_graph *g = L->g;
+  const char *where = L->where;
+  const Onnx__GraphProto *gp = m->graph;
+  if (gp == NULL) return rq__fail(RQ_ERR_FORMAT, where, "the model has no graph");
+  g->ir_version = m->has_ir_version ? m->ir_version : 0;
+  g->model_version = m->has_model_version ? m->model_version : 0;
+  RQ_TRY(dup_string(m->producer_name, &g->producer_name, where));
+  RQ_TRY(dup_string(m->producer_version, &g->producer_version, where));
+  RQ_TRY(dup_string(m->domain, &g->model_domain, where));
+  RQ_TRY(dup_string(m->doc_string, &g->doc_string, where));
+  RQ_TRY(dup_string(gp->name, &g->name, where));
+
+  /* Opsets: the default domain must be one the executor implements. */
+  if (m->n_opset_import > MAX_ITEMS) return rq__fail(RQ_ERR_FORMAT, where, "too many opset imports");
+  for (int i = 0; i < g->n_opsets; i++) rq__free(g->opsets[i].domain);
+  rq__free(g->opsets);
+  g->n_opsets = 0;
+  g->opsets = rq__calloc(m->n_opset_import + 1, sizeof *g->opsets);
+  if (g->opsets == NULL) return rq__nomem(where, m->n_opset_import * sizeof *g->opsets);
+  for (size_t i = 0; i < m->n_opset_import; i++) {
+    const Onnx__OperatorSetIdProto *op = m->opset_import[i];
+    const char *domain = str_or_empty(op->domain);
+    if (!op->has_version)
+      return rq__fail(RQ_ERR_FORMAT, where, "opset import '%s' has no version", domain);
+    if (rq__graph_opset(g, domain) != 0)
+      return rq__fail(RQ_ERR_FORMAT, where, "opset domain '%s' is imported twice", domain);
+    RQ_TRY(dup_string(domain, &g->opsets[g->n_opsets].domain, where));
+    g->opsets[g->n_opsets++].version = op->version;
+  }
+  int64_t opset = rq__graph_opset(g, "");
+  if (opset == 0) return rq__fail(RQ_ERR_FORMAT, where, "the model imports no ai.onnx opset");
+  if (opset < RQ__OPSET_MIN || opset > RQ__OPSET_MAX)
+    return rq__fail(RQ_ERR_UNSUPPORTED, where,
+                    "ai.onnx opset %lld is outside the %d..%d razorq supports (convert the model "
+                    "with onnx.version_converter)", (long long)opset, RQ__OPSET_MIN, RQ__OPSET_MAX);
+
+  if (gp->n_sparse_initializer > 0)
+    return rq__fail(RQ_ERR_UNSUPPORTED, where, "sparse initializers are not supported");
+  if (gp->n_initializer > MAX_ITEMS || gp->n_node > MAX_ITEMS || gp->n_input > MAX_ITEMS ||
+      gp->n_output > MAX_ITEMS)
+    return rq__fail(RQ_ERR_FORMAT, where, "the graph has too many items");
+
+  for (size_t i = 0; i < gp->n_initializer; i++) {
+    const Onnx__TensorProto *tp = gp->initializer[i];
+    const char *name = str_or_empty(tp->name);
+    if (name[0] == '\0')
+      return rq__fail(RQ_ERR_FORMAT, where, "initializer #%zu has no name", i);
+    if (rq__graph_find_value(g, name) >= 0)
+      return rq__fail(RQ_ERR_FORMAT, where, "initializer '%s' is given twice", name);
+    rq__tensor *t;
+    RQ_TRY(rq__tensor_from_pb(tp, L->base_dir, where, &t));
+    int id;
+    rq_status s = rq__graph_add_value(g, name, &id);
+    if (s != RQ_OK) {
+      rq__tensor_destroy(t);
+      return relabel(s, where);
+    }
+    RQ_TRY(relabel(rq__graph_set_initializer(g, id, t), where));
+  }
+
+  for (size_t i = 0; i < gp->n_input; i++) {
+    const Onnx__ValueInfoProto *vi = gp->input[i];
+    const char *name = str_or_empty(vi->name);
+    if (name[0] == '\0') return rq__fail(RQ_ERR_FORMAT, where, "graph input #%zu has no name", i);
+    int id = rq__graph_find_value(g, name);
+    if (id >= 0 && g->values[id].init != NULL) continue; /* old-style: initializers listed as inputs */
+    if (id >= 0) return rq__fail(RQ_ERR_FORMAT, where, "graph input '%s' is listed twice", name);
+    RQ_TRY(relabel(rq__graph_add_value(g, name, &id), where));
+    g->values[id].is_input = true;
+    RQ_TRY(append_id(&g->inputs, &g->n_inputs, id, where));
+    RQ_TRY(apply_type(L, &g->values[id], vi->type, "graph input", true));
+  }
+
+  for (size_t i = 0; i < gp->n_node; i++) RQ_TRY(load_node(L, gp->node[i], i));
+
+  for (size_t i = 0; i < gp->n_output; i++) {
+    const Onnx__ValueInfoProto *vi = gp->output[i];
+    const char *name = str_or_empty(vi->name);
+    if (name[0] == '\0') return rq__fail(RQ_ERR_FORMAT, where, "graph output #%zu has no name", i);
+    int id = rq__graph_find_value(g, name);
+    if (id < 0)
+      return rq__fail(RQ_ERR_FORMAT, where,
+                      "graph output '%s' is dangling (no node, input or initializer has that name)",
+                      name);
+    if (g->values[id].is_output)
+      return rq__fail(RQ_ERR_FORMAT, where, "graph output '%s' is listed twice", name);
+    g->values[id].is_output = true;
+    RQ_TRY(append_id(&g->outputs, &g->n_outputs, id, where));
+    if (g->values[id].init == NULL)
+      RQ_TRY(apply_type(L, &g->values[id], vi->type, "graph output", true));
+  }
+  if (g->n_outputs == 0) return rq__fail(RQ_ERR_FORMAT, where, "the graph has no outputs");
+
+  for (size_t i = 0; i < gp->n_value_info; i++) {
+    const Onnx__ValueInfoProto *vi = gp->value_info[i];
+    int id = rq__graph_find_value(g, str_or_empty(vi->name));
+    if (id >= 0 && g->values[id].init == NULL && !g->values[id].is_input && !g->values[id].is_output)
+      RQ_TRY(apply_type(L, &g->values[id], vi->type, "value_info", false));
+  }
+
+  RQ_TRY(relabel(rq__pass_constant_nodes(g, NULL), where));
+  return relabel(rq__graph_sort(g), where);
+}
+
+static rq_status load_impl(const void *data, size_t size, const char *base_dir, const char *where,
+                           rq_graph **out) {
+  RQ_TRY(relabel(rq__pb_check(&onnx__model_proto__descriptor, data, size, where), where));
+  Onnx__ModelProto *m = onnx__model_proto__unpack(&rq__pb_allocator, size, data);
+  if (m == NULL)
+    return rq__fail(RQ_ERR_FORMAT, where, "not a valid ONNX model (protobuf decoding failed)");
+  loader L = {NULL, base_dir, where};
+  rq_status s = rq__graph_create(&L.g);
+  if (s == RQ_OK) s = load_model(&L, m);
+  onnx__model_proto__free_unpacked(m, &rq__pb_allocator);
+  if (s != RQ_OK) {
+    rq_graph_destroy(L.g);
+    return s;
+  }
+  *out = L.g;
+  return RQ_OK;
+}
+
+rq_status rq_graph_load_buffer(const void *data, size_t size, rq_graph **out) {
+  RQ_CHECK_NOT_NULL(out);
+  *out = NULL;
+  RQ_CHECK_NOT_NULL(data);
+  RQ_CHECK_ARG(size > 0, "size is 0");
+  return load_impl(data, size, NULL, __func__, out);
+}
+
+rq_status rq_graph_load(const char *path, rq_graph **out) {
+  RQ_CHECK_NOT_NULL(out);
+  *out = NULL;
+  RQ_CHECK_NOT_NULL(path);
+  void *data;
+  size_t size;
+  RQ_TRY(relabel(rq__read_file(path, &data, &size), __func__));
+  /* External data is resolved against the model's folder. */
+  size_t plen = strlen(path);
+  char *dir = rq__malloc(plen + 2);
+  if (dir == NULL) {
+    rq__free(data);
+    return rq__nomem(__func__, plen + 2);
+  }
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL) {
+    strcpy(dir, ".");
+  } else if (slash == path) {
+    strcpy(dir, "/");
+  } else {
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+  }
+  char where[512];
+  snprintf(where, sizeof where, "%s: %s", __func__, path);
+  rq_status s = size == 0 ? rq__fail(RQ_ERR_FORMAT, where, "empty file")
+                          : load_impl(data, size, dir, where, out);
+  rq__free(dir);
+  rq__free(data);
+  return s;
+}
