@@ -10,6 +10,7 @@
 #include <razorq/cpu.h>
 #include <razorq/npy.h>
 #include <razorq/graph.h>
+#include <razorq/exec.h>
 #include <razorq/observer.h>
 #include <razorq/fakequant.h>
 #include <razorq/backend.h>

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The reference executor: runs the nodes of an rq_graph in their
+ * (topological) order, holding each intermediate tensor only until its last
+ * consumer ran, and shows watched edges to the caller's hook. */
+#include "exec/exec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- op table ---- */
+
+static const rq__op_entry *const op_families[] = {
+  rq__ops_elementwise, rq__ops_nn, rq__ops_shape, rq__ops_quant,
+};
+
+rq__op_fn rq__exec_find_op(const char *domain, const char *op_type) {
+  if (op_type == NULL) return NULL;
+  if (domain != NULL && domain[0] != '\0' && strcmp(domain, "ai.onnx") != 0) return NULL;
+  for (size_t f = 0; f < sizeof op_families / sizeof op_families[0]; f++)
+    for (const rq__op_entry *e = op_families[f]; e->op_type != NULL; e++)
+      if (strcmp(e->op_type, op_type) == 0) return e->fn;
+  return NULL;
+}
+
+bool rq_exec_supports_op(const char *op_type) {
+  return rq__exec_find_op("", op_type) != NULL;
+}
+
+/* ---- dtypes ---- */
+
+bool rq__dtype_to_dl(int32_t dtype, DLDataType *dl) {
+  uint8_t code;
+  switch (dtype) {
+    case RQ__DT_FLOAT: case RQ__DT_DOUBLE: case RQ__DT_FLOAT16: code = kDLFloat; break;
+    case RQ__DT_BFLOAT16: code = kDLBfloat; break;
+    case RQ__DT_INT8: case RQ__DT_INT16: case RQ__DT_INT32: case RQ__DT_INT64: code = kDLInt; break;
+    case RQ__DT_UINT8: case RQ__DT_UINT16: case RQ__DT_UINT32: case RQ__DT_UINT64:
+    case RQ__DT_BOOL: code = kDLUInt; break;
+    default: return false;
+  }
+  dl->code = code;
+  dl->bits = (uint8_t)(rq__dtype_size(dtype) * 8);
+  dl->lanes = 1;
+  return true;
+}
+
+int32_t rq__dtype_from_dl(DLDataType dl) {
+  if (dl.lanes != 1) return RQ__DT_UNDEFINED;
+  switch (dl.code) {
+    case kDLFloat:
+      return dl.bits == 32 ? RQ__DT_FLOAT : dl.bits == 64 ? RQ__DT_DOUBLE
+           : dl.bits == 16 ? RQ__DT_FLOAT16 : RQ__DT_UNDEFINED;
+    case kDLBfloat: return dl.bits == 16 ? RQ__DT_BFLOAT16 : RQ__DT_UNDEFINED;
+    case kDLInt:
+      return dl.bits == 8 ? RQ__DT_INT8 : dl.bits == 16 ? RQ__DT_INT16
+           : dl.bits == 32 ? RQ__DT_INT32 : dl.bits == 64 ? RQ__DT_INT64 : RQ__DT_UNDEFINED;
+    case kDLUInt:
+      return dl.bits == 8 ? RQ__DT_UINT8 : dl.bits == 16 ? RQ__DT_UINT16
+           : dl.bits == 32 ? RQ__DT_UINT32 : dl.bits == 64 ? RQ__DT_UINT64 : RQ__DT_UNDEFINED;
+    default: return RQ__DT_UNDEFINED;
+  }
+}
+
+static void to_dltensor(rq__tensor *t, DLTensor *dl) {
+  memset(dl, 0, sizeof *dl);
+  dl->data = t->data;
+  dl->device.device_type = kDLCPU;
+  dl->ndim = t->ndim;
+  rq__dtype_to_dl(t->dtype, &dl->dtype);
+  dl->shape = t->dims;
+}
+
+/* ---- options ---- */
+
+rq_status rq_exec_options_init(rq_exec_options *options, size_t struct_size) {
+  RQ_CHECK_NOT_NULL(options);
+  RQ_CHECK_ARG(struct_size >= offsetof(rq_exec_options, num_threads) + sizeof(int) &&
+                   struct_size <= sizeof(rq_exec_options),
+               "struct_size %zu is not a size this library knows (expected %zu)", struct_size,
+               sizeof(rq_exec_options));
+  memset(options, 0, struct_size);
+  options->struct_size = struct_size;
+  return RQ_OK;
+}
+
+/* Copies the caller's options into zeroed storage, so fields a caller
+ * compiled against an older header lacks read as defaults. */
+static rq_status copy_options(const rq_exec_options *in, rq_exec_options *out) {
+  memset(out, 0, sizeof *out);
+  out->struct_size = sizeof *out;
+  if (in == NULL) return RQ_OK;
+  if (in->struct_size < offsetof(rq_exec_options, num_threads) + sizeof(int))
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run",
+                    "options->struct_size %zu is too small; call rq_exec_options_init first",
+                    in->struct_size);
+  size_t n = in->struct_size < sizeof *out ? in->struct_size : sizeof *out;
+  memcpy(out, in, n);
+  out->struct_size = sizeof *out;
+  if (out->num_threads < 0)
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "options->num_threads is negative (%d)",
+                    out->num_threads);
+  if (out->n_hook_edges > 0 && out->hook_edges == NULL)
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run",
+                    "options->hook_edges is NULL but n_hook_edges is %zu", out->n_hook_edges);
+  return RQ_OK;
+}
+
+/* ---- the run ---- */
+
+typedef struct run_state {
+  const rq_graph *g;
+  rq_exec_options opts;
+  rq__tensor **slot; /* per value id: the current tensor, or NULL */
+  bool *owned;       /* slot[v] belongs to the run (not an initializer) */
+  bool *watched;     /* the hook sees value v */
+  int *last_use;     /* last consuming node, -1 none */
+} run_state;
+
+static void release(run_state *s, int v) {
+  if (s->owned[v]) rq__tensor_destroy(s->slot[v]);
+  s->slot[v] = NULL;
+  s->owned[v] = false;
+}
+
+static rq_status call_hook(run_state *s, int v) {
+  if (s->opts.hook == NULL || !s->watched[v]) return RQ_OK;
+  DLTensor dl;
+  to_dltensor(s->slot[v], &dl);
+  rq_status st = s->opts.hook(s->opts.hook_user, s->g->values[v].name, &dl);
+  if (st != RQ_OK) return st; /* the hook's own message stays */
+  if (dl.data != s->slot[v]->data || dl.ndim != s->slot[v]->ndim || dl.shape != s->slot[v]->dims)
+    return rq__fail(RQ_ERR_CALLBACK, "rq_graph_run",
+                    "the edge hook changed the tensor of '%s' (it may only change element values)",
+                    s->g->values[v].name);
+  return RQ_OK;
+}
+
+static rq_status check_input(const rq_graph *g, int i, const rq__tensor *t) {
+  const rq__value *val = &g->values[g->inputs[i]];
+  if (val->dtype != RQ__DT_UNDEFINED && val->dtype != t->dtype)
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "input %d ('%s') has element type %s, the model declares %s",
+                    i, val->name, rq__dtype_name(t->dtype), rq__dtype_name(val->dtype));
+  if (val->shape.ndim < 0) return RQ_OK;
+  if (val->shape.ndim != t->ndim)
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "input %d ('%s') has rank %d, the model declares %d",
+                    i, val->name, t->ndim, val->shape.ndim);
+  for (int d = 0; d < t->ndim; d++) {
+    if (val->shape.dims[d] >= 0 && val->shape.dims[d] != t->dims[d])
+      return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run",
+                      "input %d ('%s') has dimension %d = %lld, the model declares %lld", i, val->name, d,
+                      (long long)t->dims[d], (long long)val->shape.dims[d]);
+  }
+  return RQ_OK;
+}
+
+static rq_status run_node(run_state *s, int ni) {
+  const rq_graph *g = s->g;
+  const rq__node *node = &g->nodes[ni];
+  rq__op_fn fn = rq__exec_find_op(node->domain, node->op_type);
+  if (fn == NULL)
+    return rq__fail(RQ_ERR_UNSUPPORTED, "rq_graph_run", "node '%s': op %s%s%s is not implemented", node->name,
+                    node->domain[0] ? node->domain : "", node->domain[0] ? "." : "", node->op_type);
+  enum { SMALL = 16 };
+  const rq__tensor *in_small[SMALL];
+  rq__tensor *out_small[SMALL];
+  const rq__tensor **in = in_small;
+  rq__tensor **out = out_small;
+  if (node->n_inputs > SMALL) in = rq__calloc((size_t)node->n_inputs, sizeof *in);
+  if (node->n_outputs > SMALL) out = rq__calloc((size_t)node->n_outputs, sizeof *out);
+  rq_status st = RQ_OK;
+  if (in == NULL || out == NULL) {
+    st = rq__nomem("rq_graph_run", sizeof *out * (size_t)node->n_outputs);
+    goto done;
+  }
+  for (int i = 0; i < node->n_inputs; i++) {
+    int v = node->inputs[i];
+    in[i] = v < 0 ? NULL : s->slot[v];
+    if (v >= 0 && in[i] == NULL) {
+      st = rq__fail(RQ_ERR_INTERNAL, "rq_graph_run", "node '%s': input '%s' has no value", node->name,
+                    g->values[v].name);
+      goto done;
+    }
+  }
+  for (int i = 0; i < node->n_outputs; i++) out[i] = NULL;
+  rq__op_ctx ctx = {
+    .node = node, .opset = rq__graph_opset(g, ""), .n_in = node->n_inputs,
+    .in = in, .n_out = node->n_outputs, .out = out,
+  };
+  st = fn(&ctx);
+  if (st != RQ_OK) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", rq_last_error());
+    rq__fail(st, "rq_graph_run", "node '%s' (%s): %s", node->name, node->op_type, msg);
+  }
+  for (int i = 0; i < node->n_outputs; i++) {
+    int v = node->outputs[i];
+    if (st == RQ_OK && v >= 0 && out[i] == NULL)
+      st = rq__fail(RQ_ERR_INTERNAL, "rq_graph_run", "node '%s' (%s) produced no output %d", node->name,
+                    node->op_type, i);
+    if (st != RQ_OK || v < 0) {
+      rq__tensor_destroy(out[i]);
+      continue;
+    }
+    s->slot[v] = out[i];
+    s->owned[v] = true;
+  }
+  for (int i = 0; st == RQ_OK && i < node->n_outputs; i++)
+    if (node->outputs[i] >= 0) st = call_hook(s, node->outputs[i]);
+  /* Free what no later node reads: inputs at their last use, and outputs
+   * nothing reads at all. */
+  for (int i = 0; i < node->n_inputs; i++) {
+    int v = node->inputs[i];
+    if (v >= 0 && s->last_use[v] == ni && !g->values[v].is_output) release(s, v);
+  }
+  for (int i = 0; i < node->n_outputs; i++) {
+    int v = node->outputs[i];
+    if (v >= 0 && s->last_use[v] < 0 && !g->values[v].is_output) release(s, v);
+  }
+done:
+  if (in != in_small) rq__free(in);
+  if (out != out_small) rq__free(out);
+  return st;
+}
+
+static rq_status prepare(run_state *s) {
+  const rq_graph *g = s->g;
+  size_t nv = (size_t)g->n_values;
+  s->slot = rq__calloc(nv ? nv : 1, sizeof *s->slot);
+  s->owned = rq__calloc(nv ? nv : 1, sizeof *s->owned);
+  s->watched = rq__calloc(nv ? nv : 1, sizeof *s->watched);
+  s->last_use = rq__malloc_array(nv ? nv : 1, sizeof *s->last_use);
+  if (!s->slot || !s->owned || !s->watched || !s->last_use)
+    return rq__nomem("rq_graph_run", nv * (sizeof *s->slot + sizeof *s->last_use + 2));
+  for (size_t v = 0; v < nv; v++) {
+    s->last_use[v] = -1;
+    s->slot[v] = g->values[v].init;
+  }
+  for (int ni = 0; ni < g->n_nodes; ni++)
+    for (int i = 0; i < g->nodes[ni].n_inputs; i++)
+      if (g->nodes[ni].inputs[i] >= 0) s->last_use[g->nodes[ni].inputs[i]] = ni;
+  if (s->opts.hook == NULL) return RQ_OK;
+  if (s->opts.hook_edges == NULL) {
+    for (size_t v = 0; v < nv; v++) s->watched[v] = g->values[v].init == NULL;
+    return RQ_OK;
+  }
+  for (size_t i = 0; i < s->opts.n_hook_edges; i++) {
+    const char *name = s->opts.hook_edges[i];
+    if (name == NULL)
+      return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "options->hook_edges[%zu] is NULL", i);
+    int v = rq__graph_find_value(g, name);
+    if (v < 0) return rq__fail(RQ_ERR_NOT_FOUND, "rq_graph_run", "hook edge '%s' is not an edge of the graph", name);
+    s->watched[v] = true;
+  }
+  return RQ_OK;
+}
+
+rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__tensor **inputs,
+                       int n_inputs, rq__tensor ***outputs) {
+  run_state s = {.g = g};
+  rq__tensor **result = NULL;
+  rq_status st = copy_options(opts, &s.opts);
+  if (st == RQ_OK && n_inputs != g->n_inputs)
+    st = rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "the graph has %d inputs, %d were given", g->n_inputs,
+                  n_inputs);
+  for (int i = 0; st == RQ_OK && i < n_inputs; i++) st = check_input(g, i, inputs[i]);
+  if (st == RQ_OK) st = prepare(&s);
+  if (st != RQ_OK) {
+    for (int i = 0; i < n_inputs; i++) rq__tensor_destroy(inputs[i]);
+    goto done;
+  }
+  /* The run owns the inputs from here on; releasing the slots frees them. */
+  for (int i = 0; i < n_inputs; i++) {
+    int v = g->inputs[i];
+    if (s.owned[v]) { /* the same value listed twice */
+      rq__tensor_destroy(inputs[i]);
+      continue;
+    }
+    s.slot[v] = inputs[i];
+    s.owned[v] = true;
+  }
+  for (int i = 0; st == RQ_OK && i < n_inputs; i++) st = call_hook(&s, g->inputs[i]);
+  if (s.opts.num_threads > 0) rq__gemm_set_threads(s.opts.num_threads);
+  for (int ni = 0; st == RQ_OK && ni < g->n_nodes; ni++) st = run_node(&s, ni);
+  if (st != RQ_OK) goto done;
+
+  result = rq__calloc(g->n_outputs ? (size_t)g->n_outputs : 1, sizeof *result);
+  if (result == NULL) {
+    st = rq__nomem("rq_graph_run", sizeof *result * (size_t)g->n_outputs);
+    goto done;
+  }
+  for (int o = 0; st == RQ_OK && o < g->n_outputs; o++) {
+    int v = g->outputs[o];
+    if (s.slot[v] == NULL) {
+      st = rq__fail(RQ_ERR_INTERNAL, "rq_graph_run", "output '%s' was not computed", g->values[v].name);
+    } else if (s.owned[v]) { /* hand over; a second listing of it gets a copy */
+      result[o] = s.slot[v];
+      s.owned[v] = false;
+    } else {
+      st = rq__tensor_clone(s.slot[v], &result[o]);
+    }
+    if (st == RQ_OK) st = rq__tensor_set_name(result[o], g->values[v].name);
+  }
+  if (st != RQ_OK) {
+    for (int o = 0; o < g->n_outputs; o++) rq__tensor_destroy(result[o]);
+    rq__free(result);
+    result = NULL;
+  }
+done:
+  if (s.slot != NULL)
+    for (int v = 0; v < g->n_values; v++) release(&s, v);
+  rq__free(s.slot);
+  rq__free(s.owned);
+  rq__free(s.watched);
+  rq__free(s.last_use);
+  *outputs = result;
+  return st;
+}
+
+/* ---- the public API ---- */
+
+struct rq_tensor_list {
+  size_t n;
+  rq__tensor **tensors;
+  DLTensor *views;
+};
+
+/* Copies a (possibly strided) host DLTensor into a new contiguous tensor. */
+static rq_status tensor_from_dl(const rq_graph *g, size_t index, const DLTensor *dl, rq__tensor **out) {
+  *out = NULL;
+  if (dl->device.device_type != kDLCPU && dl->device.device_type != kDLCUDAHost)
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "inputs[%zu] is not in host memory (device type %d)",
+                    index, (int)dl->device.device_type);
+  if (dl->ndim < 0 || dl->ndim > RQ__MAX_RANK)
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "inputs[%zu] has rank %d (0..%d supported)", index,
+                    dl->ndim, RQ__MAX_RANK);
+  if (dl->ndim > 0 && dl->shape == NULL)
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "inputs[%zu].shape is NULL", index);
+  int32_t dtype = rq__dtype_from_dl(dl->dtype);
+  int32_t declared = g->values[g->inputs[index]].dtype;
+  if (declared == RQ__DT_BOOL && (dtype == RQ__DT_UINT8 || dtype == RQ__DT_INT8)) dtype = RQ__DT_BOOL;
+  if (dtype == RQ__DT_UNDEFINED)
+    return rq__fail(RQ_ERR_UNSUPPORTED, "rq_graph_run", "inputs[%zu] has DLPack type code %u bits %u lanes %u",
+                    index, dl->dtype.code, dl->dtype.bits, dl->dtype.lanes);
+  for (int d = 0; d < dl->ndim; d++)
+    if (dl->shape[d] < 0)
+      return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "inputs[%zu].shape[%d] is negative", index, d);
+  rq__tensor *t;
+  RQ_TRY(rq__tensor_create(NULL, dtype, dl->ndim, dl->shape, &t));
+  if (t->numel > 0 && dl->data == NULL) {
+    rq__tensor_destroy(t);
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "inputs[%zu].data is NULL", index);
+  }
+  size_t esize = rq__dtype_size(dtype);
+  const char *src = (const char *)dl->data + dl->byte_offset;
+  if (dl->strides == NULL) {
+    if (t->nbytes) memcpy(t->data, src, t->nbytes);
+  } else {
+    int64_t idx[RQ__MAX_RANK] = {0};
+    for (size_t e = 0; e < t->numel; e++) {
+      int64_t off = 0;
+      for (int d = 0; d < dl->ndim; d++) off += idx[d] * dl->strides[d];
+      memcpy((char *)t->data + e * esize, src + off * (int64_t)esize, esize);
+      for (int d = dl->ndim - 1; d >= 0; d--) {
+        if (++idx[d] < dl->shape[d]) break;
+        idx[d] = 0;
+      }
+    }
+  }
+  *out = t;
+  return RQ_OK;
+}
+
+rq_status rq_graph_run(const rq_graph *graph, const rq_exec_options *options, const DLTensor *inputs,
+                       size_t n_inputs, rq_tensor_list **outputs) {
+  RQ_CHECK_NOT_NULL(outputs);
+  *outputs = NULL;
+  RQ_CHECK_NOT_NULL(graph);
+  RQ_CHECK_ARG(n_inputs == 0 || inputs != NULL, "inputs is NULL but n_inputs is %zu", n_inputs);
+  RQ_CHECK_ARG(n_inputs == (size_t)graph->n_inputs, "the graph has %d inputs, n_inputs is %zu",
+               graph->n_inputs, n_inputs);
+  rq__tensor **in = rq__calloc(n_inputs ? n_inputs : 1, sizeof *in);
+  if (in == NULL) return rq__nomem(__func__, n_inputs * sizeof *in);
+  rq_status st = RQ_OK;
+  for (size_t i = 0; st == RQ_OK && i < n_inputs; i++) st = tensor_from_dl(graph, i, &inputs[i], &in[i]);
+  if (st != RQ_OK) {
+    for (size_t i = 0; i < n_inputs; i++) rq__tensor_destroy(in[i]);
+    rq__free(in);
+    return st;
+  }
+  rq__tensor **out = NULL;
+  st = rq__exec_run(graph, options, in, (int)n_inputs, &out);
+  rq__free(in);
+  if (st != RQ_OK) return st;
+  size_t n = (size_t)graph->n_outputs;
+  rq_tensor_list *list = rq__calloc(1, sizeof *list);
+  DLTensor *views = rq__calloc(n ? n : 1, sizeof *views);
+  if (list == NULL || views == NULL) {
+    rq__free(list);
+    rq__free(views);
+    for (size_t i = 0; i < n; i++) rq__tensor_destroy(out[i]);
+    rq__free(out);
+    return rq__nomem(__func__, sizeof *list + n * sizeof *views);
+  }
+  list->n = n;
+  list->tensors = out;
+  list->views = views;
+  for (size_t i = 0; i < n; i++) to_dltensor(out[i], &views[i]);
+  *outputs = list;
+  return RQ_OK;
+}
+
+size_t rq_tensor_list_count(const rq_tensor_list *list) {
+  return list == NULL ? 0 : list->n;
+}
+
+rq_status rq_tensor_list_get(const rq_tensor_list *list, size_t index, const char **name,
+                             const DLTensor **tensor) {
+  RQ_CHECK_NOT_NULL(list);
+  RQ_CHECK_ARG(index < list->n, "index %zu is out of range (the list has %zu tensors)", index, list->n);
+  if (name != NULL) *name = list->tensors[index]->name;
+  if (tensor != NULL) *tensor = &list->views[index];
+  return RQ_OK;
+}
+
+rq_status rq_tensor_list_find(const rq_tensor_list *list, const char *name, size_t *index) {
+  RQ_CHECK_NOT_NULL(list);
+  RQ_CHECK_NOT_NULL(name);
+  RQ_CHECK_NOT_NULL(index);
+  for (size_t i = 0; i < list->n; i++) {
+    if (list->tensors[i]->name != NULL && strcmp(list->tensors[i]->name, name) == 0) {
+      *index = i;
+      return RQ_OK;
+    }
+  }
+  return rq__fail(RQ_ERR_NOT_FOUND, __func__, "no output is named '%s'", name);
+}
+
+void rq_tensor_list_destroy(rq_tensor_list *list) {
+  if (list == NULL) return;
+  for (size_t i = 0; i < list->n; i++) rq__tensor_destroy(list->tensors[i]);
+  rq__free(list->tensors);
+  rq__free(list->views);
+  rq__free(list);
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The executor's internals: the op-kernel interface every op implements,
+ * and the helpers ops share (broadcasting, element access, GEMM).
+ * Never installed. */
+#ifndef RQ_EXEC_EXEC_H
+#define RQ_EXEC_EXEC_H
+
+#include "graph/graph.h"
+
+#include <razorq/exec.h>
+
+/* What an op kernel sees: the node (attributes), the opset in force, its
+ * input tensors (in[i] NULL = omitted optional input) and n_out output
+ * slots. The kernel creates out[i] for every i it produces (all outputs
+ * the node declares, except optional ones it is allowed to skip when
+ * node->outputs[i] == -1). On failure it leaves no output behind (the
+ * executor frees whatever was set) and sets a message that does not need
+ * to name the node (the executor prefixes it). */
+typedef struct rq__op_ctx {
+  const rq__node *node;
+  int64_t opset;
+  int n_in;
+  const rq__tensor *const *in;
+  int n_out;
+  rq__tensor **out;
+} rq__op_ctx;
+
+typedef rq_status (*rq__op_fn)(rq__op_ctx *ctx);
+
+/* The kernel for (domain, op_type), or NULL. */
+rq__op_fn rq__exec_find_op(const char *domain, const char *op_type);
+
+/* Runs g on inputs (one per graph input, in order; ownership of every
+ * tensor is taken, even on failure). On success *outputs is an rq__malloc'd
+ * array of g->n_outputs owned tensors, each named after its edge. opts may
+ * be NULL. */
+rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__tensor **inputs,
+                       int n_inputs, rq__tensor ***outputs);
+
+/* ONNX dtype <-> DLPack dtype. BOOL travels as uint8. */
+bool rq__dtype_to_dl(int32_t dtype, DLDataType *dl);
+int32_t rq__dtype_from_dl(DLDataType dl);
+
+/* ---- op helpers (lib/exec/util.c) ---- */
+
+/* Input i, or NULL when absent/omitted. */
+static inline const rq__tensor *rq__op_in(const rq__op_ctx *c, int i) {
+  return i < c->n_in ? c->in[i] : NULL;
+}
+
+/* Fails with `status` and a printf message (for kernels; `where` is the
+ * op type so messages read "Conv: ..."). */
+#define RQ_OP_FAIL(c, status, ...) rq__fail((status), (c)->node->op_type, __VA_ARGS__)
+
+/* Requires input i present (_float: and FLOAT). */
+rq_status rq__op_need(const rq__op_ctx *c, int i, const rq__tensor **t);
+rq_status rq__op_need_float(const rq__op_ctx *c, int i, const rq__tensor **t);
+
+/* Creates out[i] with the given dtype and shape. */
+rq_status rq__op_output(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims,
+                        rq__tensor **t);
+
+/* Element i of data (any numeric dtype, BOOL, FLOAT16, BFLOAT16) as double,
+ * and the reverse (saturating for integer targets, NaN -> 0). */
+double rq__elem_get(const void *data, int32_t dtype, size_t i);
+void rq__elem_set(void *data, int32_t dtype, size_t i, double v);
+bool rq__dtype_is_numeric(int32_t dtype);
+bool rq__dtype_is_int(int32_t dtype);
+
+/* IEEE half / bfloat16 conversions (round to nearest even). */
+float rq__half_to_float(uint16_t h);
+uint16_t rq__float_to_half(float f);
+float rq__bf16_to_float(uint16_t b);
+uint16_t rq__float_to_bf16(float f);
+
+/* Reads an INT32/INT64 tensor as int64s; fails if more than max. */
+rq_status rq__op_ints(const rq__op_ctx *c, const rq__tensor *t, int64_t *out, size_t max,
+                      size_t *n);
+
+/* Normalises axis (negative counts from the end) into [0, rank). */
+rq_status rq__op_axis(const rq__op_ctx *c, int64_t axis, int rank, int *out);
+
+/* numpy broadcasting of up to RQ__BCAST_MAX inputs. strides are element
+ * strides into each input, 0 along broadcast dimensions. */
+#define RQ__BCAST_MAX 3
+typedef struct rq__bcast {
+  int ndim;
+  int64_t dims[RQ__MAX_RANK];
+  size_t numel;
+  int n;
+  int64_t strides[RQ__BCAST_MAX][RQ__MAX_RANK];
+  /* Rows of the innermost dimension: len elements each, inner stride of
+   * input k is strides[k][ndim-1] (or 0 for a scalar output). */
+  size_t inner;
+} rq__bcast;
+
+rq_status rq__bcast_init(const rq__op_ctx *c, rq__bcast *b, int n, const rq__tensor *const *ts);
+/* Element offsets of row `row` in each input. */
+void rq__bcast_row(const rq__bcast *b, size_t row, size_t *offsets);
+/* Inner-dimension stride of input k. */
+static inline int64_t rq__bcast_inner_stride(const rq__bcast *b, int k) {
+  return b->ndim == 0 ? 0 : b->strides[k][b->ndim - 1];
+}
+
+/* Row-major C = alpha * op(A) * op(B) + beta * C, op = transpose when t*.
+ * OpenBLAS when built with it, else a plain loop. */
+void rq__sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
+               const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+               size_t ldc);
+/* Sets the GEMM thread count (no-op without OpenBLAS). */
+void rq__gemm_set_threads(int n);
+
+/* Op families (one file each) register here. */
+typedef struct rq__op_entry {
+  const char *op_type;
+  rq__op_fn fn;
+} rq__op_entry;
+extern const rq__op_entry rq__ops_elementwise[];
+extern const rq__op_entry rq__ops_nn[];
+extern const rq__op_entry rq__ops_shape[];
+extern const rq__op_entry rq__ops_quant[];
+
+#endif

@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Neural-network ops: Conv / ConvTranspose (im2col + GEMM), Gemm, MatMul,
+ * pooling, BatchNormalization, LayerNormalization, the Reduce* family.
+ * FLOAT only; any number of spatial dimensions up to the IR's rank limit. */
+#include "exec/exec.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MAX_SP (RQ__MAX_RANK - 2)
+
+/* ---- spatial geometry shared by Conv, ConvTranspose and the pools ---- */
+
+typedef struct spatial {
+  int n;                                /* spatial dimensions */
+  int64_t in[MAX_SP], k[MAX_SP], s[MAX_SP], d[MAX_SP], pb[MAX_SP], pe[MAX_SP], out[MAX_SP];
+  size_t in_size, k_size, out_size;     /* products */
+} spatial;
+
+static rq_status read_ints_attr(const rq__op_ctx *c, const char *name, int n, int64_t dflt, int64_t *out) {
+  size_t count;
+  const int64_t *v = rq__node_attr_ints(c->node, name, &count);
+  if (v == NULL) {
+    for (int i = 0; i < n; i++) out[i] = dflt;
+    return RQ_OK;
+  }
+  if (count != (size_t)n)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "attribute '%s' has %zu values, expected %d", name, count, n);
+  memcpy(out, v, sizeof *out * (size_t)n);
+  return RQ_OK;
+}
+
+/* Reads strides, dilations, pads and auto_pad and computes the output size
+ * (Conv and pooling arithmetic; ceil_mode only for pools). kernel[] must be
+ * filled by the caller. */
+static rq_status spatial_forward(const rq__op_ctx *c, const rq__tensor *x, spatial *sp, bool ceil_mode) {
+  int n = sp->n;
+  for (int i = 0; i < n; i++) sp->in[i] = x->dims[2 + i];
+  RQ_TRY(read_ints_attr(c, "strides", n, 1, sp->s));
+  RQ_TRY(read_ints_attr(c, "dilations", n, 1, sp->d));
+  int64_t pads[2 * MAX_SP];
+  RQ_TRY(read_ints_attr(c, "pads", 2 * n, 0, pads));
+  const char *auto_pad = rq__node_attr_string(c->node, "auto_pad", "NOTSET");
+  sp->in_size = sp->k_size = sp->out_size = 1;
+  for (int i = 0; i < n; i++) {
+    if (sp->s[i] < 1 || sp->d[i] < 1 || sp->k[i] < 1)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel, strides and dilations must be positive");
+    int64_t span = (sp->k[i] - 1) * sp->d[i] + 1;
+    if (strcmp(auto_pad, "SAME_UPPER") == 0 || strcmp(auto_pad, "SAME_LOWER") == 0) {
+      int64_t out = (sp->in[i] + sp->s[i] - 1) / sp->s[i];
+      int64_t total = (out - 1) * sp->s[i] + span - sp->in[i];
+      if (total < 0) total = 0;
+      sp->pb[i] = auto_pad[5] == 'U' ? total / 2 : total - total / 2;
+      sp->pe[i] = total - sp->pb[i];
+    } else if (strcmp(auto_pad, "VALID") == 0) {
+      sp->pb[i] = sp->pe[i] = 0;
+    } else if (strcmp(auto_pad, "NOTSET") == 0) {
+      sp->pb[i] = pads[i];
+      sp->pe[i] = pads[n + i];
+      if (sp->pb[i] < 0 || sp->pe[i] < 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "negative pads");
+    } else {
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "auto_pad '%s' is not an ONNX value", auto_pad);
+    }
+    int64_t room = sp->in[i] + sp->pb[i] + sp->pe[i] - span;
+    if (room < 0)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel (extent %lld) is larger than the padded input (%lld)",
+                        (long long)span, (long long)(sp->in[i] + sp->pb[i] + sp->pe[i]));
+    int64_t out = (ceil_mode ? (room + sp->s[i] - 1) / sp->s[i] : room / sp->s[i]) + 1;
+    /* PyTorch's rule: the last window must start inside the input or its
+     * left padding, never in the right padding alone. */
+    if (ceil_mode && (out - 1) * sp->s[i] >= sp->in[i] + sp->pb[i]) out--;
+    sp->out[i] = out;
+    sp->in_size *= (size_t)sp->in[i];
+    sp->k_size *= (size_t)sp->k[i];
+    sp->out_size *= (size_t)out;
+  }
+  return RQ_OK;
+}
+
+/* Splits a flat index into a multi-index over dims[0..n). */
+static void unravel(size_t flat, int n, const int64_t *dims, int64_t *idx) {
+  for (int i = n - 1; i >= 0; i--) {
+    idx[i] = (int64_t)(flat % (size_t)dims[i]);
+    flat /= (size_t)dims[i];
+  }
+}
+
+/* im2col: x is one group's channels [cg, in...]; col is [cg*K, P]. */
+static void im2col(const float *x, const spatial *sp, size_t cg, float *col) {
+  int n = sp->n;
+  size_t K = sp->k_size, P = sp->out_size, last = (size_t)sp->out[n - 1], outer = P / last;
+  int64_t kidx[MAX_SP], oidx[MAX_SP];
+  for (size_t ch = 0; ch < cg; ch++) {
+    for (size_t kk = 0; kk < K; kk++) {
+      unravel(kk, n, sp->k, kidx);
+      float *row = col + (ch * K + kk) * P;
+      for (size_t op = 0; op < outer; op++) {
+        unravel(op, n - 1, sp->out, oidx);
+        bool valid = true;
+        size_t off = 0;
+        for (int i = 0; i < n - 1; i++) {
+          int64_t pos = oidx[i] * sp->s[i] - sp->pb[i] + kidx[i] * sp->d[i];
+          if (pos < 0 || pos >= sp->in[i]) valid = false;
+          off = off * (size_t)sp->in[i] + (size_t)(valid ? pos : 0);
+        }
+        float *dst = row + op * last;
+        if (!valid) {
+          memset(dst, 0, last * sizeof *dst);
+          continue;
+        }
+        const float *src = x + ch * sp->in_size + off * (size_t)sp->in[n - 1];
+        int64_t start = kidx[n - 1] * sp->d[n - 1] - sp->pb[n - 1], s = sp->s[n - 1], w = sp->in[n - 1];
+        for (size_t j = 0; j < last; j++) {
+          int64_t pos = (int64_t)j * s + start;
+          dst[j] = (pos >= 0 && pos < w) ? src[pos] : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+/* col2im for ConvTranspose: col [mg*K, IN] (IN = input positions) is added
+ * into y [mg, out...] at out = in*s - pb + k*d. Here sp->in/out are the
+ * ConvTranspose's input and output sizes. */
+static void col2im(const float *col, const spatial *sp, size_t mg, float *y) {
+  int n = sp->n;
+  size_t K = sp->k_size, IN = sp->in_size;
+  int64_t kidx[MAX_SP], iidx[MAX_SP];
+  for (size_t m = 0; m < mg; m++) {
+    for (size_t kk = 0; kk < K; kk++) {
+      unravel(kk, n, sp->k, kidx);
+      const float *row = col + (m * K + kk) * IN;
+      for (size_t p = 0; p < IN; p++) {
+        unravel(p, n, sp->in, iidx);
+        size_t off = 0;
+        bool valid = true;
+        for (int i = 0; i < n && valid; i++) {
+          int64_t pos = iidx[i] * sp->s[i] - sp->pb[i] + kidx[i] * sp->d[i];
+          if (pos < 0 || pos >= sp->out[i]) valid = false;
+          off = off * (size_t)sp->out[i] + (size_t)pos;
+        }
+        if (valid) y[m * sp->out_size + off] += row[p];
+      }
+    }
+  }
+}
+
+static rq_status conv_inputs(rq__op_ctx *c, const rq__tensor **x, const rq__tensor **w, const rq__tensor **b) {
+  RQ_TRY(rq__op_need_float(c, 0, x));
+  RQ_TRY(rq__op_need_float(c, 1, w));
+  *b = rq__op_in(c, 2);
+  if ((*x)->ndim < 3 || (*x)->ndim != (*w)->ndim)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input rank %d / weight rank %d: expected equal ranks >= 3",
+                      (*x)->ndim, (*w)->ndim);
+  if (*b != NULL && ((*b)->dtype != RQ__DT_FLOAT || (*b)->ndim != 1))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "bias must be a 1-D FLOAT tensor");
+  return RQ_OK;
+}
+
+static rq_status kernel_shape(rq__op_ctx *c, const rq__tensor *w, spatial *sp) {
+  sp->n = w->ndim - 2;
+  for (int i = 0; i < sp->n; i++) sp->k[i] = w->dims[2 + i];
+  size_t count;
+  const int64_t *ks = rq__node_attr_ints(c->node, "kernel_shape", &count);
+  if (ks != NULL && (count != (size_t)sp->n || memcmp(ks, sp->k, sizeof *ks * count) != 0))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel_shape does not match the weight's shape");
+  return RQ_OK;
+}
+
+static rq_status op_conv(rq__op_ctx *c) {
+  const rq__tensor *x, *w, *b;
+  RQ_TRY(conv_inputs(c, &x, &w, &b));
+  spatial sp = {0};
+  RQ_TRY(kernel_shape(c, w, &sp));
+  RQ_TRY(spatial_forward(c, x, &sp, false));
+  int64_t group = rq__node_attr_int(c->node, "group", 1);
+  int64_t N = x->dims[0], C = x->dims[1], M = w->dims[0];
+  if (group < 1 || C % group != 0 || M % group != 0 || w->dims[1] != C / group)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "group %lld does not fit %lld input / %lld output channels (weight has %lld)",
+                      (long long)group, (long long)C, (long long)M, (long long)w->dims[1]);
+  if (b != NULL && b->dims[0] != M) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "bias has %lld values, expected %lld",
+                                                      (long long)b->dims[0], (long long)M);
+  int64_t ydims[RQ__MAX_RANK] = {N, M};
+  for (int i = 0; i < sp.n; i++) ydims[2 + i] = sp.out[i];
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, ydims, &y));
+  size_t cg = (size_t)(C / group), mg = (size_t)(M / group), K = sp.k_size, P = sp.out_size;
+  bool pointwise = K == 1;
+  for (int i = 0; i < sp.n; i++)
+    pointwise = pointwise && sp.s[i] == 1 && sp.pb[i] == 0 && sp.pe[i] == 0;
+  float *col = NULL;
+  if (!pointwise && y->numel > 0) {
+    col = rq__malloc_array(cg * K, P * sizeof *col);
+    if (col == NULL) return rq__nomem("Conv", cg * K * P * sizeof *col);
+  }
+  const float *xd = x->data, *wd = w->data;
+  float *yd = y->data;
+  for (int64_t n = 0; n < N && y->numel > 0; n++) {
+    for (int64_t g = 0; g < group; g++) {
+      const float *xg = xd + ((size_t)n * (size_t)C + (size_t)g * cg) * sp.in_size;
+      const float *cols = xg;
+      if (!pointwise) {
+        im2col(xg, &sp, cg, col);
+        cols = col;
+      }
+      float *yg = yd + ((size_t)n * (size_t)M + (size_t)g * mg) * P;
+      rq__sgemm(false, false, mg, P, cg * K, 1.0f, wd + (size_t)g * mg * cg * K, cg * K, cols, P, 0.0f, yg, P);
+      if (b != NULL) {
+        for (size_t m = 0; m < mg; m++) {
+          float bv = ((const float *)b->data)[(size_t)g * mg + m];
+          for (size_t p = 0; p < P; p++) yg[m * P + p] += bv;
+        }
+      }
+    }
+  }
+  rq__free(col);
+  return RQ_OK;
+}
+
+static rq_status op_conv_transpose(rq__op_ctx *c) {
+  const rq__tensor *x, *w, *b;
+  RQ_TRY(conv_inputs(c, &x, &w, &b));
+  spatial sp = {0};
+  RQ_TRY(kernel_shape(c, w, &sp));
+  int n = sp.n;
+  int64_t group = rq__node_attr_int(c->node, "group", 1);
+  int64_t N = x->dims[0], C = x->dims[1];
+  if (group < 1 || C % group != 0 || w->dims[0] != C)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "weight has %lld input channels, the input %lld (group %lld)",
+                      (long long)w->dims[0], (long long)C, (long long)group);
+  int64_t M = w->dims[1] * group;
+  if (b != NULL && b->dims[0] != M) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "bias has %lld values, expected %lld",
+                                                      (long long)b->dims[0], (long long)M);
+  int64_t out_pad[MAX_SP], pads[2 * MAX_SP];
+  RQ_TRY(read_ints_attr(c, "strides", n, 1, sp.s));
+  RQ_TRY(read_ints_attr(c, "dilations", n, 1, sp.d));
+  RQ_TRY(read_ints_attr(c, "output_padding", n, 0, out_pad));
+  RQ_TRY(read_ints_attr(c, "pads", 2 * n, 0, pads));
+  size_t n_os;
+  const int64_t *os = rq__node_attr_ints(c->node, "output_shape", &n_os);
+  if (os != NULL && n_os == (size_t)n + 2) os += 2; /* some exporters include N and C */
+  else if (os != NULL && n_os != (size_t)n) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "output_shape has %zu values", n_os);
+  const char *auto_pad = rq__node_attr_string(c->node, "auto_pad", "NOTSET");
+  bool same = strncmp(auto_pad, "SAME_", 5) == 0;
+  sp.in_size = sp.k_size = sp.out_size = 1;
+  for (int i = 0; i < n; i++) {
+    sp.in[i] = x->dims[2 + i];
+    if (sp.s[i] < 1 || sp.d[i] < 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "strides and dilations must be positive");
+    int64_t full = sp.s[i] * (sp.in[i] - 1) + out_pad[i] + (sp.k[i] - 1) * sp.d[i] + 1;
+    if (os != NULL || same) {
+      int64_t want = os != NULL ? os[i] : sp.in[i] * sp.s[i];
+      /* Negative when output_shape asks for more than the kernel covers:
+       * the extra end positions get only the bias. */
+      int64_t total = full - want;
+      int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2); /* floor, as ONNX's Python does */
+      /* The ONNX spec: SAME_UPPER puts the extra pad at the end. */
+      bool upper = strcmp(auto_pad, "SAME_UPPER") == 0;
+      sp.pb[i] = upper ? half : total - half;
+      sp.pe[i] = total - sp.pb[i];
+    } else if (strcmp(auto_pad, "NOTSET") == 0 || strcmp(auto_pad, "VALID") == 0) {
+      sp.pb[i] = auto_pad[0] == 'V' ? 0 : pads[i];
+      sp.pe[i] = auto_pad[0] == 'V' ? 0 : pads[n + i];
+    } else {
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "auto_pad '%s' is not an ONNX value", auto_pad);
+    }
+    sp.out[i] = full - sp.pb[i] - sp.pe[i];
+    if (sp.out[i] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "negative output size");
+    sp.in_size *= (size_t)sp.in[i];
+    sp.k_size *= (size_t)sp.k[i];
+    sp.out_size *= (size_t)sp.out[i];
+  }
+  int64_t ydims[RQ__MAX_RANK] = {N, M};
+  for (int i = 0; i < n; i++) ydims[2 + i] = sp.out[i];
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, ydims, &y));
+  size_t cg = (size_t)(C / group), mg = (size_t)(M / group), K = sp.k_size, IN = sp.in_size;
+  float *col = rq__malloc_array(mg * K, (IN ? IN : 1) * sizeof *col);
+  if (col == NULL) return rq__nomem("ConvTranspose", mg * K * IN * sizeof *col);
+  const float *xd = x->data, *wd = w->data;
+  float *yd = y->data;
+  for (int64_t bn = 0; bn < N; bn++) {
+    for (int64_t g = 0; g < group; g++) {
+      const float *xg = xd + ((size_t)bn * (size_t)C + (size_t)g * cg) * IN;
+      const float *wg = wd + (size_t)g * cg * mg * K;
+      rq__sgemm(true, false, mg * K, IN, cg, 1.0f, wg, mg * K, xg, IN, 0.0f, col, IN);
+      float *yg = yd + ((size_t)bn * (size_t)M + (size_t)g * mg) * sp.out_size;
+      col2im(col, &sp, mg, yg);
+      if (b != NULL)
+        for (size_t m = 0; m < mg; m++)
+          for (size_t p = 0; p < sp.out_size; p++) yg[m * sp.out_size + p] += ((const float *)b->data)[(size_t)g * mg + m];
+    }
+  }
+  rq__free(col);
+  return RQ_OK;
+}
+
+/* ---- Gemm / MatMul ---- */
+
+static rq_status op_gemm(rq__op_ctx *c) {
+  const rq__tensor *a, *b, *cc = rq__op_in(c, 2);
+  RQ_TRY(rq__op_need_float(c, 0, &a));
+  RQ_TRY(rq__op_need_float(c, 1, &b));
+  if (a->ndim != 2 || b->ndim != 2) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "A and B must be 2-D");
+  bool ta = rq__node_attr_int(c->node, "transA", 0) != 0, tb = rq__node_attr_int(c->node, "transB", 0) != 0;
+  float alpha = rq__node_attr_float(c->node, "alpha", 1.0f), beta = rq__node_attr_float(c->node, "beta", 1.0f);
+  int64_t M = ta ? a->dims[1] : a->dims[0], K = ta ? a->dims[0] : a->dims[1];
+  int64_t KB = tb ? b->dims[1] : b->dims[0], N = tb ? b->dims[0] : b->dims[1];
+  if (K != KB) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "inner dimensions differ (%lld, %lld)", (long long)K, (long long)KB);
+  int64_t cm = 1, cn = 1;
+  if (cc != NULL) {
+    if (cc->dtype != RQ__DT_FLOAT || cc->ndim > 2) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "C must be FLOAT of rank <= 2");
+    cn = cc->ndim >= 1 ? cc->dims[cc->ndim - 1] : 1;
+    cm = cc->ndim == 2 ? cc->dims[0] : 1;
+    if ((cm != 1 && cm != M) || (cn != 1 && cn != N))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "C does not broadcast to [%lld, %lld]", (long long)M, (long long)N);
+  }
+  int64_t ydims[2] = {M, N};
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, 2, ydims, &y));
+  float *yd = y->data;
+  bool with_c = cc != NULL && beta != 0;
+  if (with_c) {
+    const float *cd = cc->data;
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++)
+        yd[i * N + j] = beta * cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
+  }
+  rq__sgemm(ta, tb, (size_t)M, (size_t)N, (size_t)K, alpha, a->data, (size_t)a->dims[1], b->data,
+            (size_t)b->dims[1], with_c ? 1.0f : 0.0f, yd, (size_t)N);
+  return RQ_OK;
+}
+
+static rq_status op_matmul(rq__op_ctx *c) {
+  const rq__tensor *a, *b;
+  RQ_TRY(rq__op_need_float(c, 0, &a));
+  RQ_TRY(rq__op_need_float(c, 1, &b));
+  if (a->ndim < 1 || b->ndim < 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "inputs must have rank >= 1");
+  /* numpy.matmul: a 1-D A is a row vector, a 1-D B a column vector; the
+   * added dimension is dropped from the result. */
+  int64_t M = a->ndim == 1 ? 1 : a->dims[a->ndim - 2], K = a->dims[a->ndim - 1];
+  int64_t KB = b->ndim == 1 ? b->dims[0] : b->dims[b->ndim - 2], N = b->ndim == 1 ? 1 : b->dims[b->ndim - 1];
+  if (K != KB) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "inner dimensions differ (%lld, %lld)", (long long)K, (long long)KB);
+  rq__tensor ba = {.dtype = RQ__DT_FLOAT, .ndim = a->ndim > 2 ? a->ndim - 2 : 0};
+  rq__tensor bb = {.dtype = RQ__DT_FLOAT, .ndim = b->ndim > 2 ? b->ndim - 2 : 0};
+  memcpy(ba.dims, a->dims, sizeof(int64_t) * (size_t)ba.ndim);
+  memcpy(bb.dims, b->dims, sizeof(int64_t) * (size_t)bb.ndim);
+  const rq__tensor *batch[2] = {&ba, &bb};
+  rq__bcast bc;
+  RQ_TRY(rq__bcast_init(c, &bc, 2, batch));
+  int64_t ydims[RQ__MAX_RANK];
+  int nd = bc.ndim;
+  if (nd + 2 > RQ__MAX_RANK) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "rank too large");
+  memcpy(ydims, bc.dims, sizeof(int64_t) * (size_t)nd);
+  if (a->ndim > 1) ydims[nd++] = M;
+  if (b->ndim > 1) ydims[nd++] = N;
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, nd, ydims, &y));
+  size_t batches = bc.numel, mk = (size_t)(M * K), kn = (size_t)(K * N), mn = (size_t)(M * N);
+  if (bb.ndim == 0) {
+    /* One B for every batch: a single GEMM over the stacked rows of A (A's
+     * batch dimensions are then exactly the output's, densely laid out). */
+    rq__sgemm(false, false, batches * (size_t)M, (size_t)N, (size_t)K, 1.0f, a->data, (size_t)K, b->data,
+              (size_t)N, 0.0f, y->data, (size_t)N);
+    return RQ_OK;
+  }
+  for (size_t r = 0; r < batches; r++) {
+    size_t offs[2];
+    /* rq__bcast_row works on rows of the last dim; index batches directly. */
+    offs[0] = offs[1] = 0;
+    size_t rem = r;
+    for (int d = bc.ndim - 1; d >= 0; d--) {
+      size_t i = rem % (size_t)bc.dims[d];
+      rem /= (size_t)bc.dims[d];
+      offs[0] += i * (size_t)bc.strides[0][d];
+      offs[1] += i * (size_t)bc.strides[1][d];
+    }
+    rq__sgemm(false, false, (size_t)M, (size_t)N, (size_t)K, 1.0f, (const float *)a->data + offs[0] * mk, (size_t)K,
+              (const float *)b->data + offs[1] * kn, (size_t)N, 0.0f, (float *)y->data + r * mn, (size_t)N);
+  }
+  return RQ_OK;
+}
+
+/* ---- pooling ---- */
+
+static rq_status pool_input(rq__op_ctx *c, const rq__tensor **x) {
+  RQ_TRY(rq__op_need_float(c, 0, x));
+  if ((*x)->ndim < 3) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must have rank >= 3 (N, C, spatial...)");
+  if (c->n_out > 1 && c->node->outputs[1] >= 0)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "the Indices output is not implemented");
+  return RQ_OK;
+}
+
+static rq_status pool(rq__op_ctx *c, bool is_max) {
+  const rq__tensor *x;
+  RQ_TRY(pool_input(c, &x));
+  spatial sp = {.n = x->ndim - 2};
+  size_t nk;
+  const int64_t *ks = rq__node_attr_ints(c->node, "kernel_shape", &nk);
+  if (ks == NULL || nk != (size_t)sp.n)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel_shape must have %d values", sp.n);
+  memcpy(sp.k, ks, sizeof *ks * nk);
+  if (!is_max && rq__node_attr(c->node, "dilations") != NULL) {
+    /* AveragePool gained dilations in opset 19 only. */
+    size_t nd;
+    const int64_t *d = rq__node_attr_ints(c->node, "dilations", &nd);
+    for (size_t i = 0; i < nd; i++)
+      if (d[i] != 1) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "dilated AveragePool");
+  }
+  if (is_max && rq__node_attr_int(c->node, "storage_order", 0) != 0 && c->n_out > 1)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "storage_order");
+  RQ_TRY(spatial_forward(c, x, &sp, rq__node_attr_int(c->node, "ceil_mode", 0) != 0));
+  bool include_pad = rq__node_attr_int(c->node, "count_include_pad", 0) != 0;
+  int64_t ydims[RQ__MAX_RANK] = {x->dims[0], x->dims[1]};
+  for (int i = 0; i < sp.n; i++) ydims[2 + i] = sp.out[i];
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, ydims, &y));
+  size_t planes = (size_t)(x->dims[0] * x->dims[1]);
+  int64_t oidx[MAX_SP], kidx[MAX_SP];
+  for (size_t pl = 0; pl < planes; pl++) {
+    const float *xp = (const float *)x->data + pl * sp.in_size;
+    float *yp = (float *)y->data + pl * sp.out_size;
+    for (size_t o = 0; o < sp.out_size; o++) {
+      unravel(o, sp.n, sp.out, oidx);
+      float best = -INFINITY;
+      double sum = 0;
+      size_t count = 0;
+      for (size_t kk = 0; kk < sp.k_size; kk++) {
+        unravel(kk, sp.n, sp.k, kidx);
+        size_t off = 0;
+        bool valid = true;
+        for (int i = 0; i < sp.n && valid; i++) {
+          int64_t pos = oidx[i] * sp.s[i] - sp.pb[i] + kidx[i] * sp.d[i];
+          valid = pos >= 0 && pos < sp.in[i];
+          off = off * (size_t)sp.in[i] + (size_t)pos;
+        }
+        if (!valid) continue;
+        float v = xp[off];
+        if (v > best || isnan(v)) best = v;
+        sum += v;
+        count++;
+      }
+      if (is_max) {
+        yp[o] = best;
+      } else {
+        if (include_pad) { /* PyTorch: the window clipped to the padded input */
+          count = 1;
+          for (int i = 0; i < sp.n; i++) {
+            int64_t start = oidx[i] * sp.s[i] - sp.pb[i];
+            int64_t end = start + sp.k[i];
+            if (end > sp.in[i] + sp.pe[i]) end = sp.in[i] + sp.pe[i];
+            count *= (size_t)(end - start);
+          }
+        }
+        yp[o] = count ? (float)(sum / (double)count) : 0.0f;
+      }
+    }
+  }
+  return RQ_OK;
+}
+
+static rq_status op_max_pool(rq__op_ctx *c) { return pool(c, true); }
+static rq_status op_average_pool(rq__op_ctx *c) { return pool(c, false); }
+
+static rq_status global_pool(rq__op_ctx *c, bool is_max) {
+  const rq__tensor *x;
+  RQ_TRY(pool_input(c, &x));
+  int64_t ydims[RQ__MAX_RANK];
+  for (int d = 0; d < x->ndim; d++) ydims[d] = d < 2 ? x->dims[d] : 1;
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, ydims, &y));
+  size_t planes = (size_t)(x->dims[0] * x->dims[1]), area = planes ? x->numel / planes : 0;
+  for (size_t p = 0; p < planes; p++) {
+    const float *xp = (const float *)x->data + p * area;
+    double sum = 0;
+    float best = -INFINITY;
+    for (size_t i = 0; i < area; i++) {
+      sum += xp[i];
+      if (xp[i] > best || isnan(xp[i])) best = xp[i];
+    }
+    ((float *)y->data)[p] = is_max ? best : (float)(sum / (double)area);
+  }
+  return RQ_OK;
+}
+
+static rq_status op_global_average_pool(rq__op_ctx *c) { return global_pool(c, false); }
+static rq_status op_global_max_pool(rq__op_ctx *c) { return global_pool(c, true); }
+
+/* ---- normalization ---- */
+
+static rq_status op_batch_norm(rq__op_ctx *c) {
+  const rq__tensor *x, *p[4];
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  for (int i = 0; i < 4; i++) RQ_TRY(rq__op_need_float(c, 1 + i, &p[i]));
+  if (rq__node_attr_int(c->node, "training_mode", 0) != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "training_mode=1 (only inference is implemented)");
+  for (int i = 1; i < c->n_out; i++)
+    if (c->node->outputs[i] >= 0)
+      return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "the training outputs (mean, var, ...) are not implemented");
+  if (rq__node_attr_int(c->node, "spatial", 1) != 1)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "spatial=0");
+  if (x->ndim < 2) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must have rank >= 2");
+  int64_t C = x->dims[1];
+  for (int i = 0; i < 4; i++)
+    if (p[i]->numel != (size_t)C)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input %d has %zu values, expected %lld", 1 + i, p[i]->numel, (long long)C);
+  float eps = rq__node_attr_float(c->node, "epsilon", 1e-5f);
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, x->dims, &y));
+  const float *scale = p[0]->data, *bias = p[1]->data, *mean = p[2]->data, *var = p[3]->data;
+  size_t N = (size_t)x->dims[0], planes = N * (size_t)C, area = planes != 0 ? x->numel / planes : 0;
+  for (size_t n = 0; n < N; n++) {
+    for (int64_t ch = 0; ch < C; ch++) {
+      float inv = 1.0f / sqrtf(var[ch] + eps), m = mean[ch], sc = scale[ch] * inv, bi = bias[ch];
+      const float *xp = (const float *)x->data + (n * (size_t)C + (size_t)ch) * area;
+      float *yp = (float *)y->data + (n * (size_t)C + (size_t)ch) * area;
+      for (size_t i = 0; i < area; i++) yp[i] = (xp[i] - m) * sc + bi;
+    }
+  }
+  return RQ_OK;
+}
+
+static rq_status op_layer_norm(rq__op_ctx *c) {
+  const rq__tensor *x, *scale, *bias = rq__op_in(c, 2);
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  RQ_TRY(rq__op_need_float(c, 1, &scale));
+  if (bias != NULL && bias->dtype != RQ__DT_FLOAT) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "B must be FLOAT");
+  int axis;
+  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", -1), x->ndim, &axis));
+  float eps = rq__node_attr_float(c->node, "epsilon", 1e-5f);
+  size_t outer = 1, len = 1;
+  for (int d = 0; d < x->ndim; d++) *(d < axis ? &outer : &len) *= (size_t)x->dims[d];
+  /* Scale and B broadcast to X.shape[axis:]: same size, or a single value. */
+  if ((scale->numel != len && scale->numel != 1) || (bias && bias->numel != len && bias->numel != 1))
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "Scale/B that broadcast partially over the normalized axes");
+  rq__tensor *y, *mean_t = NULL, *inv_t = NULL;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, x->dims, &y));
+  int64_t sdims[RQ__MAX_RANK];
+  for (int d = 0; d < x->ndim; d++) sdims[d] = d < axis ? x->dims[d] : 1;
+  if (c->n_out > 1 && c->node->outputs[1] >= 0) RQ_TRY(rq__op_output(c, 1, RQ__DT_FLOAT, x->ndim, sdims, &mean_t));
+  if (c->n_out > 2 && c->node->outputs[2] >= 0) RQ_TRY(rq__op_output(c, 2, RQ__DT_FLOAT, x->ndim, sdims, &inv_t));
+  const float *sc = scale->data, *bi = bias ? bias->data : NULL;
+  for (size_t o = 0; o < outer; o++) {
+    const float *xp = (const float *)x->data + o * len;
+    float *yp = (float *)y->data + o * len;
+    double mean = 0, var = 0;
+    for (size_t i = 0; i < len; i++) mean += xp[i];
+    mean /= (double)len;
+    for (size_t i = 0; i < len; i++) var += (xp[i] - mean) * (xp[i] - mean);
+    var /= (double)len;
+    double inv = 1 / sqrt(var + eps);
+    for (size_t i = 0; i < len; i++) {
+      double v = (xp[i] - mean) * inv * sc[scale->numel == 1 ? 0 : i];
+      if (bi) v += bi[bias->numel == 1 ? 0 : i];
+      yp[i] = (float)v;
+    }
+    if (mean_t) ((float *)mean_t->data)[o] = (float)mean;
+    if (inv_t) ((float *)inv_t->data)[o] = (float)inv;
+  }
+  return RQ_OK;
+}
+
+/* ---- Reduce* ---- */
+
+typedef enum reduce_kind { R_MEAN, R_SUM, R_MAX, R_MIN, R_PROD, R_SUM_SQUARE, R_L1, R_L2, R_LOG_SUM,
+                           R_LOG_SUM_EXP } reduce_kind;
+
+static rq_status reduce(rq__op_ctx *c, reduce_kind kind) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  if (x->dtype != RQ__DT_FLOAT && x->dtype != RQ__DT_DOUBLE && x->dtype != RQ__DT_INT32 && x->dtype != RQ__DT_INT64)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type %s", rq__dtype_name(x->dtype));
+  int64_t axes[RQ__MAX_RANK];
+  size_t n_axes = 0;
+  const rq__tensor *axes_t = rq__op_in(c, 1);
+  if (axes_t != NULL) {
+    RQ_TRY(rq__op_ints(c, axes_t, axes, RQ__MAX_RANK, &n_axes));
+  } else {
+    const int64_t *a = rq__node_attr_ints(c->node, "axes", &n_axes);
+    if (n_axes > RQ__MAX_RANK) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "too many axes");
+    if (a) memcpy(axes, a, sizeof *a * n_axes);
+  }
+  bool keep = rq__node_attr_int(c->node, "keepdims", 1) != 0;
+  bool noop = rq__node_attr_int(c->node, "noop_with_empty_axes", 0) != 0;
+  bool reduced[RQ__MAX_RANK] = {false};
+  for (size_t i = 0; i < n_axes; i++) {
+    int a;
+    RQ_TRY(rq__op_axis(c, axes[i], x->ndim, &a));
+    reduced[a] = true;
+  }
+  if (n_axes == 0 && !noop)
+    for (int d = 0; d < x->ndim; d++) reduced[d] = true;
+  int64_t ydims[RQ__MAX_RANK], ostride[RQ__MAX_RANK];
+  int nd = 0;
+  for (int d = 0; d < x->ndim; d++) {
+    if (!reduced[d]) ydims[nd++] = x->dims[d];
+    else if (keep) ydims[nd++] = 1;
+  }
+  int64_t s = 1;
+  for (int d = x->ndim - 1; d >= 0; d--) {
+    ostride[d] = reduced[d] ? 0 : s;
+    if (!reduced[d]) s *= x->dims[d];
+  }
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, nd, ydims, &y));
+  double *acc = rq__calloc(y->numel ? y->numel : 1, sizeof *acc);
+  if (acc == NULL) return rq__nomem("Reduce", y->numel * sizeof *acc);
+  double init = kind == R_MAX ? -INFINITY : kind == R_MIN ? INFINITY : kind == R_PROD ? 1 : 0;
+  for (size_t i = 0; i < y->numel; i++) acc[i] = init;
+  /* log-sum-exp is shifted by the max for stability: first pass finds it. */
+  double *mx = NULL;
+  if (kind == R_LOG_SUM_EXP) {
+    mx = rq__malloc_array(y->numel ? y->numel : 1, sizeof *mx);
+    if (mx == NULL) {
+      rq__free(acc);
+      return rq__nomem("Reduce", y->numel * sizeof *mx);
+    }
+    for (size_t i = 0; i < y->numel; i++) mx[i] = -INFINITY;
+  }
+  for (int pass = mx ? 0 : 1; pass < 2; pass++) {
+    int64_t idx[RQ__MAX_RANK] = {0};
+    size_t off = 0;
+    for (size_t i = 0; i < x->numel; i++) {
+      double v = rq__elem_get(x->data, x->dtype, i);
+      double *a = &acc[off];
+      if (pass == 0) {
+        if (v > mx[off]) mx[off] = v;
+      } else {
+        switch (kind) {
+          case R_MEAN: case R_SUM: case R_LOG_SUM: *a += v; break;
+          case R_MAX: if (v > *a || isnan(v)) *a = v; break;
+          case R_MIN: if (v < *a || isnan(v)) *a = v; break;
+          case R_PROD: *a *= v; break;
+          case R_SUM_SQUARE: case R_L2: *a += v * v; break;
+          case R_L1: *a += fabs(v); break;
+          case R_LOG_SUM_EXP: *a += exp(v - mx[off]); break;
+        }
+      }
+      for (int d = x->ndim - 1; d >= 0; d--) {
+        off += (size_t)ostride[d];
+        if (++idx[d] < x->dims[d]) break;
+        off -= (size_t)(ostride[d] * x->dims[d]);
+        idx[d] = 0;
+      }
+    }
+  }
+  size_t count = y->numel ? x->numel / y->numel : 0;
+  for (size_t i = 0; i < y->numel; i++) {
+    double v = acc[i];
+    switch (kind) {
+      case R_MEAN: v = v / (double)count; break;
+      case R_L2: v = sqrt(v); break;
+      case R_LOG_SUM: v = log(v); break;
+      case R_LOG_SUM_EXP: v = log(v) + mx[i]; break;
+      default: break;
+    }
+    rq__elem_set(y->data, y->dtype, i, v);
+  }
+  rq__free(acc);
+  rq__free(mx);
+  return RQ_OK;
+}
+
+#define REDUCE_OP(NAME, KIND) \
+  static rq_status NAME(rq__op_ctx *c) { return reduce(c, KIND); }
+REDUCE_OP(op_reduce_mean, R_MEAN)
+REDUCE_OP(op_reduce_sum, R_SUM)
+REDUCE_OP(op_reduce_max, R_MAX)
+REDUCE_OP(op_reduce_min, R_MIN)
+REDUCE_OP(op_reduce_prod, R_PROD)
+REDUCE_OP(op_reduce_sum_square, R_SUM_SQUARE)
+REDUCE_OP(op_reduce_l1, R_L1)
+REDUCE_OP(op_reduce_l2, R_L2)
+REDUCE_OP(op_reduce_log_sum, R_LOG_SUM)
+REDUCE_OP(op_reduce_log_sum_exp, R_LOG_SUM_EXP)
+
+const rq__op_entry rq__ops_nn[] = {
+  {"Conv", op_conv}, {"ConvTranspose", op_conv_transpose}, {"Gemm", op_gemm}, {"MatMul", op_matmul},
+  {"MaxPool", op_max_pool}, {"AveragePool", op_average_pool},
+  {"GlobalAveragePool", op_global_average_pool}, {"GlobalMaxPool", op_global_max_pool},
+  {"BatchNormalization", op_batch_norm}, {"LayerNormalization", op_layer_norm},
+  {"ReduceMean", op_reduce_mean}, {"ReduceSum", op_reduce_sum}, {"ReduceMax", op_reduce_max},
+  {"ReduceMin", op_reduce_min}, {"ReduceProd", op_reduce_prod}, {"ReduceSumSquare", op_reduce_sum_square},
+  {"ReduceL1", op_reduce_l1}, {"ReduceL2", op_reduce_l2}, {"ReduceLogSum", op_reduce_log_sum},
+  {"ReduceLogSumExp", op_reduce_log_sum_exp},
+  {NULL, NULL},
+};

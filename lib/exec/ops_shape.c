@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Data-movement ops: they work on any element type by copying element
+ * bytes (Identity, Flatten, Reshape, Transpose, Concat, Split, Slice,
+ * Gather, Unsqueeze, Squeeze, Shape, Pad, Expand, Dropout in inference), and
+ * Resize/Upsample (FLOAT). */
+#include "exec/exec.h"
+
+#include <math.h>
+#include <string.h>
+
+static rq_status copy_as(rq__op_ctx *c, const rq__tensor *x, int ndim, const int64_t *dims) {
+  size_t numel;
+  RQ_TRY(rq__shape_numel(c->node->op_type, ndim, dims, 0, &numel));
+  if (numel != x->numel)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "cannot view %zu elements as %zu", x->numel, numel);
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, ndim, dims, &y));
+  if (x->nbytes) memcpy(y->data, x->data, x->nbytes);
+  return RQ_OK;
+}
+
+static rq_status op_identity(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  return copy_as(c, x, x->ndim, x->dims);
+}
+
+/* Inference Dropout is the identity; its optional mask is all true. */
+static rq_status op_dropout(rq__op_ctx *c) {
+  const rq__tensor *x, *train = rq__op_in(c, 2);
+  RQ_TRY(rq__op_need(c, 0, &x));
+  if (train != NULL && train->numel == 1 && rq__elem_get(train->data, train->dtype, 0) != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "training_mode=true (random masks are not implemented)");
+  if (rq__node_attr_int(c->node, "is_test", 1) == 0 && c->opset < 7)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "is_test=0");
+  RQ_TRY(copy_as(c, x, x->ndim, x->dims));
+  if (c->n_out > 1 && c->node->outputs[1] >= 0) {
+    rq__tensor *mask;
+    RQ_TRY(rq__op_output(c, 1, RQ__DT_BOOL, x->ndim, x->dims, &mask));
+    if (mask->nbytes) memset(mask->data, 1, mask->nbytes);
+  }
+  return RQ_OK;
+}
+
+static rq_status op_flatten(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  int64_t axis = rq__node_attr_int(c->node, "axis", 1);
+  if (axis < -x->ndim || axis > x->ndim)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %lld is out of range for rank %d", (long long)axis, x->ndim);
+  if (axis < 0) axis += x->ndim;
+  int64_t dims[2] = {1, 1};
+  for (int d = 0; d < x->ndim; d++) dims[d < axis ? 0 : 1] *= x->dims[d];
+  return copy_as(c, x, 2, dims);
+}
+
+static rq_status op_reshape(rq__op_ctx *c) {
+  const rq__tensor *x, *shape_t;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  int64_t dims[RQ__MAX_RANK];
+  size_t n;
+  if (c->opset < 5) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "Reshape-1 (shape attribute)");
+  RQ_TRY(rq__op_need(c, 1, &shape_t));
+  RQ_TRY(rq__op_ints(c, shape_t, dims, RQ__MAX_RANK, &n));
+  bool allowzero = rq__node_attr_int(c->node, "allowzero", 0) != 0;
+  int infer = -1;
+  size_t known = 1;
+  for (size_t i = 0; i < n; i++) {
+    if (dims[i] == 0 && !allowzero) {
+      if ((int)i >= x->ndim) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "shape[%zu] = 0 has no input dimension to copy", i);
+      dims[i] = x->dims[i];
+    }
+    if (dims[i] == -1) {
+      if (infer >= 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "more than one -1 in shape");
+      infer = (int)i;
+    } else if (dims[i] < 0) {
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "shape[%zu] = %lld", i, (long long)dims[i]);
+    } else {
+      known *= (size_t)dims[i];
+    }
+  }
+  if (infer >= 0) {
+    if (known == 0 || x->numel % known != 0)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "cannot infer the -1 dimension (%zu elements, %zu known)", x->numel, known);
+    dims[infer] = (int64_t)(x->numel / known);
+  }
+  return copy_as(c, x, (int)n, dims);
+}
+
+static rq_status axes_list(rq__op_ctx *c, int input, int64_t *axes, size_t *n, bool *given) {
+  const rq__tensor *t = rq__op_in(c, input);
+  *given = true;
+  if (t != NULL) return rq__op_ints(c, t, axes, RQ__MAX_RANK, n);
+  const int64_t *a = rq__node_attr_ints(c->node, "axes", n);
+  if (a == NULL) {
+    *given = false;
+    *n = 0;
+    return RQ_OK;
+  }
+  if (*n > RQ__MAX_RANK) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "too many axes");
+  memcpy(axes, a, sizeof *a * *n);
+  return RQ_OK;
+}
+
+static rq_status op_unsqueeze(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  int64_t axes[RQ__MAX_RANK];
+  size_t n;
+  bool given;
+  RQ_TRY(axes_list(c, 1, axes, &n, &given));
+  int rank = x->ndim + (int)n;
+  if (!given || rank > RQ__MAX_RANK) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axes missing or rank too large");
+  bool inserted[RQ__MAX_RANK] = {false};
+  for (size_t i = 0; i < n; i++) {
+    int a;
+    RQ_TRY(rq__op_axis(c, axes[i], rank, &a));
+    if (inserted[a]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %d repeated", a);
+    inserted[a] = true;
+  }
+  int64_t dims[RQ__MAX_RANK];
+  for (int d = 0, k = 0; d < rank; d++) dims[d] = inserted[d] ? 1 : x->dims[k++];
+  return copy_as(c, x, rank, dims);
+}
+
+static rq_status op_squeeze(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  int64_t axes[RQ__MAX_RANK];
+  size_t n;
+  bool given;
+  RQ_TRY(axes_list(c, 1, axes, &n, &given));
+  bool drop[RQ__MAX_RANK] = {false};
+  for (size_t i = 0; i < n; i++) {
+    int a;
+    RQ_TRY(rq__op_axis(c, axes[i], x->ndim, &a));
+    if (x->dims[a] != 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %d has size %lld, not 1", a, (long long)x->dims[a]);
+    drop[a] = true;
+  }
+  int64_t dims[RQ__MAX_RANK];
+  int rank = 0;
+  for (int d = 0; d < x->ndim; d++)
+    if (!(given ? drop[d] : x->dims[d] == 1)) dims[rank++] = x->dims[d];
+  return copy_as(c, x, rank, dims);
+}
+
+static rq_status op_shape(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  int64_t r = x->ndim;
+  int64_t start = rq__node_attr_int(c->node, "start", 0), end = rq__node_attr_int(c->node, "end", r);
+  if (start < 0) start += r;
+  if (end < 0) end += r;
+  start = start < 0 ? 0 : start > r ? r : start;
+  end = end < 0 ? 0 : end > r ? r : end;
+  int64_t len = end > start ? end - start : 0;
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_INT64, 1, &len, &y));
+  for (int64_t i = 0; i < len; i++) ((int64_t *)y->data)[i] = x->dims[start + i];
+  return RQ_OK;
+}
+
+static rq_status op_transpose(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  int r = x->ndim;
+  int64_t perm[RQ__MAX_RANK];
+  size_t n;
+  const int64_t *p = rq__node_attr_ints(c->node, "perm", &n);
+  if (p != NULL && n != (size_t)r) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "perm has %zu values for rank %d", n, r);
+  bool seen[RQ__MAX_RANK] = {false};
+  for (int d = 0; d < r; d++) {
+    perm[d] = p ? p[d] : r - 1 - d;
+    if (perm[d] < 0 || perm[d] >= r || seen[perm[d]]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "perm is not a permutation");
+    seen[perm[d]] = true;
+  }
+  int64_t dims[RQ__MAX_RANK], in_stride[RQ__MAX_RANK], stride[RQ__MAX_RANK];
+  int64_t s = 1;
+  for (int d = r - 1; d >= 0; d--) {
+    in_stride[d] = s;
+    s *= x->dims[d];
+  }
+  for (int d = 0; d < r; d++) {
+    dims[d] = x->dims[perm[d]];
+    stride[d] = in_stride[perm[d]];
+  }
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, r, dims, &y));
+  size_t es = rq__dtype_size(x->dtype);
+  int64_t idx[RQ__MAX_RANK] = {0}, off = 0;
+  for (size_t i = 0; i < y->numel; i++) {
+    memcpy((char *)y->data + i * es, (const char *)x->data + (size_t)off * es, es);
+    for (int d = r - 1; d >= 0; d--) {
+      off += stride[d];
+      if (++idx[d] < dims[d]) break;
+      off -= stride[d] * dims[d];
+      idx[d] = 0;
+    }
+  }
+  return RQ_OK;
+}
+
+static rq_status op_concat(rq__op_ctx *c) {
+  const rq__tensor *first = NULL;
+  for (int i = 0; i < c->n_in && first == NULL; i++) first = c->in[i];
+  if (first == NULL) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "no inputs");
+  int axis;
+  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", 0), first->ndim, &axis));
+  int64_t dims[RQ__MAX_RANK];
+  memcpy(dims, first->dims, sizeof dims);
+  dims[axis] = 0;
+  for (int i = 0; i < c->n_in; i++) {
+    const rq__tensor *t = c->in[i];
+    if (t == NULL) continue;
+    if (t->dtype != first->dtype || t->ndim != first->ndim)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input %d differs in element type or rank", i);
+    for (int d = 0; d < t->ndim; d++)
+      if (d != axis && t->dims[d] != first->dims[d])
+        return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input %d has dimension %d = %lld, expected %lld", i, d,
+                          (long long)t->dims[d], (long long)first->dims[d]);
+    dims[axis] += t->dims[axis];
+  }
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, first->dtype, first->ndim, dims, &y));
+  size_t outer = 1, inner = rq__dtype_size(first->dtype);
+  for (int d = 0; d < axis; d++) outer *= (size_t)dims[d];
+  for (int d = axis + 1; d < first->ndim; d++) inner *= (size_t)dims[d];
+  size_t out_row = (size_t)dims[axis] * inner, at = 0;
+  for (int i = 0; i < c->n_in; i++) {
+    const rq__tensor *t = c->in[i];
+    if (t == NULL) continue;
+    size_t chunk = (size_t)t->dims[axis] * inner;
+    for (size_t o = 0; o < outer && chunk; o++)
+      memcpy((char *)y->data + o * out_row + at, (const char *)t->data + o * chunk, chunk);
+    at += chunk;
+  }
+  return RQ_OK;
+}
+
+static rq_status op_split(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  int axis;
+  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", 0), x->ndim, &axis));
+  int n = c->n_out;
+  int64_t split[64];
+  if (n > 64) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "more than 64 outputs");
+  const rq__tensor *st = rq__op_in(c, 1);
+  size_t count = 0;
+  if (st != NULL) {
+    RQ_TRY(rq__op_ints(c, st, split, 64, &count));
+  } else {
+    const int64_t *a = rq__node_attr_ints(c->node, "split", &count);
+    if (a != NULL) {
+      if (count > 64) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "more than 64 parts");
+      memcpy(split, a, sizeof *a * count);
+    }
+  }
+  int64_t dim = x->dims[axis];
+  if (count == 0) {
+    if (dim % n != 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "dimension %lld does not split into %d equal parts", (long long)dim, n);
+    for (int i = 0; i < n; i++) split[i] = dim / n;
+  } else {
+    int64_t total = 0;
+    for (size_t i = 0; i < count; i++) total += split[i] < 0 ? -1 : split[i];
+    if (count != (size_t)n || total != dim)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "split sizes do not add up to %lld over %d outputs", (long long)dim, n);
+  }
+  size_t outer = 1, inner = rq__dtype_size(x->dtype);
+  for (int d = 0; d < axis; d++) outer *= (size_t)x->dims[d];
+  for (int d = axis + 1; d < x->ndim; d++) inner *= (size_t)x->dims[d];
+  size_t in_row = (size_t)dim * inner, at = 0;
+  for (int i = 0; i < n; i++) {
+    int64_t dims[RQ__MAX_RANK];
+    memcpy(dims, x->dims, sizeof dims);
+    dims[axis] = split[i];
+    rq__tensor *y;
+    RQ_TRY(rq__op_output(c, i, x->dtype, x->ndim, dims, &y));
+    size_t chunk = (size_t)split[i] * inner;
+    for (size_t o = 0; o < outer && chunk; o++)
+      memcpy((char *)y->data + o * chunk, (const char *)x->data + o * in_row + at, chunk);
+    at += chunk;
+  }
+  return RQ_OK;
+}
+
+static rq_status op_slice(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  int r = x->ndim;
+  int64_t starts[RQ__MAX_RANK], ends[RQ__MAX_RANK], axes[RQ__MAX_RANK], steps[RQ__MAX_RANK];
+  size_t n, n_e, n_a, n_s;
+  if (c->opset < 10) {
+    const int64_t *s = rq__node_attr_ints(c->node, "starts", &n), *e = rq__node_attr_ints(c->node, "ends", &n_e);
+    const int64_t *a = rq__node_attr_ints(c->node, "axes", &n_a);
+    if (s == NULL || e == NULL || n != n_e || n > RQ__MAX_RANK || (a && n_a != n))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "starts/ends/axes attributes disagree");
+    memcpy(starts, s, sizeof *s * n);
+    memcpy(ends, e, sizeof *e * n);
+    for (size_t i = 0; i < n; i++) {
+      axes[i] = a ? a[i] : (int64_t)i;
+      steps[i] = 1;
+    }
+  } else {
+    const rq__tensor *st, *et, *at = rq__op_in(c, 3), *pt = rq__op_in(c, 4);
+    RQ_TRY(rq__op_need(c, 1, &st));
+    RQ_TRY(rq__op_need(c, 2, &et));
+    RQ_TRY(rq__op_ints(c, st, starts, RQ__MAX_RANK, &n));
+    RQ_TRY(rq__op_ints(c, et, ends, RQ__MAX_RANK, &n_e));
+    n_a = n_s = n;
+    if (at) RQ_TRY(rq__op_ints(c, at, axes, RQ__MAX_RANK, &n_a));
+    else for (size_t i = 0; i < n; i++) axes[i] = (int64_t)i;
+    if (pt) RQ_TRY(rq__op_ints(c, pt, steps, RQ__MAX_RANK, &n_s));
+    else for (size_t i = 0; i < n; i++) steps[i] = 1;
+    if (n_e != n || n_a != n || n_s != n) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "starts/ends/axes/steps lengths differ");
+  }
+  int64_t begin[RQ__MAX_RANK], step[RQ__MAX_RANK], dims[RQ__MAX_RANK];
+  bool seen[RQ__MAX_RANK] = {false};
+  for (int d = 0; d < r; d++) {
+    begin[d] = 0;
+    step[d] = 1;
+    dims[d] = x->dims[d];
+  }
+  for (size_t i = 0; i < n; i++) {
+    int a;
+    RQ_TRY(rq__op_axis(c, axes[i], r, &a));
+    if (seen[a]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %d repeated", a);
+    seen[a] = true;
+    int64_t dim = x->dims[a], s = starts[i], e = ends[i], k = steps[i];
+    if (k == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "step 0");
+    if (s < 0) s += dim;
+    if (e < 0) e += dim;
+    if (k > 0) {
+      s = s < 0 ? 0 : s > dim ? dim : s;
+      e = e < 0 ? 0 : e > dim ? dim : e;
+      dims[a] = e > s ? (e - s + k - 1) / k : 0;
+    } else {
+      s = s < 0 ? -1 : s > dim - 1 ? dim - 1 : s;
+      e = e < -1 ? -1 : e > dim - 1 ? dim - 1 : e;
+      dims[a] = s > e ? (s - e + (-k) - 1) / (-k) : 0;
+    }
+    begin[a] = s;
+    step[a] = k;
+  }
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, r, dims, &y));
+  size_t es = rq__dtype_size(x->dtype);
+  int64_t in_stride[RQ__MAX_RANK], s = 1;
+  for (int d = r - 1; d >= 0; d--) {
+    in_stride[d] = s;
+    s *= x->dims[d];
+  }
+  int64_t idx[RQ__MAX_RANK] = {0};
+  for (size_t i = 0; i < y->numel; i++) {
+    int64_t off = 0;
+    for (int d = 0; d < r; d++) off += (begin[d] + idx[d] * step[d]) * in_stride[d];
+    memcpy((char *)y->data + i * es, (const char *)x->data + (size_t)off * es, es);
+    for (int d = r - 1; d >= 0; d--) {
+      if (++idx[d] < dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return RQ_OK;
+}
+
+static rq_status op_gather(rq__op_ctx *c) {
+  const rq__tensor *x, *ind;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &ind));
+  if (ind->dtype != RQ__DT_INT64 && ind->dtype != RQ__DT_INT32)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "indices must be INT32/INT64");
+  int axis;
+  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", 0), x->ndim, &axis));
+  if (x->ndim == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "data must have rank >= 1");
+  int rank = x->ndim - 1 + ind->ndim;
+  if (rank > RQ__MAX_RANK) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "result rank %d", rank);
+  int64_t dims[RQ__MAX_RANK];
+  int nd = 0;
+  for (int d = 0; d < axis; d++) dims[nd++] = x->dims[d];
+  for (int d = 0; d < ind->ndim; d++) dims[nd++] = ind->dims[d];
+  for (int d = axis + 1; d < x->ndim; d++) dims[nd++] = x->dims[d];
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, rank, dims, &y));
+  size_t outer = 1, inner = rq__dtype_size(x->dtype);
+  for (int d = 0; d < axis; d++) outer *= (size_t)x->dims[d];
+  for (int d = axis + 1; d < x->ndim; d++) inner *= (size_t)x->dims[d];
+  int64_t dim = x->dims[axis];
+  for (size_t o = 0; o < outer; o++) {
+    for (size_t j = 0; j < ind->numel; j++) {
+      int64_t k = ind->dtype == RQ__DT_INT64 ? ((const int64_t *)ind->data)[j] : ((const int32_t *)ind->data)[j];
+      if (k < 0) k += dim;
+      if (k < 0 || k >= dim)
+        return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "index %lld is out of range for dimension %lld", (long long)k, (long long)dim);
+      memcpy((char *)y->data + (o * ind->numel + j) * inner, (const char *)x->data + (o * (size_t)dim + (size_t)k) * inner,
+             inner);
+    }
+  }
+  return RQ_OK;
+}
+
+static rq_status op_expand(rq__op_ctx *c) {
+  const rq__tensor *x, *shape_t;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &shape_t));
+  rq__tensor shape_only = {.dtype = x->dtype};
+  size_t n;
+  RQ_TRY(rq__op_ints(c, shape_t, shape_only.dims, RQ__MAX_RANK, &n));
+  shape_only.ndim = (int)n;
+  const rq__tensor *ts[2] = {x, &shape_only};
+  rq__bcast bc;
+  RQ_TRY(rq__bcast_init(c, &bc, 2, ts));
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, bc.ndim, bc.dims, &y));
+  size_t es = rq__dtype_size(x->dtype), rows = bc.inner ? bc.numel / bc.inner : 0, offs[2];
+  int64_t s = rq__bcast_inner_stride(&bc, 0);
+  for (size_t r = 0; r < rows; r++) {
+    rq__bcast_row(&bc, r, offs);
+    for (size_t j = 0; j < bc.inner; j++)
+      memcpy((char *)y->data + (r * bc.inner + j) * es, (const char *)x->data + (offs[0] + j * (size_t)s) * es, es);
+  }
+  return RQ_OK;
+}
+
+/* ---- Pad ---- */
+
+static rq_status op_pad(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  int r = x->ndim;
+  int64_t pads[2 * RQ__MAX_RANK];
+  size_t n;
+  double value = 0;
+  if (c->opset < 11) {
+    const int64_t *p = rq__node_attr_ints(c->node, "pads", &n);
+    if (p == NULL || n != 2 * (size_t)r) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "pads must have %d values", 2 * r);
+    memcpy(pads, p, sizeof *p * n);
+    value = rq__node_attr_float(c->node, "value", 0.0f);
+  } else {
+    const rq__tensor *pt, *vt = rq__op_in(c, 2);
+    RQ_TRY(rq__op_need(c, 1, &pt));
+    RQ_TRY(rq__op_ints(c, pt, pads, 2 * RQ__MAX_RANK, &n));
+    if (n != 2 * (size_t)r) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "pads has %zu values, expected %d", n, 2 * r);
+    if (rq__op_in(c, 3) != NULL) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "the axes input (opset 18)");
+    if (vt != NULL && vt->numel > 0) value = rq__elem_get(vt->data, vt->dtype, 0);
+  }
+  const char *mode = rq__node_attr_string(c->node, "mode", "constant");
+  int m = strcmp(mode, "constant") == 0 ? 0 : strcmp(mode, "edge") == 0 ? 1 : strcmp(mode, "reflect") == 0 ? 2 : -1;
+  if (m < 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s'", mode);
+  int64_t dims[RQ__MAX_RANK], stride[RQ__MAX_RANK], s = 1;
+  for (int d = 0; d < r; d++) {
+    dims[d] = x->dims[d] + pads[d] + pads[r + d];
+    if (dims[d] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "pads make dimension %d negative", d);
+    if (m != 0 && (pads[d] > 0 || pads[r + d] > 0) && x->dims[d] == 0)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "%s padding of an empty dimension", mode);
+    if (m == 2 && (pads[d] >= x->dims[d] || pads[r + d] >= x->dims[d]))
+      return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "reflect pads as large as the dimension");
+  }
+  for (int d = r - 1; d >= 0; d--) {
+    stride[d] = s;
+    s *= x->dims[d];
+  }
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, r, dims, &y));
+  size_t es = rq__dtype_size(x->dtype);
+  char fill[16] = {0};
+  if (rq__dtype_is_numeric(x->dtype)) rq__elem_set(fill, x->dtype, 0, value);
+  int64_t idx[RQ__MAX_RANK] = {0};
+  for (size_t i = 0; i < y->numel; i++) {
+    int64_t off = 0;
+    bool inside = true;
+    for (int d = 0; d < r; d++) {
+      int64_t p = idx[d] - pads[d], w = x->dims[d];
+      if (p < 0 || p >= w) {
+        if (m == 0) inside = false;
+        else if (m == 1) p = p < 0 ? 0 : w - 1;
+        else p = p < 0 ? -p : 2 * (w - 1) - p;
+      }
+      off += p * stride[d];
+    }
+    memcpy((char *)y->data + i * es, inside ? (const char *)x->data + (size_t)off * es : fill, es);
+    for (int d = r - 1; d >= 0; d--) {
+      if (++idx[d] < dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return RQ_OK;
+}
+
+/* ---- Resize / Upsample ---- */
+
+typedef enum coord_mode { CT_HALF_PIXEL, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS, CT_ASYMMETRIC,
+                          CT_TF_HALF_PIXEL_FOR_NN } coord_mode;
+
+/* `out` is the resized length as ONNX's reference computes it: the sizes
+ * given, or in * scale unrounded (which matters for align_corners). */
+static double to_original(coord_mode cm, double x, double scale, int64_t in, double out) {
+  switch (cm) {
+    case CT_HALF_PIXEL: return (x + 0.5) / scale - 0.5;
+    case CT_PYTORCH_HALF_PIXEL: return out > 1 ? (x + 0.5) / scale - 0.5 : 0;
+    case CT_ALIGN_CORNERS: return out == 1 ? 0 : x * (double)(in - 1) / (out - 1);
+    case CT_ASYMMETRIC: return x / scale;
+    case CT_TF_HALF_PIXEL_FOR_NN: return (x + 0.5) / scale;
+  }
+  return 0;
+}
+
+static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const double *scales, const int64_t *sizes,
+                        const char *mode, coord_mode cm, const char *nearest_mode) {
+  int r = x->ndim;
+  int64_t dims[RQ__MAX_RANK];
+  double sc[RQ__MAX_RANK];
+  for (int d = 0; d < r; d++) {
+    if (sizes != NULL) {
+      dims[d] = sizes[d];
+      sc[d] = x->dims[d] ? (double)sizes[d] / (double)x->dims[d] : 1;
+    } else {
+      sc[d] = scales[d];
+      if (!(sc[d] > 0)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scale %d is not positive", d);
+      dims[d] = (int64_t)floor((double)x->dims[d] * sc[d]);
+    }
+    if (dims[d] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "negative output size");
+  }
+  bool linear = strcmp(mode, "linear") == 0;
+  if (!linear && strcmp(mode, "nearest") != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s' (nearest and linear are implemented)", mode);
+  int nm = strcmp(nearest_mode, "round_prefer_floor") == 0 ? 0 : strcmp(nearest_mode, "round_prefer_ceil") == 0 ? 1
+         : strcmp(nearest_mode, "floor") == 0 ? 2 : strcmp(nearest_mode, "ceil") == 0 ? 3 : -1;
+  if (nm < 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "nearest_mode '%s'", nearest_mode);
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, r, dims, &y));
+  /* Per dimension and output coordinate: two source indices and the weight
+   * of the second (nearest: one index, weight 0). */
+  size_t total = 0;
+  for (int d = 0; d < r; d++) total += (size_t)dims[d];
+  int64_t *lo = rq__malloc_array(total ? total : 1, 2 * sizeof *lo);
+  double *w = rq__malloc_array(total ? total : 1, sizeof *w);
+  if (lo == NULL || w == NULL) {
+    rq__free(lo);
+    rq__free(w);
+    return rq__nomem("Resize", total * (2 * sizeof *lo + sizeof *w));
+  }
+  size_t base[RQ__MAX_RANK];
+  for (int d = 0, at = 0; d < r; d++) {
+    base[d] = (size_t)at;
+    int64_t in = x->dims[d];
+    for (int64_t o = 0; o < dims[d]; o++, at++) {
+      double xo = to_original(cm, (double)o, sc[d], in, sizes ? (double)sizes[d] : (double)in * sc[d]);
+      int64_t i0, i1;
+      double wt = 0;
+      if (linear) {
+        double f = floor(xo);
+        wt = xo - f;
+        i0 = (int64_t)f;
+        i1 = i0 + 1;
+      } else {
+        double f = floor(xo), frac = xo - f;
+        if (nm == 2) i0 = (int64_t)f;
+        else if (nm == 3) i0 = (int64_t)ceil(xo);
+        else if (frac == 0.5) i0 = nm == 0 ? (int64_t)f : (int64_t)f + 1;
+        else i0 = (int64_t)round(xo);
+        i1 = i0;
+      }
+      i0 = i0 < 0 ? 0 : i0 >= in ? in - 1 : i0;
+      i1 = i1 < 0 ? 0 : i1 >= in ? in - 1 : i1;
+      lo[2 * at] = i0;
+      lo[2 * at + 1] = i1;
+      w[at] = wt;
+    }
+  }
+  int64_t in_stride[RQ__MAX_RANK], s = 1;
+  for (int d = r - 1; d >= 0; d--) {
+    in_stride[d] = s;
+    s *= x->dims[d];
+  }
+  const float *xd = x->data;
+  int64_t idx[RQ__MAX_RANK] = {0};
+  int taps = linear ? 1 << r : 1;
+  for (size_t i = 0; i < y->numel; i++) {
+    double v = 0;
+    for (int t = 0; t < taps; t++) {
+      double wt = 1;
+      int64_t off = 0;
+      for (int d = 0; d < r && wt != 0; d++) {
+        size_t at = base[d] + (size_t)idx[d];
+        int bit = (t >> d) & 1;
+        wt *= bit ? w[at] : 1 - w[at];
+        off += lo[2 * at + bit] * in_stride[d];
+      }
+      if (wt != 0) v += wt * xd[off];
+    }
+    ((float *)y->data)[i] = (float)v;
+    for (int d = r - 1; d >= 0; d--) {
+      if (++idx[d] < dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  rq__free(lo);
+  rq__free(w);
+  return RQ_OK;
+}
+
+static rq_status op_resize(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  if (x->numel == 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "empty input");
+  const char *mode = rq__node_attr_string(c->node, "mode", "nearest");
+  const char *ctm = rq__node_attr_string(c->node, "coordinate_transformation_mode", "half_pixel");
+  const char *nearest = rq__node_attr_string(c->node, "nearest_mode", "round_prefer_floor");
+  coord_mode cm;
+  if (c->opset < 11) { /* Resize-10: Upsample's asymmetric, floor arithmetic */
+    cm = CT_ASYMMETRIC;
+    nearest = "floor";
+  } else if (strcmp(ctm, "half_pixel") == 0) cm = CT_HALF_PIXEL;
+  else if (strcmp(ctm, "pytorch_half_pixel") == 0) cm = CT_PYTORCH_HALF_PIXEL;
+  else if (strcmp(ctm, "align_corners") == 0) cm = CT_ALIGN_CORNERS;
+  else if (strcmp(ctm, "asymmetric") == 0) cm = CT_ASYMMETRIC;
+  else if (strcmp(ctm, "tf_half_pixel_for_nn") == 0) cm = CT_TF_HALF_PIXEL_FOR_NN;
+  else return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "coordinate_transformation_mode '%s'", ctm);
+  if (rq__node_attr(c->node, "antialias") != NULL && rq__node_attr_int(c->node, "antialias", 0) != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "antialias");
+  const rq__tensor *scales_t = rq__op_in(c, c->opset < 11 ? 1 : 2), *sizes_t = c->opset < 11 ? NULL : rq__op_in(c, 3);
+  double scales[RQ__MAX_RANK];
+  int64_t sizes[RQ__MAX_RANK];
+  size_t n;
+  if (sizes_t != NULL && sizes_t->numel > 0) {
+    RQ_TRY(rq__op_ints(c, sizes_t, sizes, RQ__MAX_RANK, &n));
+    if (n != (size_t)x->ndim) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "sizes for a subset of axes");
+    return resize(c, x, NULL, sizes, mode, cm, nearest);
+  }
+  if (scales_t == NULL || scales_t->numel != (size_t)x->ndim || scales_t->dtype != RQ__DT_FLOAT)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scales must be FLOAT with one value per dimension");
+  for (int d = 0; d < x->ndim; d++) scales[d] = ((const float *)scales_t->data)[d];
+  return resize(c, x, scales, NULL, mode, cm, nearest);
+}
+
+static rq_status op_upsample(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  double scales[RQ__MAX_RANK];
+  const rq__tensor *st = rq__op_in(c, 1);
+  size_t n;
+  const float *f = st ? (st->dtype == RQ__DT_FLOAT ? st->data : NULL) : rq__node_attr_floats(c->node, "scales", &n);
+  if (st) n = st->numel;
+  if (f == NULL || n != (size_t)x->ndim) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scales must have one FLOAT per dimension");
+  for (int d = 0; d < x->ndim; d++) scales[d] = f[d];
+  return resize(c, x, scales, NULL, rq__node_attr_string(c->node, "mode", "nearest"), CT_ASYMMETRIC, "floor");
+}
+
+const rq__op_entry rq__ops_shape[] = {
+  {"Identity", op_identity}, {"Dropout", op_dropout}, {"Flatten", op_flatten}, {"Reshape", op_reshape},
+  {"Unsqueeze", op_unsqueeze}, {"Squeeze", op_squeeze}, {"Shape", op_shape}, {"Transpose", op_transpose},
+  {"Concat", op_concat}, {"Split", op_split}, {"Slice", op_slice}, {"Gather", op_gather},
+  {"Expand", op_expand}, {"Pad", op_pad}, {"Resize", op_resize}, {"Upsample", op_upsample},
+  {NULL, NULL},
+};

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers the op kernels share: element access across dtypes, argument
+ * reading, numpy broadcasting, and the GEMM every linear op goes through. */
+#include "exec/exec.h"
+
+#include <math.h>
+#include <string.h>
+
+#ifdef RQ_HAVE_CBLAS
+#  include <cblas.h>
+#endif
+
+rq_status rq__op_need(const rq__op_ctx *c, int i, const rq__tensor **t) {
+  *t = rq__op_in(c, i);
+  if (*t == NULL) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input %d is required", i);
+  return RQ_OK;
+}
+
+rq_status rq__op_need_float(const rq__op_ctx *c, int i, const rq__tensor **t) {
+  RQ_TRY(rq__op_need(c, i, t));
+  if ((*t)->dtype != RQ__DT_FLOAT)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "input %d has element type %s; only FLOAT is implemented",
+                      i, rq__dtype_name((*t)->dtype));
+  return RQ_OK;
+}
+
+rq_status rq__op_output(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims,
+                        rq__tensor **t) {
+  if (i >= c->n_out) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "output %d is not declared", i);
+  RQ_TRY(rq__tensor_create(NULL, dtype, ndim, dims, &c->out[i]));
+  if (t != NULL) *t = c->out[i];
+  return RQ_OK;
+}
+
+/* ---- element access ---- */
+
+float rq__half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (man << 13);
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (man << 13);
+  } else if (man == 0) {
+    bits = sign;
+  } else { /* subnormal: value = man * 2^-24 */
+    float f = ldexpf((float)man, -24);
+    return sign ? -f : f;
+  }
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+uint16_t rq__float_to_half(float f) {
+  uint32_t x;
+  memcpy(&x, &f, sizeof x);
+  uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+  uint32_t ax = x & 0x7fffffffu;
+  if (ax >= 0x7f800000u) return sign | (ax > 0x7f800000u ? 0x7e00 : 0x7c00);
+  if (ax >= 0x477ff000u) return sign | 0x7c00; /* rounds to >= 65520: inf */
+  if (ax < 0x38800000u) {                      /* below the smallest normal half */
+    float a;
+    memcpy(&a, &ax, sizeof a);
+    /* Subnormal halves are multiples of 2^-24; nearbyintf rounds half to even. */
+    return sign | (uint16_t)nearbyintf(a * 16777216.0f);
+  }
+  uint32_t r = ax + 0xfffu + ((ax >> 13) & 1u); /* round to nearest even on bit 13 */
+  return sign | (uint16_t)((r - 0x38000000u) >> 13);
+}
+
+float rq__bf16_to_float(uint16_t b) {
+  uint32_t bits = (uint32_t)b << 16;
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+uint16_t rq__float_to_bf16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, sizeof x);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
+  return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+bool rq__dtype_is_int(int32_t dtype) {
+  switch (dtype) {
+    case RQ__DT_UINT8: case RQ__DT_INT8: case RQ__DT_UINT16: case RQ__DT_INT16:
+    case RQ__DT_INT32: case RQ__DT_INT64: case RQ__DT_UINT32: case RQ__DT_UINT64:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool rq__dtype_is_numeric(int32_t dtype) {
+  return rq__dtype_is_int(dtype) || dtype == RQ__DT_FLOAT || dtype == RQ__DT_DOUBLE ||
+         dtype == RQ__DT_FLOAT16 || dtype == RQ__DT_BFLOAT16 || dtype == RQ__DT_BOOL;
+}
+
+double rq__elem_get(const void *data, int32_t dtype, size_t i) {
+  switch (dtype) {
+    case RQ__DT_FLOAT: return ((const float *)data)[i];
+    case RQ__DT_DOUBLE: return ((const double *)data)[i];
+    case RQ__DT_UINT8: return ((const uint8_t *)data)[i];
+    case RQ__DT_INT8: return ((const int8_t *)data)[i];
+    case RQ__DT_UINT16: return ((const uint16_t *)data)[i];
+    case RQ__DT_INT16: return ((const int16_t *)data)[i];
+    case RQ__DT_INT32: return ((const int32_t *)data)[i];
+    case RQ__DT_INT64: return (double)((const int64_t *)data)[i];
+    case RQ__DT_UINT32: return ((const uint32_t *)data)[i];
+    case RQ__DT_UINT64: return (double)((const uint64_t *)data)[i];
+    case RQ__DT_BOOL: return ((const uint8_t *)data)[i] != 0;
+    case RQ__DT_FLOAT16: return rq__half_to_float(((const uint16_t *)data)[i]);
+    case RQ__DT_BFLOAT16: return rq__bf16_to_float(((const uint16_t *)data)[i]);
+    default: return 0;
+  }
+}
+
+/* Saturating double -> integer conversion: C leaves out-of-range
+ * conversions undefined, and NaN has no integer value at all. */
+static double clamp_to(double v, double lo, double hi) {
+  if (isnan(v)) return 0;
+  v = trunc(v);
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+void rq__elem_set(void *data, int32_t dtype, size_t i, double v) {
+  switch (dtype) {
+    case RQ__DT_FLOAT: ((float *)data)[i] = (float)v; break;
+    case RQ__DT_DOUBLE: ((double *)data)[i] = v; break;
+    case RQ__DT_UINT8: ((uint8_t *)data)[i] = (uint8_t)clamp_to(v, 0, UINT8_MAX); break;
+    case RQ__DT_INT8: ((int8_t *)data)[i] = (int8_t)clamp_to(v, INT8_MIN, INT8_MAX); break;
+    case RQ__DT_UINT16: ((uint16_t *)data)[i] = (uint16_t)clamp_to(v, 0, UINT16_MAX); break;
+    case RQ__DT_INT16: ((int16_t *)data)[i] = (int16_t)clamp_to(v, INT16_MIN, INT16_MAX); break;
+    case RQ__DT_INT32: ((int32_t *)data)[i] = (int32_t)clamp_to(v, INT32_MIN, INT32_MAX); break;
+    case RQ__DT_UINT32: ((uint32_t *)data)[i] = (uint32_t)clamp_to(v, 0, UINT32_MAX); break;
+    /* 2^63 and 2^64 are exact doubles; anything at or above them saturates. */
+    case RQ__DT_INT64: {
+      double t = clamp_to(v, -9223372036854775808.0, 9223372036854775808.0);
+      ((int64_t *)data)[i] = t >= 9223372036854775808.0 ? INT64_MAX : (int64_t)t;
+      break;
+    }
+    case RQ__DT_UINT64: {
+      double t = clamp_to(v, 0, 18446744073709551616.0);
+      ((uint64_t *)data)[i] = t >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)t;
+      break;
+    }
+    case RQ__DT_BOOL: ((uint8_t *)data)[i] = v != 0; break;
+    case RQ__DT_FLOAT16: ((uint16_t *)data)[i] = rq__float_to_half((float)v); break;
+    case RQ__DT_BFLOAT16: ((uint16_t *)data)[i] = rq__float_to_bf16((float)v); break;
+    default: break;
+  }
+}
+
+rq_status rq__op_ints(const rq__op_ctx *c, const rq__tensor *t, int64_t *out, size_t max,
+                      size_t *n) {
+  if (t->dtype != RQ__DT_INT64 && t->dtype != RQ__DT_INT32)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "expected an INT64 tensor, got %s", rq__dtype_name(t->dtype));
+  if (t->numel > max)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "%zu values given, at most %zu are supported", t->numel, max);
+  for (size_t i = 0; i < t->numel; i++)
+    out[i] = t->dtype == RQ__DT_INT64 ? ((const int64_t *)t->data)[i] : ((const int32_t *)t->data)[i];
+  *n = t->numel;
+  return RQ_OK;
+}
+
+rq_status rq__op_axis(const rq__op_ctx *c, int64_t axis, int rank, int *out) {
+  if (axis < -rank || axis >= (rank == 0 ? 1 : rank))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %lld is out of range for rank %d", (long long)axis, rank);
+  *out = (int)(axis < 0 ? axis + rank : axis);
+  return RQ_OK;
+}
+
+/* ---- broadcasting ---- */
+
+rq_status rq__bcast_init(const rq__op_ctx *c, rq__bcast *b, int n, const rq__tensor *const *ts) {
+  memset(b, 0, sizeof *b);
+  b->n = n;
+  int nd = 0;
+  for (int k = 0; k < n; k++)
+    if (ts[k]->ndim > nd) nd = ts[k]->ndim;
+  b->ndim = nd;
+  for (int d = 0; d < nd; d++) {
+    int64_t dim = 1;
+    for (int k = 0; k < n; k++) {
+      int kd = d - (nd - ts[k]->ndim);
+      int64_t v = kd < 0 ? 1 : ts[k]->dims[kd];
+      if (v == dim || v == 1) continue;
+      if (dim != 1) {
+        return RQ_OP_FAIL(c, RQ_ERR_FORMAT,
+                          "shapes cannot be broadcast: dimension %d is %lld in one input and %lld in another",
+                          d, (long long)dim, (long long)v);
+      }
+      dim = v;
+    }
+    b->dims[d] = dim;
+  }
+  for (int k = 0; k < n; k++) {
+    int64_t stride = 1;
+    for (int d = nd - 1; d >= 0; d--) {
+      int kd = d - (nd - ts[k]->ndim);
+      int64_t v = kd < 0 ? 1 : ts[k]->dims[kd];
+      b->strides[k][d] = (v == 1) ? 0 : stride;
+      stride *= v;
+    }
+  }
+  size_t numel = 1;
+  for (int d = 0; d < nd; d++) numel *= (size_t)b->dims[d];
+  b->numel = numel;
+  b->inner = nd == 0 ? 1 : (size_t)b->dims[nd - 1];
+  return RQ_OK;
+}
+
+void rq__bcast_row(const rq__bcast *b, size_t row, size_t *offsets) {
+  for (int k = 0; k < b->n; k++) offsets[k] = 0;
+  for (int d = b->ndim - 2; d >= 0; d--) {
+    size_t dim = (size_t)b->dims[d];
+    size_t i = row % dim;
+    row /= dim;
+    for (int k = 0; k < b->n; k++) offsets[k] += i * (size_t)b->strides[k][d];
+  }
+}
+
+/* ---- GEMM ---- */
+
+void rq__sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
+               const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+               size_t ldc) {
+  if (m == 0 || n == 0) return;
+#ifdef RQ_HAVE_CBLAS
+  if (k > 0) {
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+    return;
+  }
+#endif
+  for (size_t i = 0; i < m; i++) {
+    float *ci = c + i * ldc;
+    if (beta == 0) {
+      memset(ci, 0, n * sizeof *ci);
+    } else if (beta != 1) {
+      for (size_t j = 0; j < n; j++) ci[j] *= beta;
+    }
+    /* i-p-j order streams B and C rows when B is not transposed. */
+    for (size_t p = 0; p < k; p++) {
+      float av = alpha * (trans_a ? a[p * lda + i] : a[i * lda + p]);
+      if (!trans_b) {
+        const float *bp = b + p * ldb;
+        for (size_t j = 0; j < n; j++) ci[j] += av * bp[j];
+      } else {
+        for (size_t j = 0; j < n; j++) ci[j] += av * b[j * ldb + p];
+      }
+    }
+  }
+}
+
+#if defined(RQ_HAVE_CBLAS) && defined(RQ_HAVE_OPENBLAS_THREADS)
+void openblas_set_num_threads(int num_threads);
+#endif
+
+void rq__gemm_set_threads(int n) {
+#if defined(RQ_HAVE_CBLAS) && defined(RQ_HAVE_OPENBLAS_THREADS)
+  if (n > 0) openblas_set_num_threads(n);
+#else
+  (void)n;
+#endif
+}
