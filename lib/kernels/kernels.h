@@ -78,7 +78,8 @@ struct rq__kernels {
   /* torch.histc's binning over [lo, hi] (lo < hi, both finite, hi - lo finite),
    * added to counts[0..bins):
    *   skip x unless lo <= x <= hi (so NaN/Inf are skipped);
-   *   b = (int64)((x - lo) * (float)bins / (hi - lo)); b == bins -> bins - 1. */
+   *   b = (int64)((x - lo) / (hi - lo) * (float)bins); b == bins -> bins - 1
+   * (PyTorch 1.13's _histc_cpu; float ops in this order, verified in tests). */
   void (*histogram[RQ__ELEM_COUNT])(const void *x, size_t n, float lo, float hi,
                                     uint64_t *counts, size_t bins);
 

@@ -117,7 +117,7 @@ static void rq_f32_ste_backward__scalar(const float *dy, const uint8_t *mask, fl
   for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (float)mask[i];
 }
 
-static void rq_f32_lsq_backward__scalar(const float *x, const float *dy, float *dx, size_t n,
+void rq__f32_lsq_backward__scalar(const float *x, const float *dy, float *dx, size_t n,
                                         float scale, int32_t zero_point, int32_t qmin,
                                         int32_t qmax, float grad_factor, double *dscale,
                                         double *dzero_point) {
@@ -176,7 +176,7 @@ const struct rq__kernels rq__kernels_scalar = {
   .fake_quant = RQ_BY_ELEM(fake_quant),
   .fake_quant_channels = RQ_BY_ELEM(fake_quant_channels),
   .ste_backward = rq_f32_ste_backward__scalar,
-  .lsq_backward = rq_f32_lsq_backward__scalar,
+  .lsq_backward = rq__f32_lsq_backward__scalar,
   .quantize = RQ_BY_QTYPE(quantize),
   .dequantize = RQ_BY_QTYPE(dequantize),
 };

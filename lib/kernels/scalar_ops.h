@@ -63,12 +63,13 @@ static inline void rq__fold_minmax(float v, float *mn, float *mx, uint64_t *nonf
  * zero min/max has one sign whatever order the elements were visited in. */
 static inline float rq__canonical_zero(float v) { return v + 0.0f; }
 
-/* torch.histc's bin of v, or -1 when v is outside [lo, hi] (or NaN). range =
+/* torch.histc's bin of v (PyTorch 1.13's _histc_cpu: (v - lo) / (hi - lo) * bins,
+ * divided first, truncated, the top edge folded into the last bin), or -1 when v is outside [lo, hi] (or NaN). range =
  * hi - lo and fbins = (float)bins, computed by the caller once, in float. */
 static inline int64_t rq__histc_bin(float v, float lo, float hi, float range, float fbins,
                                     size_t bins) {
   if (!(v >= lo && v <= hi)) return -1;
-  float t = (v - lo) * fbins / range;
+  float t = (v - lo) / range * fbins;
   if (!(t >= 0.0f)) return 0;                        /* NaN: only with an infinite range */
   if (t >= fbins) return (int64_t)bins - 1;          /* hi itself goes to the last bin */
   int64_t b = (int64_t)t;
