@@ -117,6 +117,35 @@ static rq_status mark_fusions(planner *p) {
     }
   }
   rq__free(groups);
+
+  /* Two more groups PyTorch FX treats as one op:
+   *  - binary op + Relu (FX's (add, relu) / (mul, relu) fusions): observed
+   *    at the binary op's inputs and the Relu's output only;
+   *  - HardSwish as ONNX exporters write it before opset 14,
+   *    Mul(x, HardSigmoid(x)): observed at x and the Mul's output, like
+   *    FX's hardswish (no fake-quant on the inner HardSigmoid). */
+  for (int n = 0; n < p->g->n_nodes; n++) {
+    const rq__node *node = &p->g->nodes[n];
+    if (p->fused_member[n] || p->tail[n] >= 0 || node->n_outputs < 1 || node->outputs[0] < 0) continue;
+    int out = node->outputs[0], consumer;
+    bool binary = strcmp(node->op_type, "Add") == 0 || strcmp(node->op_type, "Mul") == 0;
+    if (binary && !p->g->values[out].is_output && rq__graph_consumers(p->g, out, &consumer, 1) == 1 &&
+        strcmp(p->g->nodes[consumer].op_type, "Relu") == 0 && p->tail[consumer] < 0 &&
+        p->g->nodes[consumer].n_outputs > 0) {
+      p->interior[out] = true;
+      p->tail[n] = p->tail[consumer] = p->g->nodes[consumer].outputs[0];
+      p->fused_member[consumer] = true;
+    }
+    if (strcmp(node->op_type, "HardSigmoid") == 0 && node->n_inputs == 1 && !p->g->values[out].is_output &&
+        rq__graph_consumers(p->g, out, &consumer, 1) == 1) {
+      const rq__node *mul = &p->g->nodes[consumer];
+      if (strcmp(mul->op_type, "Mul") == 0 && mul->n_inputs == 2 &&
+          (mul->inputs[0] == node->inputs[0] || mul->inputs[1] == node->inputs[0])) {
+        p->interior[out] = true;
+        p->fused_member[n] = true;
+      }
+    }
+  }
   return RQ_OK;
 }
 
