@@ -24,6 +24,8 @@ import json
 import os
 import struct
 
+import numpy
+
 import torch
 from torch.ao.quantization import (FakeQuantize, FixedQParamsFakeQuantize,
                                    FixedQParamsObserver, FusedMovingAvgObsFakeQuantize,
@@ -174,6 +176,52 @@ def make_batch(gen, shape, step, ch_axis):
     return x
 
 
+def elementwise_param_grads(fq, x, dy):
+    """PyTorch's per-element gradients of scale and zero point, one channel's
+    terms per list entry (float64 arrays of the float32 terms).
+
+    The learnable ops sum these terms in float32 in an order of their own, and
+    the sum of terms of both signs can lose several digits to that; the golden
+    value is the exact (float64) sum of PyTorch's own per-element terms, got by
+    running the op on one element at a time with the whole tensor's grad
+    factor. razorq sums the same terms in double."""
+    numel = x.numel()
+    if fq.use_grad_scaling:
+        grad_factor = 1.0 / (numel * fq.quant_max) ** 0.5
+    else:
+        grad_factor = 1.0
+    per_channel = fq.qscheme in (torch.per_channel_symmetric, torch.per_channel_affine)
+    channels = x.shape[fq.ch_axis] if per_channel else 1
+    ds = [[] for _ in range(channels)]
+    dz = [[] for _ in range(channels)]
+    for index in torch.cartesian_prod(*[torch.arange(n) for n in x.shape]).tolist():
+        index = tuple(index)
+        c = index[fq.ch_axis] if per_channel else 0
+        # [1, 1]: the per-channel op needs an axis to keep and one to reduce.
+        xi = x[index].reshape(1, 1).clone().requires_grad_(True)
+        scale = fq.scale.detach()[c:c + 1].clone().requires_grad_(True)
+        zero_point = fq.zero_point.detach()[c:c + 1].clone().requires_grad_(True)
+        if per_channel:
+            yi = torch._fake_quantize_learnable_per_channel_affine(
+                xi, scale, zero_point, 0, fq.quant_min, fq.quant_max, grad_factor)
+        else:
+            yi = torch._fake_quantize_learnable_per_tensor_affine(
+                xi, scale, zero_point, fq.quant_min, fq.quant_max, grad_factor)
+        yi.backward(dy[index].reshape(1, 1))
+        ds[c].append(float(scale.grad[0]))
+        dz[c].append(float(zero_point.grad[0]))
+    return [numpy.array(v, dtype=numpy.float64) for v in ds], \
+        [numpy.array(v, dtype=numpy.float64) for v in dz]
+
+
+def check_sum(torch_grad, terms, name):
+    """PyTorch's float32 total must agree with the exact sum of its terms up to
+    float32 summation error; otherwise the per-element oracle is wrong."""
+    for total, t in zip(torch_grad.tolist(), terms):
+        bound = 1e-5 * float(abs(t).sum()) + 1e-30
+        assert abs(total - float(t.sum())) <= bound, (name, total, float(t.sum()))
+
+
 # The modes of one case's steps: (action applied before the step, SGD step on params?).
 PYTORCH_STEPS = [
     [], [], [],
@@ -214,9 +262,14 @@ def run_case(blob, gen, name, config, fq, shape, ch_axis, steps, learnable=False
         step['qparams_scale'] = f32_list(qscale)
         step['qparams_zero_point'] = [int(v) for v in qzero.reshape(-1).tolist()]
         if learnable and fq.learning_enabled[0] == 1:
-            step['dscale'] = f32_list(fq.scale.grad)
+            dscale, dzero_point = elementwise_param_grads(fq, x.detach(), dy)
+            check_sum(fq.scale.grad, dscale, name)
+            step['dscale'] = [float(v.sum()) for v in dscale]
+            step['dscale_torch'] = f32_list(fq.scale.grad)
             if fq.zero_point_trainable:
-                step['dzero_point'] = f32_list(fq.zero_point.grad)
+                check_sum(fq.zero_point.grad, dzero_point, name)
+                step['dzero_point'] = [float(v.sum()) for v in dzero_point]
+                step['dzero_point_torch'] = f32_list(fq.zero_point.grad)
             with torch.no_grad():
                 fq.scale -= lr * fq.scale.grad
                 if fq.zero_point_trainable:

@@ -153,4 +153,6 @@ RQ_API rq_status rq_plugin_load(const char *path);
 
 RQ_EXTERN_C_END
 
+#include <razorq/sys/fakequant_plugin.h> /* the fake-quant vtable */
+
 #endif

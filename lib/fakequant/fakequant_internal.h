@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Fake-quants inside the library: the class registry, the built-in classes and
+ * the PyTorch arithmetic they share. Never installed. */
+#ifndef RQ_FAKEQUANT_FAKEQUANT_INTERNAL_H
+#define RQ_FAKEQUANT_FAKEQUANT_INTERNAL_H
+
+#include "core/core.h"
+
+#include <razorq/sys/fakequant_plugin.h>
+
+/* The registered class called `name`, with or without the prefixes
+ * "mmrazor.", "torch.ao.quantization.", "torch.quantization."; NULL if none.
+ * The pointer (the registry's zero-extended copy) stays valid for the life of
+ * the process. */
+const rq_fake_quant_class *rq__fake_quant_class_find(const char *name);
+
+/* The built-in classes (builtin.c). */
+extern const rq_fake_quant_class rq__fq_fake_quantize;
+extern const rq_fake_quant_class rq__fq_fixed_qparams;
+extern const rq_fake_quant_class rq__fq_fused_moving_avg;
+extern const rq_fake_quant_class rq__fq_learnable;
+
+/* PyTorch's quant_utils::ChooseQuantizationParams (the fused op's qparams,
+ * different from the Python observers' formula): double intermediates, the
+ * 6.1e-5 small-scale floor, zero point from whichever range end adds the
+ * smaller error; preserve_sparsity = symmetric. Requires min <= max. */
+void rq__fq_choose_qparams(float min, float max, int32_t qmin, int32_t qmax,
+                           bool preserve_sparsity, float *scale, int32_t *zero_point);
+
+/* PyTorch 1.13's LSQ gradient kernel (fake_quantize_learnable_*_grad_kernel_cpu)
+ * for one run of n elements sharing scale/zero_point (the zero point as the
+ * kernel sees it: float). Writes dx; adds the element gradients of scale
+ * and zero point into *dscale / *dzero_point (either may be NULL) in double. */
+void rq__fq_lsq_grad(const float *x, const float *dy, float *dx, size_t n, float scale,
+                     float zero_point, int32_t qmin, int32_t qmax, float grad_factor,
+                     double *dscale, double *dzero_point);
+
+/* A float -> int64 conversion as x86's cvttss2si does it: out of range or
+ * NaN gives INT64_MIN (C leaves it undefined; PyTorch relies on the hardware). */
+int64_t rq__fq_float_to_int64(float v);
+
+#endif
