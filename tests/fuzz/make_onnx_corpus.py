@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Writes the seed corpus for fuzz_onnx_load into tests/fuzz/corpus/onnx/.
+
+Small models covering what the loader handles: every attribute type the IR
+holds, Constant forms, BN folding, initializers in typed fields and raw_data,
+symbolic dims, value_info; plus a few broken ones. Deterministic.
+Run: /usr/bin/python3 tests/fuzz/make_onnx_corpus.py
+"""
+import os
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto as TP
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "onnx")
+
+
+def save(name, model, check=True):
+    if check:
+        onnx.checker.check_model(model)
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def model(nodes, inputs, outputs, inits=(), opset=13, value_info=()):
+    g = helper.make_graph(nodes, "g", inputs, outputs, list(inits), value_info=list(value_info))
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def vi(name, dims, t=TP.FLOAT):
+    return helper.make_tensor_value_info(name, t, dims)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(0)
+    f32 = lambda *s: rng.standard_normal(s).astype(np.float32)
+
+    save("conv_bn_relu.onnx", model(
+        [helper.make_node("Conv", ["x", "W", "B"], ["c"], name="conv", pads=[1, 1, 1, 1],
+                          strides=[1, 1], auto_pad="NOTSET", group=1),
+         helper.make_node("BatchNormalization", ["c", "g", "b", "m", "v"], ["n"], epsilon=1e-3),
+         helper.make_node("Relu", ["n"], ["y"])],
+        [vi("x", ["N", 2, 4, 4])], [vi("y", ["N", 3, 4, 4])],
+        [numpy_helper.from_array(f32(3, 2, 3, 3), "W"), numpy_helper.from_array(f32(3), "B"),
+         numpy_helper.from_array(f32(3), "g"), numpy_helper.from_array(f32(3), "b"),
+         numpy_helper.from_array(f32(3), "m"),
+         numpy_helper.from_array(np.abs(f32(3)) + 0.5, "v")]))
+
+    # Typed-field initializers (not raw_data) of several element types.
+    typed = [helper.make_tensor("i64", TP.INT64, [2], [3, -1]),
+             helper.make_tensor("i32", TP.INT32, [2], [7, 8]),
+             helper.make_tensor("u8", TP.UINT8, [3], [1, 2, 255]),
+             helper.make_tensor("f16", TP.FLOAT16, [1], [15360]),
+             helper.make_tensor("d", TP.DOUBLE, [2], [0.5, 1.5]),
+             helper.make_tensor("b", TP.BOOL, [2], [1, 0]),
+             helper.make_tensor("f", TP.FLOAT, [2, 2], [1.0, 2.0, 3.0, 4.0])]
+    save("typed_reshape.onnx", model(
+        [helper.make_node("Reshape", ["x", "i64"], ["r"]),
+         helper.make_node("Gemm", ["r", "f"], ["y"], alpha=0.5, beta=1.0, transB=1)],
+        [vi("x", [2, 2])], [vi("y", [2, 2])], typed))
+
+    # Constant forms, Identity, Clip with optional inputs, Concat, Gather.
+    save("constants.onnx", model(
+        [helper.make_node("Constant", [], ["c1"], value_float=2.0),
+         helper.make_node("Constant", [], ["c2"], value_ints=[1, 3]),
+         helper.make_node("Constant", [], ["c3"], value=numpy_helper.from_array(f32(1, 3), "t")),
+         helper.make_node("Mul", ["x", "c1"], ["m"]),
+         helper.make_node("Identity", ["m"], ["i"]),
+         helper.make_node("Reshape", ["i", "c2"], ["r"]),
+         helper.make_node("Clip", ["r", "", ""], ["cl"]),
+         helper.make_node("Concat", ["cl", "c3"], ["y"], axis=0)],
+        [vi("x", [3])], [vi("y", [2, 3])], value_info=[vi("m", [3])]))
+
+    # MatMul + Add(bias) + Clip, Softmax, string / floats attributes.
+    save("matmul_add_clip.onnx", model(
+        [helper.make_node("MatMul", ["x", "w"], ["h"]),
+         helper.make_node("Add", ["h", "bias"], ["a"]),
+         helper.make_node("Clip", ["a", "lo", "hi"], ["c"]),
+         helper.make_node("Resize", ["c", "", "scales"], ["y"], mode="nearest",
+                          coordinate_transformation_mode="asymmetric")],
+        [vi("x", ["batch", 1, 2, 4])], [vi("y", ["batch", 1, 4, 8])],
+        [numpy_helper.from_array(f32(4, 4), "w"), numpy_helper.from_array(f32(4), "bias"),
+         numpy_helper.from_array(np.float32(0), "lo"), numpy_helper.from_array(np.float32(6), "hi"),
+         numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")]))
+
+    # Broken: dangling input, cycle, duplicate output, opset 5 (no checker).
+    save("dangling.onnx", model([helper.make_node("Relu", ["ghost"], ["y"])], [vi("x", [1])],
+                                [vi("y", [1])]), check=False)
+    save("cycle.onnx", model([helper.make_node("Add", ["x", "b"], ["a"]),
+                              helper.make_node("Relu", ["a"], ["b"]),
+                              helper.make_node("Relu", ["b"], ["y"])],
+                             [vi("x", [1])], [vi("y", [1])]), check=False)
+    save("dup_output.onnx", model([helper.make_node("Relu", ["x"], ["y"]),
+                                   helper.make_node("Neg", ["x"], ["y"])],
+                                  [vi("x", [1])], [vi("y", [1])]), check=False)
+    save("opset5.onnx", model([helper.make_node("Relu", ["x"], ["y"])], [vi("x", [1])],
+                              [vi("y", [1])], opset=5), check=False)
+    big = helper.make_tensor("w", TP.FLOAT, [1], [1.0])
+    big.dims[:] = [1 << 30, 1 << 30]  # declares 2^60 floats, holds one
+    save("huge_dims.onnx", model([helper.make_node("Add", ["x", "w"], ["y"])], [vi("x", [1])],
+                                 [vi("y", [1])], [big]), check=False)
+
+
+if __name__ == "__main__":
+    main()
