@@ -341,6 +341,10 @@ static rq_status tensor_from_dl(const rq_graph *g, size_t index, const DLTensor 
   if (dtype == RQ__DT_UNDEFINED)
     return rq__fail(RQ_ERR_UNSUPPORTED, "rq_graph_run", "inputs[%zu] has DLPack type code %u bits %u lanes %u",
                     index, dl->dtype.code, dl->dtype.bits, dl->dtype.lanes);
+  /* Checked before copying: the element size decides how much is read. */
+  if (declared != RQ__DT_UNDEFINED && declared != dtype)
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "inputs[%zu] ('%s') has element type %s, the model declares %s",
+                    index, g->values[g->inputs[index]].name, rq__dtype_name(dtype), rq__dtype_name(declared));
   for (int d = 0; d < dl->ndim; d++)
     if (dl->shape[d] < 0)
       return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "inputs[%zu].shape[%d] is negative", index, d);

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The executor through its public API: the shared digits models against
+ * ONNX Runtime's outputs (tests/exec/gen_golden.js), any batch size,
+ * strided inputs, edge hooks (observe, rewrite, abort), and argument
+ * checking. Op semantics are covered case by case by tests/conformance. */
+#include <razorq/razorq.h>
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *data_path(const char *rel) {
+  const char *root = getenv("RAZORQ_SOURCE_ROOT");
+  ck_assert_msg(root != NULL, "RAZORQ_SOURCE_ROOT is not set (run through meson test)");
+  size_t n = strlen(root) + strlen(rel) + 2;
+  char *p = malloc(n);
+  snprintf(p, n, "%s/%s", root, rel);
+  return p;
+}
+
+static rq_graph *load_model(const char *name) {
+  char rel[128];
+  snprintf(rel, sizeof rel, "tests/data/digits_%s.onnx", name);
+  char *path = data_path(rel);
+  rq_graph *g = NULL;
+  rq_status st = rq_graph_load(path, &g);
+  ck_assert_msg(st == RQ_OK, "loading %s: %s", path, rq_last_error());
+  free(path);
+  return g;
+}
+
+static rq_npy *load_npy(const char *rel, DLTensor *view) {
+  char *path = data_path(rel);
+  rq_npy *npy = NULL;
+  ck_assert_msg(rq_npy_load(path, &npy) == RQ_OK, "%s: %s", path, rq_last_error());
+  ck_assert_int_eq(rq_npy_dltensor(npy, view), RQ_OK);
+  free(path);
+  return npy;
+}
+
+/* The first `batch` rows of x16 as a DLTensor view. */
+static DLTensor first_rows(const DLTensor *x, int64_t batch, int64_t *shape) {
+  DLTensor v = *x;
+  memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
+  shape[0] = batch;
+  v.shape = shape;
+  return v;
+}
+
+static double max_abs_diff(const DLTensor *got, const float *want, size_t n) {
+  double worst = 0;
+  const float *g = got->data;
+  for (size_t i = 0; i < n; i++) {
+    double d = fabs((double)g[i] - want[i]);
+    if (!(d <= worst)) worst = d; /* NaN counts as a mismatch */
+  }
+  return worst;
+}
+
+static void check_model(const char *name) {
+  rq_graph *g = load_model(name);
+  DLTensor x, want;
+  char rel[128];
+  snprintf(rel, sizeof rel, "tests/exec/data/digits_%s_ort.npy", name);
+  rq_npy *xn = load_npy("tests/exec/data/digits_x16.npy", &x), *wn = load_npy(rel, &want);
+  const int64_t batches[] = {16, 1, 7};
+  for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+    int64_t shape[4];
+    DLTensor in = first_rows(&x, batches[b], shape);
+    rq_tensor_list *out = NULL;
+    rq_status st = rq_graph_run(g, NULL, &in, 1, &out);
+    ck_assert_msg(st == RQ_OK, "%s batch %lld: %s", name, (long long)batches[b], rq_last_error());
+    ck_assert_uint_eq(rq_tensor_list_count(out), 1);
+    const char *oname;
+    const DLTensor *y;
+    ck_assert_int_eq(rq_tensor_list_get(out, 0, &oname, &y), RQ_OK);
+    ck_assert_str_eq(oname, "logits");
+    ck_assert_int_eq(y->ndim, 2);
+    ck_assert_int_eq(y->shape[0], batches[b]);
+    ck_assert_int_eq(y->shape[1], 10);
+    ck_assert(y->dtype.code == kDLFloat && y->dtype.bits == 32);
+    double d = max_abs_diff(y, want.data, (size_t)batches[b] * 10);
+    ck_assert_msg(d <= 1e-4, "%s batch %lld: max abs diff %g vs ONNX Runtime", name, (long long)batches[b], d);
+    rq_tensor_list_destroy(out);
+  }
+  rq_npy_destroy(xn);
+  rq_npy_destroy(wn);
+  rq_graph_destroy(g);
+}
+
+START_TEST(digits_cnn_matches_onnxruntime) { check_model("cnn"); }
+END_TEST
+START_TEST(digits_dw_matches_onnxruntime) { check_model("dw"); }
+END_TEST
+START_TEST(digits_mlp_matches_onnxruntime) { check_model("mlp"); }
+END_TEST
+
+/* The same images through a non-contiguous view (every other row of a
+ * buffer twice as large) give the same logits. */
+START_TEST(strided_input) {
+  rq_graph *g = load_model("mlp");
+  DLTensor x, want;
+  rq_npy *xn = load_npy("tests/exec/data/digits_x16.npy", &x), *wn = load_npy("tests/exec/data/digits_mlp_ort.npy", &want);
+  size_t per = 64;
+  float *big = calloc(32 * per, sizeof *big);
+  for (size_t i = 0; i < 16; i++) memcpy(big + 2 * i * per, (const float *)x.data + i * per, per * sizeof *big);
+  int64_t strides[4] = {2 * (int64_t)per, 64, 8, 1};
+  DLTensor in = x;
+  in.data = big;
+  in.strides = strides;
+  rq_tensor_list *out = NULL;
+  ck_assert_msg(rq_graph_run(g, NULL, &in, 1, &out) == RQ_OK, "%s", rq_last_error());
+  const DLTensor *y;
+  ck_assert_int_eq(rq_tensor_list_get(out, 0, NULL, &y), RQ_OK);
+  ck_assert(max_abs_diff(y, want.data, 160) <= 1e-4);
+  rq_tensor_list_destroy(out);
+  free(big);
+  rq_npy_destroy(xn);
+  rq_npy_destroy(wn);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+/* ---- hooks ---- */
+
+typedef struct seen {
+  int calls;
+  bool saw_input, saw_logits;
+  char names[64][128];
+} seen;
+
+static rq_status record_hook(void *user, const char *edge, DLTensor *value) {
+  seen *s = user;
+  ck_assert_ptr_nonnull(value->data);
+  ck_assert(value->strides == NULL);
+  if (s->calls < 64) snprintf(s->names[s->calls], sizeof s->names[0], "%s", edge);
+  s->calls++;
+  if (strcmp(edge, "input") == 0) s->saw_input = true;
+  if (strcmp(edge, "logits") == 0) {
+    s->saw_logits = true;
+    ck_assert_int_eq(value->ndim, 2);
+    ck_assert_int_eq(value->shape[1], 10);
+  }
+  return RQ_OK;
+}
+
+START_TEST(hook_sees_every_computed_edge) {
+  rq_graph *g = load_model("mlp");
+  DLTensor x;
+  rq_npy *xn = load_npy("tests/exec/data/digits_x16.npy", &x);
+  rq_exec_options opts;
+  ck_assert_int_eq(rq_exec_options_init(&opts, sizeof opts), RQ_OK);
+  seen s = {0};
+  opts.hook = record_hook;
+  opts.hook_user = &s;
+  rq_tensor_list *out = NULL;
+  ck_assert_msg(rq_graph_run(g, &opts, &x, 1, &out) == RQ_OK, "%s", rq_last_error());
+  /* One call per node output plus the graph input; never a weight. */
+  size_t expected = 1;
+  for (size_t i = 0; i < rq_graph_node_count(g); i++) expected++;
+  ck_assert_int_eq(s.calls, (int)expected);
+  ck_assert(s.saw_input && s.saw_logits);
+  ck_assert_str_eq(s.names[0], "input");
+  rq_tensor_list_destroy(out);
+  rq_npy_destroy(xn);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+static rq_status zero_hook(void *user, const char *edge, DLTensor *value) {
+  (void)user;
+  (void)edge;
+  size_t n = 1;
+  for (int d = 0; d < value->ndim; d++) n *= (size_t)value->shape[d];
+  memset(value->data, 0, n * sizeof(float));
+  return RQ_OK;
+}
+
+/* A hook that rewrites the input edge in place gives exactly what running
+ * on the rewritten input gives, and leaves the caller's buffer alone. */
+START_TEST(hook_replaces_values_in_place) {
+  rq_graph *g = load_model("cnn");
+  DLTensor x;
+  rq_npy *xn = load_npy("tests/exec/data/digits_x16.npy", &x);
+  float first = ((const float *)x.data)[10];
+  const char *edges[] = {"input"};
+  rq_exec_options opts;
+  rq_exec_options_init(&opts, sizeof opts);
+  opts.hook = zero_hook;
+  opts.hook_edges = edges;
+  opts.n_hook_edges = 1;
+  rq_tensor_list *hooked = NULL, *plain = NULL;
+  ck_assert_msg(rq_graph_run(g, &opts, &x, 1, &hooked) == RQ_OK, "%s", rq_last_error());
+  ck_assert(((const float *)x.data)[10] == first);
+  float *zeros = calloc(16 * 64, sizeof *zeros);
+  DLTensor z = x;
+  z.data = zeros;
+  ck_assert(rq_graph_run(g, NULL, &z, 1, &plain) == RQ_OK);
+  const DLTensor *a, *b;
+  rq_tensor_list_get(hooked, 0, NULL, &a);
+  rq_tensor_list_get(plain, 0, NULL, &b);
+  ck_assert_mem_eq(a->data, b->data, 160 * sizeof(float));
+  rq_tensor_list_destroy(hooked);
+  rq_tensor_list_destroy(plain);
+  free(zeros);
+  rq_npy_destroy(xn);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+static rq_status failing_hook(void *user, const char *edge, DLTensor *value) {
+  (void)value;
+  int *calls = user;
+  (*calls)++;
+  return rq_error_set(RQ_ERR_CALLBACK, "observer refused edge %s", edge);
+}
+
+START_TEST(failing_hook_aborts_the_run) {
+  rq_graph *g = load_model("dw");
+  DLTensor x;
+  rq_npy *xn = load_npy("tests/exec/data/digits_x16.npy", &x);
+  size_t before = rq_memory_in_use();
+  int calls = 0;
+  rq_exec_options opts;
+  rq_exec_options_init(&opts, sizeof opts);
+  opts.hook = failing_hook;
+  opts.hook_user = &calls;
+  rq_tensor_list *out = (rq_tensor_list *)&calls; /* must be reset to NULL */
+  ck_assert_int_eq(rq_graph_run(g, &opts, &x, 1, &out), RQ_ERR_CALLBACK);
+  ck_assert_ptr_null(out);
+  ck_assert_int_eq(calls, 1);
+  ck_assert_str_eq(rq_last_error(), "observer refused edge input");
+  ck_assert_uint_eq(rq_memory_in_use(), before);
+  rq_npy_destroy(xn);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+START_TEST(unknown_hook_edge_is_not_found) {
+  rq_graph *g = load_model("mlp");
+  DLTensor x;
+  rq_npy *xn = load_npy("tests/exec/data/digits_x16.npy", &x);
+  const char *edges[] = {"logits", "no_such_edge"};
+  rq_exec_options opts;
+  rq_exec_options_init(&opts, sizeof opts);
+  opts.hook = record_hook;
+  opts.hook_edges = edges;
+  opts.n_hook_edges = 2;
+  rq_tensor_list *out = NULL;
+  ck_assert_int_eq(rq_graph_run(g, &opts, &x, 1, &out), RQ_ERR_NOT_FOUND);
+  ck_assert(strstr(rq_last_error(), "no_such_edge") != NULL);
+  /* The named edge alone. */
+  seen s = {0};
+  opts.hook_user = &s;
+  opts.n_hook_edges = 1;
+  ck_assert_int_eq(rq_graph_run(g, &opts, &x, 1, &out), RQ_OK);
+  ck_assert_int_eq(s.calls, 1);
+  ck_assert_str_eq(s.names[0], "logits");
+  size_t idx = 99;
+  ck_assert_int_eq(rq_tensor_list_find(out, "logits", &idx), RQ_OK);
+  ck_assert_uint_eq(idx, 0);
+  ck_assert_int_eq(rq_tensor_list_find(out, "nope", &idx), RQ_ERR_NOT_FOUND);
+  rq_tensor_list_destroy(out);
+  rq_npy_destroy(xn);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+/* ---- bad input ---- */
+
+START_TEST(bad_arguments_are_refused) {
+  rq_graph *g = load_model("mlp");
+  DLTensor x;
+  rq_npy *xn = load_npy("tests/exec/data/digits_x16.npy", &x);
+  size_t before = rq_memory_in_use();
+  rq_tensor_list *out = NULL;
+  ck_assert_int_eq(rq_graph_run(NULL, NULL, &x, 1, &out), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_graph_run(g, NULL, &x, 1, NULL), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_graph_run(g, NULL, NULL, 1, &out), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_graph_run(g, NULL, &x, 2, &out), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_graph_run(g, NULL, &x, 0, &out), RQ_ERR_INVALID_ARG);
+  /* Wrong rank, wrong fixed dimension, wrong element type, not on the host. */
+  DLTensor bad = x;
+  bad.ndim = 3;
+  ck_assert_int_eq(rq_graph_run(g, NULL, &bad, 1, &out), RQ_ERR_INVALID_ARG);
+  int64_t shape[4] = {16, 1, 8, 4};
+  bad = x;
+  bad.shape = shape;
+  ck_assert_int_eq(rq_graph_run(g, NULL, &bad, 1, &out), RQ_ERR_INVALID_ARG);
+  ck_assert(strstr(rq_last_error(), "dimension 3") != NULL);
+  bad = x;
+  bad.dtype.bits = 64;
+  ck_assert_int_eq(rq_graph_run(g, NULL, &bad, 1, &out), RQ_ERR_INVALID_ARG);
+  bad = x;
+  bad.dtype.lanes = 4;
+  ck_assert_int_eq(rq_graph_run(g, NULL, &bad, 1, &out), RQ_ERR_UNSUPPORTED);
+  bad = x;
+  bad.device.device_type = kDLCUDA;
+  ck_assert_int_eq(rq_graph_run(g, NULL, &bad, 1, &out), RQ_ERR_INVALID_ARG);
+  bad = x;
+  bad.data = NULL;
+  ck_assert_int_eq(rq_graph_run(g, NULL, &bad, 1, &out), RQ_ERR_INVALID_ARG);
+  /* Options: uninitialised size, negative threads, edges without a list. */
+  rq_exec_options opts;
+  memset(&opts, 0, sizeof opts);
+  ck_assert_int_eq(rq_graph_run(g, &opts, &x, 1, &out), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_exec_options_init(&opts, 3), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_exec_options_init(NULL, sizeof opts), RQ_ERR_INVALID_ARG);
+  rq_exec_options_init(&opts, sizeof opts);
+  opts.num_threads = -1;
+  ck_assert_int_eq(rq_graph_run(g, &opts, &x, 1, &out), RQ_ERR_INVALID_ARG);
+  opts.num_threads = 1;
+  opts.n_hook_edges = 2;
+  opts.hook = record_hook;
+  ck_assert_int_eq(rq_graph_run(g, &opts, &x, 1, &out), RQ_ERR_INVALID_ARG);
+  ck_assert_ptr_null(out);
+  ck_assert_uint_eq(rq_memory_in_use(), before);
+  /* The list accessors. */
+  ck_assert_uint_eq(rq_tensor_list_count(NULL), 0);
+  ck_assert_int_eq(rq_tensor_list_get(NULL, 0, NULL, NULL), RQ_ERR_INVALID_ARG);
+  rq_tensor_list_destroy(NULL);
+  ck_assert_int_eq(rq_graph_run(g, NULL, &x, 1, &out), RQ_OK);
+  ck_assert_int_eq(rq_tensor_list_get(out, 1, NULL, NULL), RQ_ERR_INVALID_ARG);
+  rq_tensor_list_destroy(out);
+  rq_npy_destroy(xn);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+/* An older caller's smaller options struct (only struct_size and
+ * num_threads) is read without touching the fields it lacks. */
+START_TEST(older_options_struct) {
+  rq_graph *g = load_model("mlp");
+  DLTensor x;
+  rq_npy *xn = load_npy("tests/exec/data/digits_x16.npy", &x);
+  struct {
+    size_t struct_size;
+    int num_threads;
+  } old = {0};
+  ck_assert_int_eq(rq_exec_options_init((rq_exec_options *)&old, sizeof old), RQ_OK);
+  ck_assert_uint_eq(old.struct_size, sizeof old);
+  old.num_threads = 1;
+  rq_tensor_list *out = NULL;
+  ck_assert_int_eq(rq_graph_run(g, (const rq_exec_options *)&old, &x, 1, &out), RQ_OK);
+  rq_tensor_list_destroy(out);
+  rq_npy_destroy(xn);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+START_TEST(supported_ops) {
+  const char *ops[] = {"Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Resize", "LayerNormalization"};
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) ck_assert_msg(rq_exec_supports_op(ops[i]), "%s", ops[i]);
+  ck_assert(!rq_exec_supports_op("Loop"));
+  ck_assert(!rq_exec_supports_op(NULL));
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("exec");
+  TCase *tc = tcase_create("exec");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, digits_cnn_matches_onnxruntime);
+  tcase_add_test(tc, digits_dw_matches_onnxruntime);
+  tcase_add_test(tc, digits_mlp_matches_onnxruntime);
+  tcase_add_test(tc, strided_input);
+  tcase_add_test(tc, hook_sees_every_computed_edge);
+  tcase_add_test(tc, hook_replaces_values_in_place);
+  tcase_add_test(tc, failing_hook_aborts_the_run);
+  tcase_add_test(tc, unknown_hook_edge_is_not_found);
+  tcase_add_test(tc, bad_arguments_are_refused);
+  tcase_add_test(tc, older_options_struct);
+  tcase_add_test(tc, supported_ops);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
