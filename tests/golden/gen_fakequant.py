@@ -21,6 +21,7 @@ and LearnableFakeQuantize.forward (mmrazor/models/fake_quants/lsq.py, v1.0) are
 restated below on top of the PyTorch ops they call.
 """
 import json
+import math
 import os
 import struct
 
@@ -43,6 +44,48 @@ OBSERVERS = {
     'MovingAveragePerChannelMinMaxObserver': MovingAveragePerChannelMinMaxObserver,
     'FixedQParamsObserver': FixedQParamsObserver,
 }
+
+
+class LSQObserver(MinMaxObserver):
+    """MMRazor's LSQObserver: MinMaxObserver's zero point, the LSQ scale
+    2 * mean(|x|) / sqrt(quant_max) of the latest batch."""
+
+    def forward(self, x_orig):
+        x = x_orig.detach().to(self.min_val.dtype)
+        self.tensor_norm = x.abs().mean()
+        min_val_cur, max_val_cur = torch.aminmax(x)
+        self.min_val.copy_(torch.min(min_val_cur, self.min_val))
+        self.max_val.copy_(torch.max(max_val_cur, self.max_val))
+        return x_orig
+
+    def calculate_qparams(self):
+        _, zero_point = MinMaxObserver.calculate_qparams(self)
+        return 2 * self.tensor_norm / math.sqrt(self.quant_max), zero_point
+
+
+class LSQPerChannelObserver(PerChannelMinMaxObserver):
+    """MMRazor's LSQPerChannelObserver: the same, per channel."""
+
+    def forward(self, x_orig):
+        x = x_orig.detach().to(self.min_val.dtype)
+        perm = list(range(x.dim()))
+        perm[self.ch_axis], perm[0] = 0, self.ch_axis
+        y = torch.flatten(x.permute(perm), start_dim=1)
+        self.tensor_norm = y.abs().mean(1)
+        min_val_cur, max_val_cur = torch.aminmax(y, dim=1)
+        if self.min_val.numel() == 0:
+            self.min_val.resize_(min_val_cur.shape)
+            self.max_val.resize_(max_val_cur.shape)
+            self.min_val.copy_(min_val_cur)
+            self.max_val.copy_(max_val_cur)
+        else:
+            self.min_val.copy_(torch.min(min_val_cur, self.min_val))
+            self.max_val.copy_(torch.max(max_val_cur, self.max_val))
+        return x_orig
+
+    def calculate_qparams(self):
+        _, zero_point = PerChannelMinMaxObserver.calculate_qparams(self)
+        return 2 * self.tensor_norm / math.sqrt(self.quant_max), zero_point
 
 
 def qscheme_kwargs(qdtype, bit, is_symmetry, is_symmetric_range, per_channel, ch_axis):
@@ -350,6 +393,24 @@ def main():
                 config['use_grad_scaling'] = False
             cases.append(run_case(blob, gen, 'LearnableFakeQuantize_' + tag, config, fq, shape,
                                   ch_axis, LEARNABLE_STEPS, learnable=True))
+
+    # LearnableFakeQuantize over MMRazor's LSQ observers: its usual pairing.
+    for per_channel, qdtype, bit, sym in ((False, 'qint8', 4, True), (False, 'quint8', 8, False),
+                                          (True, 'qint8', 4, True), (True, 'quint8', 4, False)):
+        ch_axis = 0
+        kw = qscheme_kwargs(qdtype, bit, sym, False, per_channel, ch_axis)
+        obs_name = 'LSQPerChannelObserver' if per_channel else 'LSQObserver'
+        qmin, qmax = kw.pop('quant_min'), kw.pop('quant_max')
+        observer = LSQPerChannelObserver if per_channel else LSQObserver
+        fq = LearnableFakeQuantize(observer, quant_min=qmin, quant_max=qmax,
+                                   zero_point_trainable=not sym, **kw)
+        config = {'type': 'mmrazor.LearnableFakeQuantize', 'observer': {'type': obs_name},
+                  'qdtype': qdtype, 'bit': bit, 'is_symmetry': sym}
+        if not sym:
+            config['zero_point_trainable'] = True
+        tag = '%s_%s%d_%s' % ('pc' if per_channel else 'pt', qdtype, bit, 'sym' if sym else 'aff')
+        cases.append(run_case(blob, gen, 'LearnableFakeQuantize_LSQ_' + tag, config, fq,
+                              (3, 2, 5), ch_axis, LEARNABLE_STEPS, learnable=True))
 
     # FixedQParamsFakeQuantize: PyTorch's two stock ranges (sigmoid-like and tanh-like).
     for scale, zero_point, dtype, qmin, qmax, tag in (

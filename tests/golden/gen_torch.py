@@ -11,7 +11,7 @@ file; they never need torch.
 
 MMRazor is not installed; its QSchemeHandler is a thin mapping onto PyTorch's
 observer arguments, reproduced in `mmrazor_observer_kwargs` from MMRazor's
-mmrazor/models/utils/quantization_util? (qconfig.py, QSchemeHandler):
+mmrazor/structures/quantization/qconfig.py (QSchemeHandler):
 quant range from qdtype/bit/is_symmetric_range, qscheme from is_symmetry and
 "PerChannel" in the class name, reduce_range=False. Its LSQ observers are
 PyTorch's min/max observers plus 2 * mean(|x|) / sqrt(quant_max) of the latest
@@ -88,8 +88,10 @@ TORCH_CLASSES = {
 }
 
 
-def run_case(cls_name, torch_kwargs, batches, lsq):
+def run_case(cls_name, torch_kwargs, batches, lsq, dst_nbins=None):
     obs = TORCH_CLASSES[cls_name](**torch_kwargs)
+    if dst_nbins is not None:
+        obs.dst_nbins = dst_nbins  # razorq: 2^16 for int16/uint16 storage
     steps = []
     for x in batches:
         xt = torch.from_numpy(x.copy())
@@ -100,6 +102,7 @@ def run_case(cls_name, torch_kwargs, batches, lsq):
             "max": f32_list(obs.max_val.reshape(-1)),
             "scale": f32_list(scale.reshape(-1)),
             "zero_point": [int(v) for v in zp.reshape(-1)],
+            "quant_range": [int(obs.quant_min), int(obs.quant_max)],
         }
         if lsq:
             # MMRazor's LSQObserver(MixIn): tensor_norm of the latest batch
@@ -171,6 +174,30 @@ def main():
                       "quant_max": 15, "eps": 1e-3}
             cases.append({"config": config, "input": "channels" if pc else "small",
                           "steps": run_case(cls_name, kw, sets["channels" if pc else "small"], False)})
+
+    # razorq's bits 9..16 (int16/uint16 storage). PyTorch's observers compute
+    # these qparams too: quint8 does not limit a custom range, and qint32 takes
+    # any signed range with qint8's formulas (zero point 0 when symmetric).
+    for cls_name in ("MinMaxObserver", "PerChannelMinMaxObserver", "HistogramObserver"):
+        pc = "PerChannel" in cls_name
+        for qdtype in ("qint8", "quint8"):
+            for bit in (9, 12, 16):
+                for sym in (True, False):
+                    if cls_name == "HistogramObserver" and bit != 12:
+                        continue
+                    sym_range = bit == 12
+                    kw = mmrazor_observer_kwargs(cls_name, qdtype, bit, sym, sym_range)
+                    if qdtype == "qint8":
+                        kw["dtype"] = torch.qint32
+                    config = {"type": cls_name, "qdtype": qdtype, "bit": bit, "is_symmetry": sym,
+                              "is_symmetric_range": sym_range}
+                    input_name = "channels" if pc else "mixed"
+                    if cls_name == "HistogramObserver":
+                        kw["bins"] = 128
+                        config["bins"] = 128
+                    cases.append({"config": config, "input": input_name,
+                                  "steps": run_case(cls_name, kw, sets[input_name], False,
+                                                    dst_nbins=2 ** 16)})
 
     # HistogramObserver: fewer cases (PyTorch's search is a slow Python loop)
     hist_configs = []

@@ -160,6 +160,18 @@ START_TEST(observers_match_pytorch) {
       ck_assert_msg(s == RQ_OK, "case %zu: qparams: %s", i, rq_last_error());
       failures += check_floats("scale", i, step, json_object_get(expect, "scale"), scale, count,
                                lsq ? 2 : histogram ? 1 : 0);
+      const json_t *qr = json_object_get(expect, "quant_range");
+      if (qr != NULL) {
+        int32_t qmin = 0, qmax = 0;
+        ck_assert_int_eq(rq_observer_quant_range(obs, &qmin, &qmax), RQ_OK);
+        if (qmin != json_integer_value(json_array_get(qr, 0)) ||
+            qmax != json_integer_value(json_array_get(qr, 1))) {
+          fprintf(stderr, "case %zu: quant range [%d, %d], PyTorch [%lld, %lld] (%s)\n", i, qmin, qmax,
+                  (long long)json_integer_value(json_array_get(qr, 0)),
+                  (long long)json_integer_value(json_array_get(qr, 1)), text);
+          failures++;
+        }
+      }
       const json_t *zps = json_object_get(expect, "zero_point");
       for (size_t k = 0; k < count && k < json_array_size(zps); k++) {
         if (zp[k] != json_integer_value(json_array_get(zps, k))) {
