@@ -11,8 +11,9 @@
 
 /* ---- binary ---- */
 
-typedef enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, OP_PRELU, OP_MAX, OP_MIN,
-                     OP_EQUAL, OP_LESS, OP_GREATER, OP_LESS_EQUAL, OP_GREATER_EQUAL } binop;
+typedef enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, OP_PRELU, OP_MAX, OP_MIN, OP_MOD, OP_FMOD,
+                     /* the rest produce BOOL */
+                     OP_EQUAL, OP_LESS, OP_GREATER, OP_LESS_EQUAL, OP_GREATER_EQUAL, OP_AND, OP_OR, OP_XOR } binop;
 
 static bool binop_is_compare(binop op) { return op >= OP_EQUAL; }
 
@@ -28,6 +29,15 @@ static double binop_apply(binop op, double a, double b, bool integer) {
     case OP_PRELU: return a < 0 ? a * b : a;
     case OP_MAX: return (isnan(a) || isnan(b)) ? NAN : a > b ? a : b;
     case OP_MIN: return (isnan(a) || isnan(b)) ? NAN : a < b ? a : b;
+    case OP_MOD: { /* Python's %: the result takes the divisor's sign */
+      if (b == 0) return 0;
+      double r = fmod(a, b);
+      return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+    }
+    case OP_FMOD: return b == 0 ? 0 : fmod(a, b);
+    case OP_AND: return a != 0 && b != 0;
+    case OP_OR: return a != 0 || b != 0;
+    case OP_XOR: return (a != 0) != (b != 0);
     case OP_EQUAL: return a == b;
     case OP_LESS: return a < b;
     case OP_GREATER: return a > b;
@@ -106,6 +116,80 @@ static rq_status op_div(rq__op_ctx *c) { return binary(c, OP_DIV); }
 static rq_status op_pow(rq__op_ctx *c) { return binary(c, OP_POW); }
 static rq_status op_prelu(rq__op_ctx *c) { return binary(c, OP_PRELU); }
 static rq_status op_equal(rq__op_ctx *c) { return binary(c, OP_EQUAL); }
+static rq_status op_and(rq__op_ctx *c) { return binary(c, OP_AND); }
+static rq_status op_or(rq__op_ctx *c) { return binary(c, OP_OR); }
+static rq_status op_xor(rq__op_ctx *c) { return binary(c, OP_XOR); }
+static rq_status op_mod(rq__op_ctx *c) {
+  bool f = rq__node_attr_int(c->node, "fmod", 0) != 0;
+  const rq__tensor *a = rq__op_in(c, 0);
+  if (!f && a != NULL && !rq__dtype_is_int(a->dtype))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "fmod=0 needs integer inputs");
+  return binary(c, f ? OP_FMOD : OP_MOD);
+}
+
+/* Max / Min / Sum / Mean: any number of inputs, broadcast together, folded
+ * left to right through the binary kernel (Mean divides at the end). */
+static rq_status variadic(rq__op_ctx *c, binop op, bool mean) {
+  const rq__tensor *acc;
+  RQ_TRY(rq__op_need(c, 0, &acc));
+  rq__tensor *owned = NULL;
+  rq_status st = RQ_OK;
+  if (c->n_in == 1) {
+    st = rq__tensor_clone(acc, &owned);
+  } else {
+    for (int k = 1; k < c->n_in && st == RQ_OK; k++) {
+      const rq__tensor *pair[2] = {acc, c->in[k]};
+      rq__tensor *res[1] = {NULL};
+      rq__op_ctx sub = {.node = c->node, .opset = c->opset, .n_in = 2, .in = pair, .n_out = 1, .out = res};
+      st = binary(&sub, op);
+      rq__tensor_destroy(owned);
+      owned = res[0];
+      acc = owned;
+    }
+  }
+  if (st == RQ_OK && mean) {
+    if (owned->dtype != RQ__DT_FLOAT && owned->dtype != RQ__DT_DOUBLE && owned->dtype != RQ__DT_FLOAT16)
+      st = RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "Mean of %s", rq__dtype_name(owned->dtype));
+    for (size_t i = 0; st == RQ_OK && i < owned->numel; i++)
+      rq__elem_set(owned->data, owned->dtype, i, rq__elem_get(owned->data, owned->dtype, i) / c->n_in);
+  }
+  if (st != RQ_OK) {
+    rq__tensor_destroy(owned);
+    return st;
+  }
+  c->out[0] = owned;
+  return RQ_OK;
+}
+static rq_status op_max(rq__op_ctx *c) { return variadic(c, OP_MAX, false); }
+static rq_status op_min(rq__op_ctx *c) { return variadic(c, OP_MIN, false); }
+static rq_status op_sum(rq__op_ctx *c) { return variadic(c, OP_ADD, false); }
+static rq_status op_mean(rq__op_ctx *c) { return variadic(c, OP_ADD, true); }
+
+static rq_status op_where(rq__op_ctx *c) {
+  const rq__tensor *cond, *x, *y;
+  RQ_TRY(rq__op_need(c, 0, &cond));
+  RQ_TRY(rq__op_need(c, 1, &x));
+  RQ_TRY(rq__op_need(c, 2, &y));
+  if (cond->dtype != RQ__DT_BOOL || x->dtype != y->dtype)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "condition must be BOOL and X, Y of one type");
+  const rq__tensor *ts[3] = {cond, x, y};
+  rq__bcast bc;
+  RQ_TRY(rq__bcast_init(c, &bc, 3, ts));
+  rq__tensor *out;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, bc.ndim, bc.dims, &out));
+  size_t es = rq__dtype_size(x->dtype), rows = bc.inner ? bc.numel / bc.inner : 0, offs[3];
+  int64_t s0 = rq__bcast_inner_stride(&bc, 0), s1 = rq__bcast_inner_stride(&bc, 1), s2 = rq__bcast_inner_stride(&bc, 2);
+  for (size_t r = 0; r < rows; r++) {
+    rq__bcast_row(&bc, r, offs);
+    for (size_t j = 0; j < bc.inner; j++) {
+      bool pick = ((const uint8_t *)cond->data)[offs[0] + j * (size_t)s0] != 0;
+      const char *src = pick ? (const char *)x->data + (offs[1] + j * (size_t)s1) * es
+                             : (const char *)y->data + (offs[2] + j * (size_t)s2) * es;
+      memcpy((char *)out->data + (r * bc.inner + j) * es, src, es);
+    }
+  }
+  return RQ_OK;
+}
 static rq_status op_less(rq__op_ctx *c) { return binary(c, OP_LESS); }
 static rq_status op_greater(rq__op_ctx *c) { return binary(c, OP_GREATER); }
 static rq_status op_less_equal(rq__op_ctx *c) { return binary(c, OP_LESS_EQUAL); }
@@ -133,6 +217,31 @@ static double u_ceil(double x, const unary_params *p) { (void)p; return ceil(x);
 static double u_reciprocal(double x, const unary_params *p) { (void)p; return 1 / x; }
 static double u_softsign(double x, const unary_params *p) { (void)p; return x / (1 + fabs(x)); }
 static double u_softplus(double x, const unary_params *p) { (void)p; return log1p(exp(x)); }
+static double u_sin(double x, const unary_params *p) { (void)p; return sin(x); }
+static double u_cos(double x, const unary_params *p) { (void)p; return cos(x); }
+static double u_tan(double x, const unary_params *p) { (void)p; return tan(x); }
+static double u_asin(double x, const unary_params *p) { (void)p; return asin(x); }
+static double u_acos(double x, const unary_params *p) { (void)p; return acos(x); }
+static double u_atan(double x, const unary_params *p) { (void)p; return atan(x); }
+static double u_sinh(double x, const unary_params *p) { (void)p; return sinh(x); }
+static double u_cosh(double x, const unary_params *p) { (void)p; return cosh(x); }
+static double u_asinh(double x, const unary_params *p) { (void)p; return asinh(x); }
+static double u_acosh(double x, const unary_params *p) { (void)p; return acosh(x); }
+static double u_atanh(double x, const unary_params *p) { (void)p; return atanh(x); }
+static double u_round(double x, const unary_params *p) { (void)p; return nearbyint(x); } /* half to even */
+static double u_sign(double x, const unary_params *p) { (void)p; return x > 0 ? 1 : x < 0 ? -1 : x; }
+static double u_not(double x, const unary_params *p) { (void)p; return x == 0; }
+static double u_celu(double x, const unary_params *p) {
+  return (x > 0 ? x : 0) + fmin(0, p->alpha * expm1(x / p->alpha));
+}
+static double u_thresholded_relu(double x, const unary_params *p) { return x > p->alpha ? x : 0; }
+static double u_shrink(double x, const unary_params *p) {
+  return x < -p->alpha ? x + p->beta : x > p->alpha ? x - p->beta : 0;
+}
+static double u_isnan(double x, const unary_params *p) { (void)p; return isnan(x); }
+static double u_isinf(double x, const unary_params *p) {
+  return isinf(x) && ((x > 0 && p->alpha != 0) || (x < 0 && p->beta != 0));
+}
 static double u_leaky_relu(double x, const unary_params *p) { return x < 0 ? x * p->alpha : x; }
 static double u_elu(double x, const unary_params *p) { return x < 0 ? p->alpha * expm1(x) : x; }
 static double u_selu(double x, const unary_params *p) {
@@ -150,16 +259,17 @@ static double u_hard_swish(double x, const unary_params *p) {
   return x * (v < 0 ? 0 : v > 1 ? 1 : v);
 }
 
-static rq_status unary(rq__op_ctx *c, unary_fn fn, const unary_params *p, bool allow_int) {
+/* out_type 0 = the input's type. */
+static rq_status unary_to(rq__op_ctx *c, unary_fn fn, const unary_params *p, bool allow_int, int32_t out_type) {
   const rq__tensor *x;
   RQ_TRY(rq__op_need(c, 0, &x));
   bool ok = x->dtype == RQ__DT_FLOAT || x->dtype == RQ__DT_DOUBLE || x->dtype == RQ__DT_FLOAT16 ||
-            x->dtype == RQ__DT_BFLOAT16 || (allow_int && rq__dtype_is_int(x->dtype));
+            x->dtype == RQ__DT_BFLOAT16 || (allow_int && (rq__dtype_is_int(x->dtype) || x->dtype == RQ__DT_BOOL));
   if (!ok)
     return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type %s is not supported", rq__dtype_name(x->dtype));
   rq__tensor *y;
-  RQ_TRY(rq__op_output(c, 0, x->dtype, x->ndim, x->dims, &y));
-  if (x->dtype == RQ__DT_FLOAT) {
+  RQ_TRY(rq__op_output(c, 0, out_type ? out_type : x->dtype, x->ndim, x->dims, &y));
+  if (x->dtype == RQ__DT_FLOAT && y->dtype == RQ__DT_FLOAT) {
     const float *in = x->data;
     float *out = y->data;
     for (size_t i = 0; i < x->numel; i++) out[i] = (float)fn(in[i], p);
@@ -168,6 +278,10 @@ static rq_status unary(rq__op_ctx *c, unary_fn fn, const unary_params *p, bool a
       rq__elem_set(y->data, y->dtype, i, fn(rq__elem_get(x->data, x->dtype, i), p));
   }
   return RQ_OK;
+}
+
+static rq_status unary(rq__op_ctx *c, unary_fn fn, const unary_params *p, bool allow_int) {
+  return unary_to(c, fn, p, allow_int, 0);
 }
 
 static rq_status op_relu(rq__op_ctx *c) {
@@ -199,6 +313,44 @@ SIMPLE_UNARY(op_reciprocal, u_reciprocal, false)
 SIMPLE_UNARY(op_softsign, u_softsign, false)
 SIMPLE_UNARY(op_softplus, u_softplus, false)
 SIMPLE_UNARY(op_hard_swish, u_hard_swish, false)
+SIMPLE_UNARY(op_sin, u_sin, false)
+SIMPLE_UNARY(op_cos, u_cos, false)
+SIMPLE_UNARY(op_tan, u_tan, false)
+SIMPLE_UNARY(op_asin, u_asin, false)
+SIMPLE_UNARY(op_acos, u_acos, false)
+SIMPLE_UNARY(op_atan, u_atan, false)
+SIMPLE_UNARY(op_sinh, u_sinh, false)
+SIMPLE_UNARY(op_cosh, u_cosh, false)
+SIMPLE_UNARY(op_asinh, u_asinh, false)
+SIMPLE_UNARY(op_acosh, u_acosh, false)
+SIMPLE_UNARY(op_atanh, u_atanh, false)
+SIMPLE_UNARY(op_round, u_round, false)
+SIMPLE_UNARY(op_sign, u_sign, true)
+
+static rq_status op_not(rq__op_ctx *c) {
+  const rq__tensor *x = rq__op_in(c, 0);
+  if (x != NULL && x->dtype != RQ__DT_BOOL) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must be BOOL");
+  return unary(c, u_not, NULL, true);
+}
+static rq_status op_isnan(rq__op_ctx *c) { return unary_to(c, u_isnan, NULL, false, RQ__DT_BOOL); }
+static rq_status op_isinf(rq__op_ctx *c) {
+  unary_params p = {.alpha = (double)rq__node_attr_int(c->node, "detect_positive", 1),
+                    .beta = (double)rq__node_attr_int(c->node, "detect_negative", 1)};
+  return unary_to(c, u_isinf, &p, false, RQ__DT_BOOL);
+}
+static rq_status op_celu(rq__op_ctx *c) {
+  unary_params p = {.alpha = rq__node_attr_float(c->node, "alpha", 1.0f)};
+  return unary(c, u_celu, &p, false);
+}
+static rq_status op_thresholded_relu(rq__op_ctx *c) {
+  unary_params p = {.alpha = rq__node_attr_float(c->node, "alpha", 1.0f)};
+  return unary(c, u_thresholded_relu, &p, false);
+}
+static rq_status op_shrink(rq__op_ctx *c) {
+  unary_params p = {.alpha = rq__node_attr_float(c->node, "lambd", 0.5f),
+                    .beta = rq__node_attr_float(c->node, "bias", 0.0f)};
+  return unary(c, u_shrink, &p, true);
+}
 
 static rq_status op_leaky_relu(rq__op_ctx *c) {
   unary_params p = {.alpha = rq__node_attr_float(c->node, "alpha", 0.01f)};
@@ -340,6 +492,12 @@ const rq__op_entry rq__ops_elementwise[] = {
   {"Softplus", op_softplus}, {"HardSwish", op_hard_swish}, {"LeakyRelu", op_leaky_relu},
   {"Elu", op_elu}, {"Selu", op_selu}, {"HardSigmoid", op_hard_sigmoid}, {"Clip", op_clip},
   {"Softmax", op_softmax}, {"LogSoftmax", op_log_softmax}, {"Cast", op_cast},
-  {"CastLike", op_cast_like},
+  {"CastLike", op_cast_like}, {"And", op_and}, {"Or", op_or}, {"Xor", op_xor}, {"Not", op_not},
+  {"Mod", op_mod}, {"Max", op_max}, {"Min", op_min}, {"Sum", op_sum}, {"Mean", op_mean},
+  {"Where", op_where}, {"Sin", op_sin}, {"Cos", op_cos}, {"Tan", op_tan}, {"Asin", op_asin},
+  {"Acos", op_acos}, {"Atan", op_atan}, {"Sinh", op_sinh}, {"Cosh", op_cosh}, {"Asinh", op_asinh},
+  {"Acosh", op_acosh}, {"Atanh", op_atanh}, {"Round", op_round}, {"Sign", op_sign},
+  {"IsNaN", op_isnan}, {"IsInf", op_isinf}, {"Celu", op_celu}, {"ThresholdedRelu", op_thresholded_relu},
+  {"Shrink", op_shrink},
   {NULL, NULL},
 };

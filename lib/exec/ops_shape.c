@@ -646,7 +646,222 @@ static rq_status op_upsample(rq__op_ctx *c) {
   return resize(c, x, scales, NULL, rq__node_attr_string(c->node, "mode", "nearest"), CT_ASYMMETRIC, "floor");
 }
 
+/* ---- small generators and index ops ---- */
+
+static rq_status op_size(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_INT64, 0, NULL, &y));
+  *(int64_t *)y->data = (int64_t)x->numel;
+  return RQ_OK;
+}
+
+static rq_status op_constant_of_shape(rq__op_ctx *c) {
+  const rq__tensor *shape_t;
+  RQ_TRY(rq__op_need(c, 0, &shape_t));
+  int64_t dims[RQ__MAX_RANK];
+  size_t n;
+  RQ_TRY(rq__op_ints(c, shape_t, dims, RQ__MAX_RANK, &n));
+  const rq__attr *v = rq__node_attr(c->node, "value");
+  const rq__tensor *value = v != NULL && v->type == RQ__ATTR_TENSOR ? v->t : NULL;
+  if (value != NULL && value->numel != 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "value must hold one element");
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, value ? value->dtype : RQ__DT_FLOAT, (int)n, dims, &y));
+  size_t es = rq__dtype_size(y->dtype);
+  if (value != NULL)
+    for (size_t i = 0; i < y->numel; i++) memcpy((char *)y->data + i * es, value->data, es);
+  return RQ_OK;
+}
+
+static rq_status op_range(rq__op_ctx *c) {
+  const rq__tensor *t[3];
+  for (int i = 0; i < 3; i++) {
+    RQ_TRY(rq__op_need(c, i, &t[i]));
+    if (t[i]->numel != 1 || t[i]->dtype != t[0]->dtype || !rq__dtype_is_numeric(t[i]->dtype))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "start, limit and delta must be scalars of one numeric type");
+  }
+  double start = rq__elem_get(t[0]->data, t[0]->dtype, 0), limit = rq__elem_get(t[1]->data, t[1]->dtype, 0);
+  double delta = rq__elem_get(t[2]->data, t[2]->dtype, 0);
+  if (delta == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "delta is 0");
+  double count = ceil((limit - start) / delta);
+  int64_t n = count > 0 ? (int64_t)count : 0;
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, t[0]->dtype, 1, &n, &y));
+  for (int64_t i = 0; i < n; i++) rq__elem_set(y->data, y->dtype, (size_t)i, start + (double)i * delta);
+  return RQ_OK;
+}
+
+static rq_status op_tile(rq__op_ctx *c) {
+  const rq__tensor *x, *rt;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &rt));
+  int64_t reps[RQ__MAX_RANK], dims[RQ__MAX_RANK];
+  size_t n;
+  RQ_TRY(rq__op_ints(c, rt, reps, RQ__MAX_RANK, &n));
+  if (n != (size_t)x->ndim) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "repeats has %zu values for rank %d", n, x->ndim);
+  for (int d = 0; d < x->ndim; d++) {
+    if (reps[d] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "negative repeat");
+    dims[d] = x->dims[d] * reps[d];
+  }
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, x->ndim, dims, &y));
+  size_t es = rq__dtype_size(x->dtype);
+  int64_t idx[RQ__MAX_RANK] = {0};
+  for (size_t i = 0; i < y->numel; i++) {
+    size_t off = 0;
+    for (int d = 0; d < x->ndim; d++) off = off * (size_t)x->dims[d] + (size_t)(idx[d] % x->dims[d]);
+    memcpy((char *)y->data + i * es, (const char *)x->data + off * es, es);
+    for (int d = x->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return RQ_OK;
+}
+
+/* [outer, len, inner] view of x around axis. */
+static void around_axis(const rq__tensor *x, int axis, size_t *outer, size_t *len, size_t *inner) {
+  *outer = *inner = 1;
+  *len = (size_t)x->dims[axis];
+  for (int d = 0; d < axis; d++) *outer *= (size_t)x->dims[d];
+  for (int d = axis + 1; d < x->ndim; d++) *inner *= (size_t)x->dims[d];
+}
+
+static rq_status arg_extreme(rq__op_ctx *c, bool is_max) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  if (!rq__dtype_is_numeric(x->dtype)) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type");
+  int axis;
+  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", 0), x->ndim, &axis));
+  bool keep = rq__node_attr_int(c->node, "keepdims", 1) != 0;
+  bool last = rq__node_attr_int(c->node, "select_last_index", 0) != 0;
+  int64_t dims[RQ__MAX_RANK];
+  int nd = 0;
+  for (int d = 0; d < x->ndim; d++)
+    if (d != axis) dims[nd++] = x->dims[d];
+    else if (keep) dims[nd++] = 1;
+  size_t outer, len, inner;
+  around_axis(x, axis, &outer, &len, &inner);
+  if (len == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "empty axis");
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_INT64, nd, dims, &y));
+  for (size_t o = 0; o < outer; o++)
+    for (size_t i = 0; i < inner; i++) {
+      size_t best = 0;
+      double bv = rq__elem_get(x->data, x->dtype, o * len * inner + i);
+      for (size_t k = 1; k < len; k++) {
+        double v = rq__elem_get(x->data, x->dtype, (o * len + k) * inner + i);
+        bool better = is_max ? (v > bv || (last && v == bv)) : (v < bv || (last && v == bv));
+        if (better) {
+          bv = v;
+          best = k;
+        }
+      }
+      ((int64_t *)y->data)[o * inner + i] = (int64_t)best;
+    }
+  return RQ_OK;
+}
+static rq_status op_argmax(rq__op_ctx *c) { return arg_extreme(c, true); }
+static rq_status op_argmin(rq__op_ctx *c) { return arg_extreme(c, false); }
+
+static rq_status op_gather_elements(rq__op_ctx *c) {
+  const rq__tensor *x, *ind;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &ind));
+  if ((ind->dtype != RQ__DT_INT64 && ind->dtype != RQ__DT_INT32) || ind->ndim != x->ndim)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "indices must be INT32/INT64 of the data's rank");
+  int axis;
+  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", 0), x->ndim, &axis));
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, ind->ndim, ind->dims, &y));
+  size_t es = rq__dtype_size(x->dtype);
+  int64_t idx[RQ__MAX_RANK] = {0};
+  for (size_t i = 0; i < ind->numel; i++) {
+    int64_t k = (int64_t)rq__elem_get(ind->data, ind->dtype, i);
+    if (k < 0) k += x->dims[axis];
+    if (k < 0 || k >= x->dims[axis]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "index %lld out of range", (long long)k);
+    size_t off = 0;
+    for (int d = 0; d < x->ndim; d++) {
+      int64_t v = d == axis ? k : idx[d];
+      if (v >= x->dims[d]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "indices larger than the data");
+      off = off * (size_t)x->dims[d] + (size_t)v;
+    }
+    memcpy((char *)y->data + i * es, (const char *)x->data + off * es, es);
+    for (int d = ind->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < ind->dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return RQ_OK;
+}
+
+static rq_status op_trilu(rq__op_ctx *c) {
+  const rq__tensor *x, *kt = rq__op_in(c, 1);
+  RQ_TRY(rq__op_need(c, 0, &x));
+  if (x->ndim < 2) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must have rank >= 2");
+  int64_t k = 0;
+  if (kt != NULL) {
+    size_t n;
+    RQ_TRY(rq__op_ints(c, kt, &k, 1, &n));
+  }
+  bool upper = rq__node_attr_int(c->node, "upper", 1) != 0;
+  RQ_TRY(copy_as(c, x, x->ndim, x->dims));
+  rq__tensor *y = c->out[0];
+  int64_t rows = x->dims[x->ndim - 2], cols = x->dims[x->ndim - 1];
+  size_t es = rq__dtype_size(x->dtype), mats = rows * cols != 0 ? x->numel / (size_t)(rows * cols) : 0;
+  for (size_t m = 0; m < mats; m++)
+    for (int64_t i = 0; i < rows; i++)
+      for (int64_t j = 0; j < cols; j++)
+        if (upper ? j - i < k : j - i > k)
+          memset((char *)y->data + ((m * (size_t)rows + (size_t)i) * (size_t)cols + (size_t)j) * es, 0, es);
+  return RQ_OK;
+}
+
+/* DepthToSpace / SpaceToDepth: a reshape-transpose-reshape of [N,C,H,W]. */
+static rq_status depth_space(rq__op_ctx *c, bool to_space) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  if (x->ndim != 4) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must be 4-D");
+  int64_t b = rq__node_attr_int(c->node, "blocksize", 0);
+  bool crd = strcmp(rq__node_attr_string(c->node, "mode", "DCR"), "CRD") == 0;
+  int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+  if (b < 1 || (to_space ? C % (b * b) != 0 : (H % b != 0 || W % b != 0)))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "blocksize %lld does not fit the input", (long long)b);
+  int64_t dims[4] = {N, to_space ? C / (b * b) : C * b * b, to_space ? H * b : H / b, to_space ? W * b : W / b};
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, 4, dims, &y));
+  size_t es = rq__dtype_size(x->dtype);
+  /* Walk the small (depth) side's coordinates and compute the space side's. */
+  int64_t Cs = to_space ? dims[1] : C, Hs = to_space ? H : dims[2], Ws = to_space ? W : dims[3];
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t cd = 0; cd < Cs * b * b; cd++)
+      for (int64_t h = 0; h < Hs; h++)
+        for (int64_t w = 0; w < Ws; w++) {
+          int64_t cs, bh, bw; /* space channel and offsets inside the block */
+          if (crd && to_space) {
+            cs = cd / (b * b);
+            bh = (cd / b) % b;
+            bw = cd % b;
+          } else {
+            bh = cd / (b * Cs);
+            bw = (cd / Cs) % b;
+            cs = cd % Cs;
+          }
+          size_t depth_off = (size_t)(((n * Cs * b * b + cd) * Hs + h) * Ws + w);
+          size_t space_off = (size_t)(((n * Cs + cs) * Hs * b + h * b + bh) * Ws * b + w * b + bw);
+          const char *src = (const char *)x->data + (to_space ? depth_off : space_off) * es;
+          memcpy((char *)y->data + (to_space ? space_off : depth_off) * es, src, es);
+        }
+  return RQ_OK;
+}
+static rq_status op_depth_to_space(rq__op_ctx *c) { return depth_space(c, true); }
+static rq_status op_space_to_depth(rq__op_ctx *c) { return depth_space(c, false); }
+
 const rq__op_entry rq__ops_shape[] = {
+  {"Size", op_size}, {"ConstantOfShape", op_constant_of_shape}, {"Range", op_range}, {"Tile", op_tile},
+  {"ArgMax", op_argmax}, {"ArgMin", op_argmin}, {"GatherElements", op_gather_elements},
+  {"Trilu", op_trilu}, {"DepthToSpace", op_depth_to_space}, {"SpaceToDepth", op_space_to_depth},
   {"Identity", op_identity}, {"Dropout", op_dropout}, {"Flatten", op_flatten}, {"Reshape", op_reshape},
   {"Unsqueeze", op_unsqueeze}, {"Squeeze", op_squeeze}, {"Shape", op_shape}, {"Transpose", op_transpose},
   {"Concat", op_concat}, {"Split", op_split}, {"Slice", op_slice}, {"Gather", op_gather},
