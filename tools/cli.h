@@ -29,6 +29,8 @@ int rq_cli_wants_help(int argc, char **argv);
 #define RQ_CLI_COMMANDS(X) \
   X(version)               \
   X(config)                \
+  X(ptq)                   \
+  X(test)                  \
   X(help)
 
 #define RQ_CLI_DECLARE(name) extern const rq_cli_command rq_cli_cmd_##name;

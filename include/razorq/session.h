@@ -6,6 +6,9 @@
 #include <razorq/common.h>
 #include <razorq/status.h>
 #include <razorq/backend.h>
+#include <razorq/graph.h>
+#include <razorq/exec.h>
+#include <razorq/fakequant.h>
 
 RQ_EXTERN_C_BEGIN
 
@@ -34,6 +37,65 @@ RQ_API void rq_quantizer_destroy(rq_quantizer *quantizer);
 /* The backend config the quantizer targets (owned by the quantizer); NULL
  * (with a message) for NULL. */
 RQ_API const rq_backend_config *rq_quantizer_backend(const rq_quantizer *quantizer);
+
+/* Prepares a model for quantization: copies graph (which is not changed),
+ * folds BatchNormalization into the preceding Conv/Gemm, plans where the
+ * backend wants fake-quants (see doc/backends.md), creates them from the
+ * config, and observes and fake-quantizes the weights. Every place left in
+ * float, and why, is reported as a note (rq_session_note). The session no
+ * longer needs the quantizer. Release with rq_session_destroy. */
+RQ_API rq_status rq_quantizer_prepare(const rq_quantizer *quantizer, const rq_graph *graph,
+                                      rq_session **out);
+
+/* Frees a session; NULL is a no-op. */
+RQ_API void rq_session_destroy(rq_session *session);
+
+/* One calibration batch, as MMRazor's PTQLoop runs it: the model runs with
+ * every fake-quant on its edge, observers on, so later layers observe
+ * already-quantized inputs (with "calibrate_with_fake_quant": false, the float
+ * model is observed instead, PyTorch's prepare/convert style). inputs are as
+ * for rq_graph_run. RQ_ERR_STATE after rq_session_convert. */
+RQ_API rq_status rq_session_calibrate(rq_session *session, const DLTensor *inputs, size_t n_inputs);
+
+/* Lets an engine calibrate with its own kernels: feeds one computed tensor of
+ * the named edge to that edge's observer. RQ_ERR_NOT_FOUND for an edge without
+ * an activation fake-quant (rq_session_point_info lists them). */
+RQ_API rq_status rq_session_observe(rq_session *session, const char *edge_name, const DLTensor *value);
+
+/* Ends calibration: every fake-quant takes the qparams of its observer's
+ * statistics (PyTorch's calculate_qparams) and observers are switched off.
+ * Idempotent. */
+RQ_API rq_status rq_session_convert(rq_session *session);
+
+/* Runs the fake-quantized model (after convert), e.g. to measure accuracy;
+ * outputs as for rq_graph_run. */
+RQ_API rq_status rq_session_run(rq_session *session, const DLTensor *inputs, size_t n_inputs,
+                                rq_tensor_list **outputs);
+
+/* Writes the quantized model (after convert) as QDQ ONNX: QuantizeLinear +
+ * DequantizeLinear on every quantized edge, weights stored as int8/uint8
+ * behind a DequantizeLinear (per-channel on the right axis), ranges narrower
+ * than the storage type kept exactly with a Clip before QuantizeLinear.
+ * ONNX Runtime, TensorRT and OpenVINO load it. */
+RQ_API rq_status rq_session_export(const rq_session *session, const char *path);
+
+/* Places that got a fake-quant: count, and for one of them its edge (value
+ * name), whether it is a weight, and its fake-quant (borrowed; shared between
+ * the edges of a concat or share-qparams chain). */
+RQ_API size_t rq_session_point_count(const rq_session *session);
+RQ_API rq_status rq_session_point_info(const rq_session *session, size_t index, const char **edge,
+                                       bool *is_weight, rq_fake_quant **fake_quant);
+
+/* Notes from prepare: each place left in float and why, BN folding. */
+RQ_API size_t rq_session_note_count(const rq_session *session);
+RQ_API const char *rq_session_note(const rq_session *session, size_t index);
+
+/* The prepared float model (BN folded), owned by the session. */
+RQ_API const rq_graph *rq_session_graph(const rq_session *session);
+
+/* The config's calibrate_steps and calibrate_batch_size. */
+RQ_API rq_status rq_session_calibration_settings(const rq_session *session, size_t *steps,
+                                                 size_t *batch_size);
 
 RQ_EXTERN_C_END
 

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Quantization sessions: prepare (fold, plan, create fake-quants), calibrate
+ * (MMRazor's PTQLoop: the executor runs the model with every planned
+ * fake-quant applied on its edge, observers on), convert (observers off,
+ * qparams fixed), run (fake-quantized evaluation). Export lives in export.c. */
+#include "session/session_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static rq_status clone_graph(const rq_graph *src, rq_graph **out, const char *where) {
+  void *data = NULL;
+  size_t size = 0;
+  RQ_TRY(rq__graph_serialize(src, &data, &size));
+  rq_status s = rq_graph_load_buffer(data, size, out);
+  rq__free(data);
+  if (s != RQ_OK) return rq__fail(s, where, "could not copy the model: %s", rq_last_error());
+  return RQ_OK;
+}
+
+static rq_status add_note(rq_session *s, const char *text) {
+  char **grown = rq__realloc_array(s->notes, (size_t)s->n_notes + 1, sizeof *grown);
+  if (grown == NULL) return rq__nomem(__func__, 0);
+  s->notes = grown;
+  grown[s->n_notes] = rq__strdup(text);
+  if (grown[s->n_notes] == NULL) return rq__nomem(__func__, strlen(text));
+  s->n_notes++;
+  return RQ_OK;
+}
+
+void rq_session_destroy(rq_session *s) {
+  if (s == NULL) return;
+  rq_graph_destroy(s->graph);
+  rq_graph_destroy(s->fq_graph);
+  for (int i = 0; i < s->n_points; i++) rq__free(s->points[i].edge);
+  rq__free(s->points);
+  for (int i = 0; i < s->n_fake_quants; i++) rq_fake_quant_destroy(s->fake_quants[i]);
+  rq__free(s->fake_quants);
+  rq__free(s->hook_edges);
+  rq__free(s->hook_fq);
+  for (int i = 0; i < s->n_notes; i++) rq__free(s->notes[i]);
+  rq__free(s->notes);
+  rq__free(s->backend_name);
+  rq__free(s->export_format);
+  rq__free(s);
+}
+
+/* Creates a fake-quant from a JSON config, prefixing errors with what it is for. */
+static rq_status create_fake_quant(json_t *config, const char *what, rq_fake_quant **out) {
+  char *text = json_dumps(config, JSON_COMPACT);
+  if (text == NULL) return rq__nomem("rq_quantizer_prepare", 0);
+  rq_status st = rq_fake_quant_create(text, out);
+  free(text);
+  if (st != RQ_OK) {
+    char detail[600];
+    snprintf(detail, sizeof detail, "%s", rq_last_error());
+    return rq__fail(st, "rq_quantizer_prepare", "%s: %s", what, detail);
+  }
+  return RQ_OK;
+}
+
+/* The quant range a qscheme gives (MMRazor's QSchemeHandler). */
+static void quant_range(const rq__qscheme_summary *q, bool symmetric_range, int *qmin, int *qmax) {
+  if (q->qdtype == RQ__QUINT8) {
+    *qmin = 0;
+    *qmax = (1 << q->bit) - 1;
+  } else {
+    *qmax = (1 << (q->bit - 1)) - 1;
+    *qmin = -(1 << (q->bit - 1)) + (symmetric_range ? 1 : 0);
+  }
+}
+
+/* A fixed-qparams op's fake-quant (PyTorch: FixedQParamsFakeQuantize over
+ * the op's output range, e.g. sigmoid scale 1/256, zero point 0 for quint8). */
+static json_t *fixed_config(const rq__qpoint *pt) {
+  const json_t *a = pt->qconfig->a_fake_quant;
+  int qmin, qmax;
+  quant_range(&pt->qconfig->a, json_is_true(json_object_get(a, "is_symmetric_range")), &qmin, &qmax);
+  double scale = ((double)pt->fixed_hi - pt->fixed_lo) / ((double)qmax - qmin + 1);
+  double zero_point = qmin - pt->fixed_lo / scale;
+  json_t *obs = json_pack("{s:s, s:f, s:i}", "type", "FixedQParamsObserver", "scale", scale, "zero_point",
+                          (int)lrint(zero_point));
+  json_t *cfg = json_pack("{s:s, s:o}", "type", "FixedQParamsFakeQuantize", "observer", obs);
+  static const char *const keys[] = {"qdtype", "bit", "is_symmetry", "is_symmetric_range"};
+  for (size_t i = 0; cfg != NULL && i < 4; i++) {
+    json_t *v = json_object_get(a, keys[i]);
+    if (v != NULL) json_object_set(cfg, keys[i], v);
+  }
+  return cfg;
+}
+
+static json_t *weight_config(const rq__qpoint *pt) {
+  json_t *cfg = json_deep_copy(pt->qconfig->w_fake_quant);
+  if (cfg != NULL && pt->qconfig->w.per_channel)
+    json_object_set_new(json_object_get(cfg, "observer"), "ch_axis", json_integer(pt->ch_axis));
+  return cfg;
+}
+
+/* DLTensor view of a float initializer. */
+static void tensor_view(rq__tensor *t, DLTensor *view, int64_t *shape) {
+  for (int i = 0; i < t->ndim; i++) shape[i] = t->dims[i];
+  *view = (DLTensor){.data = t->data, .device = {kDLCPU, 0}, .ndim = t->ndim,
+                     .dtype = {kDLFloat, 32, 1}, .shape = shape, .strides = NULL, .byte_offset = 0};
+}
+
+/* Weights are observed once and stored fake-quantized in fq_graph: every
+ * calibration step would observe the same tensor, which leaves min/max (and
+ * a moving average of a constant) unchanged. */
+static rq_status quantize_weights(rq_session *s) {
+  for (int i = 0; i < s->n_points; i++) {
+    rq__session_point *p = &s->points[i];
+    if (!p->is_weight) continue;
+    int src = rq__graph_find_value(s->graph, p->edge), dst = rq__graph_find_value(s->fq_graph, p->edge);
+    if (src < 0 || dst < 0 || s->graph->values[src].init == NULL || s->fq_graph->values[dst].init == NULL)
+      return rq__fail(RQ_ERR_INTERNAL, "rq_quantizer_prepare", "weight '%s' vanished from the model copy", p->edge);
+    rq__tensor *w = s->graph->values[src].init, *wq = s->fq_graph->values[dst].init;
+    if (w->dtype != RQ__DT_FLOAT)
+      return rq__fail(RQ_ERR_UNSUPPORTED, "rq_quantizer_prepare", "weight '%s' is %s; only float32 weights are quantized",
+                      p->edge, rq__dtype_name(w->dtype));
+    int64_t shape_in[RQ__MAX_RANK], shape_out[RQ__MAX_RANK];
+    DLTensor x, y;
+    tensor_view(w, &x, shape_in);
+    tensor_view(wq, &y, shape_out);
+    rq_status st = rq_fake_quant_forward(s->fake_quants[p->fq], &x, &y);
+    if (st != RQ_OK) {
+      char detail[600];
+      snprintf(detail, sizeof detail, "%s", rq_last_error());
+      return rq__fail(st, "rq_quantizer_prepare", "weight '%s': %s", p->edge, detail);
+    }
+    /* Fixed from now on. */
+    RQ_TRY(rq_fake_quant_set_mode(s->fake_quants[p->fq], false, true));
+  }
+  return RQ_OK;
+}
+
+static rq_status build_points(rq_session *s, const rq__plan *plan) {
+  s->points = rq__calloc((size_t)plan->n_points + 1, sizeof *s->points);
+  s->fake_quants = rq__calloc((size_t)plan->n_points + 1, sizeof *s->fake_quants);
+  s->hook_edges = rq__calloc((size_t)plan->n_points + 1, sizeof *s->hook_edges);
+  s->hook_fq = rq__calloc((size_t)plan->n_points + 1, sizeof *s->hook_fq);
+  int *share_fq = rq__malloc_array((size_t)plan->n_shares + 1, sizeof *share_fq);
+  if (!s->points || !s->fake_quants || !s->hook_edges || !s->hook_fq || !share_fq) {
+    rq__free(share_fq);
+    return rq__nomem("rq_quantizer_prepare", (size_t)plan->n_points * 64);
+  }
+  for (int i = 0; i < plan->n_shares; i++) share_fq[i] = -1;
+  rq_status st = RQ_OK;
+  for (int i = 0; i < plan->n_points && st == RQ_OK; i++) {
+    const rq__qpoint *pt = &plan->points[i];
+    rq__session_point *p = &s->points[i];
+    p->edge = rq__strdup(s->graph->values[pt->value].name);
+    if (p->edge == NULL) { st = rq__nomem("rq_quantizer_prepare", 0); break; }
+    s->n_points = i + 1;
+    p->is_weight = pt->is_weight;
+    p->ch_axis = pt->ch_axis;
+    const rq__qscheme_summary *sum = pt->is_weight ? &pt->qconfig->w : &pt->qconfig->a;
+    p->qdtype = sum->qdtype;
+    p->bit = sum->bit;
+    if (!pt->is_weight && share_fq[pt->share] >= 0) {
+      p->fq = share_fq[pt->share];
+    } else {
+      json_t *cfg = pt->is_weight ? weight_config(pt) : pt->fixed ? fixed_config(pt) : json_deep_copy(pt->qconfig->a_fake_quant);
+      if (cfg == NULL) { st = rq__nomem("rq_quantizer_prepare", 0); break; }
+      char what[300];
+      snprintf(what, sizeof what, "%s '%s'", pt->is_weight ? "weight" : "edge", p->edge);
+      st = create_fake_quant(cfg, what, &s->fake_quants[s->n_fake_quants]);
+      json_decref(cfg);
+      if (st != RQ_OK) break;
+      p->fq = s->n_fake_quants++;
+      if (!pt->is_weight) share_fq[pt->share] = p->fq;
+    }
+    if (!p->is_weight) {
+      s->hook_edges[s->n_hook_edges] = p->edge;
+      s->hook_fq[s->n_hook_edges] = p->fq;
+      s->n_hook_edges++;
+    }
+  }
+  rq__free(share_fq);
+  return st;
+}
+
+rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_session **out) {
+  RQ_CHECK_NOT_NULL(out);
+  *out = NULL;
+  RQ_CHECK_NOT_NULL(q);
+  RQ_CHECK_NOT_NULL(graph);
+  rq_session *s = rq__calloc(1, sizeof *s);
+  if (s == NULL) return rq__nomem(__func__, sizeof *s);
+  s->backend_name = rq__strdup(q->backend->name);
+  s->export_format = rq__strdup(q->backend->export_format);
+  s->int32_bias = q->backend->int32_bias;
+  s->calibrate_with_fake_quant = q->calibrate_with_fake_quant;
+  s->calibrate_steps = q->calibrate_steps;
+  s->calibrate_batch_size = q->calibrate_batch_size;
+  s->model_fingerprint = rq__graph_fingerprint(graph);
+  rq__plan plan = {0};
+  rq_status st = s->backend_name && s->export_format ? RQ_OK : rq__nomem(__func__, 0);
+  if (st == RQ_OK) st = clone_graph(graph, &s->graph, __func__);
+  int folded = 0;
+  if (st == RQ_OK) st = rq__pass_fold_batchnorm(s->graph, &folded);
+  if (st == RQ_OK && folded > 0) {
+    char line[128];
+    snprintf(line, sizeof line, "folded %d BatchNormalization node%s into the preceding Conv/Gemm", folded,
+             folded == 1 ? "" : "s");
+    st = add_note(s, line);
+  }
+  if (st == RQ_OK) st = rq__plan_build(s->graph, q, &plan);
+  for (int i = 0; st == RQ_OK && i < plan.n_notes; i++) st = add_note(s, plan.notes[i]);
+  if (st == RQ_OK) st = build_points(s, &plan);
+  rq__plan_free(&plan);
+  if (st == RQ_OK) st = clone_graph(s->graph, &s->fq_graph, __func__);
+  if (st == RQ_OK) st = quantize_weights(s);
+  if (st == RQ_OK && !s->calibrate_with_fake_quant)
+    for (int i = 0; st == RQ_OK && i < s->n_points; i++)
+      if (!s->points[i].is_weight) st = rq_fake_quant_set_mode(s->fake_quants[s->points[i].fq], true, false);
+  if (st != RQ_OK) {
+    rq_session_destroy(s);
+    return st;
+  }
+  s->state = RQ__SESSION_PREPARED;
+  *out = s;
+  return RQ_OK;
+}
+
+/* ---- running with fake-quants on the edges ---- */
+
+typedef struct hook_ctx {
+  rq_session *s;
+  size_t next; /* edges come in execution order; a hint for the lookup */
+} hook_ctx;
+
+static rq_status apply_fake_quant(void *user, const char *edge, DLTensor *value) {
+  hook_ctx *ctx = user;
+  rq_session *s = ctx->s;
+  size_t n = s->n_hook_edges;
+  for (size_t k = 0; k < n; k++) {
+    size_t i = (ctx->next + k) % n;
+    if (strcmp(s->hook_edges[i], edge) != 0) continue;
+    ctx->next = i + 1;
+    if (value->dtype.code != kDLFloat || value->dtype.bits != 32) return RQ_OK; /* only float32 edges */
+    rq_status st = rq_fake_quant_forward(s->fake_quants[s->hook_fq[i]], value, value);
+    if (st != RQ_OK) {
+      char detail[600];
+      snprintf(detail, sizeof detail, "%s", rq_last_error());
+      return rq__fail(st, NULL, "fake-quant on edge '%s': %s", edge, detail);
+    }
+    return RQ_OK;
+  }
+  return RQ_OK;
+}
+
+static rq_status run_with_fake_quants(rq_session *s, const rq_graph *g, const DLTensor *inputs, size_t n_inputs,
+                                      rq_tensor_list **outputs) {
+  rq_exec_options opts;
+  RQ_TRY(rq_exec_options_init(&opts, sizeof opts));
+  hook_ctx ctx = {s, 0};
+  if (s->n_hook_edges > 0) {
+    opts.hook = apply_fake_quant;
+    opts.hook_user = &ctx;
+    opts.hook_edges = s->hook_edges;
+    opts.n_hook_edges = s->n_hook_edges;
+  }
+  return rq_graph_run(g, &opts, inputs, n_inputs, outputs);
+}
+
+rq_status rq_session_calibrate(rq_session *s, const DLTensor *inputs, size_t n_inputs) {
+  RQ_CHECK_NOT_NULL(s);
+  RQ_CHECK_NOT_NULL(inputs);
+  if (s->state != RQ__SESSION_PREPARED)
+    return rq__fail(RQ_ERR_STATE, __func__, "the session is converted; calibration is over");
+  /* PyTorch's prepare/convert style observes the float model (float weights). */
+  const rq_graph *g = s->calibrate_with_fake_quant ? s->fq_graph : s->graph;
+  rq_tensor_list *outputs = NULL;
+  rq_status st = run_with_fake_quants(s, g, inputs, n_inputs, &outputs);
+  rq_tensor_list_destroy(outputs);
+  if (st == RQ_OK) s->batches_seen++;
+  return st;
+}
+
+static rq_status find_point(const rq_session *s, const char *edge, int *index) {
+  for (int i = 0; i < s->n_points; i++)
+    if (!s->points[i].is_weight && strcmp(s->points[i].edge, edge) == 0) {
+      *index = i;
+      return RQ_OK;
+    }
+  return rq__fail(RQ_ERR_NOT_FOUND, "rq_session_observe", "edge '%s' has no activation fake-quant in this session", edge);
+}
+
+rq_status rq_session_observe(rq_session *s, const char *edge_name, const DLTensor *value) {
+  RQ_CHECK_NOT_NULL(s);
+  RQ_CHECK_NOT_NULL(edge_name);
+  RQ_CHECK_NOT_NULL(value);
+  if (s->state != RQ__SESSION_PREPARED)
+    return rq__fail(RQ_ERR_STATE, __func__, "the session is converted; calibration is over");
+  int i;
+  RQ_TRY(find_point(s, edge_name, &i));
+  return rq_observer_observe(rq_fake_quant_observer(s->fake_quants[s->points[i].fq]), value);
+}
+
+rq_status rq_session_convert(rq_session *s) {
+  RQ_CHECK_NOT_NULL(s);
+  if (s->state == RQ__SESSION_CONVERTED) return RQ_OK;
+  /* qparams from the observers' final statistics (PyTorch's calculate_qparams),
+   * so engine-fed observations count as much as executor-fed ones. */
+  for (int f = 0; f < s->n_fake_quants; f++) {
+    rq_fake_quant *fq = s->fake_quants[f];
+    size_t count = 0;
+    RQ_TRY(rq_fake_quant_qparams(fq, NULL, NULL, 0, &count));
+    float *scale = rq__malloc_array(count, sizeof *scale), *zpf = rq__malloc_array(count, sizeof *zpf);
+    int32_t *zp = rq__malloc_array(count, sizeof *zp);
+    rq_status st = scale && zpf && zp ? rq_fake_quant_qparams(fq, scale, zp, count, &count) : rq__nomem(__func__, count * 12);
+    for (size_t c = 0; st == RQ_OK && c < count; c++) zpf[c] = (float)zp[c];
+    if (st == RQ_OK) st = rq_fake_quant_set_params(fq, scale, zpf, count);
+    if (st == RQ_OK) st = rq_fake_quant_set_mode(fq, false, true);
+    rq__free(scale);
+    rq__free(zpf);
+    rq__free(zp);
+    RQ_TRY(st);
+  }
+  s->state = RQ__SESSION_CONVERTED;
+  return RQ_OK;
+}
+
+rq_status rq_session_run(rq_session *s, const DLTensor *inputs, size_t n_inputs, rq_tensor_list **outputs) {
+  RQ_CHECK_NOT_NULL(outputs);
+  *outputs = NULL;
+  RQ_CHECK_NOT_NULL(s);
+  RQ_CHECK_NOT_NULL(inputs);
+  if (s->state != RQ__SESSION_CONVERTED)
+    return rq__fail(RQ_ERR_STATE, __func__, "convert the session first (rq_session_convert): it is still calibrating");
+  return run_with_fake_quants(s, s->fq_graph, inputs, n_inputs, outputs);
+}
+
+/* ---- inspection ---- */
+
+size_t rq_session_note_count(const rq_session *s) { return s == NULL ? 0 : (size_t)s->n_notes; }
+
+const char *rq_session_note(const rq_session *s, size_t index) {
+  if (s == NULL || index >= (size_t)s->n_notes) {
+    rq__fail(RQ_ERR_INVALID_ARG, __func__, s == NULL ? "session is NULL" : "index %zu is out of range", index);
+    return NULL;
+  }
+  return s->notes[index];
+}
+
+size_t rq_session_point_count(const rq_session *s) { return s == NULL ? 0 : (size_t)s->n_points; }
+
+rq_status rq_session_point_info(const rq_session *s, size_t index, const char **edge, bool *is_weight,
+                                rq_fake_quant **fake_quant) {
+  RQ_CHECK_NOT_NULL(s);
+  RQ_CHECK_ARG(index < (size_t)s->n_points, "index %zu is out of range (%d points)", index, s->n_points);
+  const rq__session_point *p = &s->points[index];
+  if (edge != NULL) *edge = p->edge;
+  if (is_weight != NULL) *is_weight = p->is_weight;
+  if (fake_quant != NULL) *fake_quant = s->fake_quants[p->fq];
+  return RQ_OK;
+}
+
+const rq_graph *rq_session_graph(const rq_session *s) {
+  if (s == NULL) {
+    rq__fail(RQ_ERR_INVALID_ARG, __func__, "session is NULL");
+    return NULL;
+  }
+  return s->graph;
+}
+
+rq_status rq_session_calibration_settings(const rq_session *s, size_t *steps, size_t *batch_size) {
+  RQ_CHECK_NOT_NULL(s);
+  if (steps != NULL) *steps = (size_t)s->calibrate_steps;
+  if (batch_size != NULL) *batch_size = (size_t)s->calibrate_batch_size;
+  return RQ_OK;
+}

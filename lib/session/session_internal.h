@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal view of a quantization session. */
+#ifndef RQ_SESSION_SESSION_INTERNAL_H
+#define RQ_SESSION_SESSION_INTERNAL_H
+
+#include "session/plan.h"
+
+#include <razorq/exec.h>
+#include <razorq/fakequant.h>
+#include <razorq/session.h>
+
+typedef enum rq__session_state {
+  RQ__SESSION_PREPARED,   /* observers on: calibrate / observe */
+  RQ__SESSION_CONVERTED,  /* observers off, qparams fixed: run / export */
+} rq__session_state;
+
+/* One place with a fake-quant, by edge name so it survives graph rewrites. */
+typedef struct rq__session_point {
+  char *edge;             /* value name */
+  bool is_weight;
+  int ch_axis;
+  int fq;                 /* index into fake_quants (shared points share it) */
+  rq__qdtype qdtype;
+  int bit;
+} rq__session_point;
+
+struct rq_session {
+  rq_graph *graph;        /* the prepared float model (BN folded) */
+  rq_graph *fq_graph;     /* the same with fake-quantized weights: what calibration and run execute */
+  rq__session_point *points;
+  int n_points;
+  rq_fake_quant **fake_quants;
+  int n_fake_quants;
+  const char **hook_edges; /* activation edges, for the executor's hook */
+  int *hook_fq;            /* their fake-quant, in the same order */
+  size_t n_hook_edges;
+  char **notes;
+  int n_notes;
+  char *backend_name;
+  char *export_format;
+  bool int32_bias;
+  bool calibrate_with_fake_quant;
+  long long calibrate_steps, calibrate_batch_size;
+  rq__session_state state;
+  uint64_t batches_seen;
+  uint64_t model_fingerprint;
+};
+
+#endif
