@@ -355,6 +355,22 @@ START_TEST(aliasing_strides_and_half_inputs_match_contiguous) {
   for (int r = 0; r < 6; ++r)
     for (int col = 0; col < 5; ++col)
       ck_assert(bits(yt[r * 5 + col]) == bits(y[col * 6 + r]));
+  /* y written through strides: the transposed view of a [6, 5] buffer. */
+  float ys[30];
+  DLTensor tys = make_tensor(ys, 2, shape);
+  int64_t ystrides[2] = {1, 5};
+  tys.strides = ystrides;
+  ck_assert_int_eq(rq_fake_quant_forward(a, &tx, &tys), RQ_OK);
+  for (int r = 0; r < 5; ++r)
+    for (int col = 0; col < 6; ++col)
+      ck_assert(bits(ys[col * 5 + r]) == bits(y[r * 6 + col]));
+  /* dx may alias dy. */
+  float dy[30], dx[30];
+  for (int i = 0; i < 30; ++i) dy[i] = (float)(i % 7) - 3.0f;
+  DLTensor tdy = make_tensor(dy, 2, shape), tdx = make_tensor(dx, 2, shape);
+  ck_assert_int_eq(rq_fake_quant_backward(a, &tx, &tdy, &tdx, NULL, NULL), RQ_OK);
+  ck_assert_int_eq(rq_fake_quant_backward(a, &tx, &tdy, &tdy, NULL, NULL), RQ_OK);
+  assert_bits_equal(dy, dx, 30, "aliased dx", "alias", 0);
   /* float16 input: exactly the float32 computation of its widened values. */
   uint16_t h[30];
   float widened[30], yh[30], yw[30];
@@ -456,6 +472,21 @@ START_TEST(per_channel_needs_matching_channels) {
 }
 END_TEST
 
+START_TEST(fused_needs_statistics_before_observer_off) {
+  rq_fake_quant *fq;
+  ck_assert_int_eq(rq_fake_quant_create("{\"type\":\"FusedMovingAvgObsFakeQuantize\"}", &fq),
+                   RQ_OK);
+  float x[4] = {-1, 0, 1, 3}, y[4];
+  int64_t shape[1] = {4};
+  DLTensor tx = make_tensor(x, 1, shape), ty = make_tensor(y, 1, shape);
+  ck_assert_int_eq(rq_fake_quant_set_mode(fq, false, true), RQ_OK);
+  ck_assert_int_eq(rq_fake_quant_forward(fq, &tx, &ty), RQ_ERR_STATE);
+  ck_assert_int_eq(rq_fake_quant_set_mode(fq, true, true), RQ_OK);
+  ck_assert_int_eq(rq_fake_quant_forward(fq, &tx, &ty), RQ_OK);
+  rq_fake_quant_destroy(fq);
+}
+END_TEST
+
 /* ---- Plugin registry ---------------------------------------------------------------- */
 
 /* A plugin class: rounds to the nearest multiple of the scale with no clamp. */
@@ -529,6 +560,7 @@ static Suite *fakequant_suite(void) {
   tcase_add_test(api, aliasing_strides_and_half_inputs_match_contiguous);
   tcase_add_test(api, learnable_params_and_gradient_arguments);
   tcase_add_test(api, per_channel_needs_matching_channels);
+  tcase_add_test(api, fused_needs_statistics_before_observer_off);
   tcase_add_test(api, plugin_classes_register_once_and_run);
   suite_add_tcase(s, api);
   return s;
