@@ -11,22 +11,35 @@
 
 /* ---- Class registration ---------------------------------------------------------- */
 
-rq_status rq_register_observer(const rq_observer_class *cls) {
-  RQ_CHECK_NOT_NULL(cls);
-  RQ_CHECK_ARG(cls->struct_size >= offsetof(rq_observer_class, merge),
+/* Validates and adds; no built-in registration (which itself comes here). */
+/* Errors name the public entry point, whoever called. */
+#define REG_CHECK(cond, ...) \
+  do { if (!(cond)) return rq__fail(RQ_ERR_INVALID_ARG, "rq_register_observer", __VA_ARGS__); } while (0)
+
+static rq_status register_class(const rq_observer_class *cls) {
+  REG_CHECK(cls != NULL, "cls is NULL");
+  REG_CHECK(cls->struct_size >= offsetof(rq_observer_class, merge),
                "cls->struct_size: %zu is smaller than the first ABI's table", cls->struct_size);
   if (cls->abi_major != RQ_ABI_MAJOR)
-    return rq__fail(RQ_ERR_ABI, __func__, "class %s was built for ABI %u, this library is ABI %u",
+    return rq__fail(RQ_ERR_ABI, "rq_register_observer", "class %s was built for ABI %u, this library is ABI %u",
                     cls->name ? cls->name : "(unnamed)", cls->abi_major, (unsigned)RQ_ABI_MAJOR);
-  RQ_CHECK_ARG(cls->name != NULL && cls->name[0] != '\0', "cls->name is NULL or empty");
-  RQ_CHECK_ARG(cls->observe != NULL, "%s: observe is required", cls->name);
-  RQ_CHECK_ARG((cls->flags & RQ_OBSERVER_NO_QPARAMS) || cls->minmax != NULL || cls->qparams != NULL,
+  REG_CHECK(cls->name != NULL && cls->name[0] != '\0', "cls->name is NULL or empty");
+  REG_CHECK(cls->observe != NULL, "%s: observe is required", cls->name);
+  REG_CHECK((cls->flags & RQ_OBSERVER_NO_QPARAMS) || cls->minmax != NULL || cls->qparams != NULL,
                "%s: minmax is required unless RQ_OBSERVER_NO_QPARAMS or qparams is given", cls->name);
-  RQ_CHECK_ARG((cls->flags & ~(RQ_OBSERVER_PER_CHANNEL | RQ_OBSERVER_NO_QPARAMS)) == 0,
+  REG_CHECK((cls->flags & ~(RQ_OBSERVER_PER_CHANNEL | RQ_OBSERVER_NO_QPARAMS)) == 0,
                "%s: unknown flags 0x%x", cls->name, (unsigned)cls->flags);
-  RQ_CHECK_ARG((cls->save == NULL) == (cls->load == NULL), "%s: save and load go together", cls->name);
+  REG_CHECK((cls->save == NULL) == (cls->load == NULL), "%s: save and load go together", cls->name);
   return rq__registry_add(RQ_REGISTRY_OBSERVER, cls->name, cls, cls->struct_size,
-                          sizeof(rq_observer_class), NULL, __func__);
+                          sizeof(rq_observer_class), NULL, "rq_register_observer");
+}
+
+#undef REG_CHECK
+
+rq_status rq_register_observer(const rq_observer_class *cls) {
+  /* Built-ins first, so a plugin cannot take a built-in's name. */
+  rq__registry_ensure_builtins();
+  return register_class(cls);
 }
 
 void rq__observers_register_builtins(void) {
@@ -45,7 +58,7 @@ void rq__observers_register_builtins(void) {
     &rq__lsq_per_channel_observer_class,
   };
   for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
-    (void)rq_register_observer(builtins[i]);
+    (void)register_class(builtins[i]);
 }
 
 /* ---- Arguments for the class --------------------------------------------------------- */
