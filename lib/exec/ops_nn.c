@@ -385,14 +385,20 @@ static rq_status op_matmul(rq__op_ctx *c) {
 static rq_status pool_input(rq__op_ctx *c, const rq__tensor **x) {
   RQ_TRY(rq__op_need_float(c, 0, x));
   if ((*x)->ndim < 3) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must have rank >= 3 (N, C, spatial...)");
-  if (c->n_out > 1 && c->node->outputs[1] >= 0)
-    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "the Indices output is not implemented");
   return RQ_OK;
 }
 
 static rq_status pool(rq__op_ctx *c, bool is_max) {
   const rq__tensor *x;
-  RQ_TRY(pool_input(c, &x));
+  RQ_TRY(rq__op_need(c, 0, &x));
+  /* MaxPool also takes 8-bit integers (exact in float). */
+  bool small_int = x->dtype == RQ__DT_UINT8 || x->dtype == RQ__DT_INT8;
+  if (x->dtype != RQ__DT_FLOAT && !(is_max && small_int))
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type %s", rq__dtype_name(x->dtype));
+  if (x->ndim < 3) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must have rank >= 3 (N, C, spatial...)");
+  bool want_indices = c->n_out > 1 && c->node->outputs[1] >= 0;
+  if (want_indices && !is_max) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "AveragePool has one output");
+  bool col_major = rq__node_attr_int(c->node, "storage_order", 0) != 0;
   spatial sp = {.n = x->ndim - 2};
   size_t nk;
   const int64_t *ks = rq__node_attr_ints(c->node, "kernel_shape", &nk);
@@ -406,22 +412,29 @@ static rq_status pool(rq__op_ctx *c, bool is_max) {
     for (size_t i = 0; i < nd; i++)
       if (d[i] != 1) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "dilated AveragePool");
   }
-  if (is_max && rq__node_attr_int(c->node, "storage_order", 0) != 0 && c->n_out > 1)
-    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "storage_order");
   RQ_TRY(spatial_forward(c, x, &sp, rq__node_attr_int(c->node, "ceil_mode", 0) != 0));
   bool include_pad = rq__node_attr_int(c->node, "count_include_pad", 0) != 0;
   int64_t ydims[RQ__MAX_RANK] = {x->dims[0], x->dims[1]};
   for (int i = 0; i < sp.n; i++) ydims[2 + i] = sp.out[i];
-  rq__tensor *y;
-  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, ydims, &y));
+  rq__tensor *y, *ind = NULL;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, x->ndim, ydims, &y));
+  if (want_indices) RQ_TRY(rq__op_output(c, 1, RQ__DT_INT64, x->ndim, ydims, &ind));
+  float *conv = NULL;
+  const float *xd = x->data;
+  if (small_int) {
+    conv = rq__malloc_array(x->numel ? x->numel : 1, sizeof *conv);
+    if (conv == NULL) return rq__nomem("MaxPool", x->numel * sizeof *conv);
+    for (size_t i = 0; i < x->numel; i++) conv[i] = (float)rq__elem_get(x->data, x->dtype, i);
+    xd = conv;
+  }
   size_t planes = (size_t)(x->dims[0] * x->dims[1]);
-  int64_t oidx[MAX_SP], kidx[MAX_SP];
+  int64_t oidx[MAX_SP], kidx[MAX_SP], pos[MAX_SP];
   for (size_t pl = 0; pl < planes; pl++) {
-    const float *xp = (const float *)x->data + pl * sp.in_size;
-    float *yp = (float *)y->data + pl * sp.out_size;
+    const float *xp = xd + pl * sp.in_size;
     for (size_t o = 0; o < sp.out_size; o++) {
       unravel(o, sp.n, sp.out, oidx);
       float best = -INFINITY;
+      size_t best_off = 0;
       double sum = 0;
       size_t count = 0;
       for (size_t kk = 0; kk < sp.k_size; kk++) {
@@ -429,18 +442,28 @@ static rq_status pool(rq__op_ctx *c, bool is_max) {
         size_t off = 0;
         bool valid = true;
         for (int i = 0; i < sp.n && valid; i++) {
-          int64_t pos = oidx[i] * sp.s[i] - sp.pb[i] + kidx[i] * sp.d[i];
-          valid = pos >= 0 && pos < sp.in[i];
-          off = off * (size_t)sp.in[i] + (size_t)pos;
+          pos[i] = oidx[i] * sp.s[i] - sp.pb[i] + kidx[i] * sp.d[i];
+          valid = pos[i] >= 0 && pos[i] < sp.in[i];
+          off = off * (size_t)sp.in[i] + (size_t)pos[i];
         }
         if (!valid) continue;
         float v = xp[off];
-        if (v > best || isnan(v)) best = v;
+        if (v > best || isnan(v) || count == 0) {
+          best = v;
+          if (col_major) { /* storage_order 1: the first spatial axis varies fastest */
+            best_off = 0;
+            for (int i = sp.n - 1; i >= 0; i--) best_off = best_off * (size_t)sp.in[i] + (size_t)pos[i];
+          } else {
+            best_off = off;
+          }
+        }
         sum += v;
         count++;
       }
+      size_t at = pl * sp.out_size + o;
       if (is_max) {
-        yp[o] = best;
+        rq__elem_set(y->data, y->dtype, at, best);
+        if (ind) ((int64_t *)ind->data)[at] = (int64_t)(pl * sp.in_size + best_off);
       } else {
         if (include_pad) { /* PyTorch: the window clipped to the padded input */
           count = 1;
@@ -451,10 +474,11 @@ static rq_status pool(rq__op_ctx *c, bool is_max) {
             count *= (size_t)(end - start);
           }
         }
-        yp[o] = count ? (float)(sum / (double)count) : 0.0f;
+        ((float *)y->data)[at] = count ? (float)(sum / (double)count) : 0.0f;
       }
     }
   }
+  rq__free(conv);
   return RQ_OK;
 }
 
