@@ -11,6 +11,8 @@
  * the golden tests both give PyTorch's results. */
 #include "observers/observers.h"
 
+#include "kernels/kernels.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -65,17 +67,9 @@ static rq_status histc(const rq_observer_batch *b, double left, double right, fl
   if (!isfinite(width) || !(lo < hi))
     return rq_error_set(RQ_ERR_NONFINITE, "HistogramObserver: range [%g, %g] is too wide for float32",
                         left, right);
-  const float nb = (float)(int64_t)bins;
   memset(counts, 0, bins * sizeof *counts);
-  size_t n = b->outer * b->channels * b->inner;
-  for (size_t i = 0; i < n; i++) {
-    float v = b->data[i];
-    if (!(v >= lo && v <= hi)) continue; /* outside the edges (and NaN) is not counted */
-    float t = (v - lo) * nb;
-    int64_t pos = (int64_t)(t / width);
-    if (pos == (int64_t)bins) pos -= 1;
-    counts[pos]++;
-  }
+  /* Values outside [lo, hi] (and NaN/Inf) are not counted, as in histc. */
+  rq__kernels()->histogram[RQ__ELEM_F32](b->data, b->outer * b->channels * b->inner, lo, hi, counts, bins);
   return RQ_OK;
 }
 

@@ -6,6 +6,8 @@
  * six; the class tables differ in flags and in two switches. */
 #include "observers/observers.h"
 
+#include "kernels/kernels.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -21,21 +23,14 @@ typedef struct minmax_state {
 
 void rq__batch_minmax(const rq_observer_batch *b, float *mins, float *maxs) {
   for (size_t c = 0; c < b->channels; c++) { mins[c] = INFINITY; maxs[c] = -INFINITY; }
-  const float *x = b->data;
-  for (size_t o = 0; o < b->outer; o++) {
-    for (size_t c = 0; c < b->channels; c++) {
-      float mn = mins[c], mx = maxs[c];
-      for (size_t i = 0; i < b->inner; i++) {
-        float v = x[i];
-        if (b->skip_nonfinite && !isfinite(v)) continue;
-        if (v < mn) mn = v;
-        if (v > mx) mx = v;
-      }
-      mins[c] = mn;
-      maxs[c] = mx;
-      x += b->inner;
-    }
-  }
+  /* The kernels skip NaN/Inf (counting them): exactly "skip_nonfinite", and
+   * a no-op distinction when the batch is all finite. */
+  uint64_t nonfinite = 0;
+  if (b->channels == 1)
+    rq__kernels()->minmax[RQ__ELEM_F32](b->data, b->outer * b->inner, mins, maxs, &nonfinite);
+  else
+    rq__kernels()->minmax_channels[RQ__ELEM_F32](b->data, b->outer, b->channels, b->inner, mins, maxs,
+                                                 &nonfinite);
 }
 
 /* mean(|x|) per channel in double, rounded once to float32. PyTorch sums in

@@ -3,6 +3,7 @@
  * non-finite policy and the uniform qparams, around a class's statistic. */
 #include "observers/observers.h"
 
+#include "kernels/kernels.h"
 #include "registry/registry.h"
 
 #include <float.h>
@@ -258,31 +259,6 @@ rq_status rq_observer_reset(rq_observer *obs) {
 
 /* ---- Observation --------------------------------------------------------------------------- */
 
-static float half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    bits = sign;
-  } else { /* subnormal: normalise */
-    exp = 113;
-    while ((mant & 0x400) == 0) { mant <<= 1; exp--; }
-    bits = sign | (exp << 23) | ((mant & 0x3ff) << 13);
-  }
-  float f;
-  memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-static float bf16_to_float(uint16_t b) {
-  uint32_t bits = (uint32_t)b << 16;
-  float f;
-  memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
 /* Validates x and computes its element count. */
 static rq_status check_tensor(const DLTensor *x, const char *where, size_t *numel) {
   RQ_CHECK_ARG(x->device.device_type == kDLCPU || x->device.device_type == kDLCUDAHost,
@@ -354,7 +330,7 @@ static rq_status contiguous_f32(rq_observer *obs, const DLTensor *x, size_t n, c
     } else {
       uint16_t h;
       memcpy(&h, p, 2);
-      dst[i] = x->dtype.code == kDLBfloat ? bf16_to_float(h) : half_to_float(h);
+      dst[i] = x->dtype.code == kDLBfloat ? rq__bf16_to_f32(h) : rq__f16_to_f32(h);
     }
   }
   *out = dst;
@@ -384,13 +360,14 @@ rq_status rq_observer_observe(rq_observer *obs, const DLTensor *x) {
   }
   RQ_TRY(contiguous_f32(obs, x, n, __func__, &batch.data));
 
-  size_t nonfinite = 0;
-  for (size_t i = 0; i < n; i++) nonfinite += !isfinite(batch.data[i]);
+  float ignored_min = INFINITY, ignored_max = -INFINITY;
+  uint64_t nonfinite = 0;
+  rq__kernels()->minmax[RQ__ELEM_F32](batch.data, n, &ignored_min, &ignored_max, &nonfinite);
   if (nonfinite > 0) {
     if (!obs->ignore_nonfinite)
       return rq__fail(RQ_ERR_NONFINITE, __func__,
-                      "x holds %zu NaN/Inf values of %zu (create the observer with "
-                      "\"ignore_nonfinite\": true to skip them)", nonfinite, n);
+                      "x holds %llu NaN/Inf values of %zu (create the observer with "
+                      "\"ignore_nonfinite\": true to skip them)", (unsigned long long)nonfinite, n);
     batch.skip_nonfinite = true;
   }
   rq_error_clear();
