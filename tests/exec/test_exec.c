@@ -350,6 +350,41 @@ START_TEST(older_options_struct) {
 }
 END_TEST
 
+/* QuantizeLinear / DequantizeLinear, per tensor and per channel, with exact
+ * ties and out-of-range values, bit for bit against PyTorch
+ * (tests/exec/gen_qdq.py). */
+START_TEST(qdq_matches_pytorch) {
+  char *path = data_path("tests/exec/data/qdq.onnx");
+  rq_graph *g = NULL;
+  ck_assert_msg(rq_graph_load(path, &g) == RQ_OK, "%s", rq_last_error());
+  free(path);
+  DLTensor x;
+  rq_npy *xn = load_npy("tests/exec/data/qdq_x.npy", &x);
+  rq_tensor_list *out = NULL;
+  ck_assert_msg(rq_graph_run(g, NULL, &x, 1, &out) == RQ_OK, "%s", rq_last_error());
+  const char *names[] = {"q_t", "dq_t", "q_c", "dq_c"};
+  for (size_t i = 0; i < 4; i++) {
+    char rel[128];
+    snprintf(rel, sizeof rel, "tests/exec/data/qdq_%s.npy", names[i]);
+    DLTensor want;
+    rq_npy *wn = load_npy(rel, &want);
+    size_t idx;
+    const DLTensor *got;
+    ck_assert_int_eq(rq_tensor_list_find(out, names[i], &idx), RQ_OK);
+    rq_tensor_list_get(out, idx, NULL, &got);
+    ck_assert_int_eq(got->dtype.code, want.dtype.code);
+    ck_assert_int_eq(got->dtype.bits, want.dtype.bits);
+    ck_assert_int_eq(got->ndim, 3);
+    ck_assert_mem_eq(got->shape, want.shape, 3 * sizeof(int64_t));
+    ck_assert_mem_eq(got->data, want.data, 24 * (size_t)want.dtype.bits / 8);
+    rq_npy_destroy(wn);
+  }
+  rq_tensor_list_destroy(out);
+  rq_npy_destroy(xn);
+  rq_graph_destroy(g);
+}
+END_TEST
+
 START_TEST(supported_ops) {
   const char *ops[] = {"Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Resize", "LayerNormalization"};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) ck_assert_msg(rq_exec_supports_op(ops[i]), "%s", ops[i]);
@@ -372,6 +407,7 @@ int main(void) {
   tcase_add_test(tc, unknown_hook_edge_is_not_found);
   tcase_add_test(tc, bad_arguments_are_refused);
   tcase_add_test(tc, older_options_struct);
+  tcase_add_test(tc, qdq_matches_pytorch);
   tcase_add_test(tc, supported_ops);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
