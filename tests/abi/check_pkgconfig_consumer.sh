@@ -14,12 +14,15 @@ libdir=$(dirname "$(find "$root" -name 'librazorq.so.0' | head -n1)")
 out=$(LD_LIBRARY_PATH="$libdir" "$root/consumer")
 echo "$out"
 # The consumer must have loaded the installed library, not one elsewhere.
-LD_LIBRARY_PATH="$libdir" ldd "$root/consumer" | grep -q "$libdir/librazorq.so.0" \
-  || { echo "consumer did not resolve the installed librazorq.so.0"; exit 1; }
+# (ldd's output is captured first: grep -q closing the pipe early would make
+# ldd die of SIGPIPE, and pipefail would report that as a failure.)
+resolved=$(LD_LIBRARY_PATH="$libdir" ldd "$root/consumer")
+grep -q "$libdir/librazorq.so.0" <<<"$resolved" \
+  || { echo "consumer did not resolve the installed librazorq.so.0:"; echo "$resolved"; exit 1; }
 # Installed pieces a user relies on.
 for f in include/razorq/razorq.h include/razorq/version.h include/razorq/sys/plugin.h; do
-  find "$root" -path "*/$f" | grep -q . || { echo "not installed: $f"; exit 1; }
+  [ -n "$(find "$root" -path "*/$f")" ] || { echo "not installed: $f"; exit 1; }
 done
-find "$root" -name 'razorq' -type f -path '*/bin/*' | grep -q . || { echo "CLI not installed"; exit 1; }
-find "$root" -name 'razorq.1*' | grep -q . || { echo "man page not installed"; exit 1; }
-echo "$out" | grep -q "RQ_ERR_INVALID_ARG: rq_allocator_init: allocator is NULL"
+[ -n "$(find "$root" -name 'razorq' -type f -path '*/bin/*')" ] || { echo "CLI not installed"; exit 1; }
+[ -n "$(find "$root" -name 'razorq.1*')" ] || { echo "man page not installed"; exit 1; }
+grep -q "RQ_ERR_INVALID_ARG: rq_allocator_init: allocator is NULL" <<<"$out"

@@ -47,5 +47,6 @@ set +e
 set -e
 [ $rc -eq 1 ] && grep -q "no built-in backend named 'nope'" err.txt || fail "config --example nope: rc $rc, $(cat err.txt)"
 echo '{"name": "vendor-x", "base": "openvino", "weight": {"bits": [4, 8]}}' > vendor.json
-"$razorq" config --backend "$PWD/vendor.json" | grep -q '"vendor-x"' || fail "config --backend FILE"
+vendor=$("$razorq" config --backend "$PWD/vendor.json") || fail "config --backend FILE failed"
+grep -q '"vendor-x"' <<<"$vendor" || fail "config --backend FILE"
 echo "cli: config checked"
