@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Loads every model and TensorProto of Debian's libonnx-testdata with razorq
+(via onnx_dump) and compares with onnx's Python API, the independent oracle:
+
+- a model razorq loads must have onnx's node list (Constant nodes counted as
+  initializers), initializer count and interface sizes;
+- a model razorq refuses must be one onnx's API shows to use something razorq
+  documents as unsupported (opset outside 7..17, subgraph/sparse/type-proto
+  attributes, string or complex tensors, non-tensor inputs/outputs, rank > 8);
+  anything else razorq refuses is a failure, and so is loading one of those;
+- a tensor file must give numpy_helper.to_array's dtype, shape and bytes.
+
+Usage: check_testdata.py ONNX_DUMP [DATA_ROOT]. Exit 77 (skip) when the data or
+the onnx module is missing.
+"""
+import os
+import subprocess
+import sys
+
+try:
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper, TensorProto, AttributeProto
+except ImportError:
+    print("python3-onnx not available: skipping")
+    sys.exit(77)
+
+SUPPORTED = {TensorProto.FLOAT, TensorProto.UINT8, TensorProto.INT8, TensorProto.UINT16,
+             TensorProto.INT16, TensorProto.INT32, TensorProto.INT64, TensorProto.BOOL,
+             TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.UINT32, TensorProto.UINT64,
+             TensorProto.BFLOAT16}
+BAD_ATTRS = {AttributeProto.GRAPH, AttributeProto.GRAPHS, AttributeProto.SPARSE_TENSOR,
+             AttributeProto.SPARSE_TENSORS, AttributeProto.TENSORS, AttributeProto.TYPE_PROTO,
+             AttributeProto.TYPE_PROTOS}
+MAX_RANK = 8
+
+
+def fnv1a(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def tensor_problem(t):
+    if t.data_type not in SUPPORTED:
+        return "element type %d" % t.data_type
+    if len(t.dims) > MAX_RANK:
+        return "rank"
+    return None
+
+
+def type_problem(vi):
+    tp = vi.type
+    if tp.WhichOneof("value") != "tensor_type":
+        return "non-tensor value " + vi.name
+    tt = tp.tensor_type
+    if tt.elem_type and tt.elem_type not in SUPPORTED:
+        return "value %s of element type %d" % (vi.name, tt.elem_type)
+    if tt.HasField("shape") and len(tt.shape.dim) > MAX_RANK:
+        return "rank"
+    return None
+
+
+def expected_refusal(m):
+    """Why razorq should refuse this model, or None."""
+    versions = [o.version for o in m.opset_import if o.domain in ("", "ai.onnx")]
+    if not versions or not 7 <= versions[0] <= 17:
+        return "opset %s" % versions
+    g = m.graph
+    if g.sparse_initializer:
+        return "sparse initializer"
+    for t in g.initializer:
+        if tensor_problem(t):
+            return tensor_problem(t)
+    inits = {t.name for t in g.initializer}
+    for vi in list(g.input) + list(g.output):
+        if vi.name not in inits and type_problem(vi):
+            return type_problem(vi)
+    for n in g.node:
+        for a in n.attribute:
+            if a.type in BAD_ATTRS or a.ref_attr_name:
+                return "attribute type %d" % a.type
+            if a.type == AttributeProto.TENSOR and tensor_problem(a.t):
+                return tensor_problem(a.t)
+        if n.op_type == "Constant" and n.domain in ("", "ai.onnx"):
+            if any(a.name in ("value_string", "value_strings") for a in n.attribute):
+                return "string constant"
+    return None
+
+
+def describe(m):
+    g = m.graph
+    ops = [n.op_type for n in g.node
+           if not (n.op_type == "Constant" and n.domain in ("", "ai.onnx"))]
+    n_const = len(g.node) - len(ops)
+    inits = {t.name for t in g.initializer}
+    n_inputs = len([i for i in g.input if i.name not in inits])
+    return (len(ops), len(g.initializer) + n_const, n_inputs, len(g.output), ",".join(ops) or "-")
+
+
+def tensor_expect(path):
+    t = TensorProto()
+    try:
+        with open(path, "rb") as f:
+            t.ParseFromString(f.read())
+    except Exception:  # not a TensorProto at all
+        return None
+    if t.data_type not in SUPPORTED or len(t.dims) > MAX_RANK:
+        return None
+    if t.data_type == TensorProto.BFLOAT16:  # to_array widens bfloat16 to float32
+        data = t.raw_data if t.HasField("raw_data") else \
+            np.array(t.int32_data, dtype=np.uint32).astype(np.uint16).tobytes()
+    else:
+        try:
+            data = np.ascontiguousarray(numpy_helper.to_array(t)).tobytes()
+        except ValueError:  # data does not match dims: not a well-formed tensor
+            return None
+    dims = ",".join(str(d) for d in t.dims) or "-"
+    return "%d %d %s %016x" % (t.data_type, len(t.dims), dims, fnv1a(data))
+
+
+def main():
+    dump = sys.argv[1]
+    root = sys.argv[2] if len(sys.argv) > 2 else "/usr/share/libonnx-testdata/data"
+    if not os.path.isdir(root):
+        print("%s missing: skipping" % root)
+        return 77
+    paths = []
+    for d, _, files in sorted(os.walk(root)):
+        for f in sorted(files):
+            if f.endswith(".onnx") or f.endswith(".pb"):
+                paths.append(os.path.join(d, f))
+    run = subprocess.run([dump], input="\n".join(paths) + "\n", capture_output=True, text=True)
+    if run.returncode != 0:
+        print("onnx_dump failed (rc %d): %s" % (run.returncode, run.stderr))
+        return 1
+    failures = 0
+    counts = {"MODEL OK": 0, "MODEL refused": 0, "TENSOR OK": 0, "TENSOR refused": 0}
+    for line in run.stdout.splitlines():
+        kind, path, status, rest = line.split(" ", 3)
+        if kind == "MODEL":
+            m = onnx.load(path, load_external_data=False)
+            why = expected_refusal(m)
+            if status == "OK":
+                got = rest.split(" ")
+                want = [str(x) for x in describe(m)]
+                if why is not None or got != want:
+                    failures += 1
+                    print("FAIL %s: razorq %s, onnx %s (expected refusal: %s)" % (path, got, want, why))
+                counts["MODEL OK"] += 1
+            else:
+                if why is None:
+                    failures += 1
+                    print("FAIL %s: refused (%s) but onnx shows nothing unsupported" % (path, rest))
+                counts["MODEL refused"] += 1
+        else:
+            want = tensor_expect(path)
+            if status == "OK":
+                if rest != want:
+                    failures += 1
+                    print("FAIL %s: razorq '%s', onnx '%s'" % (path, rest, want))
+                counts["TENSOR OK"] += 1
+            else:
+                if want is not None:
+                    failures += 1
+                    print("FAIL %s: refused (%s) but onnx reads '%s'" % (path, rest, want))
+                counts["TENSOR refused"] += 1
+    print(", ".join("%s: %d" % kv for kv in counts.items()), "- %d failures" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

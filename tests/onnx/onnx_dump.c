@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reads paths (one per line) on stdin and prints what razorq makes of each:
+ *   MODEL <path> OK <nodes> <initializers> <inputs> <outputs> <op,op,...>
+ *   TENSOR <path> OK <dtype> <ndim> <dim,dim,...> <fnv1a64 of the bytes>
+ *   MODEL|TENSOR <path> ERR <status> <message>
+ * check_testdata.py compares this with onnx's Python API. */
+#include "graph/graph.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static uint64_t fnv1a(const void *p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ull;
+  return h;
+}
+
+static void one_line(const char *msg) {
+  for (const char *c = msg; *c; c++) putchar(*c == '\n' ? ' ' : *c);
+  putchar('\n');
+}
+
+int main(void) {
+  char path[4096];
+  while (fgets(path, sizeof path, stdin) != NULL) {
+    path[strcspn(path, "\n")] = '\0';
+    size_t len = strlen(path);
+    if (len > 5 && strcmp(path + len - 5, ".onnx") == 0) {
+      rq_graph *g;
+      rq_status s = rq_graph_load(path, &g);
+      if (s != RQ_OK) {
+        printf("MODEL %s ERR %s ", path, rq_status_str(s));
+        one_line(rq_last_error());
+        continue;
+      }
+      int inits = 0;
+      for (int v = 0; v < g->n_values; v++) inits += g->values[v].init != NULL;
+      printf("MODEL %s OK %d %d %d %d ", path, g->n_nodes, inits, g->n_inputs, g->n_outputs);
+      for (int i = 0; i < g->n_nodes; i++) printf("%s%s", i ? "," : "", g->nodes[i].op_type);
+      printf("%s\n", g->n_nodes ? "" : "-");
+      rq_graph_destroy(g);
+    } else {
+      rq__tensor *t;
+      rq_status s = rq__tensor_from_proto_file(path, &t);
+      if (s != RQ_OK) {
+        printf("TENSOR %s ERR %s ", path, rq_status_str(s));
+        one_line(rq_last_error());
+        continue;
+      }
+      printf("TENSOR %s OK %d %d ", path, (int)t->dtype, t->ndim);
+      for (int i = 0; i < t->ndim; i++) printf("%s%lld", i ? "," : "", (long long)t->dims[i]);
+      printf("%s %016llx\n", t->ndim ? "" : "-", (unsigned long long)fnv1a(t->data, t->nbytes));
+      rq__tensor_destroy(t);
+    }
+  }
+  return rq_memory_in_use() == 0 ? 0 : 3; /* everything freed */
+}
