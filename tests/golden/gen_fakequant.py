@@ -432,6 +432,35 @@ def main():
         cases.append(run_case(blob, gen, 'FixedQParamsFakeQuantize_' + tag, config, fq,
                               (3, 2, 5), 0, PYTORCH_STEPS))
 
+    # razorq's bits 9..16 (int16/uint16 storage) through FakeQuantize. PyTorch's
+    # observers and fake-quant ops take these ranges (quint8 does not limit a
+    # custom range, qint32 stands in for wide signed ones); only FakeQuantize's
+    # constructor checks the range against the dtype, so the range goes to the
+    # observer directly.
+    for per_channel in (False, True):
+        for i, (qdtype, bit, sym) in enumerate((q, b, m) for q in ('qint8', 'quint8')
+                                               for b in (12, 16) for m in (True, False)):
+            sym_range = qdtype == 'qint8' and bit == 12
+            kw = qscheme_kwargs(qdtype, bit, sym, sym_range, per_channel, 0)
+            if qdtype == 'qint8':
+                kw['dtype'] = torch.qint32
+            moving = i % 2 == 1
+            obs_name = ('MovingAverage' if moving else '') + \
+                ('PerChannelMinMaxObserver' if per_channel else 'MinMaxObserver')
+            obs_cfg = {'type': obs_name}
+            if moving:
+                obs_cfg['averaging_constant'] = 0.5
+                kw['averaging_constant'] = 0.5
+            fq = FakeQuantize(observer=OBSERVERS[obs_name].with_args(**kw))
+            config = {'type': 'FakeQuantize', 'observer': obs_cfg, 'qdtype': qdtype, 'bit': bit,
+                      'is_symmetry': sym}
+            if sym_range:
+                config['is_symmetric_range'] = True
+            tag = '%s_%s%d_%s%s' % ('pc' if per_channel else 'pt', qdtype, bit,
+                                    'sym' if sym else 'aff', '_symrange' if sym_range else '')
+            cases.append(run_case(blob, gen, 'FakeQuantize_wide_' + tag, config, fq, (3, 2, 5),
+                                  0, PYTORCH_STEPS))
+
     os.makedirs(OUT_DIR, exist_ok=True)
     blob.write(os.path.join(OUT_DIR, 'fakequant.bin'))
     doc = {'generator': 'tests/golden/gen_fakequant.py', 'torch': torch.__version__,
