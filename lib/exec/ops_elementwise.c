@@ -78,6 +78,19 @@ static rq_status binary(rq__op_ctx *c, binop op) {
   if (op != OP_POW && a->dtype != b->dtype)
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "inputs have different element types (%s, %s)",
                       rq__dtype_name(a->dtype), rq__dtype_name(b->dtype));
+  /* Before opset 7, B broadcast to A only when asked (broadcast=1), aligned
+   * at `axis` rather than at the end: view B with A's rank. */
+  rq__tensor b_legacy;
+  if (c->opset < 7 && rq__node_attr_int(c->node, "broadcast", 0) != 0 && rq__node_attr(c->node, "axis") != NULL) {
+    int64_t axis = rq__node_attr_int(c->node, "axis", 0);
+    if (axis < 0) axis += a->ndim;
+    if (axis < 0 || axis + b->ndim > a->ndim) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis does not fit B in A");
+    b_legacy = *b;
+    b_legacy.ndim = a->ndim;
+    for (int d = 0; d < a->ndim; d++)
+      b_legacy.dims[d] = d < axis || d >= axis + b->ndim ? 1 : b->dims[d - axis];
+    b = &b_legacy;
+  }
   const rq__tensor *ts[2] = {a, b};
   rq__bcast bc;
   RQ_TRY(rq__bcast_init(c, &bc, 2, ts));
@@ -114,7 +127,23 @@ static rq_status op_sub(rq__op_ctx *c) { return binary(c, OP_SUB); }
 static rq_status op_mul(rq__op_ctx *c) { return binary(c, OP_MUL); }
 static rq_status op_div(rq__op_ctx *c) { return binary(c, OP_DIV); }
 static rq_status op_pow(rq__op_ctx *c) { return binary(c, OP_POW); }
-static rq_status op_prelu(rq__op_ctx *c) { return binary(c, OP_PRELU); }
+static rq_status op_prelu(rq__op_ctx *c) {
+  /* Before opset 7 a 1-D slope of the channel count applied per channel
+   * (axis 1), as PyTorch exported nn.PReLU. */
+  const rq__tensor *x = rq__op_in(c, 0), *slope = rq__op_in(c, 1);
+  if (c->opset < 7 && x != NULL && slope != NULL && x->ndim >= 2 && slope->ndim == 1 && slope->dims[0] == x->dims[1] &&
+      slope->dims[0] != x->dims[x->ndim - 1]) {
+    rq__tensor view = *slope;
+    view.ndim = x->ndim - 1;
+    for (int d = 0; d < view.ndim; d++) view.dims[d] = d == 0 ? slope->dims[0] : 1;
+    const rq__tensor *ins[2] = {x, &view};
+    rq__op_ctx sub = *c;
+    sub.in = ins;
+    sub.n_in = 2;
+    return binary(&sub, OP_PRELU);
+  }
+  return binary(c, OP_PRELU);
+}
 static rq_status op_equal(rq__op_ctx *c) { return binary(c, OP_EQUAL); }
 static rq_status op_and(rq__op_ctx *c) { return binary(c, OP_AND); }
 static rq_status op_or(rq__op_ctx *c) { return binary(c, OP_OR); }

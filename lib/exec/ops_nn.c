@@ -583,6 +583,31 @@ static rq_status op_layer_norm(rq__op_ctx *c) {
   return RQ_OK;
 }
 
+static rq_status op_instance_norm(rq__op_ctx *c) {
+  const rq__tensor *x, *scale, *bias;
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  RQ_TRY(rq__op_need_float(c, 1, &scale));
+  RQ_TRY(rq__op_need_float(c, 2, &bias));
+  if (x->ndim < 3) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must have rank >= 3");
+  size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], planes = N * C, area = planes ? x->numel / planes : 0;
+  if (scale->numel != C || bias->numel != C) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scale and B must have C values");
+  float eps = rq__node_attr_float(c->node, "epsilon", 1e-5f);
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, x->dims, &y));
+  for (size_t p = 0; p < planes; p++) {
+    const float *xp = (const float *)x->data + p * area;
+    float *yp = (float *)y->data + p * area;
+    double mean = 0, var = 0;
+    for (size_t i = 0; i < area; i++) mean += xp[i];
+    mean /= (double)area;
+    for (size_t i = 0; i < area; i++) var += (xp[i] - mean) * (xp[i] - mean);
+    var /= (double)area;
+    double k = ((const float *)scale->data)[p % C] / sqrt(var + eps), b = ((const float *)bias->data)[p % C];
+    for (size_t i = 0; i < area; i++) yp[i] = (float)((xp[i] - mean) * k + b);
+  }
+  return RQ_OK;
+}
+
 /* ---- Reduce* ---- */
 
 typedef enum reduce_kind { R_MEAN, R_SUM, R_MAX, R_MIN, R_PROD, R_SUM_SQUARE, R_L1, R_L2, R_LOG_SUM,
@@ -702,6 +727,7 @@ const rq__op_entry rq__ops_nn[] = {
   {"MaxPool", op_max_pool}, {"AveragePool", op_average_pool},
   {"GlobalAveragePool", op_global_average_pool}, {"GlobalMaxPool", op_global_max_pool},
   {"BatchNormalization", op_batch_norm}, {"LayerNormalization", op_layer_norm},
+  {"InstanceNormalization", op_instance_norm},
   {"ReduceMean", op_reduce_mean}, {"ReduceSum", op_reduce_sum}, {"ReduceMax", op_reduce_max},
   {"ReduceMin", op_reduce_min}, {"ReduceProd", op_reduce_prod}, {"ReduceSumSquare", op_reduce_sum_square},
   {"ReduceL1", op_reduce_l1}, {"ReduceL2", op_reduce_l2}, {"ReduceLogSum", op_reduce_log_sum},

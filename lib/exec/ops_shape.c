@@ -59,9 +59,14 @@ static rq_status op_reshape(rq__op_ctx *c) {
   RQ_TRY(rq__op_need(c, 0, &x));
   int64_t dims[RQ__MAX_RANK];
   size_t n;
-  if (c->opset < 5) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "Reshape-1 (shape attribute)");
-  RQ_TRY(rq__op_need(c, 1, &shape_t));
-  RQ_TRY(rq__op_ints(c, shape_t, dims, RQ__MAX_RANK, &n));
+  if (c->opset < 5) { /* Reshape-1: the shape is an attribute */
+    const int64_t *a = rq__node_attr_ints(c->node, "shape", &n);
+    if (a == NULL || n > RQ__MAX_RANK) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "attribute 'shape' missing or too long");
+    memcpy(dims, a, sizeof *a * n);
+  } else {
+    RQ_TRY(rq__op_need(c, 1, &shape_t));
+    RQ_TRY(rq__op_ints(c, shape_t, dims, RQ__MAX_RANK, &n));
+  }
   bool allowzero = rq__node_attr_int(c->node, "allowzero", 0) != 0;
   int infer = -1;
   size_t known = 1;
@@ -205,7 +210,8 @@ static rq_status op_concat(rq__op_ctx *c) {
   for (int i = 0; i < c->n_in && first == NULL; i++) first = c->in[i];
   if (first == NULL) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "no inputs");
   int axis;
-  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", 0), first->ndim, &axis));
+  /* Concat-1 had a default axis of 1. */
+  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", c->opset < 4 ? 1 : 0), first->ndim, &axis));
   int64_t dims[RQ__MAX_RANK];
   memcpy(dims, first->dims, sizeof dims);
   dims[axis] = 0;
