@@ -30,6 +30,13 @@ static rq_status read_ints_attr(const rq__op_ctx *c, const char *name, int n, in
   return RQ_OK;
 }
 
+/* Bounds that keep every size computation far from int64 overflow; real
+ * models are many orders of magnitude below them. */
+static bool geometry_sane(int64_t k, int64_t s, int64_t d, int64_t pb, int64_t pe) {
+  const int64_t lim = (int64_t)1 << 30;
+  return k <= lim && s <= lim && d <= lim && pb <= lim && pe <= lim && pb >= -lim && pe >= -lim;
+}
+
 /* Reads strides, dilations, pads and auto_pad and computes the output size
  * (Conv and pooling arithmetic; ceil_mode only for pools). kernel[] must be
  * filled by the caller. */
@@ -45,6 +52,8 @@ static rq_status spatial_forward(const rq__op_ctx *c, const rq__tensor *x, spati
   for (int i = 0; i < n; i++) {
     if (sp->s[i] < 1 || sp->d[i] < 1 || sp->k[i] < 1)
       return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel, strides and dilations must be positive");
+    if (!geometry_sane(sp->k[i], sp->s[i], sp->d[i], pads[i], pads[n + i]))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel, strides, dilations or pads are absurdly large");
     int64_t span = (sp->k[i] - 1) * sp->d[i] + 1;
     if (strcmp(auto_pad, "SAME_UPPER") == 0 || strcmp(auto_pad, "SAME_LOWER") == 0) {
       int64_t out = (sp->in[i] + sp->s[i] - 1) / sp->s[i];
@@ -71,8 +80,9 @@ static rq_status spatial_forward(const rq__op_ctx *c, const rq__tensor *x, spati
     if (ceil_mode && (out - 1) * sp->s[i] >= sp->in[i] + sp->pb[i]) out--;
     sp->out[i] = out;
     sp->in_size *= (size_t)sp->in[i];
-    sp->k_size *= (size_t)sp->k[i];
     sp->out_size *= (size_t)out;
+    if (!rq__mul_size(sp->k_size, (size_t)sp->k[i], &sp->k_size) || sp->k_size > ((size_t)1 << 40))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel too large");
   }
   return RQ_OK;
 }
@@ -190,7 +200,9 @@ static rq_status op_conv(rq__op_ctx *c) {
     pointwise = pointwise && sp.s[i] == 1 && sp.pb[i] == 0 && sp.pe[i] == 0;
   float *col = NULL;
   if (!pointwise && y->numel > 0) {
-    col = rq__malloc_array(cg * K, P * sizeof *col);
+    size_t rows;
+    if (!rq__mul_size(cg, K, &rows)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "im2col buffer size overflows");
+    col = rq__malloc_array(rows, P * sizeof *col);
     if (col == NULL) return rq__nomem("Conv", cg * K * P * sizeof *col);
   }
   const float *xd = x->data, *wd = w->data;
@@ -246,6 +258,9 @@ static rq_status op_conv_transpose(rq__op_ctx *c) {
   for (int i = 0; i < n; i++) {
     sp.in[i] = x->dims[2 + i];
     if (sp.s[i] < 1 || sp.d[i] < 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "strides and dilations must be positive");
+    if (!geometry_sane(sp.k[i], sp.s[i], sp.d[i], pads[i], pads[n + i]) || out_pad[i] < 0 || out_pad[i] > ((int64_t)1 << 30) ||
+        (os != NULL && (os[i] < 0 || os[i] > ((int64_t)1 << 40))))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel, strides, dilations, pads or output sizes are out of range");
     int64_t full = sp.s[i] * (sp.in[i] - 1) + out_pad[i] + (sp.k[i] - 1) * sp.d[i] + 1;
     if (os != NULL || same) {
       int64_t want = os != NULL ? os[i] : sp.in[i] * sp.s[i];

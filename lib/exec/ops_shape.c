@@ -268,7 +268,10 @@ static rq_status op_split(rq__op_ctx *c) {
     for (int i = 0; i < n; i++) split[i] = dim / n;
   } else {
     int64_t total = 0;
-    for (size_t i = 0; i < count; i++) total += split[i] < 0 ? -1 : split[i];
+    for (size_t i = 0; i < count; i++) {
+      if (split[i] < 0 || split[i] > dim) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "split size %lld", (long long)split[i]);
+      total += split[i];
+    }
     if (count != (size_t)n || total != dim)
       return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "split sizes do not add up to %lld over %d outputs", (long long)dim, n);
   }
@@ -334,16 +337,17 @@ static rq_status op_slice(rq__op_ctx *c) {
     seen[a] = true;
     int64_t dim = x->dims[a], s = starts[i], e = ends[i], k = steps[i];
     if (k == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "step 0");
+    if (k < -INT64_MAX) k = -INT64_MAX; /* so -k exists; no dimension is that long */
     if (s < 0) s += dim;
     if (e < 0) e += dim;
     if (k > 0) {
       s = s < 0 ? 0 : s > dim ? dim : s;
       e = e < 0 ? 0 : e > dim ? dim : e;
-      dims[a] = e > s ? (e - s + k - 1) / k : 0;
+      dims[a] = e > s ? (e - s - 1) / k + 1 : 0;
     } else {
       s = s < 0 ? -1 : s > dim - 1 ? dim - 1 : s;
       e = e < -1 ? -1 : e > dim - 1 ? dim - 1 : e;
-      dims[a] = s > e ? (s - e + (-k) - 1) / (-k) : 0;
+      dims[a] = s > e ? (s - e - 1) / (-k) + 1 : 0;
     }
     begin[a] = s;
     step[a] = k;
@@ -454,7 +458,8 @@ static rq_status op_pad(rq__op_ctx *c) {
   if (m < 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s'", mode);
   int64_t dims[RQ__MAX_RANK], stride[RQ__MAX_RANK], s = 1;
   for (int d = 0; d < r; d++) {
-    dims[d] = x->dims[d] + pads[d] + pads[r + d];
+    if (__builtin_add_overflow(x->dims[d], pads[d], &dims[d]) || __builtin_add_overflow(dims[d], pads[r + d], &dims[d]))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "pads overflow dimension %d", d);
     if (dims[d] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "pads make dimension %d negative", d);
     if (m != 0 && (pads[d] > 0 || pads[r + d] > 0) && x->dims[d] == 0)
       return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "%s padding of an empty dimension", mode);
@@ -522,7 +527,9 @@ static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const double *scales
     } else {
       sc[d] = scales[d];
       if (!(sc[d] > 0)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scale %d is not positive", d);
-      dims[d] = (int64_t)floor((double)x->dims[d] * sc[d]);
+      double len = floor((double)x->dims[d] * sc[d]);
+      if (!(len < 9007199254740992.0)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scale %g is too large", sc[d]);
+      dims[d] = (int64_t)len;
     }
     if (dims[d] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "negative output size");
   }
@@ -691,6 +698,8 @@ static rq_status op_range(rq__op_ctx *c) {
   double delta = rq__elem_get(t[2]->data, t[2]->dtype, 0);
   if (delta == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "delta is 0");
   double count = ceil((limit - start) / delta);
+  if (!(count < 9007199254740992.0)) /* also NaN; beyond 2^53 no tensor fits anyway */
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "Range of %g elements", count);
   int64_t n = count > 0 ? (int64_t)count : 0;
   rq__tensor *y;
   RQ_TRY(rq__op_output(c, 0, t[0]->dtype, 1, &n, &y));
@@ -708,7 +717,8 @@ static rq_status op_tile(rq__op_ctx *c) {
   if (n != (size_t)x->ndim) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "repeats has %zu values for rank %d", n, x->ndim);
   for (int d = 0; d < x->ndim; d++) {
     if (reps[d] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "negative repeat");
-    dims[d] = x->dims[d] * reps[d];
+    if (__builtin_mul_overflow(x->dims[d], reps[d], &dims[d]))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "repeats overflow dimension %d", d);
   }
   rq__tensor *y;
   RQ_TRY(rq__op_output(c, 0, x->dtype, x->ndim, dims, &y));
@@ -832,7 +842,7 @@ static rq_status depth_space(rq__op_ctx *c, bool to_space) {
   int64_t b = rq__node_attr_int(c->node, "blocksize", 0);
   bool crd = strcmp(rq__node_attr_string(c->node, "mode", "DCR"), "CRD") == 0;
   int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
-  if (b < 1 || (to_space ? C % (b * b) != 0 : (H % b != 0 || W % b != 0)))
+  if (b < 1 || b > 65536 || (to_space ? C % (b * b) != 0 : (H % b != 0 || W % b != 0)))
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "blocksize %lld does not fit the input", (long long)b);
   int64_t dims[4] = {N, to_space ? C / (b * b) : C * b * b, to_space ? H * b : H / b, to_space ? W * b : W / b};
   rq__tensor *y;
