@@ -31,6 +31,8 @@ int rq_cli_wants_help(int argc, char **argv);
   X(config)                \
   X(ptq)                   \
   X(test)                  \
+  X(run)                   \
+  X(inspect)               \
   X(help)
 
 #define RQ_CLI_DECLARE(name) extern const rq_cli_command rq_cli_cmd_##name;

@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: Apache-2.0
+"""razorq run / inspect on the shared digits models, against ONNX Runtime and
+the onnx Python package (independent readers of the same files)."""
+import json
+import os
+import subprocess
+
+import numpy as np
+import onnx
+import pytest
+
+from test_ptq_e2e import DATA, RAZORQ, TEST_X, TEST_Y, ort_logits, razorq
+
+MODELS = ["digits_cnn", "digits_mlp", "digits_dw"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_run_matches_onnxruntime(name, tmp_path):
+    model = os.path.join(DATA, f"{name}.onnx")
+    razorq("run", model, "--input", f"input={TEST_X}", "--outdir", str(tmp_path / "out"))
+    ours = np.load(tmp_path / "out" / "logits.npy")
+    theirs = ort_logits(model, tmp_path)
+    assert ours.shape == theirs.shape
+    assert np.abs(ours - theirs).max() <= 1e-4
+    labels = np.load(TEST_Y)
+    assert (ours.argmax(1) == labels).mean() == (theirs.argmax(1) == labels).mean()
+    top1 = json.loads(razorq("test", model, "--data", TEST_X, "--labels", TEST_Y, "--json"))["top1"]
+    assert top1 == pytest.approx((theirs.argmax(1) == labels).mean())
+
+
+def test_run_single_output_and_errors(tmp_path):
+    model = os.path.join(DATA, "digits_mlp.onnx")
+    out = tmp_path / "y.npy"
+    razorq("run", model, "-i", TEST_X, "-o", str(out))
+    assert np.load(out).shape == (500, 10)
+    bad = subprocess.run([RAZORQ, "run", model, "--input", f"nosuch={TEST_X}"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "no input named 'nosuch'" in bad.stderr
+    missing = subprocess.run([RAZORQ, "run", model], capture_output=True, text=True)
+    assert missing.returncode == 2 and "1 input, 0 --input given" in missing.stderr
+    corrupt = tmp_path / "bad.npy"
+    corrupt.write_bytes(b"\x93NUMPY\x01\x00garbage")
+    broken = subprocess.run([RAZORQ, "run", model, "-i", str(corrupt)], capture_output=True, text=True)
+    assert broken.returncode == 1 and broken.stderr.startswith("razorq run: ")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_inspect_agrees_with_onnx(name):
+    path = os.path.join(DATA, f"{name}.onnx")
+    text = razorq("inspect", path)
+    m = onnx.load(path)
+    params = sum(int(np.prod(t.dims)) for t in m.graph.initializer)
+    # Constant nodes count as parameters once folded into initializers.
+    for node in m.graph.node:
+        if node.op_type == "Constant":
+            params += int(np.prod(node.attribute[0].t.dims))
+    assert f"parameters: {params}," in text
+    nodes = sum(1 for n in m.graph.node if n.op_type != "Constant")
+    assert f"nodes: {nodes}," in text
+    for op in {n.op_type for n in m.graph.node if n.op_type != "Constant"}:
+        count = sum(1 for n in m.graph.node if n.op_type == op)
+        assert f"    {op:<24} {count}" in text
+    assert "input input: FLOAT [N, 1, 8, 8]" in text or "input input: FLOAT [" in text
