@@ -58,7 +58,10 @@ RQ_API const char *rq_fake_quant_type_name(const rq_fake_quant *fq);
  * y = x. x: float32, float16 or bfloat16 on the CPU, any strides. y: float32,
  * same shape, any strides; it may be x itself when x is float32. Per-channel
  * fake-quants quantize along the observer's ch_axis. Non-finite x is refused
- * with RQ_ERR_NONFINITE and changes nothing. */
+ * with RQ_ERR_NONFINITE and changes nothing, unless the observer was created
+ * with "ignore_nonfinite": true: then the observer skips NaN/Inf and they are
+ * fake-quantized as PyTorch's x86 kernel does (NaN becomes quant_min's value).
+ * More than 32 dimensions: RQ_ERR_UNSUPPORTED. */
 RQ_API rq_status rq_fake_quant_forward(rq_fake_quant *fq, const DLTensor *x, DLTensor *y);
 
 /* Gradients of the last forward's computation at x, for the upstream gradient

@@ -20,6 +20,9 @@ struct rq_fake_quant {
   float *zero_point;
   size_t count, capacity;
   bool channels_known; /* per channel: count is the channel count */
+  /* The observer was created with "ignore_nonfinite": NaN/Inf then pass
+   * through as in PyTorch instead of being refused. */
+  bool allow_nonfinite;
   bool observer_on, fake_quant_on, learning_on;
 };
 
@@ -161,6 +164,7 @@ RQ_API rq_status rq_fake_quant_create(const char *config_json, rq_fake_quant **o
   if (s == RQ_OK) {
     fq->cls = cls;
     fq->observer_on = fq->fake_quant_on = true;
+    fq->allow_nonfinite = json_is_true(json_object_get(observer_cfg, "ignore_nonfinite"));
     s = create_observer(observer_cfg, &fq->observer, where);
   }
   if (s == RQ_OK) {
@@ -235,6 +239,8 @@ static rq_status check_tensor(const DLTensor *t, const char *name, tensor_shape 
     return rq__fail(RQ_ERR_INVALID_ARG, where, "%s: dtype code %u bits %u lanes %u is not "
                     "float32, float16 or bfloat16", name, t->dtype.code, t->dtype.bits,
                     t->dtype.lanes);
+  if (t->ndim > 32)
+    return rq__fail(RQ_ERR_UNSUPPORTED, where, "%s: %d dimensions (at most 32)", name, t->ndim);
   if (rq__tensor_numel(t, &out->numel) != RQ_OK)
     return rq__fail(RQ_ERR_INVALID_ARG, where, "%s: invalid shape", name);
   if (out->numel > 0 && t->data == NULL)
@@ -306,7 +312,6 @@ static rq_status gather(const DLTensor *t, const tensor_shape *sh, const float *
     *data = (const float *)((const char *)t->data + t->byte_offset);
     return RQ_OK;
   }
-  if (t->ndim > 32) return rq__fail(RQ_ERR_UNSUPPORTED, where, "more than 32 dimensions");
   float *buf = rq__malloc_array(sh->numel ? sh->numel : 1, sizeof *buf);
   if (buf == NULL) return rq__nomem(where, sh->numel * sizeof *buf);
   copy_ctx ctx = {buf, sh->elem};
@@ -390,7 +395,7 @@ RQ_API rq_status rq_fake_quant_forward(rq_fake_quant *fq, const DLTensor *x, DLT
 
   float *owned = NULL;
   RQ_TRY(gather(x, &xs, &b.data, &owned, where));
-  rq_status s = check_finite(b.data, xs.numel, "x", where);
+  rq_status s = fq->allow_nonfinite ? RQ_OK : check_finite(b.data, xs.numel, "x", where);
   bool y_direct = ys.contiguous_f32;
   float *out = y_direct ? (float *)((char *)y->data + y->byte_offset) : NULL;
   if (s == RQ_OK && !y_direct && (out = rq__malloc_array(xs.numel ? xs.numel : 1,
@@ -460,8 +465,8 @@ RQ_API rq_status rq_fake_quant_backward(rq_fake_quant *fq, const DLTensor *x, co
   double *grads = NULL;
   rq_status s = gather(x, &xs, &b.data, &x_owned, where);
   if (s == RQ_OK) s = gather(dy, &dys, &dy_data, &dy_owned, where);
-  if (s == RQ_OK) s = check_finite(b.data, xs.numel, "x", where);
-  if (s == RQ_OK) s = check_finite(dy_data, xs.numel, "dy", where);
+  if (s == RQ_OK && !fq->allow_nonfinite) s = check_finite(b.data, xs.numel, "x", where);
+  if (s == RQ_OK && !fq->allow_nonfinite) s = check_finite(dy_data, xs.numel, "dy", where);
   /* dx is computed aside so that it may alias dy (or x) in any layout. */
   if (s == RQ_OK && (out = rq__malloc_array(xs.numel ? xs.numel : 1, sizeof *out)) == NULL)
     s = rq__nomem(where, xs.numel * sizeof *out);

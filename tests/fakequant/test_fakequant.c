@@ -328,6 +328,32 @@ START_TEST(forward_checks_arguments_and_keeps_state) {
 }
 END_TEST
 
+START_TEST(ignore_nonfinite_passes_nan_through_like_pytorch) {
+  /* With the observer's "ignore_nonfinite", NaN is skipped by the observer
+   * and fake-quantized the way PyTorch's x86 kernel does it (NaN -> INT64_MIN
+   * -> clamped to quant_min); the other elements are unaffected. */
+  rq_fake_quant *a, *b;
+  const char *cfg = "{\"type\":\"FakeQuantize\",\"observer\":{\"type\":\"MinMaxObserver\"},"
+                    "\"qdtype\":\"quint8\",\"is_symmetry\":false,\"ignore_nonfinite\":true}";
+  ck_assert_int_eq(rq_fake_quant_create(cfg, &a), RQ_OK);
+  ck_assert_int_eq(rq_fake_quant_create(cfg, &b), RQ_OK);
+  float x[5] = {-1.5f, 0.25f, NAN, 2.0f, 0.7f}, same[5] = {-1.5f, 0.25f, 0.0f, 2.0f, 0.7f};
+  float y[5], y_ref[5];
+  int64_t shape[1] = {5};
+  DLTensor tx = make_tensor(x, 1, shape), ty = make_tensor(y, 1, shape);
+  DLTensor ts = make_tensor(same, 1, shape), tys = make_tensor(y_ref, 1, shape);
+  ck_assert_int_eq(rq_fake_quant_forward(a, &tx, &ty), RQ_OK);
+  ck_assert_int_eq(rq_fake_quant_forward(b, &ts, &tys), RQ_OK);
+  float s, z;
+  size_t count;
+  ck_assert_int_eq(rq_fake_quant_get_params(a, &s, &z, 1, &count), RQ_OK);
+  for (int i = 0; i < 5; ++i)
+    ck_assert(i == 2 ? y[i] == (0.0f - z) * s : bits(y[i]) == bits(y_ref[i]));
+  rq_fake_quant_destroy(a);
+  rq_fake_quant_destroy(b);
+}
+END_TEST
+
 START_TEST(aliasing_strides_and_half_inputs_match_contiguous) {
   rq_fake_quant *a, *b;
   ck_assert_int_eq(rq_fake_quant_create(k_affine_fq, &a), RQ_OK);
@@ -558,6 +584,7 @@ static Suite *fakequant_suite(void) {
   tcase_add_test(api, defaults_and_accessors);
   tcase_add_test(api, forward_checks_arguments_and_keeps_state);
   tcase_add_test(api, aliasing_strides_and_half_inputs_match_contiguous);
+  tcase_add_test(api, ignore_nonfinite_passes_nan_through_like_pytorch);
   tcase_add_test(api, learnable_params_and_gradient_arguments);
   tcase_add_test(api, per_channel_needs_matching_channels);
   tcase_add_test(api, fused_needs_statistics_before_observer_off);
