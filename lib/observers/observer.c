@@ -57,6 +57,12 @@ void rq__observers_register_builtins(void) {
     &rq__reuse_input_observer_class,
     &rq__lsq_observer_class,
     &rq__lsq_per_channel_observer_class,
+    &rq__percentile_observer_class,
+    &rq__per_channel_percentile_observer_class,
+    &rq__entropy_observer_class,
+    &rq__per_channel_entropy_observer_class,
+    &rq__mse_observer_class,
+    &rq__per_channel_mse_observer_class,
   };
   for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
     (void)register_class(builtins[i]);

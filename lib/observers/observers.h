@@ -51,6 +51,12 @@ extern const rq_observer_class rq__placeholder_observer_class;
 extern const rq_observer_class rq__noop_observer_class;
 extern const rq_observer_class rq__recording_observer_class;
 extern const rq_observer_class rq__reuse_input_observer_class;
+extern const rq_observer_class rq__percentile_observer_class;
+extern const rq_observer_class rq__per_channel_percentile_observer_class;
+extern const rq_observer_class rq__entropy_observer_class;
+extern const rq_observer_class rq__per_channel_entropy_observer_class;
+extern const rq_observer_class rq__mse_observer_class;
+extern const rq_observer_class rq__per_channel_mse_observer_class;
 
 /* For RecordingObserver's accessor. */
 rq_status rq__recording_get(const void *state, size_t index, float *data, size_t capacity,

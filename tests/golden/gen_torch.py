@@ -119,6 +119,143 @@ def run_case(cls_name, torch_kwargs, batches, lsq, dst_nbins=None):
     return steps
 
 
+# ---- NumPy reference of razorq's calibration observers (no PyTorch equivalent) ----
+# Same definitions as lib/observers/calibration.c, written from its doc comment:
+# a histogram of `bins` counts over [-R, R], R the smallest power of two above
+# every max|x| seen so far; the range search on it; then PyTorch's own
+# _calculate_qparams (a MinMax observer with the same qscheme) on that range.
+
+def pow2_above(m):
+    _, e = np.frexp(np.float32(m))
+    return float(np.ldexp(1.0, int(e)))
+
+
+def channel_view(x, ch_axis, per_channel):
+    if not per_channel:
+        return x.reshape(1, -1)
+    return np.moveaxis(x, ch_axis, 0).reshape(x.shape[ch_axis], -1)
+
+
+def quantile(h, r, q):
+    bins = len(h)
+    total = 0.0
+    for v in h:
+        total += float(v)
+    target, cum, w = q * total, 0.0, 2.0 * r / bins
+    for k in range(bins):
+        nxt = cum + float(h[k])
+        if h[k] > 0 and nxt >= target:
+            return -r + w * (k + (target - cum) / float(h[k]))
+        cum = nxt
+    return r
+
+
+def entropy_threshold(a, levels, w):
+    nbins = len(a)
+    if nbins <= levels:
+        return w * nbins
+    best, best_i = math.inf, nbins
+    for i in range(levels, nbins + 1):
+        p = a[:i].copy()
+        p[i - 1] += a[i:].sum()
+        merged = i // levels
+        q = np.zeros(i)
+        for j in range(levels):
+            start = j * merged
+            stop = i if j == levels - 1 else start + merged
+            chunk = a[start:stop]
+            nz = p[start:stop] != 0
+            if nz.sum():
+                q[start:stop] = np.where(nz, chunk.sum() / nz.sum(), 0.0)
+        # sequential float64 sums and glibc's log, in the C code's order, so
+        # near-ties between thresholds resolve the same way
+        psum = qsum = 0.0
+        for k in range(i):
+            psum += float(p[k])
+            qsum += float(q[k])
+        if psum <= 0 or qsum <= 0:
+            continue
+        kl = 0.0
+        for k in range(i):
+            if p[k] == 0:
+                continue
+            pk, qk = float(p[k]) / psum, float(q[k]) / qsum
+            if qk == 0.0:
+                kl = math.inf
+                break
+            kl += pk * math.log(pk / qk)
+        if kl < best:
+            best, best_i = kl, i
+    return w * best_i
+
+
+def torch_qparams(mm_kwargs, per_channel, lo, hi):
+    cls = tobs.PerChannelMinMaxObserver if per_channel else tobs.MinMaxObserver
+    obs = cls(**mm_kwargs)
+    return obs._calculate_qparams(torch.tensor(np.asarray(lo, dtype=np.float32)),
+                                  torch.tensor(np.asarray(hi, dtype=np.float32)))
+
+
+def mse_error(mm_kwargs, per_channel, h, r, lo, hi):
+    scale, zp = torch_qparams(mm_kwargs, per_channel, [lo], [hi])
+    s, z = float(scale[0]), int(zp[0])
+    qmin, qmax = mm_kwargs["quant_min"], mm_kwargs["quant_max"]
+    bins = len(h)
+    w = 2.0 * r / bins
+    err = 0.0
+    for k in range(bins):
+        if h[k] == 0:
+            continue
+        c = -r + w * (k + 0.5)
+        qv = min(max(float(np.rint(c / s)) + z, qmin), qmax)
+        d = c - (qv - z) * s
+        err += float(h[k]) * d * d
+    return err
+
+
+def calib_case(method, per_channel, mm_kwargs, batches, bins, param):
+    ch_axis = mm_kwargs.get("ch_axis", 0)
+    seen = []
+    steps = []
+    for x in batches:
+        seen.append(channel_view(x, ch_axis, per_channel).astype(np.float32))
+        data = np.concatenate(seen, axis=1)
+        los, his = [], []
+        mins, maxs = data.min(axis=1), data.max(axis=1)
+        for c in range(data.shape[0]):
+            v = data[c].astype(np.float64)
+            r = pow2_above(max(abs(float(seen[0][c].min())), abs(float(seen[0][c].max()))))
+            while max(abs(v.min()), abs(v.max())) >= r:
+                r *= 2.0
+            h = np.bincount(np.floor((v + r) / (2.0 * r) * bins).astype(np.int64), minlength=bins)
+            lo, hi = np.float32(mins[c]), np.float32(maxs[c])
+            if method == "Percentile":
+                p = param / 100.0
+                ql, qh = np.float32(quantile(h, r, 1.0 - p)), np.float32(quantile(h, r, p))
+                lo, hi = max(lo, ql), min(hi, qh)
+            elif method == "Entropy":
+                half = bins // 2
+                a = h[half:].astype(np.float64) + h[:half][::-1].astype(np.float64)
+                levels = (mm_kwargs["quant_max"] - mm_kwargs["quant_min"] + 1) // 2
+                t = entropy_threshold(a, max(levels, 1), r / half)
+                lo, hi = max(lo, np.float32(-t)), min(hi, np.float32(t))
+            else:
+                lo0, hi0 = min(lo, np.float32(0)), max(hi, np.float32(0))
+                best = math.inf
+                for k in range(1, param + 1):
+                    alpha = k / param
+                    l, u = np.float32(alpha * float(lo0)), np.float32(alpha * float(hi0))
+                    e = mse_error(mm_kwargs, per_channel, h, r, l, u)
+                    if e < best:
+                        best, lo, hi = e, l, u
+            los.append(lo)
+            his.append(hi)
+        scale, zp = torch_qparams(mm_kwargs, per_channel, los, his)
+        steps.append({"min": f32_list(mins), "max": f32_list(maxs), "scale": f32_list(scale.reshape(-1)),
+                      "zero_point": [int(v) for v in zp.reshape(-1)]})
+    return steps
+
+
 def main():
     torch.manual_seed(0)
     shape, sets = make_inputs()
@@ -218,6 +355,24 @@ def main():
                 kw2["bins"] = bins
             cases.append({"config": config, "input": input_name,
                           "steps": run_case("HistogramObserver", kw2, sets[input_name], False)})
+
+    # razorq's calibration observers against the NumPy reference
+    for method, param_key, param, bins in (("Percentile", "percentile", 99.0, 256), ("Entropy", None, None, 512),
+                                           ("MSE", "candidates", 40, 128)):
+        for per_channel in (False, True):
+            for qdtype, bit, sym, sym_range in (("qint8", 8, True, True), ("quint8", 8, False, False),
+                                                ("qint8", 4, True, False)):
+                cls_name = ("PerChannel" if per_channel else "") + method + "Observer"
+                kw = mmrazor_observer_kwargs(cls_name, qdtype, bit, sym, sym_range)
+                mm_kwargs = {k: v for k, v in kw.items() if k != "reduce_range"}
+                config = {"type": cls_name, "qdtype": qdtype, "bit": bit, "is_symmetry": sym,
+                          "is_symmetric_range": sym_range, "bins": bins}
+                if param_key:
+                    config[param_key] = param
+                input_name = "channels" if per_channel else "mixed"
+                cases.append({"config": config, "input": input_name, "numpy_reference": True,
+                              "steps": calib_case(method, per_channel, mm_kwargs, sets[input_name], bins,
+                                                  param)})
 
     # FixedQParamsObserver returns what it was given
     fq = tobs.FixedQParamsObserver(scale=1.0 / 256.0, zero_point=0, dtype=torch.quint8, quant_min=0,

@@ -403,6 +403,33 @@ START_TEST(merge_preconditions_and_histogram) {
 }
 END_TEST
 
+/* Calibration observers stream: memory does not grow with the number of
+ * batches (the histograms have fixed size; ranges grow by merging bins). */
+START_TEST(calibration_observers_use_fixed_memory) {
+  const char *types[] = {"{\"type\":\"PercentileObserver\",\"bins\":256}",
+                         "{\"type\":\"PerChannelEntropyObserver\",\"bins\":256}",
+                         "{\"type\":\"MSEObserver\",\"bins\":256,\"candidates\":10}"};
+  float x[64];
+  int64_t shape[2] = {4, 16};
+  for (size_t k = 0; k < 3; k++) {
+    rq_observer *obs = make(types[k]);
+    size_t after_first = 0;
+    for (int b = 0; b < 60; b++) {
+      for (int i = 0; i < 64; i++) x[i] = (float)((i * 37 + b * 11) % 23 - 11) * (float)(1 + b);
+      DLTensor t = tensor_f32(x, 2, shape);
+      ck_assert_int_eq(rq_observer_observe(obs, &t), RQ_OK);
+      if (b == 0) after_first = rq_memory_in_use();
+    }
+    ck_assert_uint_eq(rq_memory_in_use(), after_first);
+    float s[4];
+    int32_t z[4];
+    size_t n;
+    ck_assert_int_eq(rq_observer_qparams(obs, s, z, 4, &n), RQ_OK);
+    rq_observer_destroy(obs);
+  }
+}
+END_TEST
+
 static void *observe_many(void *arg) {
   (void)arg;
   for (int i = 0; i < 200; i++) {
@@ -443,6 +470,7 @@ int main(void) {
   tcase_add_test(tc, saved_state_is_verified);
   tcase_add_test(tc, merge_preconditions_and_histogram);
   tcase_add_test(tc, distinct_handles_on_threads);
+  tcase_add_test(tc, calibration_observers_use_fixed_memory);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
