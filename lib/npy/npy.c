@@ -575,6 +575,7 @@ static rq_status write_all(const npy_source *src, FILE *f, const void *buf, size
 /* Writes the elements in C order, gathering strided input a chunk at a time. */
 static rq_status write_data(const npy_source *src, FILE *f, const DLTensor *t, const npy_type *type,
                             size_t count) {
+  if (count == 0) return RQ_OK; /* data may be NULL: no pointer arithmetic on it */
   size_t itemsize = type->bytes;
   const unsigned char *base = (const unsigned char *)t->data + t->byte_offset;
   bool contiguous = true;
