@@ -410,6 +410,15 @@ START_TEST(aliasing_strides_and_half_inputs_match_contiguous) {
   ck_assert_int_eq(rq_fake_quant_forward(a, &th, &tyh), RQ_OK);
   ck_assert_int_eq(rq_fake_quant_forward(a, &tw, &tyw), RQ_OK);
   assert_bits_equal(yh, yw, 30, "fp16 y", "fp16", 0);
+  /* bfloat16 likewise. */
+  for (int i = 0; i < 30; ++i) {
+    h[i] = rq__f32_to_bf16(x[i]);
+    widened[i] = rq__bf16_to_f32(h[i]);
+  }
+  th.dtype.code = kDLBfloat;
+  ck_assert_int_eq(rq_fake_quant_forward(a, &th, &tyh), RQ_OK);
+  ck_assert_int_eq(rq_fake_quant_forward(a, &tw, &tyw), RQ_OK);
+  assert_bits_equal(yh, yw, 30, "bf16 y", "bf16", 0);
   rq_fake_quant_destroy(a);
   rq_fake_quant_destroy(b);
 }
@@ -486,6 +495,10 @@ START_TEST(per_channel_needs_matching_channels) {
   size_t count;
   ck_assert_int_eq(rq_fake_quant_get_params(fq, NULL, NULL, 0, &count), RQ_OK);
   ck_assert_uint_eq(count, 2);
+  float two_s[2], two_z[2];
+  ck_assert_int_eq(rq_fake_quant_get_params(fq, two_s, two_z, 1, &count), RQ_ERR_INVALID_ARG);
+  ck_assert_uint_eq(count, 2);
+  ck_assert_int_eq(rq_fake_quant_get_params(fq, two_s, two_z, 2, &count), RQ_OK);
   /* Another channel count afterwards is refused. */
   DLTensor tx3 = make_tensor(x, 2, other), ty3 = make_tensor(y, 2, other);
   ck_assert_int_eq(rq_fake_quant_forward(fq, &tx3, &ty3), RQ_ERR_INVALID_ARG);
