@@ -95,6 +95,18 @@ static void unravel(size_t flat, int n, const int64_t *dims, int64_t *idx) {
   }
 }
 
+/* Output positions j in [0, len) whose input position j*s + start falls in
+ * [0, w): the range [*lo, *hi). */
+static void valid_range(int64_t start, int64_t s, int64_t w, size_t len, size_t *lo, size_t *hi) {
+  int64_t a = start >= 0 ? 0 : (-start + s - 1) / s;        /* first j with j*s + start >= 0 */
+  int64_t b = w - start <= 0 ? 0 : (w - start + s - 1) / s; /* first j with j*s + start >= w */
+  if (a > (int64_t)len) a = (int64_t)len;
+  if (b > (int64_t)len) b = (int64_t)len;
+  if (b < a) b = a;
+  *lo = (size_t)a;
+  *hi = (size_t)b;
+}
+
 /* im2col: x is one group's channels [cg, in...]; col is [cg*K, P]. */
 static void im2col(const float *x, const spatial *sp, size_t cg, float *col) {
   int n = sp->n;
@@ -120,9 +132,52 @@ static void im2col(const float *x, const spatial *sp, size_t cg, float *col) {
         }
         const float *src = x + ch * sp->in_size + off * (size_t)sp->in[n - 1];
         int64_t start = kidx[n - 1] * sp->d[n - 1] - sp->pb[n - 1], s = sp->s[n - 1], w = sp->in[n - 1];
-        for (size_t j = 0; j < last; j++) {
-          int64_t pos = (int64_t)j * s + start;
-          dst[j] = (pos >= 0 && pos < w) ? src[pos] : 0.0f;
+        size_t lo, hi;
+        valid_range(start, s, w, last, &lo, &hi);
+        if (lo > 0) memset(dst, 0, lo * sizeof *dst);
+        if (s == 1) {
+          if (hi > lo) memcpy(dst + lo, src + start + (int64_t)lo, (hi - lo) * sizeof *dst);
+        } else {
+          for (size_t j = lo; j < hi; j++) dst[j] = src[(int64_t)j * s + start];
+        }
+        if (hi < last) memset(dst + hi, 0, (last - hi) * sizeof *dst);
+      }
+    }
+  }
+}
+
+/* Depthwise convolution (one input channel per group, any channel
+ * multiplier) computed directly: im2col + a 1-row GEMM per channel would
+ * spend its time copying. 1-D and 2-D; y is one image [M, out...]. */
+static void depthwise(const float *x, const float *w, const float *bias, const spatial *sp, size_t C, size_t mult,
+                      float *y) {
+  int64_t H = sp->n == 2 ? sp->in[0] : 1, W = sp->in[sp->n - 1];
+  int64_t OH = sp->n == 2 ? sp->out[0] : 1, OW = sp->out[sp->n - 1];
+  int64_t KH = sp->n == 2 ? sp->k[0] : 1, KW = sp->k[sp->n - 1];
+  int64_t SH = sp->n == 2 ? sp->s[0] : 1, SW = sp->s[sp->n - 1];
+  int64_t DH = sp->n == 2 ? sp->d[0] : 1, DW = sp->d[sp->n - 1];
+  int64_t PH = sp->n == 2 ? sp->pb[0] : 0, PW = sp->pb[sp->n - 1];
+  for (size_t m = 0; m < C * mult; m++) {
+    const float *xc = x + (m / mult) * (size_t)(H * W), *wm = w + m * (size_t)(KH * KW);
+    float *ym = y + m * (size_t)(OH * OW);
+    float b = bias ? bias[m] : 0.0f;
+    for (int64_t i = 0; i < OH * OW; i++) ym[i] = b;
+    for (int64_t kw = 0; kw < KW; kw++) {
+      size_t lo, hi;
+      int64_t start = kw * DW - PW;
+      valid_range(start, SW, W, (size_t)OW, &lo, &hi);
+      for (int64_t oh = 0; oh < OH; oh++) {
+        float *yr = ym + oh * OW;
+        for (int64_t kh = 0; kh < KH; kh++) {
+          int64_t ih = oh * SH - PH + kh * DH;
+          if (ih < 0 || ih >= H) continue;
+          const float *xr = xc + ih * W + start;
+          float wv = wm[kh * KW + kw];
+          if (SW == 1) {
+            for (size_t j = lo; j < hi; j++) yr[j] += wv * xr[j];
+          } else {
+            for (size_t j = lo; j < hi; j++) yr[j] += wv * xr[(int64_t)j * SW];
+          }
         }
       }
     }
@@ -198,6 +253,14 @@ static rq_status op_conv(rq__op_ctx *c) {
   bool pointwise = K == 1;
   for (int i = 0; i < sp.n; i++)
     pointwise = pointwise && sp.s[i] == 1 && sp.pb[i] == 0 && sp.pe[i] == 0;
+  const float *xd = x->data, *wd = w->data;
+  float *yd = y->data;
+  if (cg == 1 && sp.n <= 2 && (size_t)group == (size_t)C) {
+    for (int64_t n = 0; n < N; n++)
+      depthwise(xd + (size_t)n * (size_t)C * sp.in_size, wd, b ? b->data : NULL, &sp, (size_t)C, mg,
+                yd + (size_t)n * (size_t)M * P);
+    return RQ_OK;
+  }
   float *col = NULL;
   if (!pointwise && y->numel > 0) {
     size_t rows;
@@ -205,8 +268,6 @@ static rq_status op_conv(rq__op_ctx *c) {
     col = rq__malloc_array(rows, P * sizeof *col);
     if (col == NULL) return rq__nomem("Conv", cg * K * P * sizeof *col);
   }
-  const float *xd = x->data, *wd = w->data;
-  float *yd = y->data;
   for (int64_t n = 0; n < N && y->numel > 0; n++) {
     for (int64_t g = 0; g < group; g++) {
       const float *xg = xd + ((size_t)n * (size_t)C + (size_t)g * cg) * sp.in_size;
