@@ -104,39 +104,39 @@ rq_status rq_observer_save(const rq_observer *obs, void **data, size_t *size) {
     return st;
   }
   char *config = json_dumps(obs->config, JSON_COMPACT | JSON_SORT_KEYS);
-  Razorq__ObserverStat *msgs = rq__calloc(stats.count ? stats.count : 1, sizeof *msgs);
-  Razorq__ObserverStat **ptrs = rq__calloc(stats.count ? stats.count : 1, sizeof *ptrs);
+  Razorq__Observers__ObserverStat *msgs = rq__calloc(stats.count ? stats.count : 1, sizeof *msgs);
+  Razorq__Observers__ObserverStat **ptrs = rq__calloc(stats.count ? stats.count : 1, sizeof *ptrs);
   uint8_t *inner = NULL, *outer = NULL;
   if (config == NULL || msgs == NULL || ptrs == NULL) {
     st = rq__nomem(__func__, stats.count * sizeof *msgs);
     goto done;
   }
   for (size_t i = 0; i < stats.count; i++) {
-    razorq__observer_stat__init(&msgs[i]);
+    razorq__observers__observer_stat__init(&msgs[i]);
     msgs[i].name = stats.entries[i].name;
     msgs[i].n_values = stats.entries[i].count;
     msgs[i].values = stats.entries[i].values;
     ptrs[i] = &msgs[i];
   }
-  Razorq__ObserverState state = RAZORQ__OBSERVER_STATE__INIT;
+  Razorq__Observers__ObserverState state = RAZORQ__OBSERVERS__OBSERVER_STATE__INIT;
   state.config_json = config;
   state.channels = obs->channels;
   state.batches = obs->batches;
   state.n_stats = stats.count;
   state.stats = ptrs;
-  size_t inner_size = razorq__observer_state__get_packed_size(&state);
+  size_t inner_size = razorq__observers__observer_state__get_packed_size(&state);
   inner = rq__malloc(inner_size ? inner_size : 1);
   if (inner == NULL) { st = rq__nomem(__func__, inner_size); goto done; }
-  razorq__observer_state__pack(&state, inner);
-  Razorq__SavedObserver saved = RAZORQ__SAVED_OBSERVER__INIT;
+  razorq__observers__observer_state__pack(&state, inner);
+  Razorq__Observers__SavedObserver saved = RAZORQ__OBSERVERS__SAVED_OBSERVER__INIT;
   saved.format_version = RQ_OBSERVER_FORMAT_VERSION;
   saved.state.data = inner;
   saved.state.len = inner_size;
   saved.xxh3 = XXH3_64bits(inner, inner_size);
-  size_t outer_size = razorq__saved_observer__get_packed_size(&saved);
+  size_t outer_size = razorq__observers__saved_observer__get_packed_size(&saved);
   outer = rq__malloc(outer_size ? outer_size : 1);
   if (outer == NULL) { st = rq__nomem(__func__, outer_size); goto done; }
-  razorq__saved_observer__pack(&saved, outer);
+  razorq__observers__saved_observer__pack(&saved, outer);
   *data = outer;
   *size = outer_size;
   outer = NULL;
@@ -156,10 +156,10 @@ rq_status rq_observer_load(const void *data, size_t size, rq_observer **out) {
   RQ_CHECK_NOT_NULL(data);
   RQ_CHECK_NOT_NULL(out);
   RQ_CHECK_ARG(size > 0, "size is 0");
-  Razorq__SavedObserver *saved = razorq__saved_observer__unpack(&pb_allocator, size, data);
+  Razorq__Observers__SavedObserver *saved = razorq__observers__saved_observer__unpack(&pb_allocator, size, data);
   if (saved == NULL) return rq__fail(RQ_ERR_FORMAT, __func__, "not a saved observer (malformed protobuf)");
   rq_status st = RQ_OK;
-  Razorq__ObserverState *state = NULL;
+  Razorq__Observers__ObserverState *state = NULL;
   json_t *cfg = NULL;
   rq_observer *obs = NULL;
   rq_observer_stats stats = {0};
@@ -172,7 +172,7 @@ rq_status rq_observer_load(const void *data, size_t size, rq_observer **out) {
     st = rq__fail(RQ_ERR_CHECKSUM, __func__, "checksum mismatch: the saved observer is corrupt");
     goto done;
   }
-  state = razorq__observer_state__unpack(&pb_allocator, saved->state.len, saved->state.data);
+  state = razorq__observers__observer_state__unpack(&pb_allocator, saved->state.len, saved->state.data);
   if (state == NULL) {
     st = rq__fail(RQ_ERR_FORMAT, __func__, "malformed observer state");
     goto done;
@@ -208,7 +208,7 @@ done:
   rq_observer_destroy(obs);
   stats_clear(&stats);
   json_decref(cfg);
-  if (state) razorq__observer_state__free_unpacked(state, &pb_allocator);
-  razorq__saved_observer__free_unpacked(saved, &pb_allocator);
+  if (state) razorq__observers__observer_state__free_unpacked(state, &pb_allocator);
+  razorq__observers__saved_observer__free_unpacked(saved, &pb_allocator);
   return st;
 }

@@ -64,6 +64,9 @@ rq_status rq__qscheme_parse(const json_t *cfg, const char *where, bool per_chann
   double eps = FLT_EPSILON;
   RQ_TRY(rq__json_get_number(cfg, where, "", "eps", 0.0, 1.0, &eps));
   qs.eps = (float)eps;
+  /* A zero scale would make the zero point 0/0: refuse what rounds to 0. */
+  if (!(qs.eps > 0.0f))
+    return rq__fail(RQ_ERR_INVALID_ARG, where, "eps: %g is not a positive float32", eps);
 
   long long ch_axis = 0;
   if (json_object_get(cfg, "ch_axis") != NULL && !per_channel_class)

@@ -100,6 +100,8 @@ START_TEST(config_errors_name_the_key) {
   expect_create_error("{\"type\":\"MinMaxObserver\",\"qdtype\":\"int4\"}", RQ_ERR_INVALID_ARG, "qdtype");
   expect_create_error("{\"type\":\"MinMaxObserver\",\"is_symmetry\":1}", RQ_ERR_INVALID_ARG, "is_symmetry");
   expect_create_error("{\"type\":\"MinMaxObserver\",\"eps\":-1}", RQ_ERR_INVALID_ARG, "eps");
+  expect_create_error("{\"type\":\"MinMaxObserver\",\"eps\":0}", RQ_ERR_INVALID_ARG, "eps");
+  expect_create_error("{\"type\":\"MinMaxObserver\",\"eps\":1e-50}", RQ_ERR_INVALID_ARG, "eps");
   expect_create_error("{\"type\":\"MovingAverageMinMaxObserver\",\"averaging_constant\":1.5}",
                       RQ_ERR_INVALID_ARG, "averaging_constant");
   expect_create_error("{\"type\":\"MinMaxObserver\",\"averaging_constant\":0.1}", RQ_ERR_INVALID_ARG,
