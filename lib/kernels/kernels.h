@@ -60,7 +60,8 @@ float rq__bf16_to_f32(uint16_t b);
 uint16_t rq__f32_to_f16(float f);  /* round to nearest even, like F16C and c10::Half */
 uint16_t rq__f32_to_bf16(float f); /* round to nearest even, NaN stays NaN, like c10::BFloat16 */
 
-/* One row of kernels. Pointer arguments may be unaligned. */
+/* One row of kernels. void pointers may have any alignment; float/int pointers
+ * need their type's alignment (C requires it), no more. */
 struct rq__kernels {
   const char *isa; /* scalar, sse41, avx2 or neon */
 

@@ -222,7 +222,7 @@ rq_status rq__tensor_minmax_channels(const DLTensor *x, int axis, float *mins, f
   RQ_CHECK_NOT_NULL(mins);
   RQ_CHECK_NOT_NULL(maxs);
   RQ_CHECK_NOT_NULL(nonfinite);
-  int a;
+  int a = 0;
   RQ_TRY(rq_resolve_axis(x, axis, __func__, &a));
   size_t numel;
   RQ_TRY(rq__tensor_numel(x, &numel));
