@@ -284,13 +284,20 @@ LEARNABLE_STEPS = [
 ]
 
 
-def run_case(blob, gen, name, config, fq, shape, ch_axis, steps, learnable=False, lr=0.01):
+def run_case(blob, gen, name, config, fq, shape, ch_axis, steps, learnable=False, lr=0.01,
+             forced_scale=None):
+    """forced_scale: {step index: value} a training loop writes into every
+    scale before that step (e.g. a negative one, which the forward clamps)."""
     case = {'name': name, 'config': config, 'shape': list(shape), 'steps': []}
     pending = None  # parameters a training loop set before the next forward
     for index, actions in enumerate(steps):
         for action in actions:
             getattr(fq, action)()
         step = {'actions': actions}
+        if forced_scale and index in forced_scale:
+            with torch.no_grad():
+                fq.scale.fill_(forced_scale[index])
+            pending = (f32_list(fq.scale), f32_list(fq.zero_point))
         if pending is not None:
             step['set_scale'], step['set_zero_point'] = pending
             pending = None
@@ -460,6 +467,23 @@ def main():
                                     'sym' if sym else 'aff', '_symrange' if sym_range else '')
             cases.append(run_case(blob, gen, 'FakeQuantize_wide_' + tag, config, fq, (3, 2, 5),
                                   0, PYTORCH_STEPS))
+
+    # A training loop that drove the scale negative: MMRazor's forward clamps it
+    # to float32 eps before fake-quantizing (and the gradients follow).
+    for per_channel in (False, True):
+        kw = qscheme_kwargs('qint8', 8, False, False, per_channel, 0)
+        qmin, qmax = kw.pop('quant_min'), kw.pop('quant_max')
+        obs_name = 'PerChannelMinMaxObserver' if per_channel else 'MinMaxObserver'
+        fq = LearnableFakeQuantize(OBSERVERS[obs_name], quant_min=qmin, quant_max=qmax,
+                                   zero_point_trainable=True, **kw)
+        config = {'type': 'LearnableFakeQuantize', 'observer': {'type': obs_name},
+                  'qdtype': 'qint8', 'bit': 8, 'is_symmetry': False,
+                  'zero_point_trainable': True}
+        cases.append(run_case(blob, gen, 'LearnableFakeQuantize_eps_clamp_' +
+                              ('pc' if per_channel else 'pt'), config, fq, (3, 2, 5), 0,
+                              [['enable_static_estimate'], ['enable_param_learning'], [],
+                               ['enable_val']],
+                              learnable=True, forced_scale={1: -0.25, 3: 1e-9}))
 
     os.makedirs(OUT_DIR, exist_ok=True)
     blob.write(os.path.join(OUT_DIR, 'fakequant.bin'))
