@@ -329,6 +329,14 @@ rq_status rq__pass_remove_identity(rq_graph *g, int *count);
 /* Both of the above: what can be folded without running ops. */
 rq_status rq__pass_fold_constants(rq_graph *g, int *count);
 
+/* Static shape inference (lib/graph/shape.c): fills dtype/shape of node
+ * outputs the model did not declare, for the executor's op set (elementwise
+ * with broadcasting, Conv/pools, Gemm/MatMul, Flatten, Reshape with constant
+ * shape, Transpose, Concat, (Un)Squeeze, Reduce*, Shape, Pad, Gather).
+ * Symbolic dims pass through by name; what cannot be derived stays unknown
+ * (never an error). *count = outputs filled. */
+rq_status rq__pass_infer_shapes(rq_graph *g, int *count);
+
 /* BatchNormalization (inference form, one output) whose input is produced
  * by a Conv or Gemm with constant weights/bias and no other consumer is
  * folded into that Conv/Gemm (PyTorch fuse_conv_bn_weights arithmetic). */

@@ -49,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rq__fusion *groups = NULL;
   int n_groups = 0;
   if (rq__graph_find_fusions(g, &groups, &n_groups) == RQ_OK) rq__free(groups);
+  if (rq__pass_infer_shapes(g, NULL) != RQ_OK) abort(); /* only NOMEM may fail it */
   if (rq__pass_fold_constants(g, NULL) == RQ_OK && rq__pass_fold_batchnorm(g, NULL) == RQ_OK)
     check_reload(g);
   rq_graph_destroy(g);

@@ -8,7 +8,8 @@ python3-torch, numpy):  /usr/bin/python3 tests/graph/gen_expect.py
 Outputs (committed, small):
   tests/graph/expect_models.json  what onnx's Python API says about each model
                                   (Constant nodes counted as initializers, which
-                                  is how razorq's loader folds them)
+                                  is how razorq's loader folds them), with
+                                  onnx.shape_inference's intermediate shapes
   tests/data/bn_conv.onnx, bn_gemm.onnx, tests/graph/expect_bn.json
                                   tiny Conv+BN+Relu / Gemm+BN models with an input, the
                                   PyTorch output, and torch's fused weights
@@ -51,7 +52,10 @@ def describe(path):
         else:
             ops.append(n.op_type)
     init_names = {t.name for t in g.initializer}
+    inferred = onnx.shape_inference.infer_shapes(m).graph.value_info
     return {
+        "value_shapes": {vi.name: {"elem_type": vi.type.tensor_type.elem_type, "dims": dims_of(vi)}
+                         for vi in inferred if vi.name not in inits},
         "opset": [o.version for o in m.opset_import if o.domain in ("", "ai.onnx")][0],
         "node_count": len(ops),
         "ops": ops,
@@ -160,6 +164,8 @@ def misc_fixtures():
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 6])],
         [numpy_helper.from_array(w, "w")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    if os.path.exists(os.path.join(DATA, "ext", "weights.bin")):
+        os.remove(os.path.join(DATA, "ext", "weights.bin"))  # onnx appends to an existing file
     onnx.save_model(model, os.path.join(DATA, "ext", "model.onnx"), save_as_external_data=True,
                     all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
     onnx.checker.check_model(os.path.join(DATA, "ext", "model.onnx"))

@@ -103,6 +103,25 @@ static void check_model(const char *name, json_t *expect) {
   ck_assert_int_eq(rq__graph_opset(g, ""), json_integer_value(json_object_get(expect, "opset")));
   check_io(g, true, json_object_get(expect, "inputs"));
   check_io(g, false, json_object_get(expect, "outputs"));
+
+  /* Every intermediate shape onnx.shape_inference derives, razorq derives
+   * too (symbolic batch dims are -1 on both sides here). */
+  int filled;
+  ck_assert_int_eq(rq__pass_infer_shapes(g, &filled), RQ_OK);
+  json_t *shapes = json_object_get(expect, "value_shapes"), *vs;
+  ck_assert_int_gt(json_object_size(shapes), 0);
+  json_object_foreach(shapes, key, vs) {
+    int id = rq__graph_find_value(g, key);
+    ck_assert_msg(id >= 0, "%s: no value '%s'", name, key);
+    const rq__value *v = &g->values[id];
+    json_t *dims = json_object_get(vs, "dims");
+    ck_assert_msg(v->shape.ndim == (int)json_array_size(dims), "%s: '%s' rank %d", name, key,
+                  v->shape.ndim);
+    ck_assert_int_eq(v->dtype, json_integer_value(json_object_get(vs, "elem_type")));
+    for (int d = 0; d < v->shape.ndim; d++)
+      ck_assert_msg(v->shape.dims[d] == json_integer_value(json_array_get(dims, (size_t)d)),
+                    "%s: '%s' dim %d is %lld", name, key, d, (long long)v->shape.dims[d]);
+  }
   rq_graph_destroy(g);
 }
 

@@ -9,7 +9,9 @@
   documents as unsupported (opset outside 7..17, subgraph/sparse/type-proto
   attributes, string or complex tensors, non-tensor inputs/outputs, rank > 8);
   anything else razorq refuses is a failure, and so is loading one of those;
-- a tensor file must give numpy_helper.to_array's dtype, shape and bytes.
+- a tensor file must give numpy_helper.to_array's dtype, shape and bytes;
+- every shape razorq infers (rq__pass_infer_shapes) must agree with
+  onnx.shape_inference wherever both know a dimension.
 
 Usage: check_testdata.py ONNX_DUMP [DATA_ROOT]. Exit 77 (skip) when the data or
 the onnx module is missing.
@@ -137,8 +139,39 @@ def main():
         print("onnx_dump failed (rc %d): %s" % (run.returncode, run.stderr))
         return 1
     failures = 0
-    counts = {"MODEL OK": 0, "MODEL refused": 0, "TENSOR OK": 0, "TENSOR refused": 0}
+    counts = {"MODEL OK": 0, "MODEL refused": 0, "TENSOR OK": 0, "TENSOR refused": 0,
+              "shapes compared": 0, "dims compared": 0}
+    inferred = {}  # path -> {value name: (elem_type, [dims or None])} from onnx
     for line in run.stdout.splitlines():
+        if line.startswith("VALUE "):
+            _, path, dtype, dims, name = line.split(" ", 4)
+            if path not in inferred:
+                try:
+                    im = onnx.shape_inference.infer_shapes(onnx.load(path, load_external_data=False))
+                except Exception:
+                    im = None
+                table = {}
+                if im is not None:
+                    for vi in list(im.graph.value_info) + list(im.graph.output):
+                        tt = vi.type.tensor_type
+                        if vi.type.WhichOneof("value") == "tensor_type" and tt.HasField("shape"):
+                            table[vi.name] = (tt.elem_type, [d.dim_value if d.HasField("dim_value")
+                                                             else None for d in tt.shape.dim])
+                inferred[path] = table
+            want = inferred[path].get(name)
+            if want is None:
+                continue
+            got = [] if dims == "-" else [int(d) for d in dims.split(",")]
+            ok = len(got) == len(want[1]) and (int(dtype) == 0 or want[0] == 0 or int(dtype) == want[0])
+            for a, b in zip(got, want[1]):
+                if a >= 0 and b is not None:
+                    ok = ok and a == b
+                    counts["dims compared"] += 1
+            counts["shapes compared"] += 1
+            if not ok:
+                failures += 1
+                print("FAIL %s: value %s inferred %s %s, onnx %s" % (path, name, dtype, got, want))
+            continue
         kind, path, status, rest = line.split(" ", 3)
         if kind == "MODEL":
             m = onnx.load(path, load_external_data=False)

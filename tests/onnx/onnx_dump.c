@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reads paths (one per line) on stdin and prints what razorq makes of each:
  *   MODEL <path> OK <nodes> <initializers> <inputs> <outputs> <op,op,...>
+ *   VALUE <path> <dtype> <dim,dim,...|-> <name>   (shapes rq__pass_infer_shapes
+ *                                                  derived, -1 = unknown)
  *   TENSOR <path> OK <dtype> <ndim> <dim,dim,...> <fnv1a64 of the bytes>
  *   MODEL|TENSOR <path> ERR <status> <message>
  * check_testdata.py compares this with onnx's Python API. */
 #include "graph/graph.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static uint64_t fnv1a(const void *p, size_t n) {
@@ -38,6 +41,18 @@ int main(void) {
       printf("MODEL %s OK %d %d %d %d ", path, g->n_nodes, inits, g->n_inputs, g->n_outputs);
       for (int i = 0; i < g->n_nodes; i++) printf("%s%s", i ? "," : "", g->nodes[i].op_type);
       printf("%s\n", g->n_nodes ? "" : "-");
+      /* Shapes inferred for node outputs the model did not declare. */
+      bool *undeclared = calloc((size_t)g->n_values + 1, sizeof *undeclared);
+      for (int v = 0; v < g->n_values; v++) undeclared[v] = g->values[v].shape.ndim < 0;
+      if (rq__pass_infer_shapes(g, NULL) != RQ_OK) return 2;
+      for (int v = 0; v < g->n_values; v++) {
+        const rq__value *val = &g->values[v];
+        if (!undeclared[v] || val->shape.ndim < 0) continue;
+        printf("VALUE %s %d ", path, (int)val->dtype);
+        for (int i = 0; i < val->shape.ndim; i++) printf("%s%lld", i ? "," : "", (long long)val->shape.dims[i]);
+        printf("%s %s\n", val->shape.ndim ? "" : "-", val->name);
+      }
+      free(undeclared);
       rq_graph_destroy(g);
     } else {
       rq__tensor *t;
