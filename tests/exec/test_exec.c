@@ -385,6 +385,61 @@ START_TEST(qdq_matches_pytorch) {
 }
 END_TEST
 
+/* Models that load but cannot run (tests/exec/gen_hostile.py): each fails
+ * with its status and a message naming the node, allocates nothing huge and
+ * leaks nothing. */
+static const struct {
+  const char *file;
+  rq_status status;
+  const char *node;
+} hostile[] = {
+  {"conv_group", RQ_ERR_FORMAT, "bad_conv"},
+  {"conv_kernel_too_big", RQ_ERR_FORMAT, "big_kernel"},
+  {"gather_index", RQ_ERR_FORMAT, "far_index"},
+  {"reshape_count", RQ_ERR_FORMAT, "wrong_count"},
+  {"add_shapes", RQ_ERR_FORMAT, "no_broadcast"},
+  {"pad_mode", RQ_ERR_UNSUPPORTED, "wrap_pad"},
+  {"resize_cubic", RQ_ERR_UNSUPPORTED, "cubic"},
+  {"unknown_op", RQ_ERR_UNSUPPORTED, "frob"},
+  {"range_huge", RQ_ERR_FORMAT, "long_range"},
+  {"constant_of_shape_huge", RQ_ERR_FORMAT, "huge_fill"},
+  {"tile_overflow", RQ_ERR_FORMAT, "many_tiles"},
+  {"pool_pads_huge", RQ_ERR_FORMAT, "huge_pads"},
+  {"batchnorm_training", RQ_ERR_UNSUPPORTED, "train_bn"},
+  {"slice_extreme", RQ_OK, "extreme_slice"}, /* clamps to one element: valid */
+};
+
+START_TEST(hostile_models_fail_cleanly) {
+  char rel[128];
+  snprintf(rel, sizeof rel, "tests/exec/data/hostile_%s.onnx", hostile[_i].file);
+  char *path = data_path(rel);
+  rq_graph *g = NULL;
+  ck_assert_msg(rq_graph_load(path, &g) == RQ_OK, "%s: %s", path, rq_last_error());
+  free(path);
+  float *data = calloc(2 * 4 * 5 * 5, sizeof *data);
+  int64_t shape[4] = {2, 4, 5, 5};
+  DLTensor x = {.data = data, .device = {kDLCPU, 0}, .ndim = 4, .dtype = {kDLFloat, 32, 1}, .shape = shape};
+  size_t before = rq_memory_in_use();
+  rq_tensor_list *out = NULL;
+  rq_status st = rq_graph_run(g, NULL, &x, 1, &out);
+  ck_assert_msg(st == hostile[_i].status, "%s: %s (%s)", hostile[_i].file, rq_status_str(st), rq_last_error());
+  if (st != RQ_OK) {
+    ck_assert_ptr_null(out);
+    ck_assert_msg(strstr(rq_last_error(), hostile[_i].node) != NULL, "%s: message '%s' does not name the node",
+                  hostile[_i].file, rq_last_error());
+  } else {
+    const DLTensor *y;
+    rq_tensor_list_get(out, 0, NULL, &y);
+    ck_assert_int_eq(y->ndim, 4);
+    ck_assert_int_eq(y->shape[3], 1);
+    rq_tensor_list_destroy(out);
+  }
+  ck_assert_uint_eq(rq_memory_in_use(), before);
+  free(data);
+  rq_graph_destroy(g);
+}
+END_TEST
+
 START_TEST(supported_ops) {
   const char *ops[] = {"Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Resize", "LayerNormalization"};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) ck_assert_msg(rq_exec_supports_op(ops[i]), "%s", ops[i]);
@@ -408,6 +463,7 @@ int main(void) {
   tcase_add_test(tc, bad_arguments_are_refused);
   tcase_add_test(tc, older_options_struct);
   tcase_add_test(tc, qdq_matches_pytorch);
+  tcase_add_loop_test(tc, hostile_models_fail_cleanly, 0, (int)(sizeof hostile / sizeof hostile[0]));
   tcase_add_test(tc, supported_ops);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

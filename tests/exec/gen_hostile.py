@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+"""Small ONNX models that load but cannot run, for tests/exec.
+
+    /usr/bin/python3 tests/exec/gen_hostile.py
+
+Each writes tests/exec/data/hostile_<name>.onnx: one float input x [2,4,5,5]
+(unless noted) and one node whose attributes or constant inputs are wrong or
+absurd at run time. The executor must refuse each with a clear status and no
+crash, leak or huge allocation (see the table in test_exec.c).
+"""
+import os
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+I64 = lambda name, v: numpy_helper.from_array(np.array(v, np.int64), name)
+F32 = lambda name, v: numpy_helper.from_array(np.array(v, np.float32), name)
+
+
+def save(name, node, inits=(), opset=13, out_type=TensorProto.FLOAT):
+    g = helper.make_graph([node], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 5, 5])],
+                          [helper.make_tensor_value_info("y", out_type, None)], list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="razorq-tests")
+    m.ir_version = 7
+    onnx.save(m, os.path.join(out, f"hostile_{name}.onnx"))
+
+
+save("conv_group", helper.make_node("Conv", ["x", "w"], ["y"], name="bad_conv", group=3),
+     [F32("w", np.zeros((6, 1, 3, 3)))])
+save("conv_kernel_too_big", helper.make_node("Conv", ["x", "w"], ["y"], name="big_kernel"),
+     [F32("w", np.zeros((2, 4, 9, 9)))])
+save("gather_index", helper.make_node("Gather", ["x", "i"], ["y"], name="far_index", axis=1), [I64("i", [0, 7])])
+save("reshape_count", helper.make_node("Reshape", ["x", "s"], ["y"], name="wrong_count"), [I64("s", [3, -1, 7])])
+save("add_shapes", helper.make_node("Add", ["x", "b"], ["y"], name="no_broadcast"), [F32("b", np.zeros((3,)))])
+save("pad_mode", helper.make_node("Pad", ["x", "p"], ["y"], name="wrap_pad", mode="wrap"), [I64("p", [0] * 8)])
+save("resize_cubic", helper.make_node("Resize", ["x", "", "sc"], ["y"], name="cubic", mode="cubic"),
+     [F32("sc", [1, 1, 2, 2])])
+save("unknown_op", helper.make_node("FrobnicateTensor", ["x"], ["y"], name="frob"))
+save("range_huge", helper.make_node("Range", ["a", "b", "c"], ["y"], name="long_range"),
+     [F32("a", 0), F32("b", 1e30), F32("c", 1e-30)])
+save("constant_of_shape_huge", helper.make_node("ConstantOfShape", ["s"], ["y"], name="huge_fill"),
+     [I64("s", [1 << 40, 1 << 40, 1 << 40])])
+save("tile_overflow", helper.make_node("Tile", ["x", "r"], ["y"], name="many_tiles"),
+     [I64("r", [1 << 62, 1 << 62, 1, 1])])
+save("pool_pads_huge", helper.make_node("MaxPool", ["x"], ["y"], name="huge_pads", kernel_shape=[2, 2],
+                                        pads=[1 << 62, 0, 1 << 62, 0]))
+save("slice_extreme", helper.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["y"], name="extreme_slice"),
+     [I64("st", [np.iinfo(np.int64).max]), I64("en", [np.iinfo(np.int64).min]), I64("ax", [3]),
+      I64("sp", [np.iinfo(np.int64).min])])
+save("batchnorm_training", helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="train_bn",
+                                            training_mode=1),
+     [F32("s", np.ones(4)), F32("b", np.zeros(4)), F32("m", np.zeros(4)), F32("v", np.ones(4))], opset=15)
+print(sorted(f for f in os.listdir(out) if f.startswith("hostile_")))
