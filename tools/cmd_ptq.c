@@ -6,6 +6,7 @@
 
 static int run_ptq(int argc, char **argv) {
   const char *model_path = NULL, *config = NULL, *calib = NULL, *out = NULL;
+  const char *table_out = NULL, *trt_cache = NULL, *table_in = NULL;
   size_t steps = 0, batch = 0;
   int quiet = 0;
   for (int i = 1; i < argc; i++) {
@@ -16,14 +17,19 @@ static int run_ptq(int argc, char **argv) {
     if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) config = argv[++i];
     else if (strcmp(a, "--calib") == 0) calib = argv[++i];
     else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) out = argv[++i];
+    else if (strcmp(a, "--calib-table") == 0) table_out = argv[++i];
+    else if (strcmp(a, "--trt-cache") == 0) trt_cache = argv[++i];
+    else if (strcmp(a, "--from-table") == 0) table_in = argv[++i];
     else if (strcmp(a, "--steps") == 0) { if (rq_cli_parse_size("ptq", a, argv[++i], &steps)) return RQ_CLI_USAGE; }
     else if (strcmp(a, "--batch") == 0) { if (rq_cli_parse_size("ptq", a, argv[++i], &batch)) return RQ_CLI_USAGE; }
     else if (a[0] == '-') return rq_cli_usage_error("ptq", "unknown option %s", a);
     else if (model_path == NULL) model_path = a;
     else return rq_cli_usage_error("ptq", "unexpected argument '%s'", a);
   }
-  if (model_path == NULL || config == NULL || calib == NULL || out == NULL)
-    return rq_cli_usage_error("ptq", "MODEL.onnx, --config, --calib and -o are required");
+  if (model_path == NULL || config == NULL || out == NULL)
+    return rq_cli_usage_error("ptq", "MODEL.onnx, --config and -o are required");
+  if ((calib == NULL) == (table_in == NULL))
+    return rq_cli_usage_error("ptq", "give --calib X.npy to calibrate, or --from-table T.rqcal to reuse a calibration");
 
   rq_quantizer *q;
   if (rq_cli_load_quantizer("ptq", config, &q) != RQ_CLI_OK) return RQ_CLI_FAILED;
@@ -33,22 +39,38 @@ static int run_ptq(int argc, char **argv) {
     rq_quantizer_destroy(q);
     return rq_cli_fail("ptq", s);
   }
-  rq_session *session;
-  int rc = rq_cli_quantize("ptq", q, model, calib, steps, batch, quiet, &session);
+  rq_session *session = NULL;
+  int rc = RQ_CLI_OK;
+  if (table_in != NULL) {
+    s = rq_quantizer_prepare(q, model, &session);
+    if (s == RQ_OK) s = rq_session_load_calibration(session, table_in);
+    if (s != RQ_OK) rc = rq_cli_fail("ptq", s);
+  } else {
+    rc = rq_cli_quantize("ptq", q, model, calib, steps, batch, quiet, &session);
+  }
   rq_quantizer_destroy(q);
   rq_graph_destroy(model);
-  if (rc != RQ_CLI_OK) return rc;
+  if (rc != RQ_CLI_OK) {
+    rq_session_destroy(session);
+    return rc;
+  }
+  const char *written[3] = {out, table_out, trt_cache};
   s = rq_session_export(session, out);
+  if (s == RQ_OK && table_out != NULL) s = rq_session_save_calibration(session, table_out);
+  if (s == RQ_OK && trt_cache != NULL) s = rq_session_save_trt_cache(session, trt_cache);
   rq_session_destroy(session);
   if (s != RQ_OK) return rq_cli_fail("ptq", s);
-  if (!quiet) fprintf(stderr, "wrote %s\n", out);
+  for (int k = 0; k < 3 && !quiet; k++)
+    if (written[k] != NULL) fprintf(stderr, "wrote %s\n", written[k]);
   return RQ_CLI_OK;
 }
 
 const rq_cli_command rq_cli_cmd_ptq = {
   "ptq", "post-training quantization: calibrate an ONNX model, export QDQ ONNX",
   "Usage: razorq ptq MODEL.onnx --config CFG.json --calib X.npy -o OUT.onnx\n"
-  "                  [--steps N] [--batch B] [--quiet]\n\n"
+  "                  [--steps N] [--batch B] [--calib-table T.rqcal]\n"
+  "                  [--trt-cache T.cache] [--quiet]\n"
+  "       razorq ptq MODEL.onnx --config CFG.json --from-table T.rqcal -o OUT.onnx\n\n"
   "Quantizes a float ONNX model the way MMRazor's PTQLoop does: the backend in\n"
   "CFG.json decides where fake-quants go, the model runs on N batches of B\n"
   "samples from X.npy (rows along its first axis) with every fake-quant on and\n"
@@ -62,6 +84,11 @@ const rq_cli_command rq_cli_cmd_ptq = {
   "  --steps N              calibration batches (default: the config's calibrate_steps;\n"
   "                         at most as many as X.npy holds)\n"
   "  --batch B              samples per batch (default: calibrate_batch_size)\n"
+  "  --calib-table T.rqcal  also write the calibration table (every scale and zero\n"
+  "                         point, bound to this model and config)\n"
+  "  --trt-cache T.cache    also write TensorRT's calibration cache\n"
+  "  --from-table T.rqcal   reuse a calibration table instead of calibrating; a table\n"
+  "                         made for another model or config is refused\n"
   "  -q, --quiet            print nothing but errors (no notes, no progress bar)\n\n"
   "Notes on stderr say which places stay float and why (skipped nodes, ops the\n"
   "backend does not quantize, redundant fake-quants removed for the backend).\n",

@@ -79,6 +79,32 @@ RQ_API rq_status rq_session_run(rq_session *session, const DLTensor *inputs, siz
  * ONNX Runtime, TensorRT and OpenVINO load it. */
 RQ_API rq_status rq_session_export(const rq_session *session, const char *path);
 
+/* Writes the qparams of every fake-quant (after convert) as a calibration
+ * table: a checksummed protobuf message carrying the model's fingerprint and
+ * the config's hash. */
+RQ_API rq_status rq_session_save_calibration(const rq_session *session, const char *path);
+
+/* Loads a calibration table into a freshly prepared session instead of
+ * calibrating, and converts it. A table made for another model or config is
+ * refused (RQ_ERR_INVALID_ARG), a corrupt one with RQ_ERR_CHECKSUM or
+ * RQ_ERR_FORMAT; on any error the session is unchanged. */
+RQ_API rq_status rq_session_load_calibration(rq_session *session, const char *path);
+
+/* Writes TensorRT's calibration cache (after convert): the line
+ * "TRT-8601-MinMaxCalibration" (EntropyCalibration2 with entropy observers),
+ * then "edge: xxxxxxxx" per activation edge, the big-endian float32 bits of
+ * amax / 127 with amax = max(|min|, |max|) of its observer. */
+RQ_API rq_status rq_session_save_trt_cache(const rq_session *session, const char *path);
+
+/* Saves every observer's statistics (before convert), so calibration can be
+ * sharded over processes or machines ... */
+RQ_API rq_status rq_session_save_state(const rq_session *session, const char *path);
+
+/* ... and merged into one session before convert: exact for min/max and
+ * histogram observers, an average for moving averages (see rq_observer_merge).
+ * Refused for another model or config; the session is unchanged on error. */
+RQ_API rq_status rq_session_merge(rq_session *session, const char *path);
+
 /* Places that got a fake-quant: count, and for one of them its edge (value
  * name), whether it is a weight, and its fake-quant (borrowed; shared between
  * the edges of a concat or share-qparams chain). */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define WHERE "rq_quantizer_create"
 
@@ -295,6 +296,13 @@ rq_status rq_quantizer_create(const char *config_json, rq_quantizer **out) {
     return rq__nomem(__func__, sizeof *q);
   }
   rq_status s = parse_config(root, q);
+  char *canonical = s == RQ_OK ? json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+  if (canonical != NULL) {
+    q->config_hash = XXH3_64bits(canonical, strlen(canonical));
+    free(canonical);
+  } else if (s == RQ_OK) {
+    s = rq__nomem(__func__, 0);
+  }
   /* The global qconfig's JSON objects copy what they keep, so the parse tree can go. */
   json_decref(root);
   if (s != RQ_OK) {

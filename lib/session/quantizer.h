@@ -36,6 +36,9 @@ struct rq_quantizer {
   /* PTQLoop (MMRazor): fake-quants stay on while observing, so later layers
    * see quantized inputs. false = PyTorch's prepare/convert style. */
   bool calibrate_with_fake_quant;
+  /* XXH3-64 of the config in canonical form (keys sorted, compact), so a
+   * calibration file can be matched to the config that made it. */
+  uint64_t config_hash;
 };
 
 /* The qconfig for a node (its override if one matches, else the global one). */

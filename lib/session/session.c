@@ -195,6 +195,7 @@ rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_
   s->calibrate_steps = q->calibrate_steps;
   s->calibrate_batch_size = q->calibrate_batch_size;
   s->model_fingerprint = rq__graph_fingerprint(graph);
+  s->config_hash = q->config_hash;
   rq__plan plan = {0};
   rq_status st = s->backend_name && s->export_format ? RQ_OK : rq__nomem(__func__, 0);
   if (st == RQ_OK) st = clone_graph(graph, &s->graph, __func__);
@@ -294,7 +295,7 @@ rq_status rq_session_observe(rq_session *s, const char *edge_name, const DLTenso
   RQ_CHECK_NOT_NULL(value);
   if (s->state != RQ__SESSION_PREPARED)
     return rq__fail(RQ_ERR_STATE, __func__, "the session is converted; calibration is over");
-  int i;
+  int i = 0;
   RQ_TRY(find_point(s, edge_name, &i));
   return rq_observer_observe(rq_fake_quant_observer(s->fake_quants[s->points[i].fq]), value);
 }

@@ -43,7 +43,8 @@ struct rq_session {
   long long calibrate_steps, calibrate_batch_size;
   rq__session_state state;
   uint64_t batches_seen;
-  uint64_t model_fingerprint;
+  uint64_t model_fingerprint; /* of the graph given to prepare */
+  uint64_t config_hash;       /* of the quantizer's config */
 };
 
 #endif

@@ -101,3 +101,26 @@ def test_narrow_range_export_is_exact_in_onnxruntime(tmp_path):
     _, rq = fake_quant_eval(model, config, tmp_path)
     ort = ort_logits(exported, tmp_path)
     assert (ort.argmax(1) == rq.argmax(1)).mean() >= 0.998
+
+
+def test_calibration_table_and_trt_cache(tmp_path):
+    """A calibration table reproduces the export byte for byte and belongs to
+    its model; the TensorRT cache has TensorRT's layout."""
+    cnn, mlp = os.path.join(DATA, "digits_cnn.onnx"), os.path.join(DATA, "digits_mlp.onnx")
+    config = example_config(tmp_path, "tensorrt")
+    first, again = tmp_path / "a.onnx", tmp_path / "b.onnx"
+    table, cache = tmp_path / "t.rqcal", tmp_path / "t.cache"
+    razorq("ptq", cnn, "-c", config, "--calib", CALIB_X, "-o", str(first), "--calib-table", str(table),
+           "--trt-cache", str(cache), "-q")
+    razorq("ptq", cnn, "-c", config, "--from-table", str(table), "-o", str(again), "-q")
+    assert first.read_bytes() == again.read_bytes()
+    wrong = subprocess.run([RAZORQ, "ptq", mlp, "-c", config, "--from-table", str(table), "-o", str(tmp_path / "c.onnx")],
+                           capture_output=True, text=True)
+    assert wrong.returncode == 1 and "made for another model" in wrong.stderr
+    lines = cache.read_text().splitlines()
+    assert lines[0] == "TRT-8601-MinMaxCalibration"
+    entries = dict(line.split(": ") for line in lines[1:])
+    # The graph input's scale: amax of the calibration data / 127, as big-endian float32 bits.
+    amax = np.float32(np.abs(np.load(CALIB_X)).max())
+    assert entries["input"] == (amax / np.float32(127)).astype(">f4").tobytes().hex()
+    assert all(len(v) == 8 for v in entries.values())

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Sessions on a real model (the shared digits MLP): calibration tables and
+ * TensorRT caches round-trip and are refused for another model or config,
+ * sharded calibration merges to what one process gets, engines can feed
+ * observers directly, and misuse is refused without changing state. */
+#include "session/session_internal.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char data_dir[4096];
+
+static const char *path_of(const char *name) {
+  static char buf[4][4200];
+  static int next;
+  char *p = buf[next++ % 4];
+  snprintf(p, 4200, "%s/%s", data_dir, name);
+  return p;
+}
+
+/* A quantizer like issue #6's example, with activation observer and
+ * calibration style as given. */
+static rq_quantizer *quantizer(const char *a_observer, const char *a_extra, bool with_fake_quant) {
+  char cfg[2048];
+  snprintf(cfg, sizeof cfg,
+           "{\"global_qconfig\": {"
+           "\"w_observer\": {\"type\": \"mmrazor.PerChannelMinMaxObserver\"},"
+           "\"a_observer\": {\"type\": \"mmrazor.%s\"},"
+           "\"w_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"}, \"a_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"},"
+           "\"w_qscheme\": {\"qdtype\": \"qint8\", \"bit\": 8, \"is_symmetry\": true, \"is_symmetric_range\": true},"
+           "\"a_qscheme\": {\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": true%s}},"
+           "\"quantizer\": {\"type\": \"mmrazor.OpenVINOQuantizer\"}, \"calibrate_with_fake_quant\": %s}",
+           a_observer, a_extra, with_fake_quant ? "true" : "false");
+  rq_quantizer *q;
+  ck_assert_msg(rq_quantizer_create(cfg, &q) == RQ_OK, "%s", rq_last_error());
+  return q;
+}
+
+typedef struct fixture {
+  rq_graph *model;
+  rq_npy *calib, *test;
+  DLTensor calib_x, test_x;
+} fixture;
+
+static void fixture_load(fixture *f) {
+  ck_assert_msg(rq_graph_load(path_of("digits_mlp.onnx"), &f->model) == RQ_OK, "%s", rq_last_error());
+  ck_assert_int_eq(rq_npy_load(path_of("digits_calib_x.npy"), &f->calib), RQ_OK);
+  ck_assert_int_eq(rq_npy_load(path_of("digits_test_x.npy"), &f->test), RQ_OK);
+  rq_npy_dltensor(f->calib, &f->calib_x);
+  rq_npy_dltensor(f->test, &f->test_x);
+}
+
+static void fixture_free(fixture *f) {
+  rq_graph_destroy(f->model);
+  rq_npy_destroy(f->calib);
+  rq_npy_destroy(f->test);
+}
+
+static DLTensor rows(const DLTensor *all, int64_t first, int64_t count, int64_t *shape) {
+  DLTensor v = *all;
+  for (int d = 0; d < all->ndim; d++) shape[d] = all->shape[d];
+  shape[0] = count;
+  v.shape = shape;
+  v.byte_offset = (uint64_t)(first * 64 * (int64_t)sizeof(float));
+  return v;
+}
+
+static void calibrate(rq_session *s, const DLTensor *x, int64_t first, int64_t last) {
+  int64_t shape[4];
+  for (int64_t b = first; b < last; b += 32) {
+    DLTensor batch = rows(x, b, b + 32 <= last ? 32 : last - b, shape);
+    ck_assert_msg(rq_session_calibrate(s, &batch, 1) == RQ_OK, "%s", rq_last_error());
+  }
+}
+
+static rq_tensor_list *run(rq_session *s, const DLTensor *x) {
+  rq_tensor_list *out;
+  ck_assert_msg(rq_session_run(s, x, 1, &out) == RQ_OK, "%s", rq_last_error());
+  return out;
+}
+
+static void assert_same_outputs(rq_tensor_list *a, rq_tensor_list *b) {
+  const DLTensor *ta, *tb;
+  rq_tensor_list_get(a, 0, NULL, &ta);
+  rq_tensor_list_get(b, 0, NULL, &tb);
+  ck_assert_int_eq(ta->shape[0] * ta->shape[1], tb->shape[0] * tb->shape[1]);
+  ck_assert_int_eq(memcmp(ta->data, tb->data, (size_t)(ta->shape[0] * ta->shape[1]) * sizeof(float)), 0);
+}
+
+static void assert_same_qparams(rq_session *a, rq_session *b) {
+  ck_assert_uint_eq(rq_session_point_count(a), rq_session_point_count(b));
+  for (size_t i = 0; i < rq_session_point_count(a); i++) {
+    rq_fake_quant *fa, *fb;
+    const char *ea, *eb;
+    rq_session_point_info(a, i, &ea, NULL, &fa);
+    rq_session_point_info(b, i, &eb, NULL, &fb);
+    ck_assert_str_eq(ea, eb);
+    float sa[1024], sb[1024], za[1024], zb[1024];
+    size_t na, nb;
+    ck_assert_int_eq(rq_fake_quant_get_params(fa, sa, za, 1024, &na), RQ_OK);
+    ck_assert_int_eq(rq_fake_quant_get_params(fb, sb, zb, 1024, &nb), RQ_OK);
+    ck_assert_uint_eq(na, nb);
+    for (size_t c = 0; c < na; c++) {
+      ck_assert_msg(sa[c] == sb[c] && za[c] == zb[c], "%s[%zu]: %g/%g vs %g/%g", ea, c, (double)sa[c], (double)za[c],
+                    (double)sb[c], (double)zb[c]);
+    }
+  }
+}
+
+START_TEST(calibration_table_round_trips_and_is_bound_to_model_and_config) {
+  fixture f;
+  fixture_load(&f);
+  rq_quantizer *q = quantizer("MovingAverageMinMaxObserver", ", \"averaging_constant\": 0.1", true);
+  rq_session *calibrated, *loaded;
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &calibrated), RQ_OK);
+  calibrate(calibrated, &f.calib_x, 0, f.calib_x.shape[0]);
+  ck_assert_int_eq(rq_session_convert(calibrated), RQ_OK);
+  char table[] = "/tmp/rq_table_XXXXXX";
+  close(mkstemp(table));
+  ck_assert_msg(rq_session_save_calibration(calibrated, table) == RQ_OK, "%s", rq_last_error());
+
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &loaded), RQ_OK);
+  ck_assert_msg(rq_session_load_calibration(loaded, table) == RQ_OK, "%s", rq_last_error());
+  assert_same_qparams(calibrated, loaded);
+  rq_tensor_list *a = run(calibrated, &f.test_x), *b = run(loaded, &f.test_x);
+  assert_same_outputs(a, b);
+  rq_tensor_list_destroy(a);
+  rq_tensor_list_destroy(b);
+  rq_session_destroy(loaded);
+
+  /* Another config (another averaging constant): refused, session untouched. */
+  rq_quantizer *other = quantizer("MovingAverageMinMaxObserver", ", \"averaging_constant\": 0.2", true);
+  ck_assert_int_eq(rq_quantizer_prepare(other, f.model, &loaded), RQ_OK);
+  ck_assert_int_eq(rq_session_load_calibration(loaded, table), RQ_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(rq_last_error(), "another quantization config"));
+  ck_assert_int_eq(loaded->state, RQ__SESSION_PREPARED);
+  rq_session_destroy(loaded);
+  rq_quantizer_destroy(other);
+
+  /* Another model: refused. */
+  rq_graph *cnn;
+  ck_assert_int_eq(rq_graph_load(path_of("digits_cnn.onnx"), &cnn), RQ_OK);
+  ck_assert_int_eq(rq_quantizer_prepare(q, cnn, &loaded), RQ_OK);
+  ck_assert_int_eq(rq_session_load_calibration(loaded, table), RQ_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(rq_last_error(), "another model"));
+  rq_session_destroy(loaded);
+  rq_graph_destroy(cnn);
+
+  /* A flipped byte in the payload: checksum. Truncation: format. */
+  FILE *fp = fopen(table, "r+b");
+  fseek(fp, -3, SEEK_END);
+  int c = fgetc(fp);
+  fseek(fp, -3, SEEK_END);
+  fputc(c ^ 0x40, fp);
+  fclose(fp);
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &loaded), RQ_OK);
+  ck_assert_int_eq(rq_session_load_calibration(loaded, table), RQ_ERR_CHECKSUM);
+  ck_assert_int_eq(truncate(table, 20), 0);
+  ck_assert_int_eq(rq_session_load_calibration(loaded, table), RQ_ERR_FORMAT);
+  ck_assert_int_eq(rq_session_load_calibration(loaded, "/nonexistent/table"), RQ_ERR_IO);
+  ck_assert_int_eq(loaded->state, RQ__SESSION_PREPARED);
+  rq_session_destroy(loaded);
+  unlink(table);
+  rq_session_destroy(calibrated);
+  rq_quantizer_destroy(q);
+  fixture_free(&f);
+}
+END_TEST
+
+START_TEST(sharded_calibration_merges_exactly) {
+  /* With min/max observers on the float model, each shard's statistics are
+   * a plain min/max, so merging two halves equals calibrating on all. */
+  fixture f;
+  fixture_load(&f);
+  rq_quantizer *q = quantizer("MinMaxObserver", "", false);
+  rq_session *whole, *shard_a, *shard_b;
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &whole), RQ_OK);
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &shard_a), RQ_OK);
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &shard_b), RQ_OK);
+  int64_t n = f.calib_x.shape[0], half = 160;
+  calibrate(whole, &f.calib_x, 0, n);
+  calibrate(shard_a, &f.calib_x, 0, half);
+  calibrate(shard_b, &f.calib_x, half, n);
+  char state[] = "/tmp/rq_state_XXXXXX";
+  close(mkstemp(state));
+  ck_assert_msg(rq_session_save_state(shard_b, state) == RQ_OK, "%s", rq_last_error());
+  ck_assert_msg(rq_session_merge(shard_a, state) == RQ_OK, "%s", rq_last_error());
+  ck_assert_int_eq(rq_session_convert(whole), RQ_OK);
+  ck_assert_int_eq(rq_session_convert(shard_a), RQ_OK);
+  assert_same_qparams(whole, shard_a);
+  /* After convert, merging is refused. */
+  ck_assert_int_eq(rq_session_merge(shard_a, state), RQ_ERR_STATE);
+  /* A state file is not a calibration table. */
+  ck_assert_int_eq(rq_session_load_calibration(shard_b, state), RQ_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(rq_last_error(), "session state, not a calibration table"));
+  unlink(state);
+  rq_session_destroy(whole);
+  rq_session_destroy(shard_a);
+  rq_session_destroy(shard_b);
+  rq_quantizer_destroy(q);
+  fixture_free(&f);
+}
+END_TEST
+
+/* The "engine" below is razorq's executor without fake-quants, standing in
+ * for an inference engine's own kernels: it hands each computed edge over. */
+static rq_status forward_to_session(void *user, const char *edge, DLTensor *value) {
+  return rq_session_observe(user, edge, value);
+}
+
+START_TEST(engines_feed_observers_directly) {
+  /* Feeding the edges through rq_session_observe gives the same qparams as
+   * calibrating through the executor's hooks (float-model calibration). */
+  fixture f;
+  fixture_load(&f);
+  rq_quantizer *q = quantizer("MinMaxObserver", "", false);
+  rq_session *by_executor, *by_engine;
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &by_executor), RQ_OK);
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &by_engine), RQ_OK);
+  calibrate(by_executor, &f.calib_x, 0, f.calib_x.shape[0]);
+  const char *edges[16];
+  size_t n_edges = 0;
+  for (size_t i = 0; i < rq_session_point_count(by_engine) && n_edges < 16; i++) {
+    bool is_weight;
+    rq_session_point_info(by_engine, i, &edges[n_edges], &is_weight, NULL);
+    if (!is_weight) n_edges++;
+  }
+  ck_assert_uint_eq(n_edges, 3);
+  rq_exec_options opts;
+  rq_exec_options_init(&opts, sizeof opts);
+  opts.hook = forward_to_session;
+  opts.hook_user = by_engine;
+  opts.hook_edges = edges;
+  opts.n_hook_edges = n_edges;
+  /* In the same batches: a GEMM's rounding may depend on the batch size. */
+  int64_t shape[4];
+  for (int64_t b = 0; b < f.calib_x.shape[0]; b += 32) {
+    DLTensor batch = rows(&f.calib_x, b, b + 32 <= f.calib_x.shape[0] ? 32 : f.calib_x.shape[0] - b, shape);
+    rq_tensor_list *out = NULL;
+    ck_assert_msg(rq_graph_run(rq_session_graph(by_engine), &opts, &batch, 1, &out) == RQ_OK, "%s",
+                  rq_last_error());
+    rq_tensor_list_destroy(out);
+  }
+  ck_assert_int_eq(rq_session_observe(by_executor, "no-such-edge", &f.calib_x), RQ_ERR_NOT_FOUND);
+  ck_assert_int_eq(rq_session_observe(by_executor, NULL, &f.calib_x), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_session_convert(by_executor), RQ_OK);
+  ck_assert_int_eq(rq_session_convert(by_engine), RQ_OK);
+  assert_same_qparams(by_executor, by_engine);
+  ck_assert_int_eq(rq_session_observe(by_engine, edges[0], &f.calib_x), RQ_ERR_STATE);
+  rq_session_destroy(by_executor);
+  rq_session_destroy(by_engine);
+  rq_quantizer_destroy(q);
+  fixture_free(&f);
+}
+END_TEST
+
+START_TEST(trt_cache_holds_amax_over_127) {
+  fixture f;
+  fixture_load(&f);
+  rq_quantizer *q = quantizer("MinMaxObserver", "", false);
+  rq_session *s;
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &s), RQ_OK);
+  calibrate(s, &f.calib_x, 0, f.calib_x.shape[0]);
+  char cache[] = "/tmp/rq_trt_XXXXXX";
+  close(mkstemp(cache));
+  ck_assert_int_eq(rq_session_save_trt_cache(s, cache), RQ_ERR_STATE);
+  ck_assert_int_eq(rq_session_convert(s), RQ_OK);
+  ck_assert_msg(rq_session_save_trt_cache(s, cache) == RQ_OK, "%s", rq_last_error());
+  FILE *fp = fopen(cache, "r");
+  char line[512];
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, fp));
+  ck_assert_str_eq(line, "TRT-8601-MinMaxCalibration\n");
+  /* The graph input's amax is the largest |x| of the calibration data. */
+  const float *x = f.calib_x.data;
+  float amax = 0;
+  for (int64_t i = 0; i < f.calib_x.shape[0] * 64; i++) amax = x[i] > amax ? x[i] : (-x[i] > amax ? -x[i] : amax);
+  float expected = amax / 127.0f;
+  uint32_t bits;
+  memcpy(&bits, &expected, 4);
+  char want[64];
+  snprintf(want, sizeof want, "input: %08x\n", bits);
+  bool found = false;
+  int lines = 0;
+  while (fgets(line, sizeof line, fp) != NULL) {
+    lines++;
+    found |= strcmp(line, want) == 0;
+  }
+  fclose(fp);
+  ck_assert_msg(found, "no line '%s'", want);
+  ck_assert_int_eq(lines, 3); /* input and the two Relu outputs */
+  unlink(cache);
+  rq_session_destroy(s);
+  rq_quantizer_destroy(q);
+  fixture_free(&f);
+}
+END_TEST
+
+START_TEST(misuse_is_refused) {
+  fixture f;
+  fixture_load(&f);
+  rq_quantizer *q = quantizer("MinMaxObserver", "", true);
+  rq_session *s;
+  ck_assert_int_eq(rq_quantizer_prepare(NULL, f.model, &s), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_quantizer_prepare(q, NULL, &s), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, NULL), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &s), RQ_OK);
+  rq_tensor_list *out = (rq_tensor_list *)0x1;
+  ck_assert_int_eq(rq_session_run(s, &f.test_x, 1, &out), RQ_ERR_STATE);
+  ck_assert_ptr_null(out);
+  ck_assert_int_eq(rq_session_export(s, "/tmp/never.onnx"), RQ_ERR_STATE);
+  ck_assert_int_eq(rq_session_save_calibration(s, "/tmp/never.rqcal"), RQ_ERR_STATE);
+  ck_assert_int_eq(rq_session_calibrate(s, NULL, 1), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_session_calibrate(s, &f.calib_x, 2), RQ_ERR_INVALID_ARG);
+  /* A NaN in the data: refused by the observer, the run aborts with its status. */
+  float *x = f.calib_x.data;
+  float saved = x[5];
+  x[5] = 0.0f / 0.0f;
+  ck_assert_int_eq(rq_session_calibrate(s, &f.calib_x, 1), RQ_ERR_NONFINITE);
+  ck_assert_ptr_nonnull(strstr(rq_last_error(), "edge 'input'"));
+  x[5] = saved;
+  ck_assert_int_eq(rq_session_convert(s), RQ_OK);
+  ck_assert_int_eq(rq_session_calibrate(s, &f.calib_x, 1), RQ_ERR_STATE);
+  ck_assert_uint_eq(rq_session_point_count(NULL), 0);
+  ck_assert_ptr_null(rq_session_note(s, 1000));
+  ck_assert_int_eq(rq_session_point_info(s, 1000, NULL, NULL, NULL), RQ_ERR_INVALID_ARG);
+  rq_session_destroy(s);
+  rq_session_destroy(NULL);
+  rq_quantizer_destroy(q);
+  fixture_free(&f);
+}
+END_TEST
+
+int main(void) {
+  const char *root = getenv("RAZORQ_SOURCE_ROOT");
+  snprintf(data_dir, sizeof data_dir, "%s/tests/data", root != NULL ? root : ".");
+  Suite *s = suite_create("session");
+  TCase *tc = tcase_create("session");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, calibration_table_round_trips_and_is_bound_to_model_and_config);
+  tcase_add_test(tc, sharded_calibration_merges_exactly);
+  tcase_add_test(tc, engines_feed_observers_directly);
+  tcase_add_test(tc, trt_cache_holds_amax_over_127);
+  tcase_add_test(tc, misuse_is_refused);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? 0 : 1;
+}
