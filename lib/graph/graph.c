@@ -595,6 +595,9 @@ rq_status rq__graph_rewire(rq_graph *g, int from, int to) {
   RQ_CHECK_ARG(from >= 0 && from < g->n_values, "value id %d is out of range", from);
   RQ_CHECK_ARG(to >= 0 && to < g->n_values, "value id %d is out of range", to);
   if (from == to) return RQ_OK;
+  /* Two output slots naming one value would not survive a save. */
+  RQ_CHECK_ARG(!(g->values[from].is_output && g->values[to].is_output),
+               "'%s' and '%s' are both graph outputs", g->values[from].name, g->values[to].name);
   size_t n_changes = (size_t)g->n_outputs;
   for (int i = 0; i < g->n_nodes; i++) n_changes += (size_t)g->nodes[i].n_inputs;
   slot_change *changes = rq__malloc_array(n_changes + 1, sizeof *changes);

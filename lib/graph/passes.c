@@ -135,10 +135,11 @@ rq_status rq__pass_remove_identity(rq_graph *g, int *count) {
         break;
       }
     }
+    /* Drop y now, so the next renamed output can use the "" placeholder too. */
+    RQ_TRY(rq__graph_compact(g));
     removed++;
     i = 0; /* indices moved; rescan (Identity chains are short) */
   }
-  if (removed > 0) RQ_TRY(rq__graph_compact(g));
   if (count) *count = removed;
   return RQ_OK;
 }

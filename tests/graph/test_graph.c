@@ -388,6 +388,46 @@ START_TEST(test_constant_and_identity) {
 }
 END_TEST
 
+START_TEST(test_remove_identity_before_two_outputs) {
+  /* x -> Relu -> h -> Identity -> y1 ; h -> Neg -> k -> Identity -> y2 */
+  int x, h, y;
+  rq_graph *g;
+  ck_assert_int_eq(rq__graph_create(&g), RQ_OK);
+  ck_assert_int_eq(rq__graph_add_value(g, "x", &x), RQ_OK);
+  g->values[x].is_input = true;
+  g->inputs = rq__malloc(sizeof(int));
+  g->inputs[0] = x;
+  g->n_inputs = 1;
+  int k, y2;
+  ck_assert_int_eq(rq__graph_add_value(g, "h", &h), RQ_OK);
+  ck_assert_int_eq(rq__graph_add_value(g, "k", &k), RQ_OK);
+  ck_assert_int_eq(rq__graph_add_value(g, "y1", &y), RQ_OK);
+  ck_assert_int_eq(rq__graph_add_value(g, "y2", &y2), RQ_OK);
+  ck_assert_int_eq(rq__graph_add_node(g, "Relu", "", "r", &x, 1, &h, 1, NULL), RQ_OK);
+  ck_assert_int_eq(rq__graph_add_node(g, "Neg", "", "n", &h, 1, &k, 1, NULL), RQ_OK);
+  ck_assert_int_eq(rq__graph_add_node(g, "Identity", "", "i1", &h, 1, &y, 1, NULL), RQ_OK);
+  ck_assert_int_eq(rq__graph_add_node(g, "Identity", "", "i2", &k, 1, &y2, 1, NULL), RQ_OK);
+  g->outputs = rq__malloc(2 * sizeof(int));
+  g->outputs[0] = y;
+  g->outputs[1] = y2;
+  g->n_outputs = 2;
+  g->values[y].is_output = g->values[y2].is_output = true;
+  ck_assert_int_eq(rq__graph_sort(g), RQ_OK);
+  int removed;
+  ck_assert_int_eq(rq__pass_remove_identity(g, &removed), RQ_OK);
+  ck_assert_int_eq(removed, 2);
+  ck_assert_int_eq(g->n_nodes, 2);
+  ck_assert_str_eq(g->values[g->outputs[0]].name, "y1");
+  ck_assert_str_eq(g->values[g->outputs[1]].name, "y2");
+  ck_assert_str_eq(g->nodes[0].op_type, "Relu");
+  ck_assert_str_eq(g->values[g->nodes[0].outputs[0]].name, "y1");
+  ck_assert_int_eq(g->nodes[1].inputs[0], g->nodes[0].outputs[0]); /* Neg reads y1 (was h) */
+  /* Both outputs of one value cannot be merged by a rewire. */
+  ck_assert_int_eq(rq__graph_rewire(g, g->outputs[0], g->outputs[1]), RQ_ERR_INVALID_ARG);
+  rq_graph_destroy(g);
+}
+END_TEST
+
 START_TEST(test_insert_on_edge_and_remove_dead) {
   rq_graph *g = load_model("tests/data/digits_mlp.onnx");
   int n0 = g->n_nodes;
@@ -746,6 +786,7 @@ static Suite *graph_suite(void) {
   tcase_add_test(tc, test_fold_bn_gemm);
   tcase_add_test(tc, test_fusions_mlp);
   tcase_add_test(tc, test_constant_and_identity);
+  tcase_add_test(tc, test_remove_identity_before_two_outputs);
   tcase_add_test(tc, test_insert_on_edge_and_remove_dead);
   tcase_add_test(tc, test_external_data);
   tcase_add_test(tc, test_valid_handmade_graph_loads);
