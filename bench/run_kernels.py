@@ -117,9 +117,13 @@ def main():
     def np_hist():
         lo, hi = xn.min(), xn.max()
         return np.histogram(xn, bins=2048, range=(lo, hi))
-    row("histogram observe, 2048 bins, fp32 16M", xn.nbytes, read32,
+    row("histogram observe, 2048 bins, fp32 16M, steady state", xn.nbytes, read32,
         {i: rq("histogram_observe", i, xn) for i in ISAS}, best_of(np_hist, max(1, treps)),
         "HistogramObserver.forward", best_of(lambda: ho(x), treps), ("torch", 20))
+    row("histogram observe, 2048 bins, fp32 16M, first batch", xn.nbytes, read32,
+        {i: rq("histogram_first", i, xn) for i in ISAS}, None,
+        "HistogramObserver.forward (new observer)",
+        best_of(lambda: HistogramObserver(bins=2048)(x), treps), ("torch", 20))
     # same histogram as torch.histc?
     lo, hi = torch.aminmax(x)
     ref = torch.histc(x, bins=2048, min=lo.item(), max=hi.item()).numpy()

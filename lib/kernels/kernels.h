@@ -84,6 +84,16 @@ struct rq__kernels {
   void (*histogram[RQ__ELEM_COUNT])(const void *x, size_t n, float lo, float hi,
                                     uint64_t *counts, size_t bins);
 
+  /* histogram and minmax fused in one pass: the histogram over a range the
+   * caller knows in advance, plus the batch's min/max. HistogramObserver's
+   * steady state: when the batch falls inside the running range, the range
+   * of this batch's histogram is known before the pass; the caller checks the
+   * returned min/max and, if the batch left the range, redoes the histogram
+   * over the combined range. Results equal minmax + histogram bit for bit. */
+  void (*minmax_histogram[RQ__ELEM_COUNT])(const void *x, size_t n, float lo, float hi,
+                                           uint64_t *counts, size_t bins, float *min,
+                                           float *max, uint64_t *nonfinite);
+
   /* Fake-quant forward, per tensor; y (same element type as x) may alias x
    * exactly; mask (1 = inside [qmin, qmax], for the STE backward) may be NULL. */
   void (*fake_quant[RQ__ELEM_COUNT])(const void *x, void *y, uint8_t *mask, size_t n,
@@ -159,6 +169,9 @@ rq_status rq__tensor_minmax_channels(const DLTensor *x, int axis, float *mins, f
 
 rq_status rq__tensor_histogram(const DLTensor *x, float lo, float hi, uint64_t *counts,
                                size_t bins);
+/* Both in one pass (see minmax_histogram above). */
+rq_status rq__tensor_minmax_histogram(const DLTensor *x, float lo, float hi, uint64_t *counts,
+                                      size_t bins, float *min, float *max, uint64_t *nonfinite);
 
 /* y: same dtype and shape as x, any strides, may be x itself. mask: NULL or
  * numel bytes. axis == RQ__PER_TENSOR: per tensor (scale[0], zero_point[0]);

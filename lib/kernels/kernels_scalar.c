@@ -81,6 +81,23 @@ uint16_t rq__f32_to_bf16(float f) {
     }                                                                                           \
   }                                                                                             \
                                                                                                 \
+  static void rq_##T##_minmax_histogram__scalar(const void *x, size_t n, float lo, float hi,    \
+                                                uint64_t *counts, size_t bins, float *min,      \
+                                                float *max, uint64_t *nonfinite) {              \
+    float range = hi - lo, fbins = (float)bins;                                                 \
+    float mn = *min, mx = *max;                                                                 \
+    uint64_t bad = 0;                                                                           \
+    for (size_t i = 0; i < n; i++) {                                                            \
+      float v = LOAD(x, i);                                                                     \
+      rq__fold_minmax(v, &mn, &mx, &bad);                                                       \
+      int64_t b = rq__histc_bin(v, lo, hi, range, fbins, bins);                                 \
+      if (b >= 0) counts[b]++;                                                                  \
+    }                                                                                           \
+    *min = rq__canonical_zero(mn);                                                              \
+    *max = rq__canonical_zero(mx);                                                              \
+    *nonfinite += bad;                                                                          \
+  }                                                                                             \
+                                                                                                \
   static void rq_##T##_fake_quant__scalar(const void *x, void *y, uint8_t *mask, size_t n,      \
                                           float scale, int32_t zero_point, int32_t qmin,        \
                                           int32_t qmax) {                                       \
@@ -173,6 +190,7 @@ const struct rq__kernels rq__kernels_scalar = {
   .minmax = RQ_BY_ELEM(minmax),
   .minmax_channels = RQ_BY_ELEM(minmax_channels),
   .histogram = RQ_BY_ELEM(histogram),
+  .minmax_histogram = RQ_BY_ELEM(minmax_histogram),
   .fake_quant = RQ_BY_ELEM(fake_quant),
   .fake_quant_channels = RQ_BY_ELEM(fake_quant_channels),
   .ste_backward = rq_f32_ste_backward__scalar,

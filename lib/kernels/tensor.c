@@ -292,6 +292,45 @@ rq_status rq__tensor_histogram(const DLTensor *x, float lo, float hi, uint64_t *
   return RQ_OK;
 }
 
+typedef struct rq_minmax_hist_ctx {
+  void (*kernel)(const void *, size_t, float, float, uint64_t *, size_t, float *, float *,
+                 uint64_t *);
+  float lo, hi, min, max;
+  uint64_t *counts, nonfinite;
+  size_t bins;
+} rq_minmax_hist_ctx;
+
+static void rq_minmax_hist_run(void *ctx, const void *a, void *b, size_t n, size_t index) {
+  (void)b, (void)index;
+  rq_minmax_hist_ctx *c = ctx;
+  c->kernel(a, n, c->lo, c->hi, c->counts, c->bins, &c->min, &c->max, &c->nonfinite);
+}
+
+rq_status rq__tensor_minmax_histogram(const DLTensor *x, float lo, float hi, uint64_t *counts,
+                                      size_t bins, float *min, float *max, uint64_t *nonfinite) {
+  rq__elem elem;
+  RQ_TRY(rq_check_tensor(x, __func__, "x", &elem));
+  RQ_CHECK_NOT_NULL(counts);
+  RQ_CHECK_NOT_NULL(min);
+  RQ_CHECK_NOT_NULL(max);
+  RQ_CHECK_NOT_NULL(nonfinite);
+  RQ_CHECK_ARG(bins >= 1 && bins <= (1u << 24), "bins: %zu is outside 1..2^24", bins);
+  RQ_CHECK_ARG(isfinite(lo) && isfinite(hi) && lo < hi && isfinite(hi - lo),
+               "range [%g, %g] must be finite with lo < hi", (double)lo, (double)hi);
+  size_t numel;
+  RQ_TRY(rq__tensor_numel(x, &numel));
+  if (numel == 0) return RQ_OK;
+  int64_t strides[RQ_MAX_DIMS];
+  rq_tensor_strides(x, strides);
+  rq_minmax_hist_ctx c = { rq__kernels()->minmax_histogram[elem], lo, hi, *min, *max, counts, 0,
+                           bins };
+  rq_walk_input(x, rq_tensor_data(x), strides, elem, 0, x->ndim, rq_minmax_hist_run, &c, 0);
+  *min = c.min;
+  *max = c.max;
+  *nonfinite += c.nonfinite;
+  return RQ_OK;
+}
+
 /* ---- fake-quant ---- */
 
 typedef struct rq_fq_ctx {

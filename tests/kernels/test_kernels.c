@@ -163,6 +163,23 @@ START_TEST(simd_elementwise_matches_scalar) {
               k->histogram[elem](x, n, l, h, ck, bins);
               ck_assert_msg(memcmp(cs, ck, bins * sizeof cs[0]) == 0,
                             "histogram " CTX_FMT " bins %zu narrow %d", CTX_ARGS, bins, narrow);
+              /* fused: the same counts, and the same min/max as the minmax kernel */
+              float fmn = INFINITY, fmx = -INFINITY, rmn = INFINITY, rmx = -INFINITY;
+              uint64_t fbad = 0, rbad = 0;
+              memset(ck, 0, sizeof ck);
+              k->minmax_histogram[elem](x, n, l, h, ck, bins, &fmn, &fmx, &fbad);
+              s->minmax[elem](x, n, &rmn, &rmx, &rbad);
+              ck_assert_msg(memcmp(cs, ck, bins * sizeof cs[0]) == 0 &&
+                                bits_of(fmn) == bits_of(rmn) && bits_of(fmx) == bits_of(rmx) &&
+                                fbad == rbad,
+                            "minmax_histogram " CTX_FMT " bins %zu narrow %d", CTX_ARGS, bins, narrow);
+              memset(ck, 0, sizeof ck);
+              fmn = INFINITY, fmx = -INFINITY, fbad = 0;
+              s->minmax_histogram[elem](x, n, l, h, ck, bins, &fmn, &fmx, &fbad);
+              ck_assert_msg(memcmp(cs, ck, bins * sizeof cs[0]) == 0 &&
+                                bits_of(fmn) == bits_of(rmn) && bits_of(fmx) == bits_of(rmx) &&
+                                fbad == rbad,
+                            "scalar minmax_histogram " CTX_FMT, CTX_ARGS);
             }
 
           /* fake-quant with and without the mask, and in place */
@@ -415,6 +432,14 @@ static void golden_for_isa(const char *isa) {
     for (size_t b = 0; b < counts.count; b++)
       ck_assert_msg((double)ours[b] == ((double *)counts.data)[b], "%s bin %zu: %llu vs torch %g",
                     name, b, (unsigned long long)ours[b], ((double *)counts.data)[b]);
+    /* the fused pass gives the same histogram (and min/max, checked against scalar above) */
+    memset(ours, 0, sizeof ours);
+    float mn = INFINITY, mx = -INFINITY;
+    uint64_t bad = 0;
+    ck_assert_int_eq(rq__tensor_minmax_histogram(&t, r[0], r[1], ours, counts.count, &mn, &mx, &bad),
+                     RQ_OK);
+    for (size_t b = 0; b < counts.count; b++)
+      ck_assert_msg((double)ours[b] == ((double *)counts.data)[b], "%s fused bin %zu", name, b);
     npy_free(&x), npy_free(&range), npy_free(&counts);
   }
   for (int i = 0; i < 9; i++) {
