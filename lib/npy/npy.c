@@ -116,9 +116,9 @@ static rq_status parse_preamble(const npy_source *src, const unsigned char *p, s
     return npy_fail(src, RQ_ERR_FORMAT, "truncated: the file ends inside the header length field");
   size_t header_len = (size_t)p[8] | (size_t)p[9] << 8;
   if (len_bytes == 4) header_len |= (size_t)p[10] << 16 | (size_t)p[11] << 24;
-  size_t data_offset = 8 + len_bytes + header_len;
   if (header_len == 0) return npy_fail(src, RQ_ERR_FORMAT, "bad header length 0");
-  if (data_offset > total)
+  /* Compared before adding, so a 4-byte length cannot wrap a 32-bit size_t. */
+  if (header_len > total - (8 + len_bytes))
     return npy_fail(src, RQ_ERR_FORMAT, "bad header length %zu: it runs past the end of the file (%zu bytes)",
                     header_len, total);
   if (header_len > NPY_MAX_HEADER_LEN)
@@ -126,7 +126,7 @@ static rq_status parse_preamble(const npy_source *src, const unsigned char *p, s
                     NPY_MAX_HEADER_LEN);
   pre->major = major;
   pre->header_len = header_len;
-  pre->data_offset = data_offset;
+  pre->data_offset = 8 + len_bytes + header_len;
   return RQ_OK;
 }
 
