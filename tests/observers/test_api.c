@@ -432,6 +432,48 @@ START_TEST(calibration_observers_use_fixed_memory) {
 }
 END_TEST
 
+/* bfloat16 input and a transposed (strided) per-channel view give exactly
+ * what the same values in contiguous float32 give. */
+START_TEST(bf16_and_strided_inputs_match_float32) {
+  float x[12];
+  uint16_t bf[12];
+  for (int i = 0; i < 12; i++) {
+    x[i] = (float)((i * 7) % 12 - 5) * 0.375f; /* exact in bfloat16 */
+    uint32_t bits;
+    memcpy(&bits, &x[i], 4);
+    bf[i] = (uint16_t)(bits >> 16);
+  }
+  int64_t shape[2] = {3, 4};
+  rq_observer *a = make("{\"type\":\"PerChannelMinMaxObserver\",\"ch_axis\":1,\"qdtype\":\"qint8\"}");
+  rq_observer *b = make("{\"type\":\"PerChannelMinMaxObserver\",\"ch_axis\":1,\"qdtype\":\"qint8\"}");
+  rq_observer *c = make("{\"type\":\"PerChannelMinMaxObserver\",\"ch_axis\":0,\"qdtype\":\"qint8\"}");
+  DLTensor t = tensor_f32(x, 2, shape);
+  ck_assert_int_eq(rq_observer_observe(a, &t), RQ_OK);
+  DLTensor tb = tensor_f32(NULL, 2, shape);
+  tb.data = bf;
+  tb.dtype.code = kDLBfloat;
+  tb.dtype.bits = 16;
+  ck_assert_int_eq(rq_observer_observe(b, &tb), RQ_OK);
+  /* the transpose of x as a [4, 3] view with strides (1, 4): channels on axis 0 */
+  int64_t tshape[2] = {4, 3}, tstrides[2] = {1, 4};
+  DLTensor tt = tensor_f32(x, 2, tshape);
+  tt.strides = tstrides;
+  ck_assert_int_eq(rq_observer_observe(c, &tt), RQ_OK);
+  float sa[4], sb[4], sc[4];
+  int32_t za[4], zb[4], zc[4];
+  size_t na, nb, nc;
+  ck_assert_int_eq(rq_observer_qparams(a, sa, za, 4, &na), RQ_OK);
+  ck_assert_int_eq(rq_observer_qparams(b, sb, zb, 4, &nb), RQ_OK);
+  ck_assert_int_eq(rq_observer_qparams(c, sc, zc, 4, &nc), RQ_OK);
+  ck_assert(na == 4 && nb == 4 && nc == 4);
+  ck_assert(memcmp(sa, sb, sizeof sa) == 0 && memcmp(za, zb, sizeof za) == 0);
+  ck_assert(memcmp(sa, sc, sizeof sa) == 0 && memcmp(za, zc, sizeof za) == 0);
+  rq_observer_destroy(a);
+  rq_observer_destroy(b);
+  rq_observer_destroy(c);
+}
+END_TEST
+
 static void *observe_many(void *arg) {
   (void)arg;
   for (int i = 0; i < 200; i++) {
@@ -473,6 +515,7 @@ int main(void) {
   tcase_add_test(tc, merge_preconditions_and_histogram);
   tcase_add_test(tc, distinct_handles_on_threads);
   tcase_add_test(tc, calibration_observers_use_fixed_memory);
+  tcase_add_test(tc, bf16_and_strided_inputs_match_float32);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
