@@ -148,6 +148,37 @@ static rq_status op_equal(rq__op_ctx *c) { return binary(c, OP_EQUAL); }
 static rq_status op_and(rq__op_ctx *c) { return binary(c, OP_AND); }
 static rq_status op_or(rq__op_ctx *c) { return binary(c, OP_OR); }
 static rq_status op_xor(rq__op_ctx *c) { return binary(c, OP_XOR); }
+/* BitShift on unsigned integers: shifts of the type's width or more give 0. */
+static rq_status op_bitshift(rq__op_ctx *c) {
+  const rq__tensor *a, *b;
+  RQ_TRY(rq__op_need(c, 0, &a));
+  RQ_TRY(rq__op_need(c, 1, &b));
+  if (a->dtype != b->dtype || (a->dtype != RQ__DT_UINT8 && a->dtype != RQ__DT_UINT16 && a->dtype != RQ__DT_UINT32 &&
+                               a->dtype != RQ__DT_UINT64))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "inputs must be one unsigned integer type");
+  bool left = strcmp(rq__node_attr_string(c->node, "direction", ""), "LEFT") == 0;
+  if (!left && strcmp(rq__node_attr_string(c->node, "direction", ""), "RIGHT") != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "direction must be LEFT or RIGHT");
+  const rq__tensor *ts[2] = {a, b};
+  rq__bcast bc;
+  RQ_TRY(rq__bcast_init(c, &bc, 2, ts));
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, a->dtype, bc.ndim, bc.dims, &y));
+  size_t es = rq__dtype_size(a->dtype), rows = bc.inner ? bc.numel / bc.inner : 0, offs[2];
+  int64_t sa = rq__bcast_inner_stride(&bc, 0), sb = rq__bcast_inner_stride(&bc, 1);
+  for (size_t r = 0; r < rows; r++) {
+    rq__bcast_row(&bc, r, offs);
+    for (size_t j = 0; j < bc.inner; j++) {
+      uint64_t x = 0, s = 0;
+      memcpy(&x, (const char *)a->data + (offs[0] + j * (size_t)sa) * es, es); /* little-endian host */
+      memcpy(&s, (const char *)b->data + (offs[1] + j * (size_t)sb) * es, es);
+      uint64_t v = s >= es * 8 ? 0 : left ? x << s : x >> s;
+      memcpy((char *)y->data + (r * bc.inner + j) * es, &v, es);
+    }
+  }
+  return RQ_OK;
+}
+
 static rq_status op_mod(rq__op_ctx *c) {
   bool f = rq__node_attr_int(c->node, "fmod", 0) != 0;
   const rq__tensor *a = rq__op_in(c, 0);
@@ -527,6 +558,6 @@ const rq__op_entry rq__ops_elementwise[] = {
   {"Acos", op_acos}, {"Atan", op_atan}, {"Sinh", op_sinh}, {"Cosh", op_cosh}, {"Asinh", op_asinh},
   {"Acosh", op_acosh}, {"Atanh", op_atanh}, {"Round", op_round}, {"Sign", op_sign},
   {"IsNaN", op_isnan}, {"IsInf", op_isinf}, {"Celu", op_celu}, {"ThresholdedRelu", op_thresholded_relu},
-  {"Shrink", op_shrink},
+  {"Shrink", op_shrink}, {"BitShift", op_bitshift},
   {NULL, NULL},
 };

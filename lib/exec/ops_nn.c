@@ -684,6 +684,148 @@ static rq_status op_instance_norm(rq__op_ctx *c) {
   return RQ_OK;
 }
 
+/* Local response normalization across channels (AlexNet's LRN). */
+static rq_status op_lrn(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  if (x->ndim < 3) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must have rank >= 3");
+  int64_t size = rq__node_attr_int(c->node, "size", 0);
+  if (size < 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "size must be positive");
+  double alpha = rq__node_attr_float(c->node, "alpha", 1e-4f), beta = rq__node_attr_float(c->node, "beta", 0.75f);
+  double bias = rq__node_attr_float(c->node, "bias", 1.0f);
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, x->dims, &y));
+  int64_t N = x->dims[0], C = x->dims[1];
+  size_t area = N * C != 0 ? x->numel / (size_t)(N * C) : 0;
+  int64_t before = (size - 1) / 2, after = size - 1 - before;
+  const float *xd = x->data;
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t ch = 0; ch < C; ch++)
+      for (size_t i = 0; i < area; i++) {
+        double sq = 0;
+        for (int64_t k = ch - before; k <= ch + after; k++) {
+          if (k < 0 || k >= C) continue;
+          double v = xd[((size_t)(n * C + k)) * area + i];
+          sq += v * v;
+        }
+        size_t at = ((size_t)(n * C + ch)) * area + i;
+        ((float *)y->data)[at] = (float)(xd[at] / pow(bias + alpha / (double)size * sq, beta));
+      }
+  return RQ_OK;
+}
+
+/* Hardmax: 1 at the first maximum along the axis (the 2-D coercion before
+ * opset 13, as Softmax). */
+static rq_status op_hardmax(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  int axis;
+  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", c->opset < 13 ? 1 : -1), x->ndim, &axis));
+  size_t outer = 1, len = 1, inner = 1;
+  for (int d = 0; d < x->ndim; d++) {
+    size_t v = (size_t)x->dims[d];
+    if (d < axis) outer *= v;
+    else if (d == axis || c->opset < 13) len *= v;
+    else inner *= v;
+  }
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, x->dims, &y));
+  const float *xd = x->data;
+  for (size_t o = 0; o < outer; o++)
+    for (size_t i = 0; i < inner && len > 0; i++) {
+      size_t best = 0;
+      for (size_t k = 1; k < len; k++)
+        if (xd[(o * len + k) * inner + i] > xd[(o * len + best) * inner + i]) best = k;
+      ((float *)y->data)[(o * len + best) * inner + i] = 1.0f;
+    }
+  return RQ_OK;
+}
+
+static rq_status op_cumsum(rq__op_ctx *c) {
+  const rq__tensor *x, *at;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &at));
+  if (!rq__dtype_is_numeric(x->dtype) || x->dtype == RQ__DT_BOOL)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type %s", rq__dtype_name(x->dtype));
+  int64_t a;
+  size_t n;
+  RQ_TRY(rq__op_ints(c, at, &a, 1, &n));
+  int axis;
+  if (n != 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis must hold one value");
+  RQ_TRY(rq__op_axis(c, a, x->ndim, &axis));
+  bool exclusive = rq__node_attr_int(c->node, "exclusive", 0) != 0;
+  bool reverse = rq__node_attr_int(c->node, "reverse", 0) != 0;
+  size_t outer = 1, len = x->ndim ? (size_t)x->dims[axis] : 1, inner = 1;
+  for (int d = 0; d < axis; d++) outer *= (size_t)x->dims[d];
+  for (int d = axis + 1; d < x->ndim; d++) inner *= (size_t)x->dims[d];
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, x->ndim, x->dims, &y));
+  for (size_t o = 0; o < outer; o++)
+    for (size_t i = 0; i < inner; i++) {
+      double sum = 0;
+      for (size_t k = 0; k < len; k++) {
+        size_t kk = reverse ? len - 1 - k : k, at_i = (o * len + kk) * inner + i;
+        double v = rq__elem_get(x->data, x->dtype, at_i);
+        if (!exclusive) sum += v;
+        rq__elem_set(y->data, y->dtype, at_i, sum);
+        if (exclusive) sum += v;
+      }
+    }
+  return RQ_OK;
+}
+
+static rq_status op_topk(rq__op_ctx *c) {
+  const rq__tensor *x, *kt;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &kt));
+  if (!rq__dtype_is_numeric(x->dtype)) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type");
+  int64_t k;
+  size_t n;
+  RQ_TRY(rq__op_ints(c, kt, &k, 1, &n));
+  int axis;
+  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", -1), x->ndim, &axis));
+  bool largest = rq__node_attr_int(c->node, "largest", 1) != 0;
+  if (n != 1 || k < 0 || k > x->dims[axis]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "K is out of range");
+  int64_t dims[RQ__MAX_RANK];
+  memcpy(dims, x->dims, sizeof dims);
+  dims[axis] = k;
+  rq__tensor *vals, *idx;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, x->ndim, dims, &vals));
+  RQ_TRY(rq__op_output(c, 1, RQ__DT_INT64, x->ndim, dims, &idx));
+  size_t outer = 1, len = (size_t)x->dims[axis], inner = 1;
+  for (int d = 0; d < axis; d++) outer *= (size_t)x->dims[d];
+  for (int d = axis + 1; d < x->ndim; d++) inner *= (size_t)x->dims[d];
+  int64_t *order = rq__malloc_array(len ? len : 1, sizeof *order);
+  if (order == NULL) return rq__nomem("TopK", len * sizeof *order);
+  for (size_t o = 0; o < outer; o++)
+    for (size_t i = 0; i < inner; i++) {
+      /* Selection by insertion: stable, so equal values keep the lower index first. */
+      size_t have = 0;
+      for (size_t j = 0; j < len; j++) {
+        double v = rq__elem_get(x->data, x->dtype, (o * len + j) * inner + i);
+        size_t pos = have;
+        while (pos > 0) {
+          double u = rq__elem_get(x->data, x->dtype, (o * len + (size_t)order[pos - 1]) * inner + i);
+          if (largest ? v > u : v < u) pos--;
+          else break;
+        }
+        if (pos >= (size_t)k) continue;
+        size_t end = have < (size_t)k ? have : (size_t)k - 1;
+        memmove(order + pos + 1, order + pos, (end - pos) * sizeof *order);
+        order[pos] = (int64_t)j;
+        if (have < (size_t)k) have++;
+      }
+      for (size_t j = 0; j < (size_t)k; j++) {
+        size_t dst = (o * (size_t)k + j) * inner + i;
+        rq__elem_set(vals->data, vals->dtype, dst,
+                     rq__elem_get(x->data, x->dtype, (o * len + (size_t)order[j]) * inner + i));
+        ((int64_t *)idx->data)[dst] = order[j];
+      }
+    }
+  rq__free(order);
+  return RQ_OK;
+}
+
 /* ---- Reduce* ---- */
 
 typedef enum reduce_kind { R_MEAN, R_SUM, R_MAX, R_MIN, R_PROD, R_SUM_SQUARE, R_L1, R_L2, R_LOG_SUM,
@@ -803,7 +945,8 @@ const rq__op_entry rq__ops_nn[] = {
   {"MaxPool", op_max_pool}, {"AveragePool", op_average_pool},
   {"GlobalAveragePool", op_global_average_pool}, {"GlobalMaxPool", op_global_max_pool},
   {"BatchNormalization", op_batch_norm}, {"LayerNormalization", op_layer_norm},
-  {"InstanceNormalization", op_instance_norm},
+  {"InstanceNormalization", op_instance_norm}, {"LRN", op_lrn}, {"Hardmax", op_hardmax},
+  {"CumSum", op_cumsum}, {"TopK", op_topk},
   {"ReduceMean", op_reduce_mean}, {"ReduceSum", op_reduce_sum}, {"ReduceMax", op_reduce_max},
   {"ReduceMin", op_reduce_min}, {"ReduceProd", op_reduce_prod}, {"ReduceSumSquare", op_reduce_sum_square},
   {"ReduceL1", op_reduce_l1}, {"ReduceL2", op_reduce_l2}, {"ReduceLogSum", op_reduce_log_sum},

@@ -80,7 +80,35 @@ static rq_status op_dequantize_linear(rq__op_ctx *c) {
   return RQ_OK;
 }
 
+/* DynamicQuantizeLinear: uint8 with the range [min(x, 0), max(x, 0)]. */
+static rq_status op_dynamic_quantize_linear(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  const float *in = x->data;
+  float lo = 0, hi = 0;
+  for (size_t i = 0; i < x->numel; i++) {
+    if (isnan(in[i])) return RQ_OP_FAIL(c, RQ_ERR_NONFINITE, "the input holds NaN");
+    lo = in[i] < lo ? in[i] : lo;
+    hi = in[i] > hi ? in[i] : hi;
+  }
+  float scale = (hi - lo) / 255.0f;
+  float zp = scale == 0 ? 0 : nearbyintf(0 - lo / scale);
+  zp = zp < 0 ? 0 : zp > 255 ? 255 : zp;
+  rq__tensor *y, *ys, *yz;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_UINT8, x->ndim, x->dims, &y));
+  RQ_TRY(rq__op_output(c, 1, RQ__DT_FLOAT, 0, NULL, &ys));
+  RQ_TRY(rq__op_output(c, 2, RQ__DT_UINT8, 0, NULL, &yz));
+  *(float *)ys->data = scale;
+  *(uint8_t *)yz->data = (uint8_t)zp;
+  for (size_t i = 0; i < x->numel; i++) {
+    float q = scale == 0 ? 0 : nearbyintf(in[i] / scale) + zp;
+    ((uint8_t *)y->data)[i] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
+  }
+  return RQ_OK;
+}
+
 const rq__op_entry rq__ops_quant[] = {
+  {"DynamicQuantizeLinear", op_dynamic_quantize_linear},
   {"QuantizeLinear", op_quantize_linear},
   {"DequantizeLinear", op_dequantize_linear},
   {NULL, NULL},

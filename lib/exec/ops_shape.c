@@ -874,7 +874,114 @@ static rq_status depth_space(rq__op_ctx *c, bool to_space) {
 static rq_status op_depth_to_space(rq__op_ctx *c) { return depth_space(c, true); }
 static rq_status op_space_to_depth(rq__op_ctx *c) { return depth_space(c, false); }
 
+static rq_status op_eye_like(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  if (x->ndim != 2) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must be 2-D");
+  int64_t dtype = rq__node_attr_int(c->node, "dtype", x->dtype), k = rq__node_attr_int(c->node, "k", 0);
+  if (dtype < 0 || dtype > INT32_MAX || !rq__dtype_is_numeric((int32_t)dtype))
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "dtype %lld", (long long)dtype);
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, (int32_t)dtype, 2, x->dims, &y));
+  for (int64_t i = 0; i < x->dims[0]; i++) {
+    int64_t j = i + k;
+    if (j >= 0 && j < x->dims[1]) rq__elem_set(y->data, y->dtype, (size_t)(i * x->dims[1] + j), 1);
+  }
+  return RQ_OK;
+}
+
+static rq_status op_one_hot(rq__op_ctx *c) {
+  const rq__tensor *ind, *dt, *vt;
+  RQ_TRY(rq__op_need(c, 0, &ind));
+  RQ_TRY(rq__op_need(c, 1, &dt));
+  RQ_TRY(rq__op_need(c, 2, &vt));
+  if (!rq__dtype_is_numeric(ind->dtype) || !rq__dtype_is_numeric(dt->dtype) || dt->numel != 1 || vt->numel != 2)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "depth must be one number and values two");
+  double depth_f = rq__elem_get(dt->data, dt->dtype, 0);
+  if (!(depth_f >= 1 && depth_f < (double)((int64_t)1 << 31))) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "depth %g", depth_f);
+  int64_t depth = (int64_t)depth_f;
+  int rank = ind->ndim + 1, axis;
+  if (rank > RQ__MAX_RANK) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "rank %d", rank);
+  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", -1), rank, &axis));
+  int64_t dims[RQ__MAX_RANK];
+  for (int d = 0, k = 0; d < rank; d++) dims[d] = d == axis ? depth : ind->dims[k++];
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, vt->dtype, rank, dims, &y));
+  size_t es = rq__dtype_size(vt->dtype), outer = 1, inner = 1;
+  for (int d = 0; d < axis; d++) outer *= (size_t)dims[d];
+  for (int d = axis + 1; d < rank; d++) inner *= (size_t)dims[d];
+  for (size_t i = 0; i < y->numel; i++) memcpy((char *)y->data + i * es, vt->data, es);
+  for (size_t o = 0; o < outer; o++)
+    for (size_t i = 0; i < inner; i++) {
+      double v = rq__elem_get(ind->data, ind->dtype, o * inner + i);
+      int64_t at = (int64_t)v;
+      if (at < 0) at += depth;
+      if (at < 0 || at >= depth) continue; /* out of range: all off */
+      memcpy((char *)y->data + ((o * (size_t)depth + (size_t)at) * inner + i) * es, (const char *)vt->data + es, es);
+    }
+  return RQ_OK;
+}
+
+static rq_status op_nonzero(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  if (!rq__dtype_is_numeric(x->dtype)) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type");
+  size_t count = 0;
+  for (size_t i = 0; i < x->numel; i++) count += rq__elem_get(x->data, x->dtype, i) != 0;
+  int64_t dims[2] = {x->ndim, (int64_t)count};
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_INT64, 2, dims, &y));
+  int64_t idx[RQ__MAX_RANK] = {0};
+  size_t k = 0;
+  for (size_t i = 0; i < x->numel; i++) {
+    if (rq__elem_get(x->data, x->dtype, i) != 0) {
+      for (int d = 0; d < x->ndim; d++) ((int64_t *)y->data)[(size_t)d * count + k] = idx[d];
+      k++;
+    }
+    for (int d = x->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < x->dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return RQ_OK;
+}
+
+static rq_status op_compress(rq__op_ctx *c) {
+  const rq__tensor *x, *cond;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &cond));
+  if (cond->dtype != RQ__DT_BOOL || cond->ndim != 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "condition must be 1-D BOOL");
+  const rq__attr *axis_attr = rq__node_attr(c->node, "axis");
+  /* Without an axis the input is flattened first. */
+  rq__tensor flat = *x;
+  if (axis_attr == NULL) {
+    flat.ndim = 1;
+    flat.dims[0] = (int64_t)x->numel;
+  }
+  int axis = 0;
+  if (axis_attr != NULL) RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", 0), x->ndim, &axis));
+  size_t outer = 1, len = (size_t)flat.dims[axis], inner = rq__dtype_size(x->dtype), kept = 0;
+  for (int d = 0; d < axis; d++) outer *= (size_t)flat.dims[d];
+  for (int d = axis + 1; d < flat.ndim; d++) inner *= (size_t)flat.dims[d];
+  size_t n = cond->numel < len ? cond->numel : len;
+  for (size_t j = 0; j < n; j++) kept += ((const uint8_t *)cond->data)[j] != 0;
+  int64_t dims[RQ__MAX_RANK];
+  memcpy(dims, flat.dims, sizeof dims);
+  dims[axis] = (int64_t)kept;
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, flat.ndim, dims, &y));
+  size_t at = 0;
+  for (size_t o = 0; o < outer; o++)
+    for (size_t j = 0; j < n; j++)
+      if (((const uint8_t *)cond->data)[j]) {
+        memcpy((char *)y->data + at, (const char *)x->data + (o * len + j) * inner, inner);
+        at += inner;
+      }
+  return RQ_OK;
+}
+
 const rq__op_entry rq__ops_shape[] = {
+  {"EyeLike", op_eye_like}, {"OneHot", op_one_hot}, {"NonZero", op_nonzero}, {"Compress", op_compress},
   {"Size", op_size}, {"ConstantOfShape", op_constant_of_shape}, {"Range", op_range}, {"Tile", op_tile},
   {"ArgMax", op_argmax}, {"ArgMin", op_argmin}, {"GatherElements", op_gather_elements},
   {"Trilu", op_trilu}, {"DepthToSpace", op_depth_to_space}, {"SpaceToDepth", op_space_to_depth},
