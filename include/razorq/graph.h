@@ -23,7 +23,9 @@ RQ_API rq_status rq_graph_load(const char *path, rq_graph **out);
  * (there is no folder to resolve it against). */
 RQ_API rq_status rq_graph_load_buffer(const void *data, size_t size, rq_graph **out);
 
-/* Writes the graph as an ONNX model (all tensors inline). */
+/* Writes the graph as an ONNX model. Tensors are stored inline unless the
+ * model would exceed protobuf's 2 GB limit; then initializers of 1 KiB or
+ * more go to "<path>.data" as ONNX external data. */
 RQ_API rq_status rq_graph_save(const rq_graph *graph, const char *path);
 
 /* Frees the graph; NULL is a no-op. */

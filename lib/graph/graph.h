@@ -312,6 +312,12 @@ uint64_t rq__graph_parameter_count(const rq_graph *g);
  * rq__malloc'd memory; rq_graph_save writes this to a file. */
 rq_status rq__graph_serialize(const rq_graph *g, void **data, size_t *size);
 
+/* Writes the model to path with every initializer of at least `threshold`
+ * bytes stored as ONNX external data in "<path>.data" (4096-aligned
+ * offsets); threshold 0 = all inline. rq_graph_save uses this with 1 KiB
+ * when the inline model would exceed protobuf's 2 GB limit. */
+rq_status rq__graph_save_external(const rq_graph *g, const char *path, size_t threshold);
+
 /* ---------------------------------------------------------------- passes -- */
 /* lib/graph/passes.c. Each returns how many rewrites it made in *count (may
  * be NULL); the graph stays valid (sorted) on success and unchanged on

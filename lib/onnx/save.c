@@ -147,7 +147,58 @@ static Onnx__NodeProto *node_pb(arena *A, const rq_graph *g, const rq__node *n) 
   return p;
 }
 
-static bool build_model(arena *A, const rq_graph *g, Onnx__ModelProto *m, Onnx__GraphProto *gp) {
+/* Where large initializers go when the model would not fit protobuf's 2 GB:
+ * one data file next to the model, each tensor at a 4096-aligned offset
+ * (ONNX's recommendation, so readers can mmap). */
+typedef struct external_plan {
+  size_t threshold;     /* initializers of at least this many bytes; 0 = all inline */
+  const char *location; /* data file name, relative to the model's folder */
+  FILE *f;
+  uint64_t offset;
+  bool io_failed;
+} external_plan;
+
+static Onnx__StringStringEntryProto *entry(arena *A, const char *key, const char *value) {
+  Onnx__StringStringEntryProto *e = arena_calloc(A, 1, sizeof *e);
+  char *v = arena_calloc(A, strlen(value) + 1, 1);
+  if (e == NULL || v == NULL) return NULL;
+  onnx__string_string_entry_proto__init(e);
+  e->key = (char *)key;
+  memcpy(v, value, strlen(value) + 1);
+  e->value = v;
+  return e;
+}
+
+static Onnx__TensorProto *initializer_pb(arena *A, const rq__tensor *t, external_plan *ext) {
+  Onnx__TensorProto *p = tensor_pb(A, t);
+  if (p == NULL || ext == NULL || ext->threshold == 0 || t->nbytes < ext->threshold) return p;
+  static const char zeros[4096];
+  uint64_t pad = (4096 - ext->offset % 4096) % 4096;
+  if (fwrite(zeros, 1, (size_t)pad, ext->f) != pad || fwrite(t->data, 1, t->nbytes, ext->f) != t->nbytes)
+    ext->io_failed = true;
+  ext->offset += pad;
+  char offset[32], length[32];
+  snprintf(offset, sizeof offset, "%llu", (unsigned long long)ext->offset);
+  snprintf(length, sizeof length, "%zu", t->nbytes);
+  ext->offset += t->nbytes;
+  Onnx__StringStringEntryProto **entries = arena_calloc(A, 3, sizeof *entries);
+  if (entries == NULL) return NULL;
+  entries[0] = entry(A, "location", ext->location);
+  entries[1] = entry(A, "offset", offset);
+  entries[2] = entry(A, "length", length);
+  if (!entries[0] || !entries[1] || !entries[2]) return NULL;
+  p->has_raw_data = 0;
+  p->raw_data.len = 0;
+  p->raw_data.data = NULL;
+  p->has_data_location = 1;
+  p->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  p->n_external_data = 3;
+  p->external_data = entries;
+  return p;
+}
+
+static bool build_model(arena *A, const rq_graph *g, Onnx__ModelProto *m, Onnx__GraphProto *gp,
+                        external_plan *ext) {
   onnx__model_proto__init(m);
   onnx__graph_proto__init(gp);
   m->has_ir_version = 1;
@@ -184,7 +235,7 @@ static bool build_model(arena *A, const rq_graph *g, Onnx__ModelProto *m, Onnx__
   if (gp->initializer == NULL) return false;
   for (int v = 0; v < g->n_values; v++)
     if (g->values[v].init != NULL &&
-        (gp->initializer[gp->n_initializer++] = tensor_pb(A, g->values[v].init)) == NULL)
+        (gp->initializer[gp->n_initializer++] = initializer_pb(A, g->values[v].init, ext)) == NULL)
       return false;
 
   gp->input = arena_calloc(A, (size_t)g->n_inputs, sizeof *gp->input);
@@ -198,25 +249,28 @@ static bool build_model(arena *A, const rq_graph *g, Onnx__ModelProto *m, Onnx__
   return true;
 }
 
-rq_status rq__graph_serialize(const rq_graph *g, void **data, size_t *size) {
-  RQ_CHECK_NOT_NULL(g);
-  RQ_CHECK_NOT_NULL(data);
-  RQ_CHECK_NOT_NULL(size);
+#define PROTOBUF_LIMIT (((size_t)1 << 31) - 1)
+
+/* Builds and packs the model; with ext, large initializers are written to
+ * ext->f instead. */
+static rq_status serialize(const rq_graph *g, external_plan *ext, void **data, size_t *size) {
   *data = NULL;
   *size = 0;
   arena A = {0};
   Onnx__ModelProto m;
   Onnx__GraphProto gp;
-  if (!build_model(&A, g, &m, &gp)) {
+  if (!build_model(&A, g, &m, &gp, ext)) {
     arena_free(&A);
     return rq__nomem(__func__, 0);
   }
   size_t n = protobuf_c_message_get_packed_size(&m.base);
   rq_status s = RQ_OK;
-  if (n > ((size_t)1 << 31) - 1) {
+  if (ext != NULL && ext->io_failed) {
+    s = rq__fail(RQ_ERR_IO, __func__, "writing external data '%s' failed", ext->location);
+  } else if (n > PROTOBUF_LIMIT) {
     s = rq__fail(RQ_ERR_UNSUPPORTED, __func__,
-                 "the model is %zu bytes, over protobuf's 2 GB limit (external data on save is not "
-                 "implemented)", n);
+                 "the model is %zu bytes, over protobuf's 2 GB limit%s", n,
+                 ext ? " even with its initializers as external data" : "");
   } else {
     void *buf = rq__malloc(n + 1);
     if (buf == NULL) {
@@ -236,25 +290,74 @@ rq_status rq__graph_serialize(const rq_graph *g, void **data, size_t *size) {
   return s;
 }
 
+rq_status rq__graph_serialize(const rq_graph *g, void **data, size_t *size) {
+  RQ_CHECK_NOT_NULL(g);
+  RQ_CHECK_NOT_NULL(data);
+  RQ_CHECK_NOT_NULL(size);
+  return serialize(g, NULL, data, size);
+}
+
+/* Size of the model with every tensor inline, without packing it. */
+static rq_status inline_size(const rq_graph *g, size_t *n) {
+  arena A = {0};
+  Onnx__ModelProto m;
+  Onnx__GraphProto gp;
+  bool ok = build_model(&A, g, &m, &gp, NULL);
+  if (ok) *n = protobuf_c_message_get_packed_size(&m.base);
+  arena_free(&A);
+  return ok ? RQ_OK : rq__nomem(__func__, 0);
+}
+
+static rq_status write_file(const char *path, const void *data, size_t size) {
+  FILE *f = fopen(path, "wb");
+  if (f == NULL) return rq__fail(RQ_ERR_IO, "rq_graph_save", "%s: cannot create: %s", path, strerror(errno));
+  bool ok = fwrite(data, 1, size, f) == size;
+  ok = (fclose(f) == 0) && ok;
+  return ok ? RQ_OK : rq__fail(RQ_ERR_IO, "rq_graph_save", "%s: write failed: %s", path, strerror(errno));
+}
+
+rq_status rq__graph_save_external(const rq_graph *g, const char *path, size_t threshold) {
+  RQ_CHECK_NOT_NULL(g);
+  RQ_CHECK_NOT_NULL(path);
+  void *data = NULL;
+  size_t size = 0;
+  rq_status s;
+  if (threshold == 0) {
+    s = serialize(g, NULL, &data, &size);
+  } else {
+    /* <model>.data next to the model; location is its bare file name. */
+    size_t len = strlen(path) + 6;
+    char *data_path = rq__malloc(len);
+    if (data_path == NULL) return rq__nomem(__func__, len);
+    snprintf(data_path, len, "%s.data", path);
+    const char *slash = strrchr(data_path, '/');
+    external_plan ext = {.threshold = threshold, .location = slash ? slash + 1 : data_path};
+    ext.f = fopen(data_path, "wb");
+    if (ext.f == NULL) {
+      s = rq__fail(RQ_ERR_IO, "rq_graph_save", "%s: cannot create: %s", data_path, strerror(errno));
+    } else {
+      s = serialize(g, &ext, &data, &size);
+      if (fclose(ext.f) != 0 && s == RQ_OK)
+        s = rq__fail(RQ_ERR_IO, "rq_graph_save", "%s: write failed", data_path);
+    }
+    rq__free(data_path);
+  }
+  if (s == RQ_OK) s = write_file(path, data, size);
+  rq__free(data);
+  return s;
+}
+
 rq_status rq_graph_save(const rq_graph *graph, const char *path) {
   RQ_CHECK_NOT_NULL(graph);
   RQ_CHECK_NOT_NULL(path);
-  void *data;
-  size_t size;
-  rq_status s = rq__graph_serialize(graph, &data, &size);
-  if (s != RQ_OK) {
+  size_t n = 0;
+  rq_status s = inline_size(graph, &n);
+  /* Over protobuf's limit: initializers of 1 KiB and more go external. */
+  if (s == RQ_OK) s = rq__graph_save_external(graph, path, n > PROTOBUF_LIMIT ? 1024 : 0);
+  if (s != RQ_OK && strncmp(rq_last_error(), "rq_graph_save", 13) != 0) {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", rq_last_error());
     return rq__fail(s, __func__, "%s", msg);
   }
-  FILE *f = fopen(path, "wb");
-  if (f == NULL) {
-    s = rq__fail(RQ_ERR_IO, __func__, "%s: cannot create: %s", path, strerror(errno));
-  } else {
-    bool ok = fwrite(data, 1, size, f) == size;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) s = rq__fail(RQ_ERR_IO, __func__, "%s: write failed: %s", path, strerror(errno));
-  }
-  rq__free(data);
   return s;
 }
