@@ -51,6 +51,15 @@ def make_inputs():
     sets["channels"] = [(rng.normal(-0.5, 1.0, shape).astype(np.float32) * chan) for _ in range(3)]
     # float16-representable values: the C test feeds them as float16/bfloat16
     sets["half"] = [rng.normal(0.3, 2.0, shape).astype(np.float16).astype(np.float32) for _ in range(3)]
+    # edge cases: all zeros, a constant, a range below eps * levels (the eps
+    # floor and the zero point clamp), all negative
+    sets["edge"] = [np.zeros(shape, np.float32), np.full(shape, 3.0, np.float32),
+                    (rng.uniform(-1e-7, 1e-7, shape) + 2e-6).astype(np.float32),
+                    -rng.uniform(0.5, 9.0, shape).astype(np.float32)]
+    # PyTorch's HistogramObserver cannot take the tiny-range batch followed by
+    # a wide one: _combine_histograms allocates bins * downsample_rate floats
+    # (1.5 TB here). razorq integrates from prefix sums instead.
+    sets["edge_hist"] = [sets["edge"][i] for i in (0, 1, 3)]
     return shape, sets
 
 
@@ -355,6 +364,21 @@ def main():
                 kw2["bins"] = bins
             cases.append({"config": config, "input": input_name,
                           "steps": run_case("HistogramObserver", kw2, sets[input_name], False)})
+
+    # edge inputs through the min/max family and the histogram
+    for cls_name in ("MinMaxObserver", "MovingAverageMinMaxObserver", "PerChannelMinMaxObserver",
+                     "HistogramObserver"):
+        for qdtype, bit, sym, sym_range in (("qint8", 8, True, True), ("quint8", 8, False, False),
+                                            ("quint8", 8, True, False), ("qint8", 3, False, False)):
+            kw = mmrazor_observer_kwargs(cls_name, qdtype, bit, sym, sym_range)
+            config = {"type": cls_name, "qdtype": qdtype, "bit": bit, "is_symmetry": sym,
+                      "is_symmetric_range": sym_range}
+            if cls_name == "HistogramObserver":
+                kw["bins"] = 64
+                config["bins"] = 64
+            input_name = "edge_hist" if cls_name == "HistogramObserver" else "edge"
+            cases.append({"config": config, "input": input_name,
+                          "steps": run_case(cls_name, kw, sets[input_name], False)})
 
     # razorq's calibration observers against the NumPy reference
     for method, param_key, param, bins in (("Percentile", "percentile", 99.0, 256), ("Entropy", None, None, 512),

@@ -432,6 +432,29 @@ START_TEST(calibration_observers_use_fixed_memory) {
 }
 END_TEST
 
+/* A tiny range followed by a wide one: PyTorch 1.13 tries to allocate
+ * bins * downsample_rate floats here (terabytes; see gen_torch.py). razorq
+ * integrates from prefix sums with bins-sized memory. */
+START_TEST(histogram_survives_range_jumps) {
+  rq_observer *obs = make("{\"type\":\"HistogramObserver\"}");
+  float tiny[4] = {2e-6f, 2.05e-6f, 1.95e-6f, 2.01e-6f}, wide[4] = {-9.0f, 4.0f, 1e3f, -0.5f};
+  int64_t shape[1] = {4};
+  DLTensor t1 = tensor_f32(tiny, 1, shape), t2 = tensor_f32(wide, 1, shape);
+  ck_assert_int_eq(rq_observer_observe(obs, &t1), RQ_OK);
+  size_t before = rq_memory_in_use();
+  ck_assert_int_eq(rq_observer_observe(obs, &t2), RQ_OK);
+  ck_assert_uint_le(rq_memory_in_use(), before);
+  float mn, mx, s;
+  int32_t z;
+  size_t n;
+  ck_assert_int_eq(rq_observer_minmax(obs, &mn, &mx, 1, &n), RQ_OK);
+  ck_assert(mn == -9.0f && mx >= 1e3f);
+  ck_assert_int_eq(rq_observer_qparams(obs, &s, &z, 1, &n), RQ_OK);
+  ck_assert(isfinite(s) && s > 0.0f);
+  rq_observer_destroy(obs);
+}
+END_TEST
+
 /* bfloat16 input and a transposed (strided) per-channel view give exactly
  * what the same values in contiguous float32 give. */
 START_TEST(bf16_and_strided_inputs_match_float32) {
@@ -516,6 +539,7 @@ int main(void) {
   tcase_add_test(tc, distinct_handles_on_threads);
   tcase_add_test(tc, calibration_observers_use_fixed_memory);
   tcase_add_test(tc, bf16_and_strided_inputs_match_float32);
+  tcase_add_test(tc, histogram_survives_range_jumps);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
