@@ -432,6 +432,30 @@ START_TEST(calibration_observers_use_fixed_memory) {
 }
 END_TEST
 
+/* Moving averages merge as documented: the batch-weighted mean of the two
+ * states (computed here from the states the API reports). */
+START_TEST(moving_average_merge_is_batch_weighted) {
+  const char *cfg = "{\"type\":\"MovingAverageMinMaxObserver\",\"averaging_constant\":0.5}";
+  rq_observer *a = make(cfg), *b = make(cfg);
+  float x[3][4] = {{-1, 2, 0.5f, 3}, {-4, 1, 6, 0}, {0.25f, -0.5f, 9, 2}};
+  int64_t shape[1] = {4};
+  DLTensor t0 = tensor_f32(x[0], 1, shape), t1 = tensor_f32(x[1], 1, shape), t2 = tensor_f32(x[2], 1, shape);
+  ck_assert_int_eq(rq_observer_observe(a, &t0), RQ_OK);
+  ck_assert_int_eq(rq_observer_observe(b, &t1), RQ_OK);
+  ck_assert_int_eq(rq_observer_observe(b, &t2), RQ_OK);
+  float amin, amax, bmin, bmax, mmin, mmax;
+  size_t n;
+  rq_observer_minmax(a, &amin, &amax, 1, &n);
+  rq_observer_minmax(b, &bmin, &bmax, 1, &n);
+  ck_assert_int_eq(rq_observer_merge(a, b), RQ_OK);
+  rq_observer_minmax(a, &mmin, &mmax, 1, &n);
+  ck_assert(mmin == (float)(((double)amin * 1 + (double)bmin * 2) / 3));
+  ck_assert(mmax == (float)(((double)amax * 1 + (double)bmax * 2) / 3));
+  rq_observer_destroy(a);
+  rq_observer_destroy(b);
+}
+END_TEST
+
 /* A tiny range followed by a wide one: PyTorch 1.13 tries to allocate
  * bins * downsample_rate floats here (terabytes; see gen_torch.py). razorq
  * integrates from prefix sums with bins-sized memory. */
@@ -540,6 +564,7 @@ int main(void) {
   tcase_add_test(tc, calibration_observers_use_fixed_memory);
   tcase_add_test(tc, bf16_and_strided_inputs_match_float32);
   tcase_add_test(tc, histogram_survives_range_jumps);
+  tcase_add_test(tc, moving_average_merge_is_batch_weighted);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
