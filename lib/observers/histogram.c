@@ -74,11 +74,8 @@ static rq_status histc(const rq_observer_batch *b, double left, double right, fl
 }
 
 static void batch_range(const rq_observer_batch *b, float *mn, float *mx) {
-  rq_observer_batch whole = *b;
-  whole.outer = 1;
-  whole.channels = 1;
-  whole.inner = b->outer * b->channels * b->inner;
-  rq__batch_minmax(&whole, mn, mx);
+  *mn = b->min;
+  *mx = b->max;
 }
 
 /* _adjust_min_max in float32. */

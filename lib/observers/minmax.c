@@ -22,15 +22,17 @@ typedef struct minmax_state {
 } minmax_state;
 
 void rq__batch_minmax(const rq_observer_batch *b, float *mins, float *maxs) {
+  if (b->channels == 1) { /* the generic layer's pass already found them */
+    mins[0] = b->min;
+    maxs[0] = b->max;
+    return;
+  }
   for (size_t c = 0; c < b->channels; c++) { mins[c] = INFINITY; maxs[c] = -INFINITY; }
   /* The kernels skip NaN/Inf (counting them): exactly "skip_nonfinite", and
    * a no-op distinction when the batch is all finite. */
   uint64_t nonfinite = 0;
-  if (b->channels == 1)
-    rq__kernels()->minmax[RQ__ELEM_F32](b->data, b->outer * b->inner, mins, maxs, &nonfinite);
-  else
-    rq__kernels()->minmax_channels[RQ__ELEM_F32](b->data, b->outer, b->channels, b->inner, mins, maxs,
-                                                 &nonfinite);
+  rq__kernels()->minmax_channels[RQ__ELEM_F32](b->data, b->outer, b->channels, b->inner, mins, maxs,
+                                               &nonfinite);
 }
 
 /* mean(|x|) per channel in double, rounded once to float32. PyTorch sums in

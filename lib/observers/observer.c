@@ -350,7 +350,7 @@ rq_status rq_observer_observe(rq_observer *obs, const DLTensor *x) {
   RQ_TRY(check_tensor(x, __func__, &n));
   if (n == 0) return RQ_OK; /* PyTorch returns an empty input untouched */
 
-  rq_observer_batch batch = {sizeof batch, NULL, 1, 1, n, false};
+  rq_observer_batch batch = {sizeof batch, NULL, 1, 1, n, false, INFINITY, -INFINITY};
   if (obs->qs.per_channel) {
     int axis = obs->qs.ch_axis < 0 ? obs->qs.ch_axis + x->ndim : obs->qs.ch_axis;
     RQ_CHECK_ARG(axis >= 0 && axis < x->ndim, "x: ch_axis %d does not exist in a %d-d tensor",
@@ -366,9 +366,10 @@ rq_status rq_observer_observe(rq_observer *obs, const DLTensor *x) {
   }
   RQ_TRY(contiguous_f32(obs, x, n, __func__, &batch.data));
 
-  float ignored_min = INFINITY, ignored_max = -INFINITY;
+  batch.min = INFINITY;
+  batch.max = -INFINITY;
   uint64_t nonfinite = 0;
-  rq__kernels()->minmax[RQ__ELEM_F32](batch.data, n, &ignored_min, &ignored_max, &nonfinite);
+  rq__kernels()->minmax[RQ__ELEM_F32](batch.data, n, &batch.min, &batch.max, &nonfinite);
   if (nonfinite > 0) {
     if (!obs->ignore_nonfinite)
       return rq__fail(RQ_ERR_NONFINITE, __func__,

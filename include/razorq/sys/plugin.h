@@ -44,6 +44,10 @@ typedef struct rq_observer_batch {
   const float *data;
   size_t outer, channels, inner;
   bool skip_nonfinite;
+  /* min and max of the whole batch's finite values (razorq computes them
+   * anyway while checking for NaN/Inf), so per-tensor classes need no pass
+   * of their own; +inf/-inf when no value is finite. */
+  float min, max;
 } rq_observer_batch;
 
 /* The class-specific JSON arguments of one instance (opaque). Read them in
