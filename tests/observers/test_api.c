@@ -432,6 +432,65 @@ START_TEST(calibration_observers_use_fixed_memory) {
 }
 END_TEST
 
+/* Every registered built-in, generically: create, observe (with a NaN the
+ * observer is told to skip), then save/load and merge-into-empty must both
+ * reproduce the original's qparams and min/max exactly. */
+START_TEST(every_builtin_round_trips) {
+  const char *names[128];
+  size_t count = 0;
+  ck_assert_int_eq(rq_registry_list(RQ_REGISTRY_OBSERVER, names, 128, &count), RQ_OK);
+  float x[24];
+  for (int i = 0; i < 24; i++) x[i] = (float)((i * 5) % 24 - 9) * 0.3f;
+  x[7] = NAN;
+  int64_t shape[2] = {4, 6};
+  int checked = 0;
+  for (size_t k = 0; k < count; k++) {
+    if (strncmp(names[k], "Test", 4) == 0 || strcmp(names[k], "AbsMaxObserver") == 0) continue;
+    char json[256];
+    if (strcmp(names[k], "FixedQParamsObserver") == 0)
+      snprintf(json, sizeof json, "{\"type\":\"%s\",\"scale\":0.05,\"zero_point\":3,\"ignore_nonfinite\":true}",
+               names[k]);
+    else
+      snprintf(json, sizeof json, "{\"type\":\"%s\",\"ignore_nonfinite\":true}", names[k]);
+    rq_observer *a = make(json);
+    DLTensor t = tensor_f32(x, 2, shape);
+    ck_assert_msg(rq_observer_observe(a, &t) == RQ_OK, "%s: %s", names[k], rq_last_error());
+    void *data = NULL;
+    size_t size = 0;
+    rq_status saved = rq_observer_save(a, &data, &size);
+    rq_observer *b = NULL, *c = make(json);
+    if (saved == RQ_OK) {
+      ck_assert_msg(rq_observer_load(data, size, &b) == RQ_OK, "%s: %s", names[k], rq_last_error());
+      rq_observer_free_saved(data);
+    } else {
+      ck_assert_int_eq(saved, RQ_ERR_UNSUPPORTED);
+    }
+    ck_assert_msg(rq_observer_merge(c, a) == RQ_OK, "%s: %s", names[k], rq_last_error());
+    float s0[8], s1[8], m0[8], M0[8], m1[8], M1[8];
+    int32_t z0[8], z1[8];
+    size_t n0 = 0, n1 = 0;
+    rq_status q = rq_observer_qparams(a, s0, z0, 8, &n0);
+    rq_observer *copies[2] = {b, c};
+    for (int j = 0; j < 2; j++) {
+      if (copies[j] == NULL) continue;
+      ck_assert_int_eq(rq_observer_qparams(copies[j], s1, z1, 8, &n1), q);
+      if (q == RQ_OK)
+        ck_assert_msg(n0 == n1 && memcmp(s0, s1, n0 * 4) == 0 && memcmp(z0, z1, n0 * 4) == 0, "%s copy %d",
+                      names[k], j);
+      rq_status mm = rq_observer_minmax(a, m0, M0, 8, &n0);
+      ck_assert_int_eq(rq_observer_minmax(copies[j], m1, M1, 8, &n1), mm);
+      if (mm == RQ_OK)
+        ck_assert(n0 == n1 && memcmp(m0, m1, n0 * 4) == 0 && memcmp(M0, M1, n0 * 4) == 0);
+    }
+    rq_observer_destroy(a);
+    rq_observer_destroy(b);
+    rq_observer_destroy(c);
+    checked++;
+  }
+  ck_assert_int_ge(checked, 18);
+}
+END_TEST
+
 /* Moving averages merge as documented: the batch-weighted mean of the two
  * states (computed here from the states the API reports). */
 START_TEST(moving_average_merge_is_batch_weighted) {
@@ -565,6 +624,7 @@ int main(void) {
   tcase_add_test(tc, bf16_and_strided_inputs_match_float32);
   tcase_add_test(tc, histogram_survives_range_jumps);
   tcase_add_test(tc, moving_average_merge_is_batch_weighted);
+  tcase_add_test(tc, every_builtin_round_trips);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
