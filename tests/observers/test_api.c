@@ -432,6 +432,37 @@ START_TEST(calibration_observers_use_fixed_memory) {
 }
 END_TEST
 
+/* Any single flipped byte and any truncation of a saved observer is refused
+ * (never loaded, never crashing; ASan/valgrind watch the parser). */
+START_TEST(corrupted_saves_are_always_refused) {
+  rq_observer *obs = make("{\"type\":\"PerChannelPercentileObserver\",\"bins\":8,\"ch_axis\":1}");
+  float x[6] = {1, -2, 3, 0.5f, 5, -6};
+  int64_t shape[2] = {2, 3};
+  DLTensor t = tensor_f32(x, 2, shape);
+  ck_assert_int_eq(rq_observer_observe(obs, &t), RQ_OK);
+  void *data;
+  size_t size;
+  ck_assert_int_eq(rq_observer_save(obs, &data, &size), RQ_OK);
+  unsigned char *bytes = data;
+  rq_observer *loaded = NULL;
+  for (size_t i = 0; i < size; i++) {
+    for (int bit = 0; bit < 8; bit += 3) {
+      bytes[i] ^= (unsigned char)(1u << bit);
+      rq_status s = rq_observer_load(data, size, &loaded);
+      ck_assert_msg(s != RQ_OK, "byte %zu bit %d flipped: loaded", i, bit);
+      bytes[i] ^= (unsigned char)(1u << bit);
+    }
+  }
+  for (size_t len = 1; len < size; len++)
+    ck_assert_msg(rq_observer_load(data, len, &loaded) != RQ_OK, "truncated to %zu: loaded", len);
+  ck_assert_ptr_null(loaded);
+  ck_assert_int_eq(rq_observer_load(data, size, &loaded), RQ_OK);
+  rq_observer_destroy(loaded);
+  rq_observer_free_saved(data);
+  rq_observer_destroy(obs);
+}
+END_TEST
+
 /* Every registered built-in, generically: create, observe (with a NaN the
  * observer is told to skip), then save/load and merge-into-empty must both
  * reproduce the original's qparams and min/max exactly. */
@@ -625,6 +656,7 @@ int main(void) {
   tcase_add_test(tc, histogram_survives_range_jumps);
   tcase_add_test(tc, moving_average_merge_is_batch_weighted);
   tcase_add_test(tc, every_builtin_round_trips);
+  tcase_add_test(tc, corrupted_saves_are_always_refused);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
