@@ -112,6 +112,16 @@ RQ_API size_t rq_session_point_count(const rq_session *session);
 RQ_API rq_status rq_session_point_info(const rq_session *session, size_t index, const char **edge,
                                        bool *is_weight, rq_fake_quant **fake_quant);
 
+/* Where precision goes (after convert): runs the float model and the
+ * fake-quantized one on inputs and gives, for every fake-quant place in
+ * rq_session_point_info order, the SQNR in dB between the float tensor on
+ * that edge and the fake-quantized one (10 log10(sum x^2 / sum (x - x_q)^2);
+ * error accumulates along the model). Weights: the float weight against its
+ * fake-quantized copy. +inf where nothing was lost. *count receives the
+ * number of places; capacity must be at least that. */
+RQ_API rq_status rq_session_sqnr(rq_session *session, const DLTensor *inputs, size_t n_inputs,
+                                 double *sqnr_db, size_t capacity, size_t *count);
+
 /* Notes from prepare: each place left in float and why, BN folding. */
 RQ_API size_t rq_session_note_count(const rq_session *session);
 RQ_API const char *rq_session_note(const rq_session *session, size_t index);

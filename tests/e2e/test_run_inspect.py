@@ -60,3 +60,22 @@ def test_inspect_agrees_with_onnx(name):
         count = sum(1 for n in m.graph.node if n.op_type == op)
         assert f"    {op:<24} {count}" in text
     assert "input input: FLOAT [N, 1, 8, 8]" in text or "input input: FLOAT [" in text
+
+
+def test_inspect_reports_qparams_and_sqnr(tmp_path):
+    """The graph input's row: its scale/zero point, and an SQNR that PyTorch's
+    own fake_quantize_per_tensor_affine reproduces on the same data."""
+    torch = pytest.importorskip("torch")
+    from test_ptq_e2e import CALIB_X, example_config
+    model = os.path.join(DATA, "digits_mlp.onnx")
+    text = razorq("inspect", model, "--config", example_config(tmp_path, "openvino"), "--calib", CALIB_X,
+                  "--data", TEST_X)
+    rows = {line.split()[1]: line.split() for line in text.splitlines() if line.strip().startswith(("act ", "weight "))}
+    kind, _, scale, zero_point, sqnr = rows["input"]
+    x = torch.from_numpy(np.load(TEST_X)[:256])
+    xq = torch.fake_quantize_per_tensor_affine(x, float(scale), int(zero_point), 0, 255)
+    expected = 10 * np.log10(float((x.double() ** 2).sum()) / float(((x - xq).double() ** 2).sum()))
+    assert kind == "act" and abs(float(sqnr) - expected) < 0.05, (sqnr, expected)
+    weights = [r for r in rows.values() if r[0] == "weight"]
+    assert len(weights) == 3 and all(r[2] == "per-channel" for r in weights)
+    assert all(20 < float(r[-1]) < 80 for r in rows.values())
