@@ -11,19 +11,25 @@
   anything else razorq refuses is a failure, and so is loading one of those;
 - a tensor file must give numpy_helper.to_array's dtype, shape and bytes;
 - every shape razorq infers (rq__pass_infer_shapes) must agree with
-  onnx.shape_inference wherever both know a dimension.
+  onnx.shape_inference wherever both know a dimension;
+- every model razorq loads, saved back by razorq, must pass onnx.checker (when
+  the original does) and equal the original for onnx's API: nodes with their
+  edges and attribute values, initializers (Constant nodes folded) bit for
+  bit, and the interface's names, types and dims.
 
 Usage: check_testdata.py ONNX_DUMP [DATA_ROOT]. Exit 77 (skip) when the data or
 the onnx module is missing.
 """
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 try:
     import numpy as np
     import onnx
-    from onnx import numpy_helper, TensorProto, AttributeProto
+    from onnx import helper, numpy_helper, TensorProto, AttributeProto
 except ImportError:
     print("python3-onnx not available: skipping")
     sys.exit(77)
@@ -123,6 +129,87 @@ def tensor_expect(path):
     return "%d %d %s %016x" % (t.data_type, len(t.dims), dims, fnv1a(data))
 
 
+def attr_values(node):
+    out = {}
+    for a in node.attribute:
+        v = helper.get_attribute_value(a)
+        if isinstance(v, TensorProto):
+            v = numpy_helper.to_array(v)
+            v = (str(v.dtype), v.shape, v.tobytes())
+        elif isinstance(v, list):
+            v = [x for x in v]
+        out[a.name] = v
+    return out
+
+
+def constant_array(node):
+    a = node.attribute[0]
+    v = helper.get_attribute_value(a)
+    if a.name == "value":
+        return numpy_helper.to_array(v)
+    if a.name == "value_float":
+        return np.array(v, dtype=np.float32)
+    if a.name == "value_floats":
+        return np.array(v, dtype=np.float32)
+    if a.name == "value_int":
+        return np.array(v, dtype=np.int64)
+    return np.array(v, dtype=np.int64)  # value_ints
+
+
+def interface(vis, skip=()):
+    out = []
+    for vi in vis:
+        if vi.name in skip:
+            continue
+        tt = vi.type.tensor_type
+        dims = None if not tt.HasField("shape") else \
+            [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tt.shape.dim]
+        out.append((vi.name, tt.elem_type, dims))
+    return out
+
+
+def compare_saved(orig_path, copy_path):
+    """Differences between a model and razorq's copy of it, as a string, or None."""
+    a = onnx.load(orig_path, load_external_data=False)
+    b = onnx.load(copy_path)
+    try:
+        onnx.checker.check_model(a)
+        original_valid = True
+    except Exception:
+        original_valid = False
+    if original_valid:
+        try:
+            onnx.checker.check_model(b)
+        except Exception as e:
+            return "checker: %s" % str(e).splitlines()[0]
+    is_const = lambda n: n.op_type == "Constant" and n.domain in ("", "ai.onnx")
+    na = [(n.op_type, n.domain, list(n.input), list(n.output), attr_values(n))
+          for n in a.graph.node if not is_const(n)]
+    nb = [(n.op_type, n.domain, list(n.input), list(n.output), attr_values(n)) for n in b.graph.node]
+    if len(na) != len(nb):
+        return "node count %d vs %d" % (len(na), len(nb))
+    for x, y in zip(na, nb):
+        if x[:4] != y[:4] or set(x[4]) != set(y[4]):
+            return "node %s vs %s" % (x[:4], y[:4])
+        for k in x[4]:
+            if repr(x[4][k]) != repr(y[4][k]):
+                return "node %s attribute %s" % (x[3], k)
+    ia = {t.name: numpy_helper.to_array(t) for t in a.graph.initializer}
+    ia.update({n.output[0]: constant_array(n) for n in a.graph.node if is_const(n)})
+    ib = {t.name: numpy_helper.to_array(t) for t in b.graph.initializer}
+    if set(ia) != set(ib):
+        return "initializer names differ"
+    for k in ia:
+        x, y = np.asarray(ia[k]), np.asarray(ib[k])
+        if x.dtype != y.dtype or x.shape != y.shape or x.tobytes() != y.tobytes():
+            return "initializer %s differs" % k
+    inits = {t.name for t in a.graph.initializer}
+    if interface(a.graph.input, inits) != interface(b.graph.input) or \
+            interface(a.graph.output) != interface(b.graph.output):
+        return "interface differs"
+    return None
+
+
 def main():
     dump = sys.argv[1]
     root = sys.argv[2] if len(sys.argv) > 2 else "/usr/share/libonnx-testdata/data"
@@ -134,15 +221,26 @@ def main():
         for f in sorted(files):
             if f.endswith(".onnx") or f.endswith(".pb"):
                 paths.append(os.path.join(d, f))
-    run = subprocess.run([dump], input="\n".join(paths) + "\n", capture_output=True, text=True)
+    save_dir = tempfile.mkdtemp(prefix="rq_saved_")
+    run = subprocess.run([dump], input="\n".join(paths) + "\n", capture_output=True, text=True,
+                         env=dict(os.environ, RQ_DUMP_SAVE_DIR=save_dir))
     if run.returncode != 0:
         print("onnx_dump failed (rc %d): %s" % (run.returncode, run.stderr))
         return 1
     failures = 0
     counts = {"MODEL OK": 0, "MODEL refused": 0, "TENSOR OK": 0, "TENSOR refused": 0,
-              "shapes compared": 0, "dims compared": 0}
+              "shapes compared": 0, "dims compared": 0, "saved copies equal": 0}
     inferred = {}  # path -> {value name: (elem_type, [dims or None])} from onnx
     for line in run.stdout.splitlines():
+        if line.startswith("SAVED "):
+            _, path, copy = line.split(" ", 2)
+            why = compare_saved(path, copy)
+            counts["saved copies equal"] += 1
+            if why is not None:
+                failures += 1
+                print("FAIL %s: razorq's saved copy: %s" % (path, why))
+            os.remove(copy)
+            continue
         if line.startswith("VALUE "):
             _, path, dtype, dims, name = line.split(" ", 4)
             if path not in inferred:
@@ -200,6 +298,7 @@ def main():
                     failures += 1
                     print("FAIL %s: refused (%s) but onnx reads '%s'" % (path, rest, want))
                 counts["TENSOR refused"] += 1
+    shutil.rmtree(save_dir, ignore_errors=True)
     print(", ".join("%s: %d" % kv for kv in counts.items()), "- %d failures" % failures)
     return 1 if failures else 0
 

@@ -5,6 +5,8 @@
  *                                                  derived, -1 = unknown)
  *   TENSOR <path> OK <dtype> <ndim> <dim,dim,...> <fnv1a64 of the bytes>
  *   MODEL|TENSOR <path> ERR <status> <message>
+ *   SAVED <path> <copy>   (with RQ_DUMP_SAVE_DIR set: the model as razorq
+ *                          writes it back, for the writer's checks)
  * check_testdata.py compares this with onnx's Python API. */
 #include "graph/graph.h"
 
@@ -25,6 +27,8 @@ static void one_line(const char *msg) {
 
 int main(void) {
   char path[4096];
+  const char *save_dir = getenv("RQ_DUMP_SAVE_DIR");
+  int saved = 0;
   while (fgets(path, sizeof path, stdin) != NULL) {
     path[strcspn(path, "\n")] = '\0';
     size_t len = strlen(path);
@@ -41,6 +45,15 @@ int main(void) {
       printf("MODEL %s OK %d %d %d %d ", path, g->n_nodes, inits, g->n_inputs, g->n_outputs);
       for (int i = 0; i < g->n_nodes; i++) printf("%s%s", i ? "," : "", g->nodes[i].op_type);
       printf("%s\n", g->n_nodes ? "" : "-");
+      if (save_dir != NULL) {
+        char copy[4200];
+        snprintf(copy, sizeof copy, "%s/%d.onnx", save_dir, saved++);
+        if (rq_graph_save(g, copy) != RQ_OK) {
+          fprintf(stderr, "%s: %s\n", path, rq_last_error());
+          return 4;
+        }
+        printf("SAVED %s %s\n", path, copy);
+      }
       /* Shapes inferred for node outputs the model did not declare. */
       bool *undeclared = calloc((size_t)g->n_values + 1, sizeof *undeclared);
       for (int v = 0; v < g->n_values; v++) undeclared[v] = g->values[v].shape.ndim < 0;
