@@ -114,10 +114,11 @@ typedef struct run_state {
   bool *owned;       /* slot[v] belongs to the run (not an initializer) */
   bool *watched;     /* the hook sees value v */
   int *last_use;     /* last consuming node, -1 none */
+  rq__buffer_pool pool;
 } run_state;
 
 static void release(run_state *s, int v) {
-  if (s->owned[v]) rq__tensor_destroy(s->slot[v]);
+  if (s->owned[v]) rq__pool_recycle(&s->pool, s->slot[v]);
   s->slot[v] = NULL;
   s->owned[v] = false;
 }
@@ -184,7 +185,7 @@ static rq_status run_node(run_state *s, int ni) {
   for (int i = 0; i < node->n_outputs; i++) out[i] = NULL;
   rq__op_ctx ctx = {
     .node = node, .opset = rq__graph_opset(g, ""), .n_in = node->n_inputs,
-    .in = in, .n_out = node->n_outputs, .out = out,
+    .in = in, .n_out = node->n_outputs, .out = out, .pool = &s->pool,
   };
   st = fn(&ctx);
   if (st != RQ_OK) {
@@ -198,7 +199,7 @@ static rq_status run_node(run_state *s, int ni) {
       st = rq__fail(RQ_ERR_INTERNAL, "rq_graph_run", "node '%s' (%s) produced no output %d", node->name,
                     node->op_type, i);
     if (st != RQ_OK || v < 0) {
-      rq__tensor_destroy(out[i]);
+      rq__pool_recycle(&s->pool, out[i]);
       continue;
     }
     s->slot[v] = out[i];
@@ -308,6 +309,7 @@ rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__tenso
 done:
   if (s.slot != NULL)
     for (int v = 0; v < g->n_values; v++) release(&s, v);
+  rq__pool_clear(&s.pool);
   rq__free(s.slot);
   rq__free(s.owned);
   rq__free(s.watched);

@@ -16,6 +16,8 @@
  * node->outputs[i] == -1). On failure it leaves no output behind (the
  * executor frees whatever was set) and sets a message that does not need
  * to name the node (the executor prefixes it). */
+typedef struct rq__buffer_pool rq__buffer_pool;
+
 typedef struct rq__op_ctx {
   const rq__node *node;
   int64_t opset;
@@ -23,7 +25,24 @@ typedef struct rq__op_ctx {
   const rq__tensor *const *in;
   int n_out;
   rq__tensor **out;
+  rq__buffer_pool *pool; /* the run's recycled buffers; NULL = allocate fresh */
 } rq__op_ctx;
+
+/* Buffers of tensors the run no longer needs, handed to later outputs of a
+ * similar size: large activations then reuse warm memory instead of fresh
+ * pages from the OS on every node. */
+#define RQ__POOL_SLOTS 16
+struct rq__buffer_pool {
+  void *data[RQ__POOL_SLOTS];
+  size_t size[RQ__POOL_SLOTS];
+};
+/* Takes t's data into the pool (or frees it) and frees the rest of t. */
+void rq__pool_recycle(rq__buffer_pool *pool, rq__tensor *t);
+void rq__pool_clear(rq__buffer_pool *pool);
+/* Scratch memory (uninitialised) from the pool or the allocator, and its
+ * return; pool may be NULL. */
+void *rq__pool_alloc(rq__buffer_pool *pool, size_t bytes);
+void rq__pool_release(rq__buffer_pool *pool, void *data, size_t bytes);
 
 typedef rq_status (*rq__op_fn)(rq__op_ctx *ctx);
 

@@ -262,11 +262,13 @@ static rq_status op_conv(rq__op_ctx *c) {
     return RQ_OK;
   }
   float *col = NULL;
+  size_t col_bytes = 0;
   if (!pointwise && y->numel > 0) {
     size_t rows;
-    if (!rq__mul_size(cg, K, &rows)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "im2col buffer size overflows");
-    col = rq__malloc_array(rows, P * sizeof *col);
-    if (col == NULL) return rq__nomem("Conv", cg * K * P * sizeof *col);
+    if (!rq__mul_size(cg, K, &rows) || !rq__mul_size(rows, P * sizeof *col, &col_bytes))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "im2col buffer size overflows");
+    col = rq__pool_alloc(c->pool, col_bytes);
+    if (col == NULL) return rq__nomem("Conv", col_bytes);
   }
   for (int64_t n = 0; n < N && y->numel > 0; n++) {
     for (int64_t g = 0; g < group; g++) {
@@ -277,16 +279,18 @@ static rq_status op_conv(rq__op_ctx *c) {
         cols = col;
       }
       float *yg = yd + ((size_t)n * (size_t)M + (size_t)g * mg) * P;
-      rq__sgemm(false, false, mg, P, cg * K, 1.0f, wd + (size_t)g * mg * cg * K, cg * K, cols, P, 0.0f, yg, P);
-      if (b != NULL) {
+      /* The bias goes in first and the GEMM accumulates onto it (beta 1):
+       * one pass over the output instead of two. */
+      if (b != NULL)
         for (size_t m = 0; m < mg; m++) {
           float bv = ((const float *)b->data)[(size_t)g * mg + m];
-          for (size_t p = 0; p < P; p++) yg[m * P + p] += bv;
+          for (size_t p = 0; p < P; p++) yg[m * P + p] = bv;
         }
-      }
+      rq__sgemm(false, false, mg, P, cg * K, 1.0f, wd + (size_t)g * mg * cg * K, cg * K, cols, P,
+                b != NULL ? 1.0f : 0.0f, yg, P);
     }
   }
-  rq__free(col);
+  rq__pool_release(c->pool, col, col_bytes);
   return RQ_OK;
 }
 
@@ -464,6 +468,49 @@ static rq_status pool_input(rq__op_ctx *c, const rq__tensor **x) {
   return RQ_OK;
 }
 
+/* The common 2-D FLOAT case without the generic index arithmetic: the same
+ * windows, divisors and NaN rule as the general loop in pool(). */
+static void pool2d(const float *x, const spatial *sp, size_t planes, bool is_max, bool include_pad, float *y) {
+  int64_t H = sp->in[0], W = sp->in[1], OH = sp->out[0], OW = sp->out[1];
+  for (size_t pl = 0; pl < planes; pl++) {
+    const float *xp = x + pl * (size_t)(H * W);
+    float *yp = y + pl * (size_t)(OH * OW);
+    for (int64_t oh = 0; oh < OH; oh++) {
+      int64_t h0 = oh * sp->s[0] - sp->pb[0];
+      for (int64_t ow = 0; ow < OW; ow++) {
+        int64_t w0 = ow * sp->s[1] - sp->pb[1];
+        float best = -INFINITY;
+        double sum = 0;
+        size_t count = 0;
+        for (int64_t kh = 0; kh < sp->k[0]; kh++) {
+          int64_t h = h0 + kh * sp->d[0];
+          if (h < 0 || h >= H) continue;
+          const float *row = xp + h * W;
+          for (int64_t kw = 0; kw < sp->k[1]; kw++) {
+            int64_t w = w0 + kw * sp->d[1];
+            if (w < 0 || w >= W) continue;
+            float v = row[w];
+            if (v > best || isnan(v) || count == 0) best = v;
+            sum += v;
+            count++;
+          }
+        }
+        if (is_max) {
+          yp[oh * OW + ow] = best;
+          continue;
+        }
+        if (include_pad) {
+          int64_t he = h0 + sp->k[0], we = w0 + sp->k[1];
+          if (he > H + sp->pe[0]) he = H + sp->pe[0];
+          if (we > W + sp->pe[1]) we = W + sp->pe[1];
+          count = (size_t)((he - h0) * (we - w0));
+        }
+        yp[oh * OW + ow] = count ? (float)(sum / (double)count) : 0.0f;
+      }
+    }
+  }
+}
+
 static rq_status pool(rq__op_ctx *c, bool is_max) {
   const rq__tensor *x;
   RQ_TRY(rq__op_need(c, 0, &x));
@@ -504,6 +551,10 @@ static rq_status pool(rq__op_ctx *c, bool is_max) {
     xd = conv;
   }
   size_t planes = (size_t)(x->dims[0] * x->dims[1]);
+  if (sp.n == 2 && !small_int && ind == NULL) {
+    pool2d(xd, &sp, planes, is_max, include_pad, y->data);
+    return RQ_OK;
+  }
   int64_t oidx[MAX_SP], kidx[MAX_SP], pos[MAX_SP];
   for (size_t pl = 0; pl < planes; pl++) {
     const float *xp = xd + pl * sp.in_size;

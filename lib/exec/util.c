@@ -24,10 +24,97 @@ rq_status rq__op_need_float(const rq__op_ctx *c, int i, const rq__tensor **t) {
   return RQ_OK;
 }
 
+/* A pooled buffer of at least `bytes` and at most twice that (best fit),
+ * or NULL. */
+static void *pool_take(rq__buffer_pool *pool, size_t bytes) {
+  int best = -1;
+  for (int k = 0; k < RQ__POOL_SLOTS; k++) {
+    if (pool->data[k] == NULL || pool->size[k] < bytes || pool->size[k] / 2 > bytes) continue;
+    if (best < 0 || pool->size[k] < pool->size[best]) best = k;
+  }
+  if (best < 0) return NULL;
+  void *p = pool->data[best];
+  pool->data[best] = NULL;
+  return p;
+}
+
+void rq__pool_recycle(rq__buffer_pool *pool, rq__tensor *t) {
+  if (t == NULL) return;
+  /* Small buffers are cheap to allocate; pooling pays for big ones. */
+  if (pool != NULL && t->data != NULL && t->nbytes >= 65536) {
+    int slot = -1;
+    for (int k = 0; k < RQ__POOL_SLOTS && slot < 0; k++)
+      if (pool->data[k] == NULL) slot = k;
+    if (slot < 0) { /* full: evict the smallest if this one is larger */
+      slot = 0;
+      for (int k = 1; k < RQ__POOL_SLOTS; k++)
+        if (pool->size[k] < pool->size[slot]) slot = k;
+      if (pool->size[slot] >= t->nbytes) slot = -1;
+      else rq__free(pool->data[slot]);
+    }
+    if (slot >= 0) {
+      /* The recorded size may undercount a reused block; rq__free knows the
+       * real one, so that only wastes the tail. */
+      pool->data[slot] = t->data;
+      pool->size[slot] = t->nbytes;
+      t->data = NULL;
+    }
+  }
+  rq__tensor_destroy(t);
+}
+
+void *rq__pool_alloc(rq__buffer_pool *pool, size_t bytes) {
+  void *p = pool != NULL && bytes >= 65536 ? pool_take(pool, bytes) : NULL;
+  return p != NULL ? p : rq__malloc(bytes ? bytes : 1);
+}
+
+void rq__pool_release(rq__buffer_pool *pool, void *data, size_t bytes) {
+  if (data == NULL) return;
+  /* A stand-in tensor lets the recycling rule live in one place. */
+  rq__tensor *t = rq__calloc(1, sizeof *t);
+  if (t == NULL) {
+    rq__free(data);
+    return;
+  }
+  t->data = data;
+  t->nbytes = bytes;
+  rq__pool_recycle(pool, t);
+}
+
+void rq__pool_clear(rq__buffer_pool *pool) {
+  for (int k = 0; k < RQ__POOL_SLOTS; k++) {
+    rq__free(pool->data[k]);
+    pool->data[k] = NULL;
+  }
+}
+
 rq_status rq__op_output(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims,
                         rq__tensor **t) {
   if (i >= c->n_out) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "output %d is not declared", i);
-  RQ_TRY(rq__tensor_create(NULL, dtype, ndim, dims, &c->out[i]));
+  size_t esize = rq__dtype_size(dtype), numel;
+  void *buf = NULL;
+  if (c->pool != NULL && esize != 0 && ndim >= 0 && ndim <= RQ__MAX_RANK &&
+      rq__shape_numel(c->node->op_type, ndim, dims, esize, &numel) == RQ_OK && numel * esize >= 65536)
+    buf = pool_take(c->pool, numel * esize);
+  if (buf == NULL) {
+    RQ_TRY(rq__tensor_create(NULL, dtype, ndim, dims, &c->out[i]));
+  } else {
+    /* Same layout rq__tensor_create makes (rq__tensor_destroy frees it);
+     * zeroed like a fresh one, since some ops only write part of it. */
+    rq__tensor *nt = rq__calloc(1, sizeof *nt);
+    if (nt == NULL) {
+      rq__free(buf);
+      return rq__nomem(c->node->op_type, sizeof *nt);
+    }
+    nt->dtype = dtype;
+    nt->ndim = ndim;
+    if (ndim > 0) memcpy(nt->dims, dims, (size_t)ndim * sizeof *dims);
+    nt->numel = numel;
+    nt->nbytes = numel * esize;
+    nt->data = buf;
+    memset(buf, 0, nt->nbytes);
+    c->out[i] = nt;
+  }
   if (t != NULL) *t = c->out[i];
   return RQ_OK;
 }
