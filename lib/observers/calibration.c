@@ -128,8 +128,10 @@ static float pow2_above(float m) {
   return ldexpf(1.0f, e);
 }
 
-static size_t bin_of(float v, float r, size_t bins) {
-  double pos = ((double)v + (double)r) / (2.0 * (double)r) * (double)bins;
+/* (v + r) / (2r) * bins, with per_unit = bins / (2r): r is a power of two,
+ * so both forms round the same exact product once and agree bit for bit. */
+static size_t bin_of(float v, float r, double per_unit, size_t bins) {
+  double pos = ((double)v + (double)r) * per_unit;
   if (!(pos >= 0.0)) return 0;
   size_t k = (size_t)pos;
   return k >= bins ? bins - 1 : k;
@@ -166,9 +168,10 @@ static rq_status calib_observe(void *state, const rq_observer_info *info, const 
         const float *x = b->data + (o * channels + c) * b->inner;
         uint64_t *h = s->counts + c * s->bins;
         float r = s->half_range[c];
+        double per_unit = (double)s->bins / (2.0 * (double)r);
         for (size_t i = 0; i < b->inner; i++) {
           if (!isfinite(x[i])) continue; /* only present with ignore_nonfinite */
-          h[bin_of(x[i], r, s->bins)]++;
+          h[bin_of(x[i], r, per_unit, s->bins)]++;
         }
       }
     }
