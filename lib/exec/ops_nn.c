@@ -877,6 +877,212 @@ static rq_status op_topk(rq__op_ctx *c) {
   return RQ_OK;
 }
 
+/* ---- integer and QLinear ops (QOperator-format quantized models) ---- */
+
+static bool is_q8(int32_t t) { return t == RQ__DT_UINT8 || t == RQ__DT_INT8; }
+
+/* Zero point k of t (a scalar or one per row/column/channel), 0 when t is
+ * absent. */
+static int64_t zp_at(const rq__tensor *t, size_t k) {
+  if (t == NULL) return 0;
+  return (int64_t)rq__elem_get(t->data, t->dtype, t->numel == 1 ? 0 : k);
+}
+
+static rq_status check_zp(const rq__op_ctx *c, const rq__tensor *zp, const rq__tensor *of, size_t allowed) {
+  if (zp == NULL) return RQ_OK;
+  if (zp->dtype != of->dtype || (zp->numel != 1 && zp->numel != allowed))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "zero point must have the data's type and 1 or %zu values", allowed);
+  return RQ_OK;
+}
+
+/* acc[n, m, out...] = sum over the group's channels and the kernel of
+ * (x - x_zp) * (w - w_zp[m]), exactly (int64). *acc is rq__malloc'd. */
+static rq_status int_conv(rq__op_ctx *c, const rq__tensor *x, const rq__tensor *w, const rq__tensor *xzp,
+                          const rq__tensor *wzp, int64_t *ydims, int64_t **acc) {
+  if (!is_q8(x->dtype) || !is_q8(w->dtype)) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "x and w must be 8-bit integers");
+  if (x->ndim < 3 || x->ndim != w->ndim) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "x and w must have one rank >= 3");
+  spatial sp = {0};
+  RQ_TRY(kernel_shape(c, w, &sp));
+  RQ_TRY(spatial_forward(c, x, &sp, false));
+  int64_t group = rq__node_attr_int(c->node, "group", 1), N = x->dims[0], C = x->dims[1], M = w->dims[0];
+  if (group < 1 || C % group != 0 || M % group != 0 || w->dims[1] != C / group)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "group %lld does not fit the channels", (long long)group);
+  RQ_TRY(check_zp(c, xzp, x, 1));
+  RQ_TRY(check_zp(c, wzp, w, (size_t)M));
+  ydims[0] = N;
+  ydims[1] = M;
+  for (int i = 0; i < sp.n; i++) ydims[2 + i] = sp.out[i];
+  size_t total = (size_t)(N * M) * sp.out_size;
+  *acc = rq__calloc(total ? total : 1, sizeof **acc);
+  if (*acc == NULL) return rq__nomem(c->node->op_type, total * sizeof **acc);
+  size_t cg = (size_t)(C / group), mg = (size_t)(M / group);
+  int64_t x0 = zp_at(xzp, 0), oidx[MAX_SP], kidx[MAX_SP];
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t m = 0; m < M; m++) {
+      int64_t w0 = zp_at(wzp, (size_t)m);
+      size_t g = (size_t)m / mg;
+      for (size_t o = 0; o < sp.out_size; o++) {
+        unravel(o, sp.n, sp.out, oidx);
+        int64_t sum = 0;
+        for (size_t ch = 0; ch < cg; ch++)
+          for (size_t kk = 0; kk < sp.k_size; kk++) {
+            unravel(kk, sp.n, sp.k, kidx);
+            size_t off = 0;
+            bool valid = true;
+            for (int i = 0; i < sp.n && valid; i++) {
+              int64_t pos = oidx[i] * sp.s[i] - sp.pb[i] + kidx[i] * sp.d[i];
+              valid = pos >= 0 && pos < sp.in[i];
+              off = off * (size_t)sp.in[i] + (size_t)pos;
+            }
+            if (!valid) continue; /* padding holds the zero point: contributes 0 */
+            size_t xi = ((size_t)n * (size_t)C + g * cg + ch) * sp.in_size + off;
+            size_t wi = ((size_t)m * cg + ch) * sp.k_size + kk;
+            sum += ((int64_t)rq__elem_get(x->data, x->dtype, xi) - x0) * ((int64_t)rq__elem_get(w->data, w->dtype, wi) - w0);
+          }
+        (*acc)[((size_t)n * (size_t)M + (size_t)m) * sp.out_size + o] = sum;
+      }
+    }
+  return RQ_OK;
+}
+
+static rq_status write_int32(rq__op_ctx *c, int ndim, const int64_t *dims, const int64_t *acc) {
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_INT32, ndim, dims, &y));
+  for (size_t i = 0; i < y->numel; i++) rq__elem_set(y->data, RQ__DT_INT32, i, (double)acc[i]);
+  return RQ_OK;
+}
+
+static rq_status op_conv_integer(rq__op_ctx *c) {
+  const rq__tensor *x, *w;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &w));
+  int64_t dims[RQ__MAX_RANK], *acc = NULL;
+  RQ_TRY(int_conv(c, x, w, rq__op_in(c, 2), rq__op_in(c, 3), dims, &acc));
+  rq_status st = write_int32(c, x->ndim, dims, acc);
+  rq__free(acc);
+  return st;
+}
+
+/* y = saturate(round(acc * (s_in * s_w / s_y)) + y_zp), the multiplier in
+ * float as ONNX Runtime computes it. */
+static rq_status requantize(rq__op_ctx *c, int ndim, const int64_t *dims, const int64_t *acc, float s_in,
+                            const rq__tensor *w_scale, size_t w_len, size_t w_stride, const rq__tensor *ys,
+                            const rq__tensor *yzp) {
+  if (ys->dtype != RQ__DT_FLOAT || ys->numel != 1 || w_scale->dtype != RQ__DT_FLOAT)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scales must be FLOAT, y_scale a scalar");
+  int32_t out_type = yzp ? yzp->dtype : RQ__DT_UINT8;
+  if (!is_q8(out_type) || (yzp && yzp->numel != 1)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "y_zero_point must be one 8-bit value");
+  double qmin = out_type == RQ__DT_UINT8 ? 0 : -128, qmax = out_type == RQ__DT_UINT8 ? 255 : 127;
+  double z = yzp ? rq__elem_get(yzp->data, yzp->dtype, 0) : 0;
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, out_type, ndim, dims, &y));
+  const float *wsd = w_scale->data;
+  for (size_t i = 0; i < y->numel; i++) {
+    size_t k = w_scale->numel == 1 ? 0 : (i / w_stride) % w_len;
+    float mult = s_in * wsd[k] / *(const float *)ys->data;
+    double v = (double)nearbyintf((float)acc[i] * mult) + z;
+    rq__elem_set(y->data, out_type, i, v < qmin ? qmin : v > qmax ? qmax : v);
+  }
+  return RQ_OK;
+}
+
+static rq_status op_qlinear_conv(rq__op_ctx *c) {
+  const rq__tensor *t[8];
+  for (int i = 0; i < 8; i++)
+    if (i != 2 && i != 5 && i != 7) RQ_TRY(rq__op_need(c, i, &t[i]));
+  t[2] = rq__op_in(c, 2);
+  t[5] = rq__op_in(c, 5);
+  t[7] = rq__op_in(c, 7);
+  const rq__tensor *x = t[0], *xs = t[1], *w = t[3], *ws = t[4], *bias = rq__op_in(c, 8);
+  if (xs->dtype != RQ__DT_FLOAT || xs->numel != 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "x_scale must be one FLOAT");
+  int64_t dims[RQ__MAX_RANK], *acc = NULL;
+  RQ_TRY(int_conv(c, x, w, t[2], t[5], dims, &acc));
+  size_t M = (size_t)dims[1], P = 1;
+  for (int d = 2; d < x->ndim; d++) P *= (size_t)dims[d];
+  rq_status st = RQ_OK;
+  if (ws->numel != 1 && ws->numel != M) st = RQ_OP_FAIL(c, RQ_ERR_FORMAT, "w_scale must have 1 or M values");
+  if (st == RQ_OK && bias != NULL) {
+    if (bias->dtype != RQ__DT_INT32 || bias->numel != M) st = RQ_OP_FAIL(c, RQ_ERR_FORMAT, "B must be INT32 [M]");
+    size_t total = (size_t)dims[0] * M * P;
+    for (size_t i = 0; st == RQ_OK && i < total; i++) acc[i] += ((const int32_t *)bias->data)[(i / P) % M];
+  }
+  if (st == RQ_OK)
+    st = requantize(c, x->ndim, dims, acc, *(const float *)xs->data, ws, M, P, t[6], t[7]);
+  rq__free(acc);
+  return st;
+}
+
+/* acc = (A - a_zp[row]) @ (B - b_zp[col]) with MatMul's batch broadcasting. */
+static rq_status int_matmul(rq__op_ctx *c, const rq__tensor *a, const rq__tensor *b, const rq__tensor *azp,
+                            const rq__tensor *bzp, int *ndim, int64_t *ydims, int64_t **acc) {
+  if (!is_q8(a->dtype) || !is_q8(b->dtype)) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "A and B must be 8-bit integers");
+  if (a->ndim < 2 || b->ndim < 2) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "1-D operands");
+  int64_t M = a->dims[a->ndim - 2], K = a->dims[a->ndim - 1], N = b->dims[b->ndim - 1];
+  if (b->dims[b->ndim - 2] != K) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "inner dimensions differ");
+  RQ_TRY(check_zp(c, azp, a, (size_t)M));
+  RQ_TRY(check_zp(c, bzp, b, (size_t)N));
+  rq__tensor ba = {.ndim = a->ndim - 2}, bb = {.ndim = b->ndim - 2};
+  memcpy(ba.dims, a->dims, sizeof(int64_t) * (size_t)ba.ndim);
+  memcpy(bb.dims, b->dims, sizeof(int64_t) * (size_t)bb.ndim);
+  const rq__tensor *batch[2] = {&ba, &bb};
+  rq__bcast bc;
+  RQ_TRY(rq__bcast_init(c, &bc, 2, batch));
+  *ndim = bc.ndim + 2;
+  memcpy(ydims, bc.dims, sizeof(int64_t) * (size_t)bc.ndim);
+  ydims[bc.ndim] = M;
+  ydims[bc.ndim + 1] = N;
+  size_t total = bc.numel * (size_t)(M * N);
+  *acc = rq__calloc(total ? total : 1, sizeof **acc);
+  if (*acc == NULL) return rq__nomem(c->node->op_type, total * sizeof **acc);
+  for (size_t r = 0; r < bc.numel; r++) {
+    size_t oa = 0, ob = 0, rem = r;
+    for (int d = bc.ndim - 1; d >= 0; d--) {
+      size_t i = rem % (size_t)bc.dims[d];
+      rem /= (size_t)bc.dims[d];
+      oa += i * (size_t)bc.strides[0][d];
+      ob += i * (size_t)bc.strides[1][d];
+    }
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++) {
+        int64_t sum = 0, za = zp_at(azp, (size_t)i), zb = zp_at(bzp, (size_t)j);
+        for (int64_t k = 0; k < K; k++)
+          sum += ((int64_t)rq__elem_get(a->data, a->dtype, oa * (size_t)(M * K) + (size_t)(i * K + k)) - za) *
+                 ((int64_t)rq__elem_get(b->data, b->dtype, ob * (size_t)(K * N) + (size_t)(k * N + j)) - zb);
+        (*acc)[r * (size_t)(M * N) + (size_t)(i * N + j)] = sum;
+      }
+  }
+  return RQ_OK;
+}
+
+static rq_status op_matmul_integer(rq__op_ctx *c) {
+  const rq__tensor *a, *b;
+  RQ_TRY(rq__op_need(c, 0, &a));
+  RQ_TRY(rq__op_need(c, 1, &b));
+  int nd;
+  int64_t dims[RQ__MAX_RANK], *acc = NULL;
+  RQ_TRY(int_matmul(c, a, b, rq__op_in(c, 2), rq__op_in(c, 3), &nd, dims, &acc));
+  rq_status st = write_int32(c, nd, dims, acc);
+  rq__free(acc);
+  return st;
+}
+
+static rq_status op_qlinear_matmul(rq__op_ctx *c) {
+  const rq__tensor *t[8];
+  for (int i = 0; i < 8; i++) RQ_TRY(rq__op_need(c, i, &t[i]));
+  const rq__tensor *as = t[1], *bs = t[4];
+  if (as->dtype != RQ__DT_FLOAT || as->numel != 1)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "a_scale other than one FLOAT");
+  int nd;
+  int64_t dims[RQ__MAX_RANK], *acc = NULL;
+  RQ_TRY(int_matmul(c, t[0], t[3], t[2], t[5], &nd, dims, &acc));
+  size_t N = (size_t)dims[nd - 1];
+  rq_status st = RQ_OK;
+  if (bs->numel != 1 && bs->numel != N) st = RQ_OP_FAIL(c, RQ_ERR_FORMAT, "b_scale must have 1 or N values");
+  if (st == RQ_OK) st = requantize(c, nd, dims, acc, *(const float *)as->data, bs, N, 1, t[6], t[7]);
+  rq__free(acc);
+  return st;
+}
+
 /* ---- Reduce* ---- */
 
 typedef enum reduce_kind { R_MEAN, R_SUM, R_MAX, R_MIN, R_PROD, R_SUM_SQUARE, R_L1, R_L2, R_LOG_SUM,
@@ -997,7 +1203,8 @@ const rq__op_entry rq__ops_nn[] = {
   {"GlobalAveragePool", op_global_average_pool}, {"GlobalMaxPool", op_global_max_pool},
   {"BatchNormalization", op_batch_norm}, {"LayerNormalization", op_layer_norm},
   {"InstanceNormalization", op_instance_norm}, {"LRN", op_lrn}, {"Hardmax", op_hardmax},
-  {"CumSum", op_cumsum}, {"TopK", op_topk},
+  {"CumSum", op_cumsum}, {"TopK", op_topk}, {"ConvInteger", op_conv_integer}, {"QLinearConv", op_qlinear_conv},
+  {"MatMulInteger", op_matmul_integer}, {"QLinearMatMul", op_qlinear_matmul},
   {"ReduceMean", op_reduce_mean}, {"ReduceSum", op_reduce_sum}, {"ReduceMax", op_reduce_max},
   {"ReduceMin", op_reduce_min}, {"ReduceProd", op_reduce_prod}, {"ReduceSumSquare", op_reduce_sum_square},
   {"ReduceL1", op_reduce_l1}, {"ReduceL2", op_reduce_l2}, {"ReduceLogSum", op_reduce_log_sum},
