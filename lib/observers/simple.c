@@ -164,11 +164,34 @@ rq_status rq__recording_get(const void *state, size_t index, float *data, size_t
   return RQ_OK;
 }
 
+/* All or nothing: room and copies are made first, then appended. */
 static rq_status recording_merge(void *dst, const void *src, const rq_observer_info *info, size_t n) {
   (void)info;
   (void)n;
+  recording_state *d = dst;
   const recording_state *s = src;
-  for (size_t i = 0; i < s->count; i++) RQ_TRY(recording_push(dst, s->tensors[i], s->sizes[i]));
+  if (s->count == 0) return RQ_OK;
+  size_t need = d->count + s->count;
+  if (need > d->capacity) {
+    float **t = rq__realloc_array(d->tensors, need, sizeof *t);
+    if (t == NULL) return rq__nomem("RecordingObserver", need * sizeof *t);
+    d->tensors = t;
+    size_t *z = rq__realloc_array(d->sizes, need, sizeof *z);
+    if (z == NULL) return rq__nomem("RecordingObserver", need * sizeof *z);
+    d->sizes = z;
+    d->capacity = need;
+  }
+  for (size_t i = 0; i < s->count; i++) {
+    float *copy = rq__malloc_array(s->sizes[i], sizeof(float));
+    if (copy == NULL) {
+      for (size_t j = 0; j < i; j++) rq__free(d->tensors[d->count + j]);
+      return rq__nomem("RecordingObserver", s->sizes[i] * sizeof(float));
+    }
+    memcpy(copy, s->tensors[i], s->sizes[i] * sizeof(float));
+    d->tensors[d->count + i] = copy;
+    d->sizes[d->count + i] = s->sizes[i];
+  }
+  d->count = need;
   return RQ_OK;
 }
 
