@@ -276,6 +276,29 @@ START_TEST(simd_channels_match_scalar) {
 }
 END_TEST
 
+/* Outputs of 16 MiB and more take the streaming-store path. */
+START_TEST(simd_large_fake_quant_matches_scalar) {
+  const struct rq__kernels *k = row_or_skip(_i), *s = rq__kernels_get("scalar");
+  if (k == NULL) return;
+  size_t n = ((size_t)16 << 20) / 4 + 37;
+  float *x = malloc((n + 16) * 4), *ya = malloc((n + 16) * 4), *yb = malloc((n + 16) * 4);
+  uint8_t *ma = malloc(n), *mb = malloc(n);
+  ck_assert(x && ya && yb && ma && mb);
+  rng_state = 4242;
+  for (size_t i = 0; i < n + 16; i++) x[i] = gen_value(i % 7 == 0 ? KIND_NONFINITE : KIND_TIES, i);
+  for (size_t off = 0; off < 3; off++) { /* output 0, 4 and 8 bytes past an aligned base */
+    s->fake_quant[RQ__ELEM_F32](x, ya + off, ma, n, 0.1f, 2, -128, 127);
+    k->fake_quant[RQ__ELEM_F32](x, yb + off, mb, n, 0.1f, 2, -128, 127);
+    ck_assert_msg(memcmp(ya + off, yb + off, n * 4) == 0 && memcmp(ma, mb, n) == 0,
+                  "large fake_quant isa %s offset %zu", k->isa, off);
+  }
+  memcpy(yb + 1, x, n * 4); /* in place */
+  k->fake_quant[RQ__ELEM_F32](yb + 1, yb + 1, NULL, n, 0.1f, 2, -128, 127);
+  ck_assert_msg(memcmp(ya + 2, yb + 1, n * 4) == 0, "large in-place fake_quant isa %s", k->isa);
+  free(x), free(ya), free(yb), free(ma), free(mb);
+}
+END_TEST
+
 /* ---- conversions: scalar code against the hardware's F16C ---- */
 
 #if defined(__x86_64__)
@@ -743,6 +766,7 @@ int main(void) {
   tcase_add_test(tc, dispatch_can_be_forced_and_reports_errors);
   tcase_add_loop_test(tc, simd_elementwise_matches_scalar, 0, SIMD_ISA_COUNT);
   tcase_add_loop_test(tc, simd_channels_match_scalar, 0, SIMD_ISA_COUNT);
+  tcase_add_loop_test(tc, simd_large_fake_quant_matches_scalar, 0, SIMD_ISA_COUNT);
   tcase_add_test(tc, f16_conversions_match_f16c);
   tcase_add_loop_test(tc, golden_pytorch, 0, 4);
   tcase_add_test(tc, strided_tensors_match_index_loop);
