@@ -12,6 +12,12 @@ from .errors import (Status, RazorqError, InvalidArgumentError, OutOfMemoryError
                      ChecksumError, IsaError, InternalError, CallbackError)
 from .dlpack import DLTensor, TensorView, to_numpy
 from . import npy
+from .graph import Graph, ValueInfo, Node, supports_op, onnx_type_name
+from .observer import Observer, observer_types, fake_quant_types, load_plugin
+from .fakequant import FakeQuant, LearningMode, Mode
+from .backend import BackendConfig, backends, example_config, register_backend
+from .session import Quantizer, Session, Point
+from .cpu import kernel_isa, set_kernel_isa
 
 _rq_version = _lib.plain_function("rq_version", ctypes.c_uint)
 _rq_version_string = _lib.plain_function("rq_version_string", ctypes.c_char_p)

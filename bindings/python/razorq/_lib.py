@@ -10,6 +10,7 @@ module:
     _rq_observer_create = status_function("rq_observer_create", c_char_p, POINTER(c_void_p))
 """
 import ctypes
+import json
 import os
 
 from . import errors
@@ -86,27 +87,92 @@ if _rq_abi_major() != ABI_MAJOR:
     raise ImportError("razorq: the loaded library has ABI %d, these bindings need %d" % (_rq_abi_major(), ABI_MAJOR))
 
 
-class Handle:
-    """An owned C handle (an opaque pointer) freed by a destroy function.
+def to_c_string(value):
+    """bytes for a `const char *` argument: str is UTF-8 encoded, a path-like
+    is encoded as the file system does (os.fsencode)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return os.fsencode(os.fspath(value))
 
-    Subclasses set `_destroy` to the rq_<noun>_destroy function. The handle is
-    freed by close(), by leaving a `with` block, or when garbage collected."""
+
+def to_json(config):
+    """A JSON text argument: a dict/list is serialised, a str passed as is."""
+    if isinstance(config, (str, bytes)):
+        return to_c_string(config)
+    return json.dumps(config).encode("utf-8")
+
+
+def from_c_string(value):
+    return None if value is None else value.decode("utf-8", "replace")
+
+
+def sized_arrays(fn, *ctypes_types):
+    """Calls a C function of the "capacity / *count" shape, fn(*arrays,
+    capacity, &count), twice: with capacity 0 and NULL arrays to learn the
+    count, then with arrays of that size. Returns the filled ctypes arrays."""
+    count = ctypes.c_size_t()
+    fn(*([None] * len(ctypes_types)), 0, ctypes.byref(count))
+    n = count.value
+    arrays = [(t * max(n, 1))() for t in ctypes_types]
+    fn(*arrays, n, ctypes.byref(count))
+    return [a[:n] for a in arrays]
+
+
+def sized_text(fn, *args):
+    """Calls a C function of the "buffer, capacity, *length" shape (text
+    without the NUL in *length) and returns the text."""
+    length = ctypes.c_size_t()
+    fn(*args, None, 0, ctypes.byref(length))
+    buf = ctypes.create_string_buffer(length.value + 1)
+    fn(*args, buf, len(buf), ctypes.byref(length))
+    return buf.value.decode("utf-8")
+
+
+class Handle:
+    """A C handle (an opaque pointer), owned or borrowed.
+
+    Subclasses set `_destroy` to the rq_<noun>_destroy function. An owned
+    handle is freed by close(), by leaving a `with` block, or when garbage
+    collected. A borrowed one (`Cls._borrow(pointer, owner)`) points into an
+    object owned by `owner` (a fake-quant's observer, a session's fake-quants):
+    it keeps `owner` alive and never frees anything itself."""
 
     _destroy = None
 
     def __init__(self, pointer):
         self._ptr = ctypes.c_void_p(pointer)
+        self._owner = None
+
+    @classmethod
+    def _borrow(cls, pointer, owner):
+        obj = cls.__new__(cls)
+        Handle.__init__(obj, pointer)
+        obj._owner = owner
+        return obj
+
+    @property
+    def borrowed(self):
+        """True when another object owns the C handle (see `_borrow`)."""
+        return self._owner is not None
 
     @property
     def pointer(self):
         if not self._ptr:
             raise ValueError("%s is closed" % type(self).__name__)
+        if self._owner is not None:
+            self._owner.pointer  # raises if the owner (or its owner) was closed
         return self._ptr
 
     def close(self):
+        """Frees an owned handle now (later calls raise ValueError); for a
+        borrowed one only drops this object's access."""
         if self._ptr:
             ptr, self._ptr = self._ptr, ctypes.c_void_p()
-            type(self)._destroy(ptr)
+            if self._owner is None:
+                type(self)._destroy(ptr)
+            self._owner = None
 
     def __enter__(self):
         return self
