@@ -877,6 +877,89 @@ static rq_status op_topk(rq__op_ctx *c) {
   return RQ_OK;
 }
 
+/* ---- losses (ONNX's backend tests use them; handy for QAT checks) ---- */
+
+/* NegativeLogLikelihoodLoss on log-probabilities lp [N, C, d...] (FLOAT)
+ * and integer targets [N, d...]: loss = -lp[n, t, d] * weight[t], 0 for
+ * ignore_index; reduced by none / sum / mean (over the weights used). */
+static rq_status nll(rq__op_ctx *c, const rq__tensor *lp, const rq__tensor *target, const rq__tensor *weight) {
+  if (lp->ndim < 2 || target->ndim != lp->ndim - 1 || !rq__dtype_is_int(target->dtype))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must be [N, C, d...] and target an integer [N, d...]");
+  for (int d = 0; d < target->ndim; d++)
+    if (target->dims[d] != lp->dims[d == 0 ? 0 : d + 1]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "target shape mismatch");
+  int64_t C = lp->dims[1];
+  if (weight != NULL && (weight->dtype != RQ__DT_FLOAT || weight->numel != (size_t)C))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "weight must be FLOAT [C]");
+  const rq__attr *ig = rq__node_attr(c->node, "ignore_index");
+  bool has_ignore = ig != NULL && ig->type == RQ__ATTR_INT;
+  const char *red = rq__node_attr_string(c->node, "reduction", "mean");
+  int mode = strcmp(red, "none") == 0 ? 0 : strcmp(red, "sum") == 0 ? 1 : strcmp(red, "mean") == 0 ? 2 : -1;
+  if (mode < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "reduction '%s'", red);
+  size_t N = (size_t)lp->dims[0], inner = N ? target->numel / N : 0;
+  float *losses = rq__malloc_array(target->numel ? target->numel : 1, sizeof *losses);
+  if (losses == NULL) return rq__nomem("NegativeLogLikelihoodLoss", target->numel * sizeof *losses);
+  double sum = 0, wsum = 0;
+  const float *l = lp->data;
+  for (size_t i = 0; i < target->numel; i++) {
+    int64_t t = (int64_t)rq__elem_get(target->data, target->dtype, i);
+    if (has_ignore && t == ig->i) {
+      losses[i] = 0;
+      continue;
+    }
+    if (t < 0 || t >= C) {
+      rq__free(losses);
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "target %lld is outside [0, %lld)", (long long)t, (long long)C);
+    }
+    float w = weight ? ((const float *)weight->data)[t] : 1.0f;
+    size_t n = i / (inner ? inner : 1), d = i % (inner ? inner : 1);
+    losses[i] = -l[(n * (size_t)C + (size_t)t) * inner + d] * w;
+    sum += losses[i];
+    wsum += w;
+  }
+  rq__tensor *y;
+  rq_status st = rq__op_output(c, 0, RQ__DT_FLOAT, mode == 0 ? target->ndim : 0, target->dims, &y);
+  if (st == RQ_OK) {
+    if (mode == 0) memcpy(y->data, losses, target->numel * sizeof *losses);
+    else *(float *)y->data = (float)(mode == 1 ? sum : sum / wsum);
+  }
+  rq__free(losses);
+  return st;
+}
+
+static rq_status op_nll_loss(rq__op_ctx *c) {
+  const rq__tensor *x, *t;
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &t));
+  return nll(c, x, t, rq__op_in(c, 2));
+}
+
+static rq_status op_softmax_cross_entropy(rq__op_ctx *c) {
+  const rq__tensor *x, *t;
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &t));
+  if (x->ndim < 2) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scores must be [N, C, d...]");
+  /* log_softmax over axis 1, kept as the optional second output. */
+  rq__tensor *lp;
+  RQ_TRY(rq__tensor_create(NULL, RQ__DT_FLOAT, x->ndim, x->dims, &lp));
+  size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], inner = N * C != 0 ? x->numel / (N * C) : 0;
+  for (size_t n = 0; n < N; n++)
+    for (size_t i = 0; i < inner; i++) {
+      const float *xi = (const float *)x->data + n * C * inner + i;
+      float *li = (float *)lp->data + n * C * inner + i, mx = -INFINITY;
+      for (size_t k = 0; k < C; k++) mx = xi[k * inner] > mx ? xi[k * inner] : mx;
+      double se = 0;
+      for (size_t k = 0; k < C; k++) se += exp((double)xi[k * inner] - mx);
+      for (size_t k = 0; k < C; k++) li[k * inner] = (float)((double)xi[k * inner] - mx - log(se));
+    }
+  rq_status st = nll(c, lp, t, rq__op_in(c, 2));
+  if (st == RQ_OK && c->n_out > 1 && c->node->outputs[1] >= 0) {
+    c->out[1] = lp;
+    return RQ_OK;
+  }
+  rq__tensor_destroy(lp);
+  return st;
+}
+
 /* ---- integer and QLinear ops (QOperator-format quantized models) ---- */
 
 static bool is_q8(int32_t t) { return t == RQ__DT_UINT8 || t == RQ__DT_INT8; }
@@ -1205,6 +1288,7 @@ const rq__op_entry rq__ops_nn[] = {
   {"InstanceNormalization", op_instance_norm}, {"LRN", op_lrn}, {"Hardmax", op_hardmax},
   {"CumSum", op_cumsum}, {"TopK", op_topk}, {"ConvInteger", op_conv_integer}, {"QLinearConv", op_qlinear_conv},
   {"MatMulInteger", op_matmul_integer}, {"QLinearMatMul", op_qlinear_matmul},
+  {"NegativeLogLikelihoodLoss", op_nll_loss}, {"SoftmaxCrossEntropyLoss", op_softmax_cross_entropy},
   {"ReduceMean", op_reduce_mean}, {"ReduceSum", op_reduce_sum}, {"ReduceMax", op_reduce_max},
   {"ReduceMin", op_reduce_min}, {"ReduceProd", op_reduce_prod}, {"ReduceSumSquare", op_reduce_sum_square},
   {"ReduceL1", op_reduce_l1}, {"ReduceL2", op_reduce_l2}, {"ReduceLogSum", op_reduce_log_sum},
