@@ -85,6 +85,26 @@ def main():
          numpy_helper.from_array(np.float32(0), "lo"), numpy_helper.from_array(np.float32(6), "hi"),
          numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")]))
 
+    # Shape-inference coverage: pools, reductions, reshaping ops.
+    save("shape_ops.onnx", model(
+        [helper.make_node("MaxPool", ["x"], ["p"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1),
+         helper.make_node("AveragePool", ["p"], ["a"], kernel_shape=[3, 3], auto_pad="SAME_UPPER"),
+         helper.make_node("Transpose", ["a"], ["t"], perm=[0, 2, 3, 1]),
+         helper.make_node("ReduceMean", ["t"], ["r"], axes=[1, 2], keepdims=0),
+         helper.make_node("Unsqueeze", ["r", "ax"], ["u"]),
+         helper.make_node("Squeeze", ["u", "ax"], ["s"]),
+         helper.make_node("Pad", ["x", "pads"], ["pd"], mode="constant"),
+         helper.make_node("GlobalAveragePool", ["pd"], ["gp"]),
+         helper.make_node("Flatten", ["gp"], ["f"], axis=-1),
+         helper.make_node("Gather", ["s", "idx"], ["gt"], axis=1),
+         helper.make_node("Shape", ["f"], ["sh"], start=-1),
+         helper.make_node("MatMul", ["gt", "gt2"], ["y"])],
+        [vi("x", ["N", 3, 7, 7])], [vi("y", ["N", 2, 2])],
+        [numpy_helper.from_array(np.array([1], np.int64), "ax"),
+         numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads"),
+         numpy_helper.from_array(np.array([[0, 1], [2, 0]], np.int64), "idx"),
+         numpy_helper.from_array(f32(2, 2), "gt2")], opset=15))
+
     # Broken: dangling input, cycle, duplicate output, opset 5 (no checker).
     save("dangling.onnx", model([helper.make_node("Relu", ["ghost"], ["y"])], [vi("x", [1])],
                                 [vi("y", [1])]), check=False)
