@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: Apache-2.0
+"""razorq.Graph: inspection against the `onnx` package's view of the same
+file, Graph.run against ONNX Runtime (npm onnxruntime-node, through
+tests/e2e/ort_run.js), and the edge hook (in-place edits, errors raised in it)."""
+import collections
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import razorq
+
+onnx = pytest.importorskip("onnx")
+from onnx import numpy_helper  # noqa: E402
+
+SOURCE = os.environ["RAZORQ_SOURCE_ROOT"]
+DATA = os.path.join(SOURCE, "tests", "data")
+MODELS = ["digits_mlp", "digits_cnn", "digits_dw"]
+TEST_X = np.load(os.path.join(DATA, "digits_test_x.npy"))
+
+
+def model_path(name):
+    return os.path.join(DATA, name + ".onnx")
+
+
+def onnx_shape(value_info):
+    t = value_info.type.tensor_type
+    if not t.HasField("shape"):
+        return None
+    return tuple(d.dim_param if d.HasField("dim_param") else d.dim_value if d.HasField("dim_value") else None
+                 for d in t.shape.dim)
+
+
+def has_ort():
+    return shutil.which("node") and os.path.isdir(os.path.join(SOURCE, "node_modules", "onnxruntime-node"))
+
+
+def ort_first_output(model, x, tmp_path):
+    np.save(tmp_path / "x.npy", x)
+    done = subprocess.run(["node", os.path.join(SOURCE, "tests", "e2e", "ort_run.js"), model, str(tmp_path / "x.npy"),
+                           str(tmp_path / "y.npy")], capture_output=True, text=True,
+                          env={**os.environ, "RAZORQ_SOURCE_ROOT": SOURCE})
+    assert done.returncode == 0, done.stderr
+    return np.load(tmp_path / "y.npy")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_inspection_agrees_with_the_onnx_package(name):
+    proto = onnx.load(model_path(name))
+    g = razorq.Graph.load(model_path(name))
+    initializers = {i.name for i in proto.graph.initializer}
+    declared = [i for i in proto.graph.input if i.name not in initializers]
+    assert [(v.name, v.onnx_type, v.shape) for v in g.inputs] == \
+        [(i.name, i.type.tensor_type.elem_type, onnx_shape(i)) for i in declared]
+    assert [(v.name, v.onnx_type, v.shape) for v in g.outputs] == \
+        [(o.name, o.type.tensor_type.elem_type, onnx_shape(o)) for o in proto.graph.output]
+    assert g.inputs[0].type_name == "FLOAT" and g.inputs[0].shape[0] == "N"
+    # Constant nodes become initializers.
+    ops = collections.Counter(n.op_type for n in proto.graph.node if n.op_type != "Constant")
+    assert g.ops == dict(ops)
+    assert list(g.ops) == list(dict.fromkeys(n.op_type for n in g.nodes))
+    assert sorted(n.name for n in g.nodes) == sorted(n.name for n in proto.graph.node if n.op_type != "Constant")
+    constants = [numpy_helper.to_array(a.t) for n in proto.graph.node if n.op_type == "Constant" for a in n.attribute]
+    assert g.parameter_count == sum(numpy_helper.to_array(i).size for i in proto.graph.initializer) + \
+        sum(c.size for c in constants)
+
+
+def test_fingerprint_follows_weights_not_names(tmp_path):
+    proto = onnx.load(model_path("digits_mlp"))
+    base = razorq.Graph.from_bytes(proto.SerializeToString()).fingerprint
+    assert base == razorq.Graph.load(model_path("digits_mlp")).fingerprint
+    for node in proto.graph.node:
+        node.name += "_renamed"
+    assert razorq.Graph.from_bytes(proto.SerializeToString()).fingerprint == base
+    w = numpy_helper.to_array(proto.graph.initializer[0]).copy()
+    w.reshape(-1)[0] += 1.0
+    proto.graph.initializer[0].CopyFrom(numpy_helper.from_array(w, proto.graph.initializer[0].name))
+    assert razorq.Graph.from_bytes(proto.SerializeToString()).fingerprint != base
+
+
+def test_save_writes_a_model_onnx_accepts(tmp_path):
+    g = razorq.Graph.load(model_path("digits_dw"))
+    out = tmp_path / "saved.onnx"
+    g.save(out)
+    onnx.checker.check_model(onnx.load(str(out)))
+    again = razorq.Graph.load(out)
+    assert again.fingerprint == g.fingerprint
+    np.testing.assert_array_equal(again.run(TEST_X[:8])["logits"], g.run(TEST_X[:8])["logits"])
+
+
+@pytest.mark.skipif(not has_ort(), reason="node + onnxruntime-node not installed")
+@pytest.mark.parametrize("name", MODELS)
+def test_run_matches_onnxruntime(name, tmp_path):
+    g = razorq.Graph.load(model_path(name))
+    got = g.run(TEST_X)
+    assert list(got) == [o.name for o in g.outputs]
+    want = ort_first_output(model_path(name), TEST_X, tmp_path)
+    np.testing.assert_allclose(got["logits"], want, rtol=1e-4, atol=1e-4)
+    assert (got["logits"].argmax(1) == want.argmax(1)).all()
+
+
+def test_inputs_by_position_dict_or_keyword_agree():
+    g = razorq.Graph.load(model_path("digits_mlp"))
+    x = TEST_X[:5]
+    a = g.run(x)["logits"]
+    np.testing.assert_array_equal(g.run({"input": x})["logits"], a)
+    np.testing.assert_array_equal(g.run(input=x)["logits"], a)
+    # A strided (non-contiguous) input is read in place.
+    wide = np.repeat(x, 2, axis=0)[::2]
+    np.testing.assert_array_equal(g.run(wide)["logits"], a)
+    with pytest.raises(KeyError, match="input"):
+        g.run({"x": x})
+    with pytest.raises(razorq.InvalidArgumentError):
+        g.run(x, x)
+
+
+def test_hook_sees_inputs_and_computed_edges_in_order_but_not_weights():
+    proto = onnx.load(model_path("digits_cnn"))
+    g = razorq.Graph.load(model_path("digits_cnn"))
+    seen = []
+    g.run(TEST_X[:3], hook=lambda name, value: seen.append((name, value.shape, value.dtype)))
+    node_outputs = [o for n in g.nodes for o in
+                    next(p.output for p in proto.graph.node if p.name == n.name)]
+    assert [s[0] for s in seen] == ["input"] + node_outputs
+    assert not {s[0] for s in seen} & {i.name for i in proto.graph.initializer}
+    assert seen[0][1] == (3, 1, 8, 8) and seen[-1][1] == (3, 10)
+    assert all(s[2] == np.float32 for s in seen)
+
+
+def test_hook_edits_in_place_are_seen_by_later_nodes():
+    proto = onnx.load(model_path("digits_mlp"))
+    last = proto.graph.node[-1]
+    assert last.op_type == "Gemm"
+    bias = numpy_helper.to_array(next(i for i in proto.graph.initializer if i.name == last.input[2]))
+    calls = []
+
+    def zero(name, value):
+        calls.append(name)
+        value[...] = 0
+
+    g = razorq.Graph.load(model_path("digits_mlp"))
+    out = g.run(TEST_X[:4], hook=zero, hook_edges=[last.input[0]])["logits"]
+    assert calls == [last.input[0]]
+    # Gemm(0, W, b) = b on every row.
+    np.testing.assert_array_equal(out, np.broadcast_to(bias, out.shape))
+    # The graph itself is unchanged.
+    assert not np.array_equal(g.run(TEST_X[:4])["logits"], out)
+
+
+def test_an_exception_raised_in_the_hook_propagates():
+    g = razorq.Graph.load(model_path("digits_mlp"))
+    baseline = razorq.memory_in_use()
+
+    class Stop(Exception):
+        pass
+
+    def hook(name, value):
+        if name != "input":
+            raise Stop("stop at " + name)
+
+    with pytest.raises(Stop, match="stop at") as e:
+        g.run(TEST_X[:2], hook=hook)
+    assert isinstance(e.value.__cause__, razorq.CallbackError)
+    assert "Stop: stop at" in str(e.value.__cause__)
+    assert razorq.memory_in_use() == baseline
+    # The graph still runs.
+    assert g.run(TEST_X[:2])["logits"].shape == (2, 10)
+
+
+def test_unknown_hook_edge_is_not_found():
+    g = razorq.Graph.load(model_path("digits_mlp"))
+    with pytest.raises(razorq.NotFoundError, match="no_such_edge"):
+        g.run(TEST_X[:1], hook=lambda n, v: None, hook_edges=["no_such_edge"])
+
+
+def test_load_errors_are_mapped(tmp_path):
+    with pytest.raises(razorq.RazorqIOError):
+        razorq.Graph.load(tmp_path / "missing.onnx")
+    with pytest.raises(razorq.FormatError):
+        razorq.Graph.from_bytes(b"\x08\x07garbage that is not a model")
+    bad = tmp_path / "truncated.onnx"
+    bad.write_bytes(open(model_path("digits_mlp"), "rb").read()[:500])
+    with pytest.raises(razorq.FormatError):
+        razorq.Graph.load(bad)
+
+
+def test_supports_op_and_type_names():
+    assert razorq.supports_op("Conv") and not razorq.supports_op("NoSuchOp")
+    assert razorq.onnx_type_name(onnx.TensorProto.INT64) == "INT64"
+
+
+def test_wrong_input_dtype_is_refused():
+    g = razorq.Graph.load(model_path("digits_mlp"))
+    with pytest.raises(razorq.RazorqError):
+        g.run(TEST_X[:2].astype(np.float64))
