@@ -33,6 +33,7 @@ int rq_cli_wants_help(int argc, char **argv);
   X(test)                  \
   X(run)                   \
   X(inspect)               \
+  X(bench)                 \
   X(help)
 
 #define RQ_CLI_DECLARE(name) extern const rq_cli_command rq_cli_cmd_##name;

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* razorq bench: time the executor on one model with random inputs. */
+#include "cli_util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { MAX_INPUTS = 16, MAX_RANK = 8 };
+
+/* Parses a non-negative integer (--warmup 0 is meaningful). */
+static int parse_count(const char *option, const char *text, size_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || text[0] == '-')
+    return rq_cli_usage_error("bench", "%s takes a non-negative integer, not '%s'", option, text);
+  *out = (size_t)v;
+  return RQ_CLI_OK;
+}
+
+/* Parses "N,C,H,W": 1..MAX_RANK positive dimensions. */
+static int parse_shape(const char *text, int64_t *dims, int *ndim) {
+  const char *p = text;
+  *ndim = 0;
+  for (;;) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(p, &end, 10);
+    if (errno != 0 || end == p || v <= 0 || *ndim == MAX_RANK || (*end != ',' && *end != '\0'))
+      return rq_cli_usage_error("bench", "--shape takes 1 to %d positive integers separated by commas, not '%s'",
+                                MAX_RANK, text);
+    dims[(*ndim)++] = v;
+    if (*end == '\0') return RQ_CLI_OK;
+    p = end + 1;
+  }
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int compare_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Writes s as a JSON string literal (paths and ONNX names may hold quotes). */
+static void print_json_string(const char *s) {
+  putchar('"');
+  for (const unsigned char *c = (const unsigned char *)s; *c != '\0'; c++) {
+    if (*c == '"' || *c == '\\') printf("\\%c", *c);
+    else if (*c < 0x20) printf("\\u%04x", *c);
+    else putchar(*c);
+  }
+  putchar('"');
+}
+
+typedef struct bench_input {
+  const char *name;
+  int ndim;
+  int64_t shape[MAX_RANK];
+  float *data;
+} bench_input;
+
+/* The shape input j runs with: the declared one with a symbolic batch (or
+ * any batch, when --batch is given) set to `batch`; --shape replaces it. */
+static int resolve_shape(const rq_graph *g, size_t j, const int64_t *forced, int forced_ndim, size_t batch,
+                         int batch_given, bench_input *in) {
+  rq_value_info info;
+  rq_value_info_init(&info, sizeof info);
+  rq_status s = rq_graph_input_info(g, j, &info);
+  if (s != RQ_OK) return rq_cli_fail("bench", s);
+  in->name = info.name;
+  if (info.onnx_type != 0 && info.onnx_type != 1) {
+    fprintf(stderr, "razorq bench: input '%s' is %s; only float32 inputs can be filled with random values\n",
+            info.name, rq_onnx_type_name(info.onnx_type));
+    return RQ_CLI_FAILED;
+  }
+  if (forced != NULL) {
+    in->ndim = forced_ndim;
+    memcpy(in->shape, forced, (size_t)forced_ndim * sizeof *forced);
+    return RQ_CLI_OK;
+  }
+  if (info.ndim < 1 || info.ndim > MAX_RANK)
+    return rq_cli_usage_error("bench", "input '%s' has no usable declared shape: give --shape", info.name);
+  in->ndim = info.ndim;
+  for (int d = 0; d < info.ndim; d++) {
+    if (d == 0 && (info.dims[0] < 0 || batch_given)) {
+      in->shape[0] = (int64_t)batch;
+    } else if (info.dims[d] < 0) {
+      return rq_cli_usage_error("bench", "input '%s' has a symbolic dimension %d (%s) besides the batch: give --shape",
+                                info.name, d, info.dim_names[d] != NULL ? info.dim_names[d] : "?");
+    } else {
+      in->shape[d] = info.dims[d];
+    }
+  }
+  return RQ_CLI_OK;
+}
+
+/* Uniform [-1, 1) from a fixed-seed xorshift: the same inputs every run. */
+static void fill_random(float *data, size_t n, uint64_t *state) {
+  for (size_t i = 0; i < n; i++) {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    data[i] = (float)((double)(*state >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+  }
+}
+
+static void print_shape(const bench_input *in) {
+  for (int d = 0; d < in->ndim; d++) printf("%s%lld", d ? ", " : "", (long long)in->shape[d]);
+}
+
+static void report(const char *model_path, const bench_input *ins, size_t n_in, int threads, size_t warmup,
+                   const double *sorted_ms, size_t iters, int json) {
+  double sum = 0;
+  for (size_t k = 0; k < iters; k++) sum += sorted_ms[k];
+  double min = sorted_ms[0], max = sorted_ms[iters - 1], mean = sum / (double)iters;
+  double median = iters % 2 ? sorted_ms[iters / 2] : (sorted_ms[iters / 2 - 1] + sorted_ms[iters / 2]) / 2;
+  /* Images are the rows of the first input. */
+  double images = (double)ins[0].shape[0];
+  if (json) {
+    printf("{\"model\": ");
+    print_json_string(model_path);
+    printf(", \"inputs\": [");
+    for (size_t j = 0; j < n_in; j++) {
+      printf("%s{\"name\": ", j ? ", " : "");
+      print_json_string(ins[j].name);
+      printf(", \"shape\": [");
+      print_shape(&ins[j]);
+      printf("]}");
+    }
+    printf("], \"batch\": %.0f, \"threads\": %d, \"warmup\": %zu, \"iters\": %zu, \"min_ms\": %.4f, "
+           "\"median_ms\": %.4f, \"mean_ms\": %.4f, \"max_ms\": %.4f, \"images_per_s\": %.3f}\n",
+           images, threads, warmup, iters, min, median, mean, max, images / (median / 1e3));
+    return;
+  }
+  printf("model: %s\n", model_path);
+  for (size_t j = 0; j < n_in; j++) {
+    printf("input %s: [", ins[j].name);
+    print_shape(&ins[j]);
+    printf("] float32 random\n");
+  }
+  printf("threads: %d, warm-up runs: %zu, timed runs: %zu\n", threads, warmup, iters);
+  printf("per run: min %.3f ms, median %.3f ms, mean %.3f ms, max %.3f ms\n", min, median, mean, max);
+  printf("throughput: %.2f images/s (median), %.2f images/s (min)\n", images / (median / 1e3), images / (min / 1e3));
+}
+
+static int run_bench(int argc, char **argv) {
+  const char *model_path = NULL, *shape_text = NULL;
+  size_t batch = 1, iters = 10, warmup = 2, threads = 1;
+  int json = 0, batch_given = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--json") == 0) { json = 1; continue; }
+    if (a[0] == '-' && value == NULL) {
+      if (strcmp(a, "--batch") && strcmp(a, "--shape") && strcmp(a, "--iters") && strcmp(a, "--warmup") &&
+          strcmp(a, "--threads"))
+        return rq_cli_usage_error("bench", "unknown option %s", a);
+      return rq_cli_usage_error("bench", "%s needs a value", a);
+    }
+    if (strcmp(a, "--batch") == 0) {
+      if (rq_cli_parse_size("bench", a, argv[++i], &batch)) return RQ_CLI_USAGE;
+      batch_given = 1;
+    } else if (strcmp(a, "--shape") == 0) {
+      shape_text = argv[++i];
+    } else if (strcmp(a, "--iters") == 0) {
+      if (rq_cli_parse_size("bench", a, argv[++i], &iters)) return RQ_CLI_USAGE;
+    } else if (strcmp(a, "--warmup") == 0) {
+      if (parse_count(a, argv[++i], &warmup)) return RQ_CLI_USAGE;
+    } else if (strcmp(a, "--threads") == 0) {
+      if (rq_cli_parse_size("bench", a, argv[++i], &threads)) return RQ_CLI_USAGE;
+      if (threads > 1024) return rq_cli_usage_error("bench", "--threads is at most 1024, not %zu", threads);
+    } else if (a[0] == '-') {
+      return rq_cli_usage_error("bench", "unknown option %s", a);
+    } else if (model_path == NULL) {
+      model_path = a;
+    } else {
+      return rq_cli_usage_error("bench", "unexpected argument '%s'", a);
+    }
+  }
+  if (model_path == NULL) return rq_cli_usage_error("bench", "MODEL.onnx is required");
+  if (iters > 1000000) return rq_cli_usage_error("bench", "--iters is at most 1000000, not %zu", iters);
+  if (warmup > 1000000) return rq_cli_usage_error("bench", "--warmup is at most 1000000, not %zu", warmup);
+  int64_t forced[MAX_RANK];
+  int forced_ndim = 0;
+  if (shape_text != NULL) {
+    if (batch_given) return rq_cli_usage_error("bench", "give --batch or --shape, not both (N of --shape is the batch)");
+    if (parse_shape(shape_text, forced, &forced_ndim)) return RQ_CLI_USAGE;
+  }
+
+  rq_graph *g;
+  rq_status s = rq_graph_load(model_path, &g);
+  if (s != RQ_OK) return rq_cli_fail("bench", s);
+  int rc = RQ_CLI_FAILED;
+  size_t n_in = rq_graph_input_count(g);
+  bench_input ins[MAX_INPUTS] = {{0}};
+  DLTensor tensors[MAX_INPUTS];
+  double *ms = NULL;
+  if (n_in == 0 || n_in > MAX_INPUTS) {
+    fprintf(stderr, "razorq bench: the model has %zu inputs; bench handles 1 to %d\n", n_in, MAX_INPUTS);
+    goto done;
+  }
+  if (shape_text != NULL && n_in != 1) {
+    rc = rq_cli_usage_error("bench", "--shape needs a model with one input; this one has %zu", n_in);
+    goto done;
+  }
+  uint64_t seed = 0x9E3779B97F4A7C15ull;
+  for (size_t j = 0; j < n_in; j++) {
+    if ((rc = resolve_shape(g, j, shape_text ? forced : NULL, forced_ndim, batch, batch_given, &ins[j])) != RQ_CLI_OK)
+      goto done;
+    rc = RQ_CLI_FAILED;
+    size_t numel = 1;
+    for (int d = 0; d < ins[j].ndim; d++) {
+      if ((uint64_t)ins[j].shape[d] > (SIZE_MAX / sizeof(float)) / numel) {
+        fprintf(stderr, "razorq bench: input '%s' is too large\n", ins[j].name);
+        goto done;
+      }
+      numel *= (size_t)ins[j].shape[d];
+    }
+    if ((ins[j].data = malloc(numel * sizeof(float))) == NULL) {
+      fprintf(stderr, "razorq bench: out of memory for input '%s'\n", ins[j].name);
+      goto done;
+    }
+    fill_random(ins[j].data, numel, &seed);
+    tensors[j] = (DLTensor){.data = ins[j].data, .device = {kDLCPU, 0}, .ndim = ins[j].ndim,
+                            .dtype = {kDLFloat, 32, 1}, .shape = ins[j].shape};
+  }
+  if ((ms = malloc(iters * sizeof *ms)) == NULL) {
+    fprintf(stderr, "razorq bench: out of memory\n");
+    goto done;
+  }
+  rq_exec_options opts;
+  rq_exec_options_init(&opts, sizeof opts);
+  opts.num_threads = (int)threads;
+  for (size_t k = 0; k < warmup + iters; k++) {
+    rq_tensor_list *outs;
+    double start = now_ms();
+    s = rq_graph_run(g, &opts, tensors, n_in, &outs);
+    double elapsed = now_ms() - start;
+    if (s != RQ_OK) {
+      rc = rq_cli_fail("bench", s);
+      goto done;
+    }
+    rq_tensor_list_destroy(outs);
+    if (k >= warmup) ms[k - warmup] = elapsed;
+  }
+  qsort(ms, iters, sizeof *ms, compare_double);
+  report(model_path, ins, n_in, (int)threads, warmup, ms, iters, json);
+  rc = RQ_CLI_OK;
+done:
+  free(ms);
+  for (size_t j = 0; j < n_in && j < MAX_INPUTS; j++) free(ins[j].data);
+  rq_graph_destroy(g);
+  return rc;
+}
+
+const rq_cli_command rq_cli_cmd_bench = {
+  "bench", "time the executor on a model with random inputs",
+  "Usage: razorq bench MODEL.onnx [--batch B | --shape N,C,H,W] [--iters K]\n"
+  "                    [--warmup W] [--threads T] [--json]\n\n"
+  "Runs the model with razorq's executor on random float32 inputs (uniform in\n"
+  "[-1, 1), the same every run) W times untimed, then K times timed, and prints\n"
+  "the min, median, mean and max wall time per run and the images per second\n"
+  "(rows of the first input per median run). Each timed run is one rq_graph_run\n"
+  "call: it includes copying the inputs in and allocating the outputs.\n\n"
+  "  --batch B      batch size for a symbolic first dimension; given, it also\n"
+  "                 replaces a fixed one (default: 1, or the declared batch)\n"
+  "  --shape DIMS   the input shape, e.g. 8,3,224,224 (models with one input;\n"
+  "                 needed when dimensions besides the batch are symbolic)\n"
+  "  --iters K      timed runs (default 10)\n"
+  "  --warmup W     untimed runs first (default 2; 0 allowed)\n"
+  "  --threads T    threads for the GEMM behind Conv/Gemm/MatMul (default 1)\n"
+  "  --json         print one JSON object instead of text\n\n"
+  "Timings on a shared machine vary: compare minimums of several runs.\n",
+  run_bench,
+};
