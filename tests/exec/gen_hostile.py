@@ -34,7 +34,7 @@ save("gather_index", helper.make_node("Gather", ["x", "i"], ["y"], name="far_ind
 save("reshape_count", helper.make_node("Reshape", ["x", "s"], ["y"], name="wrong_count"), [I64("s", [3, -1, 7])])
 save("add_shapes", helper.make_node("Add", ["x", "b"], ["y"], name="no_broadcast"), [F32("b", np.zeros((3,)))])
 save("pad_mode", helper.make_node("Pad", ["x", "p"], ["y"], name="wrap_pad", mode="wrap"), [I64("p", [0] * 8)])
-save("resize_cubic", helper.make_node("Resize", ["x", "", "sc"], ["y"], name="cubic", mode="cubic"),
+save("resize_mode", helper.make_node("Resize", ["x", "", "sc"], ["y"], name="lanczos", mode="lanczos"),
      [F32("sc", [1, 1, 2, 2])])
 save("unknown_op", helper.make_node("FrobnicateTensor", ["x"], ["y"], name="frob"))
 save("range_huge", helper.make_node("Range", ["a", "b", "c"], ["y"], name="long_range"),

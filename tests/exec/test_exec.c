@@ -399,7 +399,7 @@ static const struct {
   {"reshape_count", RQ_ERR_FORMAT, "wrong_count"},
   {"add_shapes", RQ_ERR_FORMAT, "no_broadcast"},
   {"pad_mode", RQ_ERR_UNSUPPORTED, "wrap_pad"},
-  {"resize_cubic", RQ_ERR_UNSUPPORTED, "cubic"},
+  {"resize_mode", RQ_ERR_UNSUPPORTED, "lanczos"},
   {"unknown_op", RQ_ERR_UNSUPPORTED, "frob"},
   {"range_huge", RQ_ERR_FORMAT, "long_range"},
   {"constant_of_shape_huge", RQ_ERR_FORMAT, "huge_fill"},
