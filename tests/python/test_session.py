@@ -1,0 +1,235 @@
+# SPDX-License-Identifier: Apache-2.0
+"""razorq.Quantizer / Session on the shared digits model: accuracy after PTQ
+within 0.2% of float, the exported QDQ model loads (and runs in ONNX Runtime
+like razorq's fake-quant model), qparams of weight and input fake-quants
+against torch.ao.quantization observers, calibration tables, TensorRT cache,
+sharded calibration, lifetimes and errors."""
+import os
+import shutil
+import struct
+import subprocess
+
+import numpy as np
+import pytest
+
+import razorq
+
+SOURCE = os.environ["RAZORQ_SOURCE_ROOT"]
+DATA = os.path.join(SOURCE, "tests", "data")
+MLP = os.path.join(DATA, "digits_mlp.onnx")
+CALIB_X = np.load(os.path.join(DATA, "digits_calib_x.npy"))
+TEST_X = np.load(os.path.join(DATA, "digits_test_x.npy"))
+TEST_Y = np.load(os.path.join(DATA, "digits_test_y.npy"))
+
+
+def calibrate(session, x=CALIB_X):
+    steps, batch = session.calibration_settings
+    for i in range(min(steps, -(-len(x) // batch))):
+        session.calibrate(x[i * batch:(i + 1) * batch])
+
+
+def top1(outputs):
+    return float((outputs["logits"].argmax(1) == TEST_Y).mean())
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return razorq.Graph.load(MLP)
+
+
+@pytest.fixture(scope="module")
+def converted(graph):
+    session = razorq.Quantizer(razorq.example_config("openvino")).prepare(graph)
+    calibrate(session)
+    session.convert()
+    return session
+
+
+def test_ptq_accuracy_is_within_0_2_percent_of_float(graph, converted):
+    float_top1 = top1(graph.run(TEST_X))
+    assert float_top1 == pytest.approx(0.972)
+    assert abs(top1(converted.run(TEST_X)) - float_top1) <= 0.002 + 1e-9
+
+
+def test_export_writes_a_qdq_model_graph_load_reads(converted, tmp_path):
+    path = tmp_path / "q.onnx"
+    converted.export(path)
+    exported = razorq.Graph.load(path)
+    assert exported.ops["QuantizeLinear"] >= 1 and exported.ops["DequantizeLinear"] >= 3
+    assert [v.name for v in exported.inputs] == ["input"]
+    ours = converted.run(TEST_X)["logits"]
+    assert (exported.run(TEST_X)["logits"].argmax(1) == ours.argmax(1)).mean() >= 0.998
+    if shutil.which("node") and os.path.isdir(os.path.join(SOURCE, "node_modules", "onnxruntime-node")):
+        np.save(tmp_path / "x.npy", TEST_X)
+        done = subprocess.run(["node", os.path.join(SOURCE, "tests", "e2e", "ort_run.js"), str(path),
+                               str(tmp_path / "x.npy"), str(tmp_path / "y.npy")], capture_output=True, text=True,
+                              env={**os.environ, "RAZORQ_SOURCE_ROOT": SOURCE})
+        assert done.returncode == 0, done.stderr
+        assert (np.load(tmp_path / "y.npy").argmax(1) == ours.argmax(1)).mean() >= 0.998
+
+
+def test_points_notes_and_the_prepared_graph(graph, converted):
+    onnx = pytest.importorskip("onnx")
+    proto = onnx.load(MLP)
+    initializers = {i.name for i in proto.graph.initializer}
+    points = converted.points
+    assert {p.edge for p in points if p.is_weight} == {i.name for i in proto.graph.initializer
+                                                      if i.name.endswith("weight")}
+    assert all(p.edge not in initializers for p in points if not p.is_weight)
+    assert all(isinstance(p.fake_quant, razorq.FakeQuant) and p.fake_quant.borrowed for p in points)
+    assert converted.notes and all(isinstance(n, str) for n in converted.notes)
+    assert converted.graph.fingerprint == graph.fingerprint  # nothing to fold in the MLP
+    sqnr = converted.sqnr(TEST_X[:64])
+    assert sqnr.shape == (len(points),) and (sqnr > 20).all()
+
+
+def test_weight_qparams_are_pytorch_per_channel_observers_on_the_weights(converted):
+    torch = pytest.importorskip("torch")
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+    weights = {i.name: numpy_helper.to_array(i) for i in onnx.load(MLP).graph.initializer}
+    for p in converted.points:
+        if not p.is_weight:
+            continue
+        fq = p.fake_quant
+        qmin, qmax = fq.quant_range
+        obs = torch.ao.quantization.PerChannelMinMaxObserver(
+            ch_axis=fq.ch_axis, dtype=torch.qint8, qscheme=torch.per_channel_symmetric, quant_min=qmin, quant_max=qmax)
+        obs(torch.from_numpy(weights[p.edge].copy()))
+        scale, zp = obs.calculate_qparams()
+        np.testing.assert_array_equal(fq.qparams()[0], scale.numpy())
+        np.testing.assert_array_equal(fq.qparams()[1], zp.numpy().astype(np.int32))
+
+
+def test_input_qparams_are_a_pytorch_moving_average_over_the_batches(converted):
+    torch = pytest.importorskip("torch")
+    fq = next(p.fake_quant for p in converted.points if p.edge == "input")
+    qmin, qmax = fq.quant_range
+    obs = torch.ao.quantization.MovingAverageMinMaxObserver(
+        averaging_constant=0.1, dtype=torch.quint8, qscheme=torch.per_tensor_symmetric, quant_min=qmin,
+        quant_max=qmax)
+    steps, batch = converted.calibration_settings
+    for i in range(min(steps, -(-len(CALIB_X) // batch))):
+        obs(torch.from_numpy(CALIB_X[i * batch:(i + 1) * batch]))
+    scale, zp = obs.calculate_qparams()
+    np.testing.assert_array_equal(fq.qparams()[0], scale.numpy())
+    np.testing.assert_array_equal(fq.qparams()[1], zp.numpy().astype(np.int32))
+
+
+def test_calibration_table_reproduces_the_session(graph, converted, tmp_path):
+    table = tmp_path / "digits.rqcal"
+    converted.save_calibration(table)
+    fresh = razorq.Quantizer(razorq.example_config("openvino")).prepare(graph)
+    fresh.load_calibration(table)
+    np.testing.assert_array_equal(fresh.run(TEST_X)["logits"], converted.run(TEST_X)["logits"])
+    other = razorq.Quantizer(razorq.example_config("tensorrt")).prepare(graph)
+    with pytest.raises(razorq.InvalidArgumentError):
+        other.load_calibration(table)
+    table.write_bytes(table.read_bytes()[:-3])
+    with pytest.raises((razorq.FormatError, razorq.ChecksumError)):
+        razorq.Quantizer(razorq.example_config("openvino")).prepare(graph).load_calibration(table)
+
+
+def test_trt_cache_holds_amax_over_127_of_each_activation_observer(graph, tmp_path):
+    session = razorq.Quantizer(razorq.example_config("tensorrt")).prepare(graph)
+    calibrate(session)
+    session.convert()
+    path = tmp_path / "trt.cache"
+    session.save_trt_cache(path)
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("TRT-8601-")
+    entries = dict(line.split(": ") for line in lines[1:])
+    activations = [p for p in session.points if not p.is_weight]
+    assert set(entries) == {p.edge for p in activations}
+    for p in activations:
+        lo, hi = p.fake_quant.observer.minmax()
+        amax = np.float32(max(abs(lo[0]), abs(hi[0])))
+        assert entries[p.edge] == struct.pack(">f", amax / np.float32(127)).hex()
+
+
+def test_sharded_calibration_merges_to_the_unsharded_result(graph, tmp_path):
+    config = razorq.example_config("openvino")
+    config["global_qconfig"]["a_observer"] = {"type": "mmrazor.MinMaxObserver"}
+    del config["global_qconfig"]["a_qscheme"]["averaging_constant"]  # a MovingAverage argument
+    config["calibrate_with_fake_quant"] = False  # observe the float model: order independent
+    quantizer = razorq.Quantizer(config)
+    whole, first, second = (quantizer.prepare(graph) for _ in range(3))
+    half = len(CALIB_X) // 2
+    whole.calibrate(CALIB_X)
+    first.calibrate(CALIB_X[:half])
+    second.calibrate(CALIB_X[half:])
+    second.save_state(tmp_path / "shard.state")
+    first.merge(tmp_path / "shard.state")
+    for s in (whole, first):
+        s.convert()
+    for a, b in zip(whole.points, first.points):
+        np.testing.assert_array_equal(a.fake_quant.qparams()[0], b.fake_quant.qparams()[0])
+    with pytest.raises(razorq.RazorqError):
+        razorq.Quantizer(razorq.example_config("tensorrt")).prepare(graph).merge(tmp_path / "shard.state")
+
+
+def test_observe_feeds_the_named_edge(graph):
+    config = razorq.example_config("openvino")
+    config["global_qconfig"]["a_observer"] = {"type": "mmrazor.MinMaxObserver"}
+    del config["global_qconfig"]["a_qscheme"]["averaging_constant"]  # a MovingAverage argument
+    session = razorq.Quantizer(config).prepare(graph)
+    session.observe("input", CALIB_X)
+    fq = next(p.fake_quant for p in session.points if p.edge == "input")
+    lo, hi = fq.observer.minmax()
+    assert (lo[0], hi[0]) == (CALIB_X.min(), CALIB_X.max())
+    with pytest.raises(razorq.NotFoundError):
+        session.observe("no_such_edge", CALIB_X)
+
+
+def test_state_rules(graph):
+    session = razorq.Quantizer(razorq.example_config("openvino")).prepare(graph)
+    calibrate(session)
+    session.convert()
+    session.convert()  # idempotent
+    with pytest.raises(razorq.StateError):
+        session.calibrate(CALIB_X[:8])
+
+
+def test_borrowed_fake_quants_keep_the_session_alive(graph):
+    session = razorq.Quantizer(razorq.example_config("openvino")).prepare(graph)
+    calibrate(session)
+    session.convert()
+    fq = session.points[0].fake_quant
+    want = fq.qparams()
+    observer = fq.observer
+    del session
+    np.testing.assert_array_equal(fq.qparams()[0], want[0])
+    assert observer.type_name
+    quantizer = razorq.Quantizer(razorq.example_config("openvino"))
+    backend = quantizer.backend
+    del quantizer
+    assert backend.name == "openvino"
+
+
+def test_closing_the_session_invalidates_what_it_lent(graph):
+    session = razorq.Quantizer(razorq.example_config("openvino")).prepare(graph)
+    fq = session.points[0].fake_quant
+    observer = fq.observer
+    session.close()
+    with pytest.raises(ValueError):
+        fq.qparams()
+    with pytest.raises(ValueError):
+        observer.minmax()
+
+
+def test_bad_configs_name_the_key_path(graph):
+    config = razorq.example_config("openvino")
+    config["global_qconfig"]["w_qscheme"]["bit"] = 17
+    with pytest.raises(razorq.InvalidArgumentError, match=r"global_qconfig\.w_qscheme\.bit"):
+        razorq.Quantizer(config)
+    config = razorq.example_config("openvino")
+    config["global_qconfig"]["a_observer"]["frobnicate"] = 1
+    # Observer arguments are only checked when prepare creates the observers.
+    with pytest.raises(razorq.InvalidArgumentError, match="frobnicate"):
+        razorq.Quantizer(config).prepare(graph)
+    config = razorq.example_config("tensorrt")
+    config["global_qconfig"]["a_qscheme"]["qdtype"] = "quint8"
+    with pytest.raises(razorq.UnsupportedError):
+        razorq.Quantizer(config)
+    with pytest.raises(razorq.FormatError):
+        razorq.Quantizer("{not json")
