@@ -78,10 +78,15 @@ static inline void rq_store_bf16(void *p, __m128 v) {
 }
 #define V_STORE_BF16(p, v) rq_store_bf16((p), (v))
 
-#define V_BINS(t, maxbin, out)                                                             \
-  _mm_storeu_si128((__m128i *)(void *)(out),                                              \
-                   _mm_min_epi32(_mm_max_epi32(_mm_cvttps_epi32(t), _mm_setzero_si128()), \
-                                 _mm_set1_epi32(maxbin)))
+#define VI __m128i
+#define V_BINS_I(t, maxbin) \
+  _mm_min_epi32(_mm_max_epi32(_mm_cvttps_epi32(t), _mm_setzero_si128()), _mm_set1_epi32(maxbin))
+#define VI_STORE(out, vi) _mm_storeu_si128((__m128i *)(void *)(out), (vi))
+static inline void rq_bump(__m128i b, uint32_t *counts) {
+  uint64_t a0 = (uint64_t)_mm_cvtsi128_si64(b), a1 = (uint64_t)_mm_extract_epi64(b, 1);
+  counts[(uint32_t)a0]++, counts[a0 >> 32]++, counts[(uint32_t)a1]++, counts[a1 >> 32]++;
+}
+#define VI_BUMP(vi, counts) rq_bump((vi), (counts))
 
 static inline void rq_store_mask(uint8_t *p, __m128 m) {
   __m128i bits = _mm_and_si128(_mm_castps_si128(m), _mm_set1_epi32(1));

@@ -292,6 +292,27 @@ START_TEST(simd_large_fake_quant_matches_scalar) {
     ck_assert_msg(memcmp(ya + off, yb + off, n * 4) == 0 && memcmp(ma, mb, n) == 0,
                   "large fake_quant isa %s offset %zu", k->isa, off);
   }
+  /* histograms long enough for the private 32-bit counters, with values
+   * outside the range and non-finite ones mixed in */
+  static uint64_t ha[4096], hb[4096];
+  static const size_t hbins[] = { 7, 2048, 4096, 4097 };
+  for (size_t bi = 0; bi < 4; bi++) {
+    size_t bins = hbins[bi];
+    uint64_t *hc = bins <= 4096 ? hb : malloc(bins * sizeof *hc);
+    uint64_t *hr = bins <= 4096 ? ha : malloc(bins * sizeof *hr);
+    memset(hr, 0, bins * sizeof *hr), memset(hc, 0, bins * sizeof *hc);
+    s->histogram[RQ__ELEM_F32](x, n, -20.0f, 25.0f, hr, bins);
+    k->histogram[RQ__ELEM_F32](x, n, -20.0f, 25.0f, hc, bins);
+    ck_assert_msg(memcmp(hr, hc, bins * sizeof *hr) == 0, "large histogram isa %s bins %zu", k->isa, bins);
+    float mn = INFINITY, mx = -INFINITY, rmn = INFINITY, rmx = -INFINITY;
+    uint64_t bad = 0, rbad = 0;
+    memset(hc, 0, bins * sizeof *hc);
+    k->minmax_histogram[RQ__ELEM_F32](x, n, -20.0f, 25.0f, hc, bins, &mn, &mx, &bad);
+    s->minmax[RQ__ELEM_F32](x, n, &rmn, &rmx, &rbad);
+    ck_assert_msg(memcmp(hr, hc, bins * sizeof *hr) == 0 && mn == rmn && mx == rmx && bad == rbad,
+                  "large minmax_histogram isa %s bins %zu", k->isa, bins);
+    if (bins > 4096) free(hc), free(hr);
+  }
   memcpy(yb + 1, x, n * 4); /* in place */
   k->fake_quant[RQ__ELEM_F32](yb + 1, yb + 1, NULL, n, 0.1f, 2, -128, 127);
   ck_assert_msg(memcmp(ya + 2, yb + 1, n * 4) == 0, "large in-place fake_quant isa %s", k->isa);
