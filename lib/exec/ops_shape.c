@@ -1037,7 +1037,195 @@ static rq_status op_compress(rq__op_ctx *c) {
   return RQ_OK;
 }
 
+/* Row-major strides (elements) of dims. */
+static void strides_of(int ndim, const int64_t *dims, int64_t *st) {
+  int64_t s = 1;
+  for (int d = ndim - 1; d >= 0; d--) {
+    st[d] = s;
+    s *= dims[d];
+  }
+}
+
+/* ScatterElements (and the deprecated Scatter): out = data, then
+ * out[index with axis replaced by indices[i]] (op)= updates[i]. */
+static rq_status scatter_elements(rq__op_ctx *c) {
+  const rq__tensor *x, *ind, *upd;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &ind));
+  RQ_TRY(rq__op_need(c, 2, &upd));
+  if (!rq__dtype_is_int(ind->dtype) || ind->ndim != x->ndim || upd->ndim != ind->ndim || upd->dtype != x->dtype ||
+      memcmp(upd->dims, ind->dims, sizeof(int64_t) * (size_t)ind->ndim) != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "indices and updates must have one shape and the data's rank");
+  int axis;
+  RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", 0), x->ndim, &axis));
+  const char *red = rq__node_attr_string(c->node, "reduction", "none");
+  int mode = strcmp(red, "none") == 0 ? 0 : strcmp(red, "add") == 0 ? 1 : strcmp(red, "mul") == 0 ? 2 : -1;
+  if (mode < 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "reduction '%s'", red);
+  RQ_TRY(copy_as(c, x, x->ndim, x->dims));
+  rq__tensor *y = c->out[0];
+  int64_t st[RQ__MAX_RANK], idx[RQ__MAX_RANK] = {0};
+  strides_of(x->ndim, x->dims, st);
+  size_t es = rq__dtype_size(x->dtype);
+  for (size_t i = 0; i < ind->numel; i++) {
+    int64_t k = (int64_t)rq__elem_get(ind->data, ind->dtype, i);
+    if (k < 0) k += x->dims[axis];
+    if (k < 0 || k >= x->dims[axis]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "index %lld out of range", (long long)k);
+    int64_t off = 0;
+    for (int d = 0; d < x->ndim; d++) {
+      int64_t v = d == axis ? k : idx[d];
+      if (v >= x->dims[d]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "indices larger than the data");
+      off += v * st[d];
+    }
+    if (mode == 0) {
+      memcpy((char *)y->data + (size_t)off * es, (const char *)upd->data + i * es, es);
+    } else {
+      double a = rq__elem_get(y->data, y->dtype, (size_t)off), b = rq__elem_get(upd->data, upd->dtype, i);
+      rq__elem_set(y->data, y->dtype, (size_t)off, mode == 1 ? a + b : a * b);
+    }
+    for (int d = ind->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < ind->dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return RQ_OK;
+}
+
+/* The element offset in data addressed by the index tuple ind[at..at+k). */
+static rq_status nd_offset(const rq__op_ctx *c, const rq__tensor *x, const rq__tensor *ind, size_t at, int first,
+                           int k, const int64_t *st, int64_t *off) {
+  for (int j = 0; j < k; j++) {
+    int d = first + j;
+    int64_t v = (int64_t)rq__elem_get(ind->data, ind->dtype, at + (size_t)j);
+    if (v < 0) v += x->dims[d];
+    if (v < 0 || v >= x->dims[d]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "index %lld out of range", (long long)v);
+    *off += v * st[d];
+  }
+  return RQ_OK;
+}
+
+static rq_status op_gather_nd(rq__op_ctx *c) {
+  const rq__tensor *x, *ind;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &ind));
+  int64_t b = rq__node_attr_int(c->node, "batch_dims", 0);
+  if (!rq__dtype_is_int(ind->dtype) || ind->ndim < 1 || b < 0 || b >= ind->ndim || b >= x->ndim)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "bad indices or batch_dims");
+  int k = (int)ind->dims[ind->ndim - 1];
+  if (k < 1 || b + k > x->ndim) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "index tuples longer than the data's rank");
+  for (int d = 0; d < b; d++)
+    if (ind->dims[d] != x->dims[d]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "batch dimensions differ");
+  int64_t dims[RQ__MAX_RANK];
+  int nd = 0;
+  for (int d = 0; d < ind->ndim - 1; d++) dims[nd++] = ind->dims[d];
+  for (int d = (int)b + k; d < x->ndim; d++) {
+    if (nd >= RQ__MAX_RANK) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "result rank");
+    dims[nd++] = x->dims[d];
+  }
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, nd, dims, &y));
+  int64_t st[RQ__MAX_RANK];
+  strides_of(x->ndim, x->dims, st);
+  size_t es = rq__dtype_size(x->dtype), slice = 1, per_batch = 1, tuples = ind->numel / (size_t)k;
+  for (int d = (int)b + k; d < x->ndim; d++) slice *= (size_t)x->dims[d];
+  for (int d = (int)b; d < ind->ndim - 1; d++) per_batch *= (size_t)ind->dims[d];
+  for (size_t t = 0; t < tuples; t++) {
+    int64_t off = (int64_t)(t / (per_batch ? per_batch : 1)) * (b > 0 ? st[b - 1] : 0);
+    RQ_TRY(nd_offset(c, x, ind, t * (size_t)k, (int)b, k, st, &off));
+    memcpy((char *)y->data + t * slice * es, (const char *)x->data + (size_t)off * es, slice * es);
+  }
+  return RQ_OK;
+}
+
+static rq_status op_scatter_nd(rq__op_ctx *c) {
+  const rq__tensor *x, *ind, *upd;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &ind));
+  RQ_TRY(rq__op_need(c, 2, &upd));
+  if (!rq__dtype_is_int(ind->dtype) || ind->ndim < 1 || upd->dtype != x->dtype)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "bad indices or updates");
+  int k = (int)ind->dims[ind->ndim - 1];
+  if (k < 1 || k > x->ndim) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "index tuples longer than the data's rank");
+  const char *red = rq__node_attr_string(c->node, "reduction", "none");
+  int mode = strcmp(red, "none") == 0 ? 0 : strcmp(red, "add") == 0 ? 1 : strcmp(red, "mul") == 0 ? 2 : -1;
+  if (mode < 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "reduction '%s'", red);
+  size_t slice = 1, tuples = ind->numel / (size_t)k;
+  for (int d = k; d < x->ndim; d++) slice *= (size_t)x->dims[d];
+  if (upd->numel != tuples * slice) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "updates have the wrong size");
+  RQ_TRY(copy_as(c, x, x->ndim, x->dims));
+  rq__tensor *y = c->out[0];
+  int64_t st[RQ__MAX_RANK];
+  strides_of(x->ndim, x->dims, st);
+  size_t es = rq__dtype_size(x->dtype);
+  for (size_t t = 0; t < tuples; t++) {
+    int64_t off = 0;
+    RQ_TRY(nd_offset(c, x, ind, t * (size_t)k, 0, k, st, &off));
+    for (size_t j = 0; j < slice; j++) {
+      size_t at = (size_t)off + j;
+      if (mode == 0) {
+        memcpy((char *)y->data + at * es, (const char *)upd->data + (t * slice + j) * es, es);
+      } else {
+        double a = rq__elem_get(y->data, y->dtype, at), b = rq__elem_get(upd->data, upd->dtype, t * slice + j);
+        rq__elem_set(y->data, y->dtype, at, mode == 1 ? a + b : a * b);
+      }
+    }
+  }
+  return RQ_OK;
+}
+
+static rq_status op_reverse_sequence(rq__op_ctx *c) {
+  const rq__tensor *x, *lens;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &lens));
+  int64_t ba = rq__node_attr_int(c->node, "batch_axis", 1), ta = rq__node_attr_int(c->node, "time_axis", 0);
+  if (x->ndim < 2 || (ba != 0 && ba != 1) || (ta != 0 && ta != 1) || ba == ta || !rq__dtype_is_int(lens->dtype) ||
+      lens->numel != (size_t)x->dims[ba])
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "bad axes or sequence_lens");
+  RQ_TRY(copy_as(c, x, x->ndim, x->dims));
+  rq__tensor *y = c->out[0];
+  int64_t st[RQ__MAX_RANK];
+  strides_of(x->ndim, x->dims, st);
+  size_t es = rq__dtype_size(x->dtype), inner = (size_t)st[1];
+  for (int64_t b = 0; b < x->dims[ba]; b++) {
+    int64_t len = (int64_t)rq__elem_get(lens->data, lens->dtype, (size_t)b);
+    if (len < 0 || len > x->dims[ta]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "sequence length %lld", (long long)len);
+    for (int64_t t = 0; t < len; t++) {
+      size_t dst = (size_t)(b * st[ba] + t * st[ta]), src = (size_t)(b * st[ba] + (len - 1 - t) * st[ta]);
+      memcpy((char *)y->data + dst * es, (const char *)x->data + src * es, inner * es);
+    }
+  }
+  return RQ_OK;
+}
+
+/* Hann / Hamming / Blackman windows (opset 17): periodic uses N as the
+ * denominator, symmetric N - 1. */
+static rq_status window(rq__op_ctx *c, const double *coef, int n_coef) {
+  const rq__tensor *st;
+  RQ_TRY(rq__op_need(c, 0, &st));
+  if (!rq__dtype_is_int(st->dtype) || st->numel != 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "size must be one integer");
+  double size_f = rq__elem_get(st->data, st->dtype, 0);
+  if (size_f < 0 || size_f > (double)((int64_t)1 << 32)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "size %g", size_f);
+  int64_t n = (int64_t)size_f, dtype = rq__node_attr_int(c->node, "output_datatype", RQ__DT_FLOAT);
+  if (dtype < 0 || dtype > INT32_MAX || !rq__dtype_is_numeric((int32_t)dtype))
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "output_datatype %lld", (long long)dtype);
+  bool periodic = rq__node_attr_int(c->node, "periodic", 1) != 0;
+  double denom = periodic ? (double)n : (double)(n - 1);
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, (int32_t)dtype, 1, &n, &y));
+  for (int64_t i = 0; i < n; i++) {
+    double v = 0;
+    for (int k = 0; k < n_coef; k++) v += coef[k] * cos(2 * M_PI * k * (double)i / denom);
+    rq__elem_set(y->data, y->dtype, (size_t)i, v);
+  }
+  return RQ_OK;
+}
+static rq_status op_hann_window(rq__op_ctx *c) { return window(c, (const double[]){0.5, -0.5}, 2); }
+static rq_status op_hamming_window(rq__op_ctx *c) { return window(c, (const double[]){25.0 / 46, -21.0 / 46}, 2); }
+static rq_status op_blackman_window(rq__op_ctx *c) { return window(c, (const double[]){0.42, -0.5, 0.08}, 3); }
+
 const rq__op_entry rq__ops_shape[] = {
+  {"ScatterElements", scatter_elements}, {"Scatter", scatter_elements}, {"GatherND", op_gather_nd},
+  {"ScatterND", op_scatter_nd}, {"ReverseSequence", op_reverse_sequence}, {"HannWindow", op_hann_window},
+  {"HammingWindow", op_hamming_window}, {"BlackmanWindow", op_blackman_window},
   {"EyeLike", op_eye_like}, {"OneHot", op_one_hot}, {"NonZero", op_nonzero}, {"Compress", op_compress},
   {"Size", op_size}, {"ConstantOfShape", op_constant_of_shape}, {"Range", op_range}, {"Tile", op_tile},
   {"ArgMax", op_argmax}, {"ArgMin", op_argmin}, {"GatherElements", op_gather_elements},
