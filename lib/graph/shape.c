@@ -63,8 +63,19 @@ static bool norm_axis(int64_t axis, int rank, int *out) {
   return true;
 }
 
-static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+/* Dimension arithmetic on hostile attribute values: any overflow makes the
+ * result unknown (-1) instead of undefined behaviour. */
+static int64_t dim_add(int64_t a, int64_t b) {
+  int64_t r;
+  return a < 0 || b < 0 || __builtin_add_overflow(a, b, &r) ? -1 : r;
+}
+static int64_t dim_mul(int64_t a, int64_t b) {
+  int64_t r;
+  return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r) ? -1 : r;
+}
+/* For a >= 0, b > 0. */
+static int64_t floor_div(int64_t a, int64_t b) { return a / b; }
+static int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
 static bool broadcast(work_shape *out, const work_shape *a, const work_shape *b) {
   if (a->ndim < 0 || b->ndim < 0) return false;
@@ -97,12 +108,15 @@ static bool broadcast(work_shape *out, const work_shape *a, const work_shape *b)
 static int64_t window_out(int64_t in, int64_t k, int64_t stride, int64_t dil, int64_t pb, int64_t pe,
                           const char *auto_pad, bool ceil_mode) {
   if (in < 0 || stride <= 0 || k <= 0 || dil <= 0) return -1;
-  int64_t span = dil * (k - 1) + 1;
+  int64_t span = dim_add(dim_mul(dil, k - 1), 1);
+  if (span < 0) return -1;
   if (strcmp(auto_pad, "SAME_UPPER") == 0 || strcmp(auto_pad, "SAME_LOWER") == 0)
     return ceil_div(in, stride);
   if (strcmp(auto_pad, "VALID") == 0) return in < span ? -1 : floor_div(in - span, stride) + 1;
-  int64_t num = in + pb + pe - span;
-  if (num < 0) return -1;
+  if (pb < 0 || pe < 0) return -1;
+  int64_t padded = dim_add(dim_add(in, pb), pe);
+  if (padded < span) return -1; /* also covers overflow (-1) */
+  int64_t num = padded - span;
   return (ceil_mode ? ceil_div(num, stride) : floor_div(num, stride)) + 1;
 }
 
@@ -246,7 +260,7 @@ static bool infer(const rq_graph *g, const rq__node *n, work_shape *o) {
     int64_t left = 1, right = 1;
     for (int i = 0; i < x.ndim; i++) {
       int64_t *side = i < axis ? &left : &right;
-      *side = (*side < 0 || x.d[i] < 0) ? -1 : *side * x.d[i];
+      *side = dim_mul(*side, x.d[i]);
     }
     *o = (work_shape){.dtype = x.dtype, .ndim = 2, .d = {left, right}};
     if (axis == 1 && x.d[0] < 0) o->sym[0] = x.sym[0];
@@ -260,7 +274,7 @@ static bool infer(const rq_graph *g, const rq__node *n, work_shape *o) {
     *o = (work_shape){.dtype = x.dtype, .ndim = (int)count};
     int infer_at = -1;
     int64_t known = 1, total = 1;
-    for (int i = 0; i < x.ndim; i++) total = (total < 0 || x.d[i] < 0) ? -1 : total * x.d[i];
+    for (int i = 0; i < x.ndim; i++) total = dim_mul(total, x.d[i]);
     for (size_t i = 0; i < count; i++) {
       int64_t s = shape[i];
       if (s == 0 && !allow_zero) {
@@ -276,7 +290,7 @@ static bool infer(const rq_graph *g, const rq__node *n, work_shape *o) {
       } else {
         o->d[i] = s;
       }
-      known = (known < 0 || o->d[i] < 0) ? -1 : known * o->d[i];
+      known = dim_mul(known, o->d[i]);
     }
     if (infer_at >= 0 && total >= 0 && known > 0 && total % known == 0) o->d[infer_at] = total / known;
     return true;
@@ -302,14 +316,14 @@ static bool infer(const rq_graph *g, const rq__node *n, work_shape *o) {
     for (int k = 1; k < n->n_inputs; k++) {
       work_shape b;
       if (!from_value(input(g, n, k), &b) || b.ndim != x.ndim) return false;
-      o->d[axis] = (o->d[axis] < 0 || b.d[axis] < 0) ? -1 : o->d[axis] + b.d[axis];
+      o->d[axis] = dim_add(o->d[axis], b.d[axis]);
     }
     return true;
   }
   if (is_op(n, "Unsqueeze") || is_op(n, "Squeeze")) {
     size_t na;
     const int64_t *axes = axes_of(g, n, "axes", 1, &na);
-    if (!have_x) return false;
+    if (!have_x || na > RQ__MAX_RANK) return false;
     bool unsq = is_op(n, "Unsqueeze");
     int rank = unsq ? x.ndim + (int)na : x.ndim;
     if (rank > RQ__MAX_RANK || (axes == NULL && unsq)) return false;
@@ -379,9 +393,14 @@ static bool infer(const rq_graph *g, const rq__node *n, work_shape *o) {
     if (!have_x || pads == NULL || np != 2 * (size_t)x.ndim || n->n_inputs > 3) return false;
     *o = x;
     for (int i = 0; i < x.ndim; i++) {
-      o->d[i] = x.d[i] < 0 ? -1 : x.d[i] + pads[i] + pads[x.ndim + i];
-      if (pads[i] != 0 || pads[x.ndim + i] != 0) o->sym[i] = NULL;
-      if (o->d[i] < -1) return false;
+      /* Negative pads crop: size = d + b + e, which must stay >= 0. */
+      int64_t b = pads[i], e = pads[x.ndim + i], r;
+      if (x.d[i] < 0 || __builtin_add_overflow(x.d[i], b, &r) || __builtin_add_overflow(r, e, &r))
+        r = -1;
+      else if (r < 0)
+        return false;
+      o->d[i] = r;
+      if (b != 0 || e != 0) o->sym[i] = NULL;
     }
     return true;
   }
