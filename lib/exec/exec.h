@@ -108,8 +108,13 @@ typedef struct rq__bcast {
   size_t numel;
   int n;
   int64_t strides[RQ__BCAST_MAX][RQ__MAX_RANK];
-  /* Rows of the innermost dimension: len elements each, inner stride of
-   * input k is strides[k][ndim-1] (or 0 for a scalar output). */
+  /* The iteration view: dims/strides with adjacent dimensions merged where
+   * every input walks them contiguously (or broadcasts both), so e.g. two
+   * same-shape tensors are one long row. rq__bcast_row and
+   * rq__bcast_inner_stride use it; inner is its last dimension's length. */
+  int it_ndim;
+  int64_t it_dims[RQ__MAX_RANK];
+  int64_t it_strides[RQ__BCAST_MAX][RQ__MAX_RANK];
   size_t inner;
 } rq__bcast;
 
@@ -118,7 +123,7 @@ rq_status rq__bcast_init(const rq__op_ctx *c, rq__bcast *b, int n, const rq__ten
 void rq__bcast_row(const rq__bcast *b, size_t row, size_t *offsets);
 /* Inner-dimension stride of input k. */
 static inline int64_t rq__bcast_inner_stride(const rq__bcast *b, int k) {
-  return b->ndim == 0 ? 0 : b->strides[k][b->ndim - 1];
+  return b->it_ndim == 0 ? 0 : b->it_strides[k][b->it_ndim - 1];
 }
 
 /* Row-major C = alpha * op(A) * op(B) + beta * C, op = transpose when t*.

@@ -294,17 +294,36 @@ rq_status rq__bcast_init(const rq__op_ctx *c, rq__bcast *b, int n, const rq__ten
   size_t numel = 1;
   for (int d = 0; d < nd; d++) numel *= (size_t)b->dims[d];
   b->numel = numel;
-  b->inner = nd == 0 ? 1 : (size_t)b->dims[nd - 1];
+  /* Merge dimension d into the one before when, for every input, the outer
+   * stride is the inner one times the inner length (contiguous) - which
+   * also holds when both are 0 (broadcast). Size-1 dimensions merge always. */
+  int it = 0;
+  for (int d = 0; d < nd; d++) {
+    bool merge = it > 0;
+    for (int k = 0; k < n && merge; k++)
+      merge = b->dims[d] == 1 || b->it_strides[k][it - 1] == b->strides[k][d] * b->dims[d];
+    if (merge) {
+      b->it_dims[it - 1] *= b->dims[d];
+      for (int k = 0; k < n; k++)
+        if (b->dims[d] != 1) b->it_strides[k][it - 1] = b->strides[k][d];
+      continue;
+    }
+    b->it_dims[it] = b->dims[d];
+    for (int k = 0; k < n; k++) b->it_strides[k][it] = b->strides[k][d];
+    it++;
+  }
+  b->it_ndim = it;
+  b->inner = it == 0 ? 1 : (size_t)b->it_dims[it - 1];
   return RQ_OK;
 }
 
 void rq__bcast_row(const rq__bcast *b, size_t row, size_t *offsets) {
   for (int k = 0; k < b->n; k++) offsets[k] = 0;
-  for (int d = b->ndim - 2; d >= 0; d--) {
-    size_t dim = (size_t)b->dims[d];
+  for (int d = b->it_ndim - 2; d >= 0; d--) {
+    size_t dim = (size_t)b->it_dims[d];
     size_t i = row % dim;
     row /= dim;
-    for (int k = 0; k < b->n; k++) offsets[k] += i * (size_t)b->strides[k][d];
+    for (int k = 0; k < b->n; k++) offsets[k] += i * (size_t)b->it_strides[k][d];
   }
 }
 
