@@ -19,9 +19,15 @@
 #  include <immintrin.h>
 #endif
 
+/* Thread CPU time by default: on a shared machine wall-clock time mostly
+ * measures how often the thread was descheduled. rqb_use_wall_clock(1) for
+ * wall-clock time on a quiet machine. */
+static clockid_t rqb_clock = CLOCK_THREAD_CPUTIME_ID;
+void rqb_use_wall_clock(int on) { rqb_clock = on ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID; }
+
 static double now_seconds(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(rqb_clock, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
