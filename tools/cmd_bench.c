@@ -37,9 +37,9 @@ static int parse_shape(const char *text, int64_t *dims, int *ndim) {
   }
 }
 
-static double now_ms(void) {
+static double clock_ms(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
@@ -115,12 +115,21 @@ static void print_shape(const bench_input *in) {
   for (int d = 0; d < in->ndim; d++) printf("%s%lld", d ? ", " : "", (long long)in->shape[d]);
 }
 
-static void report(const char *model_path, const bench_input *ins, size_t n_in, int threads, size_t warmup,
-                   const double *sorted_ms, size_t iters, int json) {
+typedef struct summary {
+  double min, median, mean, max;
+} summary;
+
+/* Sorts ms in place. */
+static summary summarize(double *ms, size_t n) {
+  qsort(ms, n, sizeof *ms, compare_double);
   double sum = 0;
-  for (size_t k = 0; k < iters; k++) sum += sorted_ms[k];
-  double min = sorted_ms[0], max = sorted_ms[iters - 1], mean = sum / (double)iters;
-  double median = iters % 2 ? sorted_ms[iters / 2] : (sorted_ms[iters / 2 - 1] + sorted_ms[iters / 2]) / 2;
+  for (size_t k = 0; k < n; k++) sum += ms[k];
+  return (summary){ms[0], n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2, sum / (double)n, ms[n - 1]};
+}
+
+static void report(const char *model_path, const bench_input *ins, size_t n_in, int threads, size_t warmup,
+                   double *wall_ms, double *cpu_ms, size_t iters, int json) {
+  summary wall = summarize(wall_ms, iters), cpu = summarize(cpu_ms, iters);
   /* Images are the rows of the first input. */
   double images = (double)ins[0].shape[0];
   if (json) {
@@ -135,8 +144,10 @@ static void report(const char *model_path, const bench_input *ins, size_t n_in, 
       printf("]}");
     }
     printf("], \"batch\": %.0f, \"threads\": %d, \"warmup\": %zu, \"iters\": %zu, \"min_ms\": %.4f, "
-           "\"median_ms\": %.4f, \"mean_ms\": %.4f, \"max_ms\": %.4f, \"images_per_s\": %.3f}\n",
-           images, threads, warmup, iters, min, median, mean, max, images / (median / 1e3));
+           "\"median_ms\": %.4f, \"mean_ms\": %.4f, \"max_ms\": %.4f, \"images_per_s\": %.3f, "
+           "\"cpu_min_ms\": %.4f, \"cpu_median_ms\": %.4f}\n",
+           images, threads, warmup, iters, wall.min, wall.median, wall.mean, wall.max, images / (wall.median / 1e3),
+           cpu.min, cpu.median);
     return;
   }
   printf("model: %s\n", model_path);
@@ -146,8 +157,11 @@ static void report(const char *model_path, const bench_input *ins, size_t n_in, 
     printf("] float32 random\n");
   }
   printf("threads: %d, warm-up runs: %zu, timed runs: %zu\n", threads, warmup, iters);
-  printf("per run: min %.3f ms, median %.3f ms, mean %.3f ms, max %.3f ms\n", min, median, mean, max);
-  printf("throughput: %.2f images/s (median), %.2f images/s (min)\n", images / (median / 1e3), images / (min / 1e3));
+  printf("per run: min %.3f ms, median %.3f ms, mean %.3f ms, max %.3f ms\n", wall.min, wall.median, wall.mean,
+         wall.max);
+  printf("CPU time per run: min %.3f ms, median %.3f ms\n", cpu.min, cpu.median);
+  printf("throughput: %.2f images/s (median), %.2f images/s (min)\n", images / (wall.median / 1e3),
+         images / (wall.min / 1e3));
 }
 
 static int run_bench(int argc, char **argv) {
@@ -201,7 +215,7 @@ static int run_bench(int argc, char **argv) {
   size_t n_in = rq_graph_input_count(g);
   bench_input ins[MAX_INPUTS] = {{0}};
   DLTensor tensors[MAX_INPUTS];
-  double *ms = NULL;
+  double *wall_ms = NULL, *cpu_ms = NULL;
   if (n_in == 0 || n_in > MAX_INPUTS) {
     fprintf(stderr, "razorq bench: the model has %zu inputs; bench handles 1 to %d\n", n_in, MAX_INPUTS);
     goto done;
@@ -231,7 +245,9 @@ static int run_bench(int argc, char **argv) {
     tensors[j] = (DLTensor){.data = ins[j].data, .device = {kDLCPU, 0}, .ndim = ins[j].ndim,
                             .dtype = {kDLFloat, 32, 1}, .shape = ins[j].shape};
   }
-  if ((ms = malloc(iters * sizeof *ms)) == NULL) {
+  wall_ms = malloc(iters * sizeof *wall_ms);
+  cpu_ms = malloc(iters * sizeof *cpu_ms);
+  if (wall_ms == NULL || cpu_ms == NULL) {
     fprintf(stderr, "razorq bench: out of memory\n");
     goto done;
   }
@@ -240,21 +256,25 @@ static int run_bench(int argc, char **argv) {
   opts.num_threads = (int)threads;
   for (size_t k = 0; k < warmup + iters; k++) {
     rq_tensor_list *outs;
-    double start = now_ms();
+    double wall = clock_ms(CLOCK_MONOTONIC), cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
     s = rq_graph_run(g, &opts, tensors, n_in, &outs);
-    double elapsed = now_ms() - start;
+    wall = clock_ms(CLOCK_MONOTONIC) - wall;
+    cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - cpu;
     if (s != RQ_OK) {
       rc = rq_cli_fail("bench", s);
       goto done;
     }
     rq_tensor_list_destroy(outs);
-    if (k >= warmup) ms[k - warmup] = elapsed;
+    if (k >= warmup) {
+      wall_ms[k - warmup] = wall;
+      cpu_ms[k - warmup] = cpu;
+    }
   }
-  qsort(ms, iters, sizeof *ms, compare_double);
-  report(model_path, ins, n_in, (int)threads, warmup, ms, iters, json);
+  report(model_path, ins, n_in, (int)threads, warmup, wall_ms, cpu_ms, iters, json);
   rc = RQ_CLI_OK;
 done:
-  free(ms);
+  free(wall_ms);
+  free(cpu_ms);
   for (size_t j = 0; j < n_in && j < MAX_INPUTS; j++) free(ins[j].data);
   rq_graph_destroy(g);
   return rc;
@@ -268,7 +288,9 @@ const rq_cli_command rq_cli_cmd_bench = {
   "[-1, 1), the same every run) W times untimed, then K times timed, and prints\n"
   "the min, median, mean and max wall time per run and the images per second\n"
   "(rows of the first input per median run). Each timed run is one rq_graph_run\n"
-  "call: it includes copying the inputs in and allocating the outputs.\n\n"
+  "call: it includes copying the inputs in and allocating the outputs. The\n"
+  "process's CPU time per run is printed too: on a machine busy with other work\n"
+  "it is closer than the wall time to what the run costs on an idle one.\n\n"
   "  --batch B      batch size for a symbolic first dimension; given, it also\n"
   "                 replaces a fixed one (default: 1, or the declared batch)\n"
   "  --shape DIMS   the input shape, e.g. 8,3,224,224 (models with one input;\n"
