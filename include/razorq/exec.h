@@ -33,7 +33,8 @@ typedef struct rq_exec_options {
   rq_edge_hook hook;
   void *hook_user;
   /* Edges the hook watches: n_hook_edges names. NULL/0 = every edge. A name
-   * that is not an edge of the graph fails the run with RQ_ERR_NOT_FOUND. */
+   * that is not an edge of the graph fails the run with RQ_ERR_NOT_FOUND,
+   * the name of a weight (initializer) with RQ_ERR_INVALID_ARG. */
   const char *const *hook_edges;
   size_t n_hook_edges;
 } rq_exec_options;

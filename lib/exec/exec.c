@@ -250,6 +250,9 @@ static rq_status prepare(run_state *s) {
       return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "options->hook_edges[%zu] is NULL", i);
     int v = rq__graph_find_value(g, name);
     if (v < 0) return rq__fail(RQ_ERR_NOT_FOUND, "rq_graph_run", "hook edge '%s' is not an edge of the graph", name);
+    if (g->values[v].init != NULL)
+      return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run",
+                      "hook edge '%s' is a weight (initializer); hooks see graph inputs and computed edges", name);
     s->watched[v] = true;
   }
   return RQ_OK;

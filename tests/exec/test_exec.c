@@ -251,6 +251,13 @@ START_TEST(unknown_hook_edge_is_not_found) {
   rq_tensor_list *out = NULL;
   ck_assert_int_eq(rq_graph_run(g, &opts, &x, 1, &out), RQ_ERR_NOT_FOUND);
   ck_assert(strstr(rq_last_error(), "no_such_edge") != NULL);
+  /* Weights are not edges a hook can watch. */
+  const char *weight[] = {"net.1.weight"};
+  opts.hook_edges = weight;
+  opts.n_hook_edges = 1;
+  ck_assert_int_eq(rq_graph_run(g, &opts, &x, 1, &out), RQ_ERR_INVALID_ARG);
+  ck_assert(strstr(rq_last_error(), "initializer") != NULL);
+  opts.hook_edges = edges;
   /* The named edge alone. */
   seen s = {0};
   opts.hook_user = &s;
