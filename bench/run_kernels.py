@@ -121,6 +121,14 @@ def main():
         {i: rq("minmax_channels", i, actn, 32, 64, 56 * 56) for i in ISAS},
         best_of(lambda: (actn.min(axis=(0, 2, 3)), actn.max(axis=(0, 2, 3))), reps),
         "PerChannelMinMaxObserver.forward", best_of(lambda: pc(act), reps), ("torch", 10))
+    # per-channel OIHW weight along axis 0 (outer = 1, one run per output channel)
+    w = torch.randn(512, 256, 3, 3)           # 4.7 MB
+    wn = w.numpy()
+    pcw = PerChannelMinMaxObserver(ch_axis=0)
+    row("per-channel min/max, 512x256x3x3 weight axis 0", wn.nbytes, rq("read", "avx2", wn),
+        {i: rq("minmax_channels", i, wn, 1, 512, 256 * 9) for i in ISAS},
+        best_of(lambda: (wn.min(axis=(1, 2, 3)), wn.max(axis=(1, 2, 3))), reps),
+        "PerChannelMinMaxObserver(ch_axis=0).forward", best_of(lambda: pcw(w), reps), ("torch", 10))
     # histogram observe, 2048 bins
     ho = HistogramObserver(bins=2048)
     ho(x)  # steady state: later batches combine with the running histogram
