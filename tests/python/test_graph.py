@@ -195,3 +195,22 @@ def test_wrong_input_dtype_is_refused():
     g = razorq.Graph.load(model_path("digits_mlp"))
     with pytest.raises(razorq.RazorqError):
         g.run(TEST_X[:2].astype(np.float64))
+
+
+def test_the_hook_may_call_razorq_and_its_errors_propagate():
+    g = razorq.Graph.load(model_path("digits_cnn"))
+    observers = {}
+
+    def observe(name, value):
+        observers.setdefault(name, razorq.Observer({"type": "MinMaxObserver"})).observe(value)
+
+    g.run(TEST_X[:16], hook=observe)
+    direct = razorq.Observer({"type": "MinMaxObserver"}).observe(TEST_X[:16])
+    np.testing.assert_array_equal(observers["input"].minmax(), direct.minmax())
+    assert len(observers) == len(g.nodes) + 1
+
+    def bad(name, value):
+        razorq.Observer({"type": "MinMaxObserver", "bit": 99})
+
+    with pytest.raises(razorq.InvalidArgumentError, match="bit"):
+        g.run(TEST_X[:1], hook=bad)
