@@ -70,3 +70,11 @@ def test_error_set_from_python_is_visible():
     rq_error_set = _lib.plain_function("rq_error_set", ctypes.c_int, ctypes.c_int, ctypes.c_char_p)
     assert rq_error_set(int(razorq.Status.ERR_CALLBACK), b"plugin failed") == razorq.Status.ERR_CALLBACK
     assert razorq.last_error() == "plugin failed"
+
+
+def test_meson_installs_every_module_of_the_package():
+    root = os.environ["RAZORQ_SOURCE_ROOT"]
+    package = os.path.join(root, "bindings", "python", "razorq")
+    with open(os.path.join(root, "bindings", "python", "meson.build")) as f:
+        listed = set(re.findall(r"'razorq/([^']+\.py)'", f.read()))
+    assert listed == {name for name in os.listdir(package) if name.endswith(".py")}

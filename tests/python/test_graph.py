@@ -214,3 +214,12 @@ def test_the_hook_may_call_razorq_and_its_errors_propagate():
 
     with pytest.raises(razorq.InvalidArgumentError, match="bit"):
         g.run(TEST_X[:1], hook=bad)
+
+
+def test_an_empty_hook_edge_list_watches_nothing():
+    g = razorq.Graph.load(model_path("digits_mlp"))
+    calls = []
+    out = g.run(TEST_X[:2], hook=lambda n, v: calls.append(n), hook_edges=[])
+    assert calls == []
+    np.testing.assert_array_equal(out["logits"], g.run(TEST_X[:2])["logits"])
+    assert "digits" not in repr(g) and "'logits'" in repr(g)

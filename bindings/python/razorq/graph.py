@@ -153,6 +153,12 @@ class Graph(_lib.Handle):
 
     _destroy = _rq_graph_destroy
 
+    def __repr__(self):
+        if not self._ptr:
+            return "<razorq.Graph closed>"
+        return "<razorq.Graph %d nodes, inputs %s, outputs %s>" % (
+            _rq_graph_node_count(self._ptr), [v.name for v in self.inputs], [v.name for v in self.outputs])
+
     @classmethod
     def load(cls, path):
         """Loads and validates an ONNX file (external data relative to it)."""
@@ -223,7 +229,7 @@ class Graph(_lib.Handle):
         Inputs: arrays in input order, one dict {input name: array}, or
         keyword arguments named after the inputs. hook(edge_name, array) is
         called with each computed tensor of the edges in hook_edges (every
-        edge when None); `array` is a view of the run's own memory, valid only
+        edge when None, none when empty); `array` is a view of the run's own memory, valid only
         during the call, that the hook may modify in place (later nodes see
         the change). An exception the hook raises aborts the run and is
         re-raised here."""
@@ -232,11 +238,14 @@ class Graph(_lib.Handle):
         _rq_exec_options_init(ctypes.byref(options), ctypes.sizeof(options))
         options.num_threads = num_threads
         raised = []
+        if hook_edges is not None:
+            hook_edges = [_lib.to_c_string(e) for e in hook_edges]
+            if not hook_edges:
+                hook = None  # C reads 0 edges as "every edge"; an empty list here means none
         if hook is not None:
             c_hook = EDGE_HOOK(_edge_hook(hook, raised))
             options.hook = c_hook
             if hook_edges is not None:
-                hook_edges = [_lib.to_c_string(e) for e in hook_edges]
                 names = (ctypes.c_char_p * max(len(hook_edges), 1))(*hook_edges)
                 options.hook_edges = ctypes.cast(names, _c_char_pp)
                 options.n_hook_edges = len(hook_edges)
