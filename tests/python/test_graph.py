@@ -12,8 +12,14 @@ import pytest
 
 import razorq
 
-onnx = pytest.importorskip("onnx")
-from onnx import numpy_helper  # noqa: E402
+
+@pytest.fixture
+def onnx():
+    """The `onnx` package, the oracle of the inspection tests (skipped without it)."""
+    module = pytest.importorskip("onnx")
+    pytest.importorskip("onnx.numpy_helper")
+    return module
+
 
 SOURCE = os.environ["RAZORQ_SOURCE_ROOT"]
 DATA = os.path.join(SOURCE, "tests", "data")
@@ -47,7 +53,7 @@ def ort_first_output(model, x, tmp_path):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_inspection_agrees_with_the_onnx_package(name):
+def test_inspection_agrees_with_the_onnx_package(name, onnx):
     proto = onnx.load(model_path(name))
     g = razorq.Graph.load(model_path(name))
     initializers = {i.name for i in proto.graph.initializer}
@@ -62,25 +68,25 @@ def test_inspection_agrees_with_the_onnx_package(name):
     assert g.ops == dict(ops)
     assert list(g.ops) == list(dict.fromkeys(n.op_type for n in g.nodes))
     assert sorted(n.name for n in g.nodes) == sorted(n.name for n in proto.graph.node if n.op_type != "Constant")
-    constants = [numpy_helper.to_array(a.t) for n in proto.graph.node if n.op_type == "Constant" for a in n.attribute]
-    assert g.parameter_count == sum(numpy_helper.to_array(i).size for i in proto.graph.initializer) + \
+    constants = [onnx.numpy_helper.to_array(a.t) for n in proto.graph.node if n.op_type == "Constant" for a in n.attribute]
+    assert g.parameter_count == sum(onnx.numpy_helper.to_array(i).size for i in proto.graph.initializer) + \
         sum(c.size for c in constants)
 
 
-def test_fingerprint_follows_weights_not_names(tmp_path):
+def test_fingerprint_follows_weights_not_names(tmp_path, onnx):
     proto = onnx.load(model_path("digits_mlp"))
     base = razorq.Graph.from_bytes(proto.SerializeToString()).fingerprint
     assert base == razorq.Graph.load(model_path("digits_mlp")).fingerprint
     for node in proto.graph.node:
         node.name += "_renamed"
     assert razorq.Graph.from_bytes(proto.SerializeToString()).fingerprint == base
-    w = numpy_helper.to_array(proto.graph.initializer[0]).copy()
+    w = onnx.numpy_helper.to_array(proto.graph.initializer[0]).copy()
     w.reshape(-1)[0] += 1.0
-    proto.graph.initializer[0].CopyFrom(numpy_helper.from_array(w, proto.graph.initializer[0].name))
+    proto.graph.initializer[0].CopyFrom(onnx.numpy_helper.from_array(w, proto.graph.initializer[0].name))
     assert razorq.Graph.from_bytes(proto.SerializeToString()).fingerprint != base
 
 
-def test_save_writes_a_model_onnx_accepts(tmp_path):
+def test_save_writes_a_model_onnx_accepts(tmp_path, onnx):
     g = razorq.Graph.load(model_path("digits_dw"))
     out = tmp_path / "saved.onnx"
     g.save(out)
@@ -116,7 +122,7 @@ def test_inputs_by_position_dict_or_keyword_agree():
         g.run(x, x)
 
 
-def test_hook_sees_inputs_and_computed_edges_in_order_but_not_weights():
+def test_hook_sees_inputs_and_computed_edges_in_order_but_not_weights(onnx):
     proto = onnx.load(model_path("digits_cnn"))
     g = razorq.Graph.load(model_path("digits_cnn"))
     seen = []
@@ -129,11 +135,11 @@ def test_hook_sees_inputs_and_computed_edges_in_order_but_not_weights():
     assert all(s[2] == np.float32 for s in seen)
 
 
-def test_hook_edits_in_place_are_seen_by_later_nodes():
+def test_hook_edits_in_place_are_seen_by_later_nodes(onnx):
     proto = onnx.load(model_path("digits_mlp"))
     last = proto.graph.node[-1]
     assert last.op_type == "Gemm"
-    bias = numpy_helper.to_array(next(i for i in proto.graph.initializer if i.name == last.input[2]))
+    bias = onnx.numpy_helper.to_array(next(i for i in proto.graph.initializer if i.name == last.input[2]))
     calls = []
 
     def zero(name, value):
@@ -186,7 +192,7 @@ def test_load_errors_are_mapped(tmp_path):
         razorq.Graph.load(bad)
 
 
-def test_supports_op_and_type_names():
+def test_supports_op_and_type_names(onnx):
     assert razorq.supports_op("Conv") and not razorq.supports_op("NoSuchOp")
     assert razorq.onnx_type_name(onnx.TensorProto.INT64) == "INT64"
 
