@@ -195,3 +195,11 @@ def test_closed_observer_raises_instead_of_crashing():
         obs.observe(np.ones(3, np.float32))
     with pytest.raises(ValueError):
         obs.minmax()
+
+
+def test_calling_an_observer_returns_its_input_like_pytorch():
+    x = batches(4, 1)[0]
+    ours, theirs = razorq.Observer({"type": "MinMaxObserver"}), tq.MinMaxObserver()
+    assert ours(x) is x
+    theirs(torch.from_numpy(x))
+    np.testing.assert_array_equal(ours.qparams()[0], theirs.calculate_qparams()[0].numpy())

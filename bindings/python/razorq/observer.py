@@ -107,7 +107,10 @@ class Observer(_lib.Handle):
         _rq_observer_observe(self.pointer, ptr)
         return self
 
-    __call__ = observe
+    def __call__(self, x):
+        """Observes x and returns it, as a PyTorch observer's forward does."""
+        self.observe(x)
+        return x
 
     def reset(self):
         """Forgets everything observed."""
