@@ -229,3 +229,31 @@ def test_an_empty_hook_edge_list_watches_nothing():
     assert calls == []
     np.testing.assert_array_equal(out["logits"], g.run(TEST_X[:2])["logits"])
     assert "digits" not in repr(g) and "'logits'" in repr(g)
+
+
+def test_distinct_graphs_run_in_parallel_threads_with_hooks():
+    import threading
+    want = razorq.Graph.load(model_path("digits_cnn")).run(TEST_X[:64])["logits"]
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            g = razorq.Graph.load(model_path("digits_cnn"))
+            seen = []
+            for _ in range(3):
+                results[i] = g.run(TEST_X[:64], hook=lambda n, v: seen.append(float(v.sum())))["logits"]
+            if i % 2:
+                with pytest.raises(ZeroDivisionError):  # raised in this thread's hook
+                    g.run(TEST_X[:1], hook=lambda n, v: 1 / 0)
+        except BaseException as e:  # reported in the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for got in results.values():
+        np.testing.assert_array_equal(got, want)
+    assert len(results) == 4
