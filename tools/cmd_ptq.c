@@ -6,7 +6,7 @@
 
 static int run_ptq(int argc, char **argv) {
   const char *model_path = NULL, *config = NULL, *calib = NULL, *out = NULL;
-  const char *table_out = NULL, *trt_cache = NULL, *table_in = NULL;
+  const char *table_out = NULL, *trt_cache = NULL, *table_in = NULL, *format = NULL;
   size_t steps = 0, batch = 0;
   int quiet = 0;
   for (int i = 1; i < argc; i++) {
@@ -20,6 +20,7 @@ static int run_ptq(int argc, char **argv) {
     else if (strcmp(a, "--calib-table") == 0) table_out = argv[++i];
     else if (strcmp(a, "--trt-cache") == 0) trt_cache = argv[++i];
     else if (strcmp(a, "--from-table") == 0) table_in = argv[++i];
+    else if (strcmp(a, "--format") == 0) format = argv[++i];
     else if (strcmp(a, "--steps") == 0) { if (rq_cli_parse_size("ptq", a, argv[++i], &steps)) return RQ_CLI_USAGE; }
     else if (strcmp(a, "--batch") == 0) { if (rq_cli_parse_size("ptq", a, argv[++i], &batch)) return RQ_CLI_USAGE; }
     else if (a[0] == '-') return rq_cli_usage_error("ptq", "unknown option %s", a);
@@ -28,6 +29,11 @@ static int run_ptq(int argc, char **argv) {
   }
   if (model_path == NULL || config == NULL || out == NULL)
     return rq_cli_usage_error("ptq", "MODEL.onnx, --config and -o are required");
+  rq_session_export_options export_opts;
+  rq_session_export_options_init(&export_opts, sizeof export_opts);
+  if (format != NULL && strcmp(format, "qdq") == 0) export_opts.format = RQ_EXPORT_FORMAT_QDQ;
+  else if (format != NULL && strcmp(format, "openvino-fq") == 0) export_opts.format = RQ_EXPORT_FORMAT_OPENVINO_FQ;
+  else if (format != NULL) return rq_cli_usage_error("ptq", "--format %s: give qdq or openvino-fq", format);
   if ((calib == NULL) == (table_in == NULL))
     return rq_cli_usage_error("ptq", "give --calib X.npy to calibrate, or --from-table T.rqcal to reuse a calibration");
 
@@ -55,7 +61,7 @@ static int run_ptq(int argc, char **argv) {
     return rc;
   }
   const char *written[3] = {out, table_out, trt_cache};
-  s = rq_session_export(session, out);
+  s = rq_session_export_with(session, out, &export_opts);
   if (s == RQ_OK && table_out != NULL) s = rq_session_save_calibration(session, table_out);
   if (s == RQ_OK && trt_cache != NULL) s = rq_session_save_trt_cache(session, trt_cache);
   rq_session_destroy(session);
@@ -69,7 +75,7 @@ const rq_cli_command rq_cli_cmd_ptq = {
   "ptq", "post-training quantization: calibrate an ONNX model, export QDQ ONNX",
   "Usage: razorq ptq MODEL.onnx --config CFG.json --calib X.npy -o OUT.onnx\n"
   "                  [--steps N] [--batch B] [--calib-table T.rqcal]\n"
-  "                  [--trt-cache T.cache] [--quiet]\n"
+  "                  [--trt-cache T.cache] [--format qdq|openvino-fq] [--quiet]\n"
   "       razorq ptq MODEL.onnx --config CFG.json --from-table T.rqcal -o OUT.onnx\n\n"
   "Quantizes a float ONNX model the way MMRazor's PTQLoop does: the backend in\n"
   "CFG.json decides where fake-quants go, the model runs on N batches of B\n"
@@ -87,6 +93,8 @@ const rq_cli_command rq_cli_cmd_ptq = {
   "  --calib-table T.rqcal  also write the calibration table (every scale and zero\n"
   "                         point, bound to this model and config)\n"
   "  --trt-cache T.cache    also write TensorRT's calibration cache\n"
+  "  --format F             qdq (QuantizeLinear/DequantizeLinear) or openvino-fq (MMRazor's\n"
+  "                         OpenVINO FakeQuantize nodes); default: the backend's export.format\n"
   "  --from-table T.rqcal   reuse a calibration table instead of calibrating; a table\n"
   "                         made for another model or config is refused\n"
   "  -q, --quiet            print nothing but errors (no notes, no progress bar)\n\n"

@@ -15,6 +15,7 @@
 #include <razorq/fakequant.h>
 #include <razorq/backend.h>
 #include <razorq/session.h>
+#include <razorq/export.h>
 
 RQ_EXTERN_C_BEGIN
 

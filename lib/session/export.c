@@ -1,14 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* QDQ ONNX export: each activation fake-quant becomes QuantizeLinear +
+/* Export of a converted session.
+ *
+ * QDQ ONNX: each activation fake-quant becomes QuantizeLinear +
  * DequantizeLinear on its edge, each weight is stored quantized behind a
- * DequantizeLinear, so a runtime computes what the fake-quants computed. */
-#include "session/session_internal.h"
+ * DequantizeLinear, and (backend "export.int32_bias") the bias of a Conv/Gemm
+ * whose input and weight are quantized is stored as INT32 with scale
+ * s_in * s_w behind a DequantizeLinear, the form ONNX Runtime fuses into
+ * QLinearConv/QGemm. So a runtime computes what the fake-quants computed.
+ *
+ * OpenVINO FakeQuantize (MMRazor's OpenVinoQuantizeExportor): each fake-quant
+ * becomes org.openvinotoolkit::FakeQuantize with the same grid. */
+#include "session/export.h"
+
+#include <razorq/export.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #define WHERE "rq_session_export"
+#define OPENVINO_DOMAIN "org.openvinotoolkit"
 
 typedef struct qparams {
   size_t count;
@@ -17,7 +28,7 @@ typedef struct qparams {
   int32_t qmin, qmax;
   bool per_channel;
   int32_t axis;
-  int32_t storage;          /* RQ__DT_UINT8 or RQ__DT_INT8 */
+  int32_t storage;          /* QDQ: RQ__DT_UINT8 or RQ__DT_INT8 */
 } qparams;
 
 static void qparams_free(qparams *q) {
@@ -39,18 +50,6 @@ static rq_status get_qparams(rq_fake_quant *fq, const char *edge, qparams *q) {
   bool per_channel = false;
   if (s == RQ_OK) s = rq_fake_quant_channel_axis(fq, &per_channel, &q->axis);
   q->per_channel = per_channel;
-  if (s == RQ_OK) {
-    if (q->qmin >= 0 && q->qmax <= 255) {
-      q->storage = RQ__DT_UINT8;
-    } else if (q->qmin >= -128 && q->qmax <= 127) {
-      q->storage = RQ__DT_INT8;
-    } else {
-      s = rq__fail(RQ_ERR_UNSUPPORTED, WHERE,
-                   "'%s': range [%d, %d] needs 16-bit QuantizeLinear (ONNX opset 21), which this exporter does not "
-                   "write yet; export 1..8-bit qschemes",
-                   edge, q->qmin, q->qmax);
-    }
-  }
   for (size_t c = 0; s == RQ_OK && c < q->count; c++)
     if (!(q->scale[c] > 0.0f) || !isfinite(q->scale[c]))
       s = rq__fail(RQ_ERR_STATE, WHERE, "'%s' has scale %g: was it calibrated?", edge, (double)q->scale[c]);
@@ -58,11 +57,26 @@ static rq_status get_qparams(rq_fake_quant *fq, const char *edge, qparams *q) {
   return s;
 }
 
+/* The QDQ storage type that holds [qmin, qmax]. */
+static rq_status choose_storage(const char *edge, qparams *q) {
+  if (q->qmin >= 0 && q->qmax <= 255) {
+    q->storage = RQ__DT_UINT8;
+  } else if (q->qmin >= -128 && q->qmax <= 127) {
+    q->storage = RQ__DT_INT8;
+  } else {
+    return rq__fail(RQ_ERR_UNSUPPORTED, WHERE,
+                    "'%s': range [%d, %d] needs 16-bit QuantizeLinear (ONNX opset 21), which this exporter does "
+                    "not write; export 1..8-bit qschemes as QDQ, or any width as openvino-fq",
+                    edge, q->qmin, q->qmax);
+  }
+  return RQ_OK;
+}
+
 static rq_status add_constant(rq_graph *g, const char *name, int32_t dtype, int ndim, const int64_t *dims,
                               const void *data, int *id) {
   rq__tensor *t;
   RQ_TRY(rq__tensor_create(name, dtype, ndim, dims, &t));
-  memcpy(t->data, data, t->nbytes);
+  if (t->nbytes > 0) memcpy(t->data, data, t->nbytes);
   int v;
   rq_status s = rq__graph_add_value(g, name, &v);
   if (s != RQ_OK) {
@@ -95,12 +109,12 @@ static rq_status add_qparam_constants(rq_graph *g, const char *base, const qpara
   return s;
 }
 
-static rq_status insert_after(rq_graph *g, int value, const char *op, const char *name, const int *extra,
-                              int n_extra, int *out_value) {
+static rq_status insert_after(rq_graph *g, int value, const char *op, const char *domain, const char *name,
+                              const int *extra, int n_extra, int *out_node) {
   int node;
-  RQ_TRY(rq__graph_insert_on_edge(g, value, op, "", name, &node));
+  RQ_TRY(rq__graph_insert_on_edge(g, value, op, domain, name, &node));
   for (int i = 0; i < n_extra; i++) RQ_TRY(rq__node_append_input(g, node, extra[i]));
-  *out_value = g->nodes[node].outputs[0];
+  *out_node = node;
   return RQ_OK;
 }
 
@@ -111,10 +125,9 @@ static rq_status export_activation(rq_graph *g, const char *edge, const qparams 
   if (v < 0) return rq__fail(RQ_ERR_INTERNAL, WHERE, "edge '%s' is not in the exported graph", edge);
   if (q->per_channel)
     return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "'%s': per-channel activations are not exported yet", edge);
-  bool was_output = g->values[v].is_output;
   int storage_min = q->storage == RQ__DT_UINT8 ? 0 : -128, storage_max = q->storage == RQ__DT_UINT8 ? 255 : 127;
   char name[512];
-  int at = v;
+  int at = v, node;
   if (q->qmin > storage_min || q->qmax < storage_max) {
     float lo = ((float)q->qmin - q->zero_point[0]) * q->scale[0];
     float hi = ((float)q->qmax - q->zero_point[0]) * q->scale[0];
@@ -125,21 +138,23 @@ static rq_status export_activation(rq_graph *g, const char *edge, const qparams 
     RQ_TRY(add_constant(g, name, RQ__DT_FLOAT, 0, NULL, &hi, &hi_id));
     int extra[2] = {lo_id, hi_id};
     snprintf(name, sizeof name, "%s_Clip", edge);
-    RQ_TRY(insert_after(g, at, "Clip", name, extra, 2, &at));
+    RQ_TRY(insert_after(g, at, "Clip", "", name, extra, 2, &node));
+    at = g->nodes[node].outputs[0];
     g->values[at].dtype = RQ__DT_FLOAT;
   }
   int scale_id, zp_id;
   RQ_TRY(add_qparam_constants(g, edge, q, &scale_id, &zp_id));
-  int extra[2] = {scale_id, zp_id}, quantized, dequantized;
+  int extra[2] = {scale_id, zp_id};
   snprintf(name, sizeof name, "%s_QuantizeLinear", edge);
-  RQ_TRY(insert_after(g, at, "QuantizeLinear", name, extra, 2, &quantized));
+  RQ_TRY(insert_after(g, at, "QuantizeLinear", "", name, extra, 2, &node));
+  int quantized = g->nodes[node].outputs[0];
   snprintf(name, sizeof name, "%s_DequantizeLinear", edge);
-  RQ_TRY(insert_after(g, quantized, "DequantizeLinear", name, extra, 2, &dequantized));
+  RQ_TRY(insert_after(g, quantized, "DequantizeLinear", "", name, extra, 2, &node));
+  int dequantized = g->nodes[node].outputs[0];
   /* Insertions on a graph output hand the output's name along; the types
    * follow the data: integer after Q, float after DQ. */
-  g->values[g->nodes[g->values[dequantized].producer].inputs[0]].dtype = q->storage;
+  g->values[g->nodes[node].inputs[0]].dtype = q->storage;
   g->values[dequantized].dtype = RQ__DT_FLOAT;
-  (void)was_output;
   return RQ_OK;
 }
 
@@ -187,13 +202,249 @@ static rq_status export_weight(rq_graph *g, const char *edge, const qparams *q) 
   return rq__graph_rewire(g, v, out);
 }
 
-rq_status rq_session_export(const rq_session *s, const char *path) {
-  RQ_CHECK_NOT_NULL(s);
-  RQ_CHECK_NOT_NULL(path);
-  if (s->state != RQ__SESSION_CONVERTED)
-    return rq__fail(RQ_ERR_STATE, __func__, "convert the session first (rq_session_convert)");
-  if (strcmp(s->export_format, "qdq") != 0)
-    return rq__fail(RQ_ERR_UNSUPPORTED, __func__, "export format '%s' is not implemented yet", s->export_format);
+/* ---- int32 biases ---- */
+
+static const rq__session_point *find_point(const rq_session *s, const char *edge, bool is_weight) {
+  for (int i = 0; i < s->n_points; i++)
+    if (s->points[i].is_weight == is_weight && strcmp(s->points[i].edge, edge) == 0) return &s->points[i];
+  return NULL;
+}
+
+/* The bias of node n of g (a graph with the session's value names) as ONNX
+ * Runtime's quantizer stores it (quantize_bias_static): scale[c] = s_in *
+ * s_w[c] in float32, q = round_half_even(b / scale[c]) saturated to int32,
+ * zero point 0. Only for a Conv or Gemm (alpha = beta = 1) whose input and
+ * weight have fake-quants and whose bias is a float initializer, 1-D along
+ * the weight's channels when those are per channel. *count = 0 (and nothing
+ * allocated) when n has no such bias; otherwise *scale and *q are
+ * rq__malloc'd, *count scales and numel(bias) values. */
+static rq_status quantize_bias(const rq_session *s, const rq_graph *g, int n, float **scale, int32_t **q,
+                               size_t *count) {
+  *scale = NULL;
+  *q = NULL;
+  *count = 0;
+  const rq__node *node = &g->nodes[n];
+  bool conv = strcmp(node->op_type, "Conv") == 0, gemm = strcmp(node->op_type, "Gemm") == 0;
+  if ((!conv && !gemm) || node->domain[0] != '\0' || node->n_inputs < 3) return RQ_OK;
+  if (gemm && (rq__node_attr_float(node, "alpha", 1.0f) != 1.0f || rq__node_attr_float(node, "beta", 1.0f) != 1.0f))
+    return RQ_OK;
+  int x = node->inputs[0], w = node->inputs[1], b = node->inputs[2];
+  if (x < 0 || w < 0 || b < 0) return RQ_OK;
+  /* The float bias comes from the session's prepared graph, so quantizing
+   * an already quantized copy again changes nothing. */
+  int b_src = rq__graph_find_value(s->graph, g->values[b].name);
+  const rq__tensor *bias = b_src >= 0 ? s->graph->values[b_src].init : NULL;
+  if (bias == NULL || bias->dtype != RQ__DT_FLOAT) return RQ_OK;
+  const rq__session_point *px = find_point(s, g->values[x].name, false);
+  const rq__session_point *pw = find_point(s, g->values[w].name, true);
+  if (px == NULL || pw == NULL) return RQ_OK;
+  rq_fake_quant *fx = s->fake_quants[px->fq], *fw = s->fake_quants[pw->fq];
+  bool x_per_channel = false, w_per_channel = false;
+  int32_t axis;
+  float s_in, zp;
+  size_t n_in = 0, n_w = 0;
+  RQ_TRY(rq_fake_quant_channel_axis(fx, &x_per_channel, &axis));
+  RQ_TRY(rq_fake_quant_get_params(fx, NULL, NULL, 0, &n_in));
+  if (x_per_channel || n_in != 1) return RQ_OK;
+  RQ_TRY(rq_fake_quant_get_params(fx, &s_in, &zp, 1, &n_in));
+  RQ_TRY(rq_fake_quant_channel_axis(fw, &w_per_channel, &axis));
+  RQ_TRY(rq_fake_quant_get_params(fw, NULL, NULL, 0, &n_w));
+  if (w_per_channel && (bias->ndim != 1 || (size_t)bias->dims[0] != n_w)) return RQ_OK;
+  float *sc = rq__malloc_array(n_w, sizeof *sc), *zw = rq__malloc_array(n_w, sizeof *zw);
+  int32_t *qv = rq__malloc_array(bias->numel > 0 ? bias->numel : 1, sizeof *qv);
+  rq_status st = sc && zw && qv ? rq_fake_quant_get_params(fw, sc, zw, n_w, &n_w) : rq__nomem(WHERE, n_w * 8);
+  bool usable = true;
+  for (size_t c = 0; st == RQ_OK && c < n_w; c++) {
+    sc[c] = s_in * sc[c];
+    usable &= sc[c] > 0.0f && isfinite(sc[c]); /* a product that underflows keeps the bias float */
+  }
+  const float *bv = bias->data;
+  for (size_t i = 0; st == RQ_OK && usable && i < bias->numel; i++) {
+    float r = nearbyintf(bv[i] / sc[w_per_channel ? i : 0]);
+    qv[i] = r >= 2147483647.0f ? INT32_MAX : r <= -2147483648.0f ? INT32_MIN : (int32_t)r;
+  }
+  rq__free(zw);
+  if (st != RQ_OK || !usable) {
+    rq__free(sc);
+    rq__free(qv);
+    return st;
+  }
+  *scale = sc;
+  *q = qv;
+  *count = w_per_channel ? n_w : 1;
+  return RQ_OK;
+}
+
+/* The float value of a quantized bias, q * scale: what DequantizeLinear
+ * gives back. */
+static float bias_value(const int32_t *q, const float *scale, size_t count, size_t i) {
+  return (float)q[i] * scale[count > 1 ? i : 0];
+}
+
+/* Every quantizable bias of g read as its quantized float value: each such
+ * node gets its own new initializer (a bias may be shared by nodes whose
+ * scales differ); the float originals nothing reads any more are dropped. */
+static rq_status round_biases(const rq_session *s, rq_graph *g) {
+  for (int n = 0; n < g->n_nodes; n++) {
+    float *scale;
+    int32_t *q;
+    size_t count;
+    RQ_TRY(quantize_bias(s, g, n, &scale, &q, &count));
+    if (count == 0) continue;
+    const rq__tensor *b = g->values[g->nodes[n].inputs[2]].init;
+    char name[512];
+    snprintf(name, sizeof name, "%s_int32_rounded", g->values[g->nodes[n].inputs[2]].name);
+    rq__tensor *t = NULL;
+    rq_status st = rq__tensor_create(name, RQ__DT_FLOAT, b->ndim, b->dims, &t);
+    for (size_t i = 0; st == RQ_OK && i < t->numel; i++) ((float *)t->data)[i] = bias_value(q, scale, count, i);
+    rq__free(scale);
+    rq__free(q);
+    int v = -1;
+    RQ_TRY(st);
+    RQ_TRY(rq__graph_add_initializer(g, t, &v));
+    g->values[v].dtype = RQ__DT_FLOAT;
+    g->nodes[n].inputs[2] = v;
+  }
+  return rq__graph_compact(g);
+}
+
+static rq_status clone_graph(const rq_graph *src, rq_graph **out) {
+  void *data;
+  size_t size;
+  RQ_TRY(rq__graph_serialize(src, &data, &size));
+  rq_status st = rq_graph_load_buffer(data, size, out);
+  rq__free(data);
+  return st;
+}
+
+rq_status rq__session_quantize_biases(rq_session *s) {
+  if (!s->int32_bias) return RQ_OK;
+  /* On a copy, so a failure leaves the session's model as it was. */
+  rq_graph *g;
+  RQ_TRY(clone_graph(s->fq_graph, &g));
+  rq_status st = round_biases(s, g);
+  if (st != RQ_OK) {
+    rq_graph_destroy(g);
+    return st;
+  }
+  rq_graph_destroy(s->fq_graph);
+  s->fq_graph = g;
+  return RQ_OK;
+}
+
+/* QDQ: each quantizable bias stored as INT32 behind its own DequantizeLinear
+ * (axis 0 when per channel). */
+static rq_status export_int32_biases(const rq_session *s, rq_graph *g) {
+  int n_nodes = g->n_nodes; /* the DequantizeLinear nodes added below are not visited */
+  for (int n = 0; n < n_nodes; n++) {
+    float *scale;
+    int32_t *q;
+    size_t count;
+    RQ_TRY(quantize_bias(s, g, n, &scale, &q, &count));
+    if (count == 0) continue;
+    const rq__tensor *b = g->values[g->nodes[n].inputs[2]].init;
+    char base[480], name[512];
+    snprintf(base, sizeof base, "%s_%s", g->values[g->nodes[n].inputs[2]].name,
+             g->nodes[n].name[0] ? g->nodes[n].name : g->nodes[n].op_type);
+    int64_t dims[1] = {(int64_t)count};
+    int ndim = count > 1 ? 1 : 0;
+    int32_t *zero = rq__calloc(count, sizeof *zero);
+    int ins[3], out = -1, dq = -1;
+    snprintf(name, sizeof name, "%s_int32", base);
+    rq_status st = zero ? add_constant(g, name, RQ__DT_INT32, b->ndim, b->dims, q, &ins[0]) : rq__nomem(WHERE, count);
+    snprintf(name, sizeof name, "%s_int32_scale", base);
+    if (st == RQ_OK) st = add_constant(g, name, RQ__DT_FLOAT, ndim, dims, scale, &ins[1]);
+    snprintf(name, sizeof name, "%s_int32_zero_point", base);
+    if (st == RQ_OK) st = add_constant(g, name, RQ__DT_INT32, ndim, dims, zero, &ins[2]);
+    rq__free(zero);
+    rq__free(scale);
+    rq__free(q);
+    snprintf(name, sizeof name, "%s_dequantized", base);
+    if (st == RQ_OK) st = rq__graph_add_value(g, name, &out);
+    snprintf(name, sizeof name, "%s_DequantizeLinear", base);
+    if (st == RQ_OK) st = rq__graph_add_node(g, "DequantizeLinear", "", name, ins, 3, &out, 1, &dq);
+    if (st == RQ_OK && count > 1) st = rq__node_set_attr_int(&g->nodes[dq], "axis", 0);
+    RQ_TRY(st);
+    g->values[out].dtype = RQ__DT_FLOAT;
+    g->nodes[n].inputs[2] = out;
+  }
+  return rq__graph_sort(g);
+}
+
+/* ---- OpenVINO FakeQuantize ---- */
+
+/* MMRazor's OpenVinoQuantizeExportor: in_hi = (qmax - z) s, in_lo = in_hi -
+ * s (qmax - qmin) in double, stored as float32; the output range is the
+ * input range. Per channel, the constants have the weight's rank with the
+ * channel count on its channel axis ([C,1,1,1] for a Conv), so they
+ * broadcast against it; per tensor they are [1]. */
+static rq_status export_fake_quantize(rq_graph *g, const char *edge, const qparams *q, bool is_weight) {
+  int v = rq__graph_find_value(g, edge);
+  if (v < 0 || (is_weight && g->values[v].init == NULL))
+    return rq__fail(RQ_ERR_INTERNAL, WHERE, "'%s' is not in the exported graph", edge);
+  int ndim = 1;
+  int64_t dims[RQ__MAX_RANK] = {1};
+  if (q->per_channel) {
+    if (!is_weight)
+      return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "'%s': per-channel activations are not exported yet", edge);
+    const rq__tensor *w = g->values[v].init;
+    int axis = q->axis < 0 ? q->axis + w->ndim : q->axis;
+    if (axis < 0 || axis >= w->ndim || (size_t)w->dims[axis] != q->count)
+      return rq__fail(RQ_ERR_INTERNAL, WHERE, "weight '%s': %zu scales do not match axis %d", edge, q->count, axis);
+    ndim = w->ndim;
+    for (int d = 0; d < ndim; d++) dims[d] = d == axis ? (int64_t)q->count : 1;
+  }
+  float *lo = rq__malloc_array(q->count, sizeof *lo), *hi = rq__malloc_array(q->count, sizeof *hi);
+  if (lo == NULL || hi == NULL) {
+    rq__free(lo);
+    rq__free(hi);
+    return rq__nomem(WHERE, q->count * 8);
+  }
+  for (size_t c = 0; c < q->count; c++) {
+    double s = q->scale[c], z = nearbyint(q->zero_point[c]);
+    double h = ((double)q->qmax - z) * s;
+    hi[c] = (float)h;
+    lo[c] = (float)(h - s * ((double)q->qmax - q->qmin));
+  }
+  static const char *const suffix[4] = {"input_min", "input_max", "output_min", "output_max"};
+  int ids[4];
+  char name[512];
+  rq_status st = RQ_OK;
+  for (int k = 0; k < 4 && st == RQ_OK; k++) {
+    snprintf(name, sizeof name, "%s_%s", edge, suffix[k]);
+    st = add_constant(g, name, RQ__DT_FLOAT, ndim, dims, k % 2 ? hi : lo, &ids[k]);
+  }
+  rq__free(lo);
+  rq__free(hi);
+  RQ_TRY(st);
+  int node;
+  snprintf(name, sizeof name, "%s_FakeQuantize", edge);
+  RQ_TRY(insert_after(g, v, "FakeQuantize", OPENVINO_DOMAIN, name, ids, 4, &node));
+  RQ_TRY(rq__node_set_attr_int(&g->nodes[node], "levels", (int64_t)q->qmax - q->qmin + 1));
+  g->values[g->nodes[node].outputs[0]].dtype = RQ__DT_FLOAT;
+  return RQ_OK;
+}
+
+static rq_status import_opset(rq_graph *g, const char *domain, int64_t version) {
+  if (rq__graph_opset(g, domain) >= version) return RQ_OK;
+  for (int i = 0; i < g->n_opsets; i++)
+    if (strcmp(g->opsets[i].domain, domain) == 0) {
+      g->opsets[i].version = version;
+      return RQ_OK;
+    }
+  rq__opset *grown = rq__realloc_array(g->opsets, (size_t)g->n_opsets + 1, sizeof *grown);
+  if (grown == NULL) return rq__nomem(WHERE, sizeof *grown);
+  g->opsets = grown;
+  grown[g->n_opsets].domain = rq__strdup(domain);
+  if (grown[g->n_opsets].domain == NULL) return rq__nomem(WHERE, strlen(domain));
+  grown[g->n_opsets].version = version;
+  g->n_opsets++;
+  return RQ_OK;
+}
+
+/* ---- the public entry points ---- */
+
+static rq_status check_qdq_opset(const rq_session *s) {
   int64_t opset = rq__graph_opset(s->graph, "");
   bool any_per_channel = false;
   for (int i = 0; i < s->n_points; i++) {
@@ -204,27 +455,102 @@ rq_status rq_session_export(const rq_session *s, const char *path) {
   }
   int64_t needed = any_per_channel ? 13 : 10;
   if (opset < needed)
-    return rq__fail(RQ_ERR_UNSUPPORTED, __func__,
+    return rq__fail(RQ_ERR_UNSUPPORTED, WHERE,
                     "the model imports ONNX opset %lld; QDQ export%s needs opset %lld or later (re-export the float "
                     "model with a newer opset)",
                     (long long)opset, any_per_channel ? " with per-channel weights" : "", (long long)needed);
-  rq_graph *g;
-  void *data;
-  size_t size;
-  RQ_TRY(rq__graph_serialize(s->graph, &data, &size));
-  rq_status st = rq_graph_load_buffer(data, size, &g);
-  rq__free(data);
-  RQ_TRY(st);
-  for (int i = 0; st == RQ_OK && i < s->n_points; i++) {
+  return RQ_OK;
+}
+
+static rq_status build_qdq(const rq_session *s, rq_graph *g, bool uint8_weights) {
+  RQ_TRY(check_qdq_opset(s));
+  /* Biases first, while node indices are those of the prepared graph. */
+  if (s->int32_bias) RQ_TRY(export_int32_biases(s, g));
+  for (int i = 0; i < s->n_points; i++) {
     const rq__session_point *p = &s->points[i];
     qparams q;
-    st = get_qparams(s->fake_quants[p->fq], p->edge, &q);
-    if (st != RQ_OK) break;
-    st = p->is_weight ? export_weight(g, p->edge, &q) : export_activation(g, p->edge, &q);
+    RQ_TRY(get_qparams(s->fake_quants[p->fq], p->edge, &q));
+    rq_status st = choose_storage(p->edge, &q);
+    if (st == RQ_OK && p->is_weight && uint8_weights && q.storage == RQ__DT_INT8) {
+      /* The same grid shifted by 128: DequantizeLinear gives the same values. */
+      q.storage = RQ__DT_UINT8;
+      q.qmin += 128;
+      q.qmax += 128;
+      for (size_t c = 0; c < q.count; c++) q.zero_point[c] += 128.0f;
+    }
+    if (st == RQ_OK) st = p->is_weight ? export_weight(g, p->edge, &q) : export_activation(g, p->edge, &q);
     qparams_free(&q);
+    RQ_TRY(st);
   }
+  return RQ_OK;
+}
+
+static rq_status build_openvino_fq(const rq_session *s, rq_graph *g) {
+  /* The biases the session evaluates rounded (int32_bias backends) are
+   * written rounded, so OpenVINO computes what razorq evaluated. */
+  if (s->int32_bias) RQ_TRY(round_biases(s, g));
+  for (int i = 0; i < s->n_points; i++) {
+    const rq__session_point *p = &s->points[i];
+    qparams q;
+    RQ_TRY(get_qparams(s->fake_quants[p->fq], p->edge, &q));
+    rq_status st = export_fake_quantize(g, p->edge, &q, p->is_weight);
+    qparams_free(&q);
+    RQ_TRY(st);
+  }
+  return import_opset(g, OPENVINO_DOMAIN, 1);
+}
+
+rq_status rq_session_export_options_init(rq_session_export_options *options, size_t struct_size) {
+  RQ_CHECK_NOT_NULL(options);
+  RQ_CHECK_ARG(struct_size >= offsetof(rq_session_export_options, format) + sizeof(rq_export_format) &&
+                   struct_size <= sizeof(rq_session_export_options),
+               "struct_size %zu is not a size this library knows (expected %zu)", struct_size,
+               sizeof(rq_session_export_options));
+  memset(options, 0, struct_size);
+  options->struct_size = struct_size;
+  options->format = RQ_EXPORT_FORMAT_BACKEND;
+  return RQ_OK;
+}
+
+rq_status rq_session_export_with(const rq_session *s, const char *path, const rq_session_export_options *options) {
+  RQ_CHECK_NOT_NULL(s);
+  RQ_CHECK_NOT_NULL(path);
+  /* Copied into zeroed storage, so fields an older caller lacks read as defaults. */
+  rq_session_export_options opts;
+  memset(&opts, 0, sizeof opts);
+  if (options != NULL) {
+    RQ_CHECK_ARG(options->struct_size >= offsetof(rq_session_export_options, format) + sizeof(rq_export_format),
+                 "options->struct_size %zu is too small; call rq_session_export_options_init first",
+                 options->struct_size);
+    memcpy(&opts, options, options->struct_size < sizeof opts ? options->struct_size : sizeof opts);
+  }
+  rq_export_format format = opts.format;
+  RQ_CHECK_ARG(format == RQ_EXPORT_FORMAT_BACKEND || format == RQ_EXPORT_FORMAT_QDQ ||
+                   format == RQ_EXPORT_FORMAT_OPENVINO_FQ,
+               "options->format %d is not an rq_export_format", (int)format);
+  rq_export_weight_storage storage = opts.weight_storage;
+  RQ_CHECK_ARG(storage == RQ_EXPORT_WEIGHTS_BACKEND || storage == RQ_EXPORT_WEIGHTS_AS_QSCHEME ||
+                   storage == RQ_EXPORT_WEIGHTS_UINT8,
+               "options->weight_storage %d is not an rq_export_weight_storage", (int)storage);
+  bool uint8_weights = storage == RQ_EXPORT_WEIGHTS_UINT8 || (storage == RQ_EXPORT_WEIGHTS_BACKEND && s->int32_bias);
+  if (s->state != RQ__SESSION_CONVERTED)
+    return rq__fail(RQ_ERR_STATE, __func__, "convert the session first (rq_session_convert)");
+  if (format == RQ_EXPORT_FORMAT_BACKEND) {
+    if (strcmp(s->export_format, "qdq") == 0) format = RQ_EXPORT_FORMAT_QDQ;
+    else if (strcmp(s->export_format, "openvino-fq") == 0) format = RQ_EXPORT_FORMAT_OPENVINO_FQ;
+    else return rq__fail(RQ_ERR_UNSUPPORTED, __func__, "export format '%s' is unknown", s->export_format);
+  }
+  rq_graph *g;
+  RQ_TRY(clone_graph(s->graph, &g));
+  rq_status st = format == RQ_EXPORT_FORMAT_QDQ ? build_qdq(s, g, uint8_weights) : build_openvino_fq(s, g);
   if (st == RQ_OK) st = rq__graph_remove_dead(g, NULL);
   if (st == RQ_OK) st = rq_graph_save(g, path);
   rq_graph_destroy(g);
   return st;
+}
+
+rq_status rq_session_export(const rq_session *s, const char *path) {
+  RQ_CHECK_NOT_NULL(s);
+  RQ_CHECK_NOT_NULL(path);
+  return rq_session_export_with(s, path, NULL);
 }
