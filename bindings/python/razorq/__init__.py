@@ -51,3 +51,17 @@ def memory_in_use():
 
 library_path = _lib.lib._name
 __version__ = version()
+
+__all__ = [
+    "version", "version_number", "abi_major", "last_error", "memory_in_use", "library_path",
+    "Status", "RazorqError", "InvalidArgumentError", "OutOfMemoryError", "RazorqIOError", "FormatError",
+    "UnsupportedError", "NonFiniteError", "NotFoundError", "ExistsError", "StateError", "AbiError", "ChecksumError",
+    "IsaError", "InternalError", "CallbackError",
+    "DLTensor", "TensorView", "to_numpy", "npy",
+    "Graph", "ValueInfo", "Node", "supports_op", "onnx_type_name",
+    "Observer", "observer_types", "fake_quant_types", "load_plugin",
+    "FakeQuant", "LearningMode", "Mode",
+    "BackendConfig", "backends", "example_config", "register_backend",
+    "Quantizer", "Session", "Point",
+    "kernel_isa", "set_kernel_isa",
+]

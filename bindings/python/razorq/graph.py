@@ -233,7 +233,7 @@ class Graph(_lib.Handle):
         during the call, that the hook may modify in place (later nodes see
         the change). An exception the hook raises aborts the run and is
         re-raised here."""
-        tensors, n, keepalive = input_tensors(self.pointer, args, kwargs)
+        tensors, n, _keep = input_tensors(self.pointer, args, kwargs)
         options = _ExecOptions()
         _rq_exec_options_init(ctypes.byref(options), ctypes.sizeof(options))
         options.num_threads = num_threads
@@ -256,7 +256,6 @@ class Graph(_lib.Handle):
             if raised:
                 raise raised[0] from e
             raise
-        del keepalive
         return tensor_list_to_dict(out.value)
 
 
