@@ -233,3 +233,24 @@ def test_bad_configs_name_the_key_path(graph):
         razorq.Quantizer(config)
     with pytest.raises(razorq.FormatError):
         razorq.Quantizer("{not json")
+
+
+def test_weight_sqnr_is_that_of_pytorchs_fake_quantized_weight(converted):
+    torch = pytest.importorskip("torch")
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+    weights = {i.name: numpy_helper.to_array(i).copy() for i in onnx.load(MLP).graph.initializer}
+    sqnr = converted.sqnr(TEST_X[:32])
+    checked = 0
+    for p, db in zip(converted.points, sqnr):
+        if not p.is_weight:
+            continue
+        w = torch.from_numpy(weights[p.edge])
+        scale, zp = p.fake_quant.qparams()
+        qmin, qmax = p.fake_quant.quant_range
+        wq = torch.fake_quantize_per_channel_affine(w, torch.from_numpy(scale), torch.from_numpy(zp),
+                                                    p.fake_quant.ch_axis, qmin, qmax)
+        w64, err = w.double(), (w - wq).double()
+        assert db == pytest.approx(10 * np.log10(float((w64 ** 2).sum() / (err ** 2).sum())), rel=1e-5)
+        checked += 1
+    assert checked == 3
