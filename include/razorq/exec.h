@@ -26,8 +26,11 @@ typedef rq_status (*rq_edge_hook)(void *user, const char *edge_name, DLTensor *v
 
 typedef struct rq_exec_options {
   size_t struct_size; /* sizeof(rq_exec_options) */
-  /* Threads for the GEMM behind Conv/Gemm/MatMul (OpenBLAS); 0 leaves the
-   * BLAS library's own setting alone. Other ops run on the calling thread. */
+  /* Threads a run may use: > 1 sets OpenBLAS's thread count for the GEMM
+   * behind Conv/Gemm/MatMul (a process-wide OpenBLAS setting) and splits
+   * depthwise convolutions, im2col, pooling and large elementwise ops by
+   * channel or row; results do not depend on it. 0 (the default) runs those
+   * ops on the calling thread and leaves OpenBLAS's own setting alone. */
   int num_threads;
   /* Edge observer; NULL = none. */
   rq_edge_hook hook;

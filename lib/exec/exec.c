@@ -186,6 +186,7 @@ static rq_status run_node(run_state *s, int ni) {
   rq__op_ctx ctx = {
     .node = node, .opset = rq__graph_opset(g, ""), .n_in = node->n_inputs,
     .in = in, .n_out = node->n_outputs, .out = out, .pool = &s->pool,
+    .threads = s->opts.num_threads > 1 ? s->opts.num_threads : 1,
   };
   st = fn(&ctx);
   if (st != RQ_OK) {

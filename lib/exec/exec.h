@@ -26,7 +26,15 @@ typedef struct rq__op_ctx {
   int n_out;
   rq__tensor **out;
   rq__buffer_pool *pool; /* the run's recycled buffers; NULL = allocate fresh */
+  int threads;           /* worker threads the op may use (>= 1) */
 } rq__op_ctx;
+
+/* Calls fn(arg, begin, end) on disjoint chunks covering [0, n): on the
+ * calling thread alone when threads <= 1 or n < 2 * grain, else split over up
+ * to `threads` threads (the caller's included). Chunks never share output
+ * elements, so results do not depend on the thread count. */
+void rq__parallel_for(int threads, size_t n, size_t grain, void (*fn)(void *arg, size_t begin, size_t end),
+                      void *arg);
 
 /* Buffers of tensors the run no longer needs, handed to later outputs of a
  * similar size: large activations then reuse warm memory instead of fresh

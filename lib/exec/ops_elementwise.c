@@ -67,6 +67,29 @@ static void float_row(binop op, float *o, const float *a, int64_t sa, const floa
   }
 }
 
+typedef struct binary_job {
+  binop op;
+  const rq__bcast *bc;
+  float *y;
+  const float *a, *b;
+  bool split_row; /* one row, chunked by element (inner strides 0 or 1) */
+} binary_job;
+
+static void binary_chunk(void *arg, size_t begin, size_t end) {
+  binary_job *j = arg;
+  const rq__bcast *bc = j->bc;
+  int64_t sa = rq__bcast_inner_stride(bc, 0), sb = rq__bcast_inner_stride(bc, 1);
+  if (j->split_row) {
+    float_row(j->op, j->y + begin, j->a + (size_t)sa * begin, sa, j->b + (size_t)sb * begin, sb, end - begin);
+    return;
+  }
+  size_t offs[2];
+  for (size_t r = begin; r < end; r++) {
+    rq__bcast_row(bc, r, offs);
+    float_row(j->op, j->y + r * bc->inner, j->a + offs[0], sa, j->b + offs[1], sb, bc->inner);
+  }
+}
+
 static rq_status binary(rq__op_ctx *c, binop op) {
   const rq__tensor *a, *b;
   RQ_TRY(rq__op_need(c, 0, &a));
@@ -103,10 +126,13 @@ static rq_status binary(rq__op_ctx *c, binop op) {
   size_t rows = bc.inner ? bc.numel / bc.inner : 0, offs[2];
   int64_t sa = rq__bcast_inner_stride(&bc, 0), sb = rq__bcast_inner_stride(&bc, 1);
   if (out_type == RQ__DT_FLOAT && b->dtype == RQ__DT_FLOAT) {
-    for (size_t r = 0; r < rows; r++) {
-      rq__bcast_row(&bc, r, offs);
-      float_row(op, (float *)y->data + r * bc.inner, (const float *)a->data + offs[0], sa,
-                (const float *)b->data + offs[1], sb, bc.inner);
+    binary_job job = {.op = op, .bc = &bc, .y = y->data, .a = a->data, .b = b->data};
+    /* Rows are split across threads; a single long row is split into pieces. */
+    if (rows == 1 && bc.inner > 1 && sa <= 1 && sb <= 1) {
+      job.split_row = true;
+      rq__parallel_for(c->threads, bc.inner, 16384, binary_chunk, &job);
+    } else {
+      rq__parallel_for(c->threads, rows, 16384 / (bc.inner ? bc.inner : 1) + 1, binary_chunk, &job);
     }
     return RQ_OK;
   }
@@ -319,6 +345,18 @@ static double u_hard_swish(double x, const unary_params *p) {
   return x * (v < 0 ? 0 : v > 1 ? 1 : v);
 }
 
+typedef struct unary_job {
+  unary_fn fn;
+  const unary_params *p;
+  const float *in;
+  float *out;
+} unary_job;
+
+static void unary_chunk(void *arg, size_t begin, size_t end) {
+  unary_job *j = arg;
+  for (size_t i = begin; i < end; i++) j->out[i] = (float)j->fn(j->in[i], j->p);
+}
+
 /* out_type 0 = the input's type. */
 static rq_status unary_to(rq__op_ctx *c, unary_fn fn, const unary_params *p, bool allow_int, int32_t out_type) {
   const rq__tensor *x;
@@ -330,9 +368,8 @@ static rq_status unary_to(rq__op_ctx *c, unary_fn fn, const unary_params *p, boo
   rq__tensor *y;
   RQ_TRY(rq__op_output(c, 0, out_type ? out_type : x->dtype, x->ndim, x->dims, &y));
   if (x->dtype == RQ__DT_FLOAT && y->dtype == RQ__DT_FLOAT) {
-    const float *in = x->data;
-    float *out = y->data;
-    for (size_t i = 0; i < x->numel; i++) out[i] = (float)fn(in[i], p);
+    unary_job job = {fn, p, x->data, y->data};
+    rq__parallel_for(c->threads, x->numel, 16384, unary_chunk, &job);
   } else {
     for (size_t i = 0; i < x->numel; i++)
       rq__elem_set(y->data, y->dtype, i, fn(rq__elem_get(x->data, x->dtype, i), p));

@@ -108,11 +108,11 @@ static void valid_range(int64_t start, int64_t s, int64_t w, size_t len, size_t 
 }
 
 /* im2col: x is one group's channels [cg, in...]; col is [cg*K, P]. */
-static void im2col(const float *x, const spatial *sp, size_t cg, float *col) {
+static void im2col(const float *x, const spatial *sp, size_t ch_begin, size_t ch_end, float *col) {
   int n = sp->n;
   size_t K = sp->k_size, P = sp->out_size, last = (size_t)sp->out[n - 1], outer = P / last;
   int64_t kidx[MAX_SP], oidx[MAX_SP];
-  for (size_t ch = 0; ch < cg; ch++) {
+  for (size_t ch = ch_begin; ch < ch_end; ch++) {
     for (size_t kk = 0; kk < K; kk++) {
       unravel(kk, n, sp->k, kidx);
       float *row = col + (ch * K + kk) * P;
@@ -149,15 +149,15 @@ static void im2col(const float *x, const spatial *sp, size_t cg, float *col) {
 /* Depthwise convolution (one input channel per group, any channel
  * multiplier) computed directly: im2col + a 1-row GEMM per channel would
  * spend its time copying. 1-D and 2-D; y is one image [M, out...]. */
-static void depthwise(const float *x, const float *w, const float *bias, const spatial *sp, size_t C, size_t mult,
-                      float *y) {
+static void depthwise(const float *x, const float *w, const float *bias, const spatial *sp, size_t m_begin,
+                      size_t m_end, size_t mult, float *y) {
   int64_t H = sp->n == 2 ? sp->in[0] : 1, W = sp->in[sp->n - 1];
   int64_t OH = sp->n == 2 ? sp->out[0] : 1, OW = sp->out[sp->n - 1];
   int64_t KH = sp->n == 2 ? sp->k[0] : 1, KW = sp->k[sp->n - 1];
   int64_t SH = sp->n == 2 ? sp->s[0] : 1, SW = sp->s[sp->n - 1];
   int64_t DH = sp->n == 2 ? sp->d[0] : 1, DW = sp->d[sp->n - 1];
   int64_t PH = sp->n == 2 ? sp->pb[0] : 0, PW = sp->pb[sp->n - 1];
-  for (size_t m = 0; m < C * mult; m++) {
+  for (size_t m = m_begin; m < m_end; m++) {
     const float *xc = x + (m / mult) * (size_t)(H * W), *wm = w + m * (size_t)(KH * KW);
     float *ym = y + m * (size_t)(OH * OW);
     float b = bias ? bias[m] : 0.0f;
@@ -232,6 +232,24 @@ static rq_status kernel_shape(rq__op_ctx *c, const rq__tensor *w, spatial *sp) {
   return RQ_OK;
 }
 
+/* Thread-chunk adapters: each chunk is a range of channels. */
+typedef struct conv_job {
+  const float *x, *w, *bias;
+  const spatial *sp;
+  size_t mult;
+  float *out;
+} conv_job;
+
+static void depthwise_chunk(void *arg, size_t begin, size_t end) {
+  conv_job *j = arg;
+  depthwise(j->x, j->w, j->bias, j->sp, begin, end, j->mult, j->out);
+}
+
+static void im2col_chunk(void *arg, size_t begin, size_t end) {
+  conv_job *j = arg;
+  im2col(j->x, j->sp, begin, end, j->out);
+}
+
 static rq_status op_conv(rq__op_ctx *c) {
   const rq__tensor *x, *w, *b;
   RQ_TRY(conv_inputs(c, &x, &w, &b));
@@ -256,9 +274,11 @@ static rq_status op_conv(rq__op_ctx *c) {
   const float *xd = x->data, *wd = w->data;
   float *yd = y->data;
   if (cg == 1 && sp.n <= 2 && (size_t)group == (size_t)C) {
-    for (int64_t n = 0; n < N; n++)
-      depthwise(xd + (size_t)n * (size_t)C * sp.in_size, wd, b ? b->data : NULL, &sp, (size_t)C, mg,
-                yd + (size_t)n * (size_t)M * P);
+    for (int64_t n = 0; n < N; n++) {
+      conv_job job = {xd + (size_t)n * (size_t)C * sp.in_size, wd, b ? b->data : NULL, &sp, mg,
+                      yd + (size_t)n * (size_t)M * P};
+      rq__parallel_for(c->threads, (size_t)M, 1, depthwise_chunk, &job);
+    }
     return RQ_OK;
   }
   float *col = NULL;
@@ -275,7 +295,8 @@ static rq_status op_conv(rq__op_ctx *c) {
       const float *xg = xd + ((size_t)n * (size_t)C + (size_t)g * cg) * sp.in_size;
       const float *cols = xg;
       if (!pointwise) {
-        im2col(xg, &sp, cg, col);
+        conv_job job = {.x = xg, .sp = &sp, .out = col};
+        rq__parallel_for(c->threads, cg, 1, im2col_chunk, &job);
         cols = col;
       }
       float *yg = yd + ((size_t)n * (size_t)M + (size_t)g * mg) * P;
@@ -470,9 +491,10 @@ static rq_status pool_input(rq__op_ctx *c, const rq__tensor **x) {
 
 /* The common 2-D FLOAT case without the generic index arithmetic: the same
  * windows, divisors and NaN rule as the general loop in pool(). */
-static void pool2d(const float *x, const spatial *sp, size_t planes, bool is_max, bool include_pad, float *y) {
+static void pool2d(const float *x, const spatial *sp, size_t pl_begin, size_t pl_end, bool is_max, bool include_pad,
+                   float *y) {
   int64_t H = sp->in[0], W = sp->in[1], OH = sp->out[0], OW = sp->out[1];
-  for (size_t pl = 0; pl < planes; pl++) {
+  for (size_t pl = pl_begin; pl < pl_end; pl++) {
     const float *xp = x + pl * (size_t)(H * W);
     float *yp = y + pl * (size_t)(OH * OW);
     for (int64_t oh = 0; oh < OH; oh++) {
@@ -509,6 +531,18 @@ static void pool2d(const float *x, const spatial *sp, size_t planes, bool is_max
       }
     }
   }
+}
+
+typedef struct pool_job {
+  const float *x;
+  const spatial *sp;
+  bool is_max, include_pad;
+  float *y;
+} pool_job;
+
+static void pool2d_chunk(void *arg, size_t begin, size_t end) {
+  pool_job *j = arg;
+  pool2d(j->x, j->sp, begin, end, j->is_max, j->include_pad, j->y);
 }
 
 static rq_status pool(rq__op_ctx *c, bool is_max) {
@@ -552,7 +586,8 @@ static rq_status pool(rq__op_ctx *c, bool is_max) {
   }
   size_t planes = (size_t)(x->dims[0] * x->dims[1]);
   if (sp.n == 2 && !small_int && ind == NULL) {
-    pool2d(xd, &sp, planes, is_max, include_pad, y->data);
+    pool_job job = {xd, &sp, is_max, include_pad, y->data};
+    rq__parallel_for(c->threads, planes, 1, pool2d_chunk, &job);
     return RQ_OK;
   }
   int64_t oidx[MAX_SP], kidx[MAX_SP], pos[MAX_SP];

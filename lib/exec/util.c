@@ -4,6 +4,7 @@
 #include "exec/exec.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #ifdef RQ_HAVE_CBLAS
@@ -324,6 +325,45 @@ void rq__bcast_row(const rq__bcast *b, size_t row, size_t *offsets) {
     size_t i = row % dim;
     row /= dim;
     for (int k = 0; k < b->n; k++) offsets[k] += i * (size_t)b->it_strides[k][d];
+  }
+}
+
+/* ---- threads ---- */
+
+typedef struct chunk {
+  void (*fn)(void *arg, size_t begin, size_t end);
+  void *arg;
+  size_t begin, end;
+} chunk;
+
+static void *run_chunk(void *p) {
+  chunk *ch = p;
+  ch->fn(ch->arg, ch->begin, ch->end);
+  return NULL;
+}
+
+void rq__parallel_for(int threads, size_t n, size_t grain, void (*fn)(void *arg, size_t begin, size_t end),
+                      void *arg) {
+  enum { MAX_THREADS = 64 };
+  if (grain == 0) grain = 1;
+  size_t parts = threads < 1 ? 1 : (size_t)threads;
+  if (parts > MAX_THREADS) parts = MAX_THREADS;
+  if (parts > n / grain) parts = n / grain;
+  if (parts <= 1) {
+    if (n > 0) fn(arg, 0, n);
+    return;
+  }
+  chunk chunks[MAX_THREADS];
+  pthread_t tids[MAX_THREADS];
+  bool started[MAX_THREADS] = {false};
+  for (size_t t = 0; t < parts; t++)
+    chunks[t] = (chunk){fn, arg, n * t / parts, n * (t + 1) / parts};
+  /* Chunk 0 runs here; a thread that cannot be started runs here too. */
+  for (size_t t = 1; t < parts; t++) started[t] = pthread_create(&tids[t], NULL, run_chunk, &chunks[t]) == 0;
+  run_chunk(&chunks[0]);
+  for (size_t t = 1; t < parts; t++) {
+    if (started[t]) pthread_join(tids[t], NULL);
+    else run_chunk(&chunks[t]);
   }
 }
 

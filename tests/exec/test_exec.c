@@ -97,6 +97,42 @@ END_TEST
 START_TEST(digits_mlp_matches_onnxruntime) { check_model("mlp"); }
 END_TEST
 
+/* num_threads > 1 splits depthwise convolutions, im2col, pooling and large
+ * elementwise ops by channel or row (and OpenBLAS's GEMM): same logits. */
+static void check_threads(const char *name) {
+  rq_graph *g = load_model(name);
+  DLTensor x, want;
+  char rel[128];
+  snprintf(rel, sizeof rel, "tests/exec/data/digits_%s_ort.npy", name);
+  rq_npy *xn = load_npy("tests/exec/data/digits_x16.npy", &x), *wn = load_npy(rel, &want);
+  rq_exec_options opts;
+  rq_exec_options_init(&opts, sizeof opts);
+  rq_tensor_list *one = NULL, *many = NULL;
+  opts.num_threads = 1;
+  ck_assert(rq_graph_run(g, &opts, &x, 1, &one) == RQ_OK);
+  opts.num_threads = 3;
+  ck_assert_msg(rq_graph_run(g, &opts, &x, 1, &many) == RQ_OK, "%s", rq_last_error());
+  const DLTensor *a, *b;
+  rq_tensor_list_get(one, 0, NULL, &a);
+  rq_tensor_list_get(many, 0, NULL, &b);
+  ck_assert(max_abs_diff(b, a->data, 160) <= 1e-6);
+  ck_assert(max_abs_diff(b, want.data, 160) <= 1e-4);
+  rq_tensor_list_destroy(one);
+  rq_tensor_list_destroy(many);
+  opts.num_threads = 1; /* leave OpenBLAS single-threaded for the other tests */
+  ck_assert(rq_graph_run(g, &opts, &x, 1, &one) == RQ_OK);
+  rq_tensor_list_destroy(one);
+  rq_npy_destroy(xn);
+  rq_npy_destroy(wn);
+  rq_graph_destroy(g);
+}
+
+START_TEST(threads_give_the_same_logits) {
+  check_threads("dw");
+  check_threads("cnn");
+}
+END_TEST
+
 /* The same images through a non-contiguous view (every other row of a
  * buffer twice as large) give the same logits. */
 START_TEST(strided_input) {
@@ -463,6 +499,7 @@ int main(void) {
   tcase_add_test(tc, digits_dw_matches_onnxruntime);
   tcase_add_test(tc, digits_mlp_matches_onnxruntime);
   tcase_add_test(tc, strided_input);
+  tcase_add_test(tc, threads_give_the_same_logits);
   tcase_add_test(tc, hook_sees_every_computed_edge);
   tcase_add_test(tc, hook_replaces_values_in_place);
   tcase_add_test(tc, failing_hook_aborts_the_run);
