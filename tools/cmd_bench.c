@@ -111,6 +111,122 @@ static void fill_random(float *data, size_t n, uint64_t *state) {
   }
 }
 
+/* --profile: CPU time between consecutive edge-hook calls, charged to the
+ * edge the second call reports (the executor calls the hook right after
+ * computing an edge, in execution order). Edges are recorded in the first
+ * profiled run; later runs add to the same slots in the same order. */
+typedef struct edge_profile {
+  char **names;
+  double *ms;
+  size_t count, capacity;
+  size_t next;        /* hook calls so far in this run */
+  double last;        /* CPU ms at the previous call (or the run's start) */
+  int recording;      /* first run: append names */
+  int mismatch;       /* a later run saw other edges: the profile is void */
+} edge_profile;
+
+static rq_status profile_hook(void *user, const char *edge, DLTensor *value) {
+  (void)value;
+  edge_profile *p = user;
+  double now = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+  if (p->recording) {
+    if (p->count == p->capacity) {
+      size_t cap = p->capacity ? 2 * p->capacity : 256;
+      char **names = realloc(p->names, cap * sizeof *names);
+      if (names != NULL) p->names = names;
+      double *ms = realloc(p->ms, cap * sizeof *ms);
+      if (ms != NULL) p->ms = ms;
+      if (names == NULL || ms == NULL) return rq_error_set(RQ_ERR_NOMEM, "razorq bench: out of memory for --profile");
+      p->capacity = cap;
+    }
+    if ((p->names[p->count] = strdup(edge)) == NULL)
+      return rq_error_set(RQ_ERR_NOMEM, "razorq bench: out of memory for --profile");
+    p->ms[p->count++] = 0;
+  }
+  if (p->next < p->count && strcmp(p->names[p->next], edge) == 0) p->ms[p->next] += now - p->last;
+  else p->mismatch = 1;
+  p->next++;
+  p->last = clock_ms(CLOCK_PROCESS_CPUTIME_ID); /* the hook's own time is nobody's */
+  return RQ_OK;
+}
+
+static void profile_free(edge_profile *p) {
+  for (size_t k = 0; k < p->count; k++) free(p->names[k]);
+  free(p->names);
+  free(p->ms);
+}
+
+static int compare_edge_ms(const void *a, const void *b, void *ms) {
+  double x = ((const double *)ms)[*(const size_t *)a], y = ((const double *)ms)[*(const size_t *)b];
+  return (x < y) - (x > y); /* largest first */
+}
+
+/* Prints the per-op-type and top-edge tables (ms per run). Edges map to
+ * nodes only when every node has one output: graph inputs come first, then
+ * one edge per node in execution order; otherwise only edges are listed. */
+static void print_profile(const rq_graph *g, const edge_profile *p, size_t runs, double run_ms, int json) {
+  size_t n_in = rq_graph_input_count(g), n_nodes = rq_graph_node_count(g);
+  int by_node = p->count == n_in + n_nodes;
+  size_t *order = malloc((p->count ? p->count : 1) * sizeof *order);
+  const char **types = calloc(n_nodes ? n_nodes : 1, sizeof *types);
+  double *type_ms = calloc(n_nodes ? n_nodes : 1, sizeof *type_ms);
+  size_t *type_nodes = calloc(n_nodes ? n_nodes : 1, sizeof *type_nodes);
+  if (order == NULL || types == NULL || type_ms == NULL || type_nodes == NULL) {
+    fprintf(stderr, "razorq bench: out of memory for --profile\n");
+    goto done;
+  }
+  size_t n_types = 0;
+  for (size_t k = n_in; by_node && k < p->count; k++) {
+    const char *op;
+    rq_graph_node_info(g, k - n_in, &op, NULL);
+    size_t t = 0;
+    while (t < n_types && strcmp(types[t], op) != 0) t++;
+    if (t == n_types) types[n_types++] = op;
+    type_ms[t] += p->ms[k] / (double)runs;
+    type_nodes[t]++;
+  }
+  for (size_t k = 0; k < p->count; k++) order[k] = k;
+  qsort_r(order, p->count, sizeof *order, compare_edge_ms, p->ms);
+  size_t top = p->count < 15 ? p->count : 15;
+  if (json) {
+    printf(", \"profile\": {\"run_cpu_ms\": %.4f, \"op_types\": [", run_ms);
+    for (size_t t = 0; t < n_types; t++) {
+      printf("%s{\"op_type\": ", t ? ", " : "");
+      print_json_string(types[t]);
+      printf(", \"nodes\": %zu, \"ms\": %.4f}", type_nodes[t], type_ms[t]);
+    }
+    printf("], \"top_edges\": [");
+    for (size_t k = 0; k < top; k++) {
+      printf("%s{\"edge\": ", k ? ", " : "");
+      print_json_string(p->names[order[k]]);
+      printf(", \"ms\": %.4f}", p->ms[order[k]] / (double)runs);
+    }
+    printf("]}");
+    goto done;
+  }
+  printf("profile: CPU ms per run (mean of %zu runs with an edge hook; %.3f ms per run in all)\n", runs, run_ms);
+  if (by_node) {
+    printf("  %-24s %6s %10s %7s\n", "op type", "nodes", "ms", "%");
+    for (size_t t = 0; t < n_types; t++) {
+      size_t best = t; /* selection sort: a handful of types */
+      for (size_t u = t + 1; u < n_types; u++) if (type_ms[u] > type_ms[best]) best = u;
+      const char *ty = types[t]; types[t] = types[best]; types[best] = ty;
+      double ms = type_ms[t]; type_ms[t] = type_ms[best]; type_ms[best] = ms;
+      size_t nn = type_nodes[t]; type_nodes[t] = type_nodes[best]; type_nodes[best] = nn;
+      printf("  %-24s %6zu %10.3f %6.1f%%\n", types[t], type_nodes[t], type_ms[t], 100 * type_ms[t] / run_ms);
+    }
+  }
+  printf("  slowest edges:\n");
+  for (size_t k = 0; k < top; k++)
+    printf("  %10.3f ms %5.1f%%  %s\n", p->ms[order[k]] / (double)runs, 100 * p->ms[order[k]] / (double)runs / run_ms,
+           p->names[order[k]]);
+done:
+  free(order);
+  free(types);
+  free(type_ms);
+  free(type_nodes);
+}
+
 static void print_shape(const bench_input *in) {
   for (int d = 0; d < in->ndim; d++) printf("%s%lld", d ? ", " : "", (long long)in->shape[d]);
 }
@@ -143,9 +259,10 @@ static void report(const char *model_path, const bench_input *ins, size_t n_in, 
       print_shape(&ins[j]);
       printf("]}");
     }
+    /* The caller closes the object (after an optional profile). */
     printf("], \"batch\": %.0f, \"threads\": %d, \"warmup\": %zu, \"iters\": %zu, \"min_ms\": %.4f, "
            "\"median_ms\": %.4f, \"mean_ms\": %.4f, \"max_ms\": %.4f, \"images_per_s\": %.3f, "
-           "\"cpu_min_ms\": %.4f, \"cpu_median_ms\": %.4f}\n",
+           "\"cpu_min_ms\": %.4f, \"cpu_median_ms\": %.4f",
            images, threads, warmup, iters, wall.min, wall.median, wall.mean, wall.max, images / (wall.median / 1e3),
            cpu.min, cpu.median);
     return;
@@ -167,11 +284,12 @@ static void report(const char *model_path, const bench_input *ins, size_t n_in, 
 static int run_bench(int argc, char **argv) {
   const char *model_path = NULL, *shape_text = NULL;
   size_t batch = 1, iters = 10, warmup = 2, threads = 1;
-  int json = 0, batch_given = 0;
+  int json = 0, batch_given = 0, profile = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--json") == 0) { json = 1; continue; }
+    if (strcmp(a, "--profile") == 0) { profile = 1; continue; }
     if (a[0] == '-' && value == NULL) {
       if (strcmp(a, "--batch") && strcmp(a, "--shape") && strcmp(a, "--iters") && strcmp(a, "--warmup") &&
           strcmp(a, "--threads"))
@@ -216,6 +334,7 @@ static int run_bench(int argc, char **argv) {
   bench_input ins[MAX_INPUTS] = {{0}};
   DLTensor tensors[MAX_INPUTS];
   double *wall_ms = NULL, *cpu_ms = NULL;
+  edge_profile prof = {0};
   if (n_in == 0 || n_in > MAX_INPUTS) {
     fprintf(stderr, "razorq bench: the model has %zu inputs; bench handles 1 to %d\n", n_in, MAX_INPUTS);
     goto done;
@@ -271,8 +390,35 @@ static int run_bench(int argc, char **argv) {
     }
   }
   report(model_path, ins, n_in, (int)threads, warmup, wall_ms, cpu_ms, iters, json);
+  if (profile) {
+    /* Separate runs, so the hook's cost stays out of the timings above. */
+    opts.hook = profile_hook;
+    opts.hook_user = &prof;
+    double total = 0;
+    for (size_t k = 0; k < iters; k++) {
+      rq_tensor_list *outs;
+      prof.next = 0;
+      prof.recording = k == 0;
+      double start = prof.last = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+      s = rq_graph_run(g, &opts, tensors, n_in, &outs);
+      total += clock_ms(CLOCK_PROCESS_CPUTIME_ID) - start;
+      if (s != RQ_OK) {
+        if (json) printf("}\n");
+        rc = rq_cli_fail("bench", s);
+        goto done;
+      }
+      rq_tensor_list_destroy(outs);
+      if (prof.next != prof.count) prof.mismatch = 1;
+    }
+    if (prof.mismatch)
+      fprintf(stderr, "razorq bench: the runs computed different edges; no profile\n");
+    else
+      print_profile(g, &prof, iters, total / (double)iters, json);
+  }
+  if (json) printf("}\n");
   rc = RQ_CLI_OK;
 done:
+  profile_free(&prof);
   free(wall_ms);
   free(cpu_ms);
   for (size_t j = 0; j < n_in && j < MAX_INPUTS; j++) free(ins[j].data);
@@ -283,7 +429,7 @@ done:
 const rq_cli_command rq_cli_cmd_bench = {
   "bench", "time the executor on a model with random inputs",
   "Usage: razorq bench MODEL.onnx [--batch B | --shape N,C,H,W] [--iters K]\n"
-  "                    [--warmup W] [--threads T] [--json]\n\n"
+  "                    [--warmup W] [--threads T] [--profile] [--json]\n\n"
   "Runs the model with razorq's executor on random float32 inputs (uniform in\n"
   "[-1, 1), the same every run) W times untimed, then K times timed, and prints\n"
   "the min, median, mean and max wall time per run and the images per second\n"
@@ -298,6 +444,8 @@ const rq_cli_command rq_cli_cmd_bench = {
   "  --iters K      timed runs (default 10)\n"
   "  --warmup W     untimed runs first (default 2; 0 allowed)\n"
   "  --threads T    threads for the GEMM behind Conv/Gemm/MatMul (default 1)\n"
+  "  --profile      then K more runs with an edge hook: CPU time per op type\n"
+  "                 (when every node has one output) and the slowest edges\n"
   "  --json         print one JSON object instead of text\n\n"
   "Timings on a shared machine vary: compare minimums of several runs.\n",
   run_bench,
