@@ -204,14 +204,21 @@ static double quantile(const uint64_t *h, size_t bins, double r, double q) {
   return r;
 }
 
+#define ENTROPY_START_BIN 128
+
 /* TensorRT's KL threshold on the |x| histogram a[0..nbins) (bin width w). */
 static double entropy_threshold(const double *a, size_t nbins, size_t levels, double w, double *p, double *q) {
   if (nbins <= levels) return w * (double)nbins;
+  /* The search starts at 128 bins whatever the bit width (TensorRT's
+   * start_bin): at 4 bits, starting at the 8 levels lets the divergence of a
+   * coarse candidate pick a threshold far inside the data. */
+  size_t start = levels > ENTROPY_START_BIN ? levels : ENTROPY_START_BIN;
+  if (start > nbins) start = nbins;
   double best = INFINITY;
   size_t best_i = nbins;
   double tail = 0.0;
-  for (size_t k = levels; k < nbins; k++) tail += a[k];
-  for (size_t i = levels; i <= nbins; i++) {
+  for (size_t k = start; k < nbins; k++) tail += a[k];
+  for (size_t i = start; i <= nbins; i++) {
     /* reference: a[0..i) with the clipped tail folded into the last bin */
     memcpy(p, a, i * sizeof *p);
     p[i - 1] += tail;
@@ -294,6 +301,11 @@ static rq_status calib_range(const void *state, const rq_observer_info *info, si
       size_t half = s->bins / 2;
       double *a = scratch, *p = scratch + half, *q = scratch + 2 * half;
       for (size_t k = 0; k < half; k++) a[k] = (double)h[half + k] + (double)h[half - 1 - k];
+      /* As TensorRT's calibrator (pytorch-quantization's _compute_amax_entropy,
+       * bins[0] = bins[1]): the bin at zero takes its neighbour's count, or the
+       * exact zeros after a ReLU dominate the divergence and drive the
+       * threshold to its minimum. */
+      if (half > 1) a[0] = a[1];
       size_t levels = (size_t)((int64_t)info->quant_max - info->quant_min + 1) / 2;
       double t = entropy_threshold(a, half, levels ? levels : 1, r / (double)half, p, q);
       if ((float)-t > lo) lo = (float)-t;

@@ -164,7 +164,8 @@ def entropy_threshold(a, levels, w):
     if nbins <= levels:
         return w * nbins
     best, best_i = math.inf, nbins
-    for i in range(levels, nbins + 1):
+    start = min(max(levels, 128), nbins)  # TensorRT's start_bin
+    for i in range(start, nbins + 1):
         p = a[:i].copy()
         p[i - 1] += a[i:].sum()
         merged = i // levels
@@ -245,6 +246,8 @@ def calib_case(method, per_channel, mm_kwargs, batches, bins, param):
             elif method == "Entropy":
                 half = bins // 2
                 a = h[half:].astype(np.float64) + h[:half][::-1].astype(np.float64)
+                if half > 1:
+                    a[0] = a[1]  # TensorRT's zero-bin fix (pytorch-quantization: bins[0] = bins[1])
                 levels = (mm_kwargs["quant_max"] - mm_kwargs["quant_min"] + 1) // 2
                 t = entropy_threshold(a, max(levels, 1), r / half)
                 lo, hi = max(lo, np.float32(-t)), min(hi, np.float32(t))
