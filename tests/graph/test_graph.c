@@ -461,6 +461,60 @@ START_TEST(test_remove_identity_before_two_outputs) {
 }
 END_TEST
 
+/* What the quantizer does: QuantizeLinear + DequantizeLinear (with scale and
+ * zero-point initializers) on the edge into the first Gemm. */
+START_TEST(test_insert_qdq_pair) {
+  size_t before = rq_memory_in_use();
+  rq_graph *g = load_model("tests/data/digits_mlp.onnx");
+  int gemm = -1;
+  for (int i = 0; i < g->n_nodes && gemm < 0; i++)
+    if (strcmp(g->nodes[i].op_type, "Gemm") == 0) gemm = i;
+  int x = g->nodes[gemm].inputs[0], n0 = g->n_nodes;
+  rq__tensor *scale, *zp;
+  ck_assert_int_eq(rq__tensor_create("x_scale", RQ__DT_FLOAT, 0, NULL, &scale), RQ_OK);
+  ck_assert_int_eq(rq__tensor_create("x_zero_point", RQ__DT_UINT8, 0, NULL, &zp), RQ_OK);
+  *(float *)scale->data = 0.05f;
+  *(uint8_t *)zp->data = 128;
+  int s_id, z_id, q, dq;
+  ck_assert_int_eq(rq__graph_add_initializer(g, scale, &s_id), RQ_OK);
+  ck_assert_int_eq(rq__graph_add_initializer(g, zp, &z_id), RQ_OK);
+  ck_assert_int_eq(rq__graph_insert_on_edge(g, x, "QuantizeLinear", "", "q", &q), RQ_OK);
+  ck_assert_int_eq(rq__node_append_input(g, q, s_id), RQ_OK);
+  ck_assert_int_eq(rq__node_append_input(g, q, z_id), RQ_OK);
+  int xq = g->nodes[q].outputs[0];
+  ck_assert_int_eq(rq__graph_insert_on_edge(g, xq, "DequantizeLinear", "", "dq", &dq), RQ_OK);
+  ck_assert_int_eq(rq__node_append_input(g, dq, s_id), RQ_OK);
+  ck_assert_int_eq(rq__node_append_input(g, dq, z_id), RQ_OK);
+  ck_assert_int_eq(g->n_nodes, n0 + 2);
+  /* x -> Q -> DQ -> Gemm, in execution order. */
+  q = g->values[xq].producer;
+  int cons[2];
+  ck_assert_int_eq(rq__graph_consumers(g, xq, cons, 2), 1);
+  dq = cons[0];
+  ck_assert_str_eq(g->nodes[dq].op_type, "DequantizeLinear");
+  ck_assert_int_eq(rq__graph_consumers(g, g->nodes[dq].outputs[0], cons, 2), 1);
+  ck_assert_str_eq(g->nodes[cons[0]].op_type, "Gemm");
+  ck_assert_int_lt(q, dq);
+  ck_assert_int_lt(dq, cons[0]);
+  ck_assert_int_eq(g->nodes[q].inputs[0], x);
+  ck_assert_int_eq(g->nodes[q].n_inputs, 3);
+  /* The result saves and reloads to the same graph; shapes propagate through. */
+  void *d;
+  size_t n;
+  ck_assert_int_eq(rq__graph_serialize(g, &d, &n), RQ_OK);
+  rq_graph *back;
+  ck_assert_msg(rq_graph_load_buffer(d, n, &back) == RQ_OK, "%s", rq_last_error());
+  assert_same_graph(g, back);
+  ck_assert_int_eq(rq__pass_infer_shapes(back, NULL), RQ_OK);
+  int bq = rq__graph_find_value(back, g->values[xq].name);
+  ck_assert_int_eq(back->values[bq].dtype, RQ__DT_UINT8);
+  rq_graph_destroy(back);
+  rq__free(d);
+  rq_graph_destroy(g);
+  ck_assert_uint_eq(rq_memory_in_use(), before);
+}
+END_TEST
+
 START_TEST(test_insert_on_edge_and_remove_dead) {
   rq_graph *g = load_model("tests/data/digits_mlp.onnx");
   int n0 = g->n_nodes;
@@ -821,6 +875,7 @@ static Suite *graph_suite(void) {
   tcase_add_test(tc, test_fusions_mlp);
   tcase_add_test(tc, test_constant_and_identity);
   tcase_add_test(tc, test_remove_identity_before_two_outputs);
+  tcase_add_test(tc, test_insert_qdq_pair);
   tcase_add_test(tc, test_insert_on_edge_and_remove_dead);
   tcase_add_test(tc, test_external_data);
   tcase_add_test(tc, test_valid_handmade_graph_loads);
