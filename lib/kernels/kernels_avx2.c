@@ -68,6 +68,12 @@ static inline void rq_store_bf16(void *p, __m256 v) {
   _mm256_min_epi32(_mm256_max_epi32(_mm256_cvttps_epi32(t), _mm256_setzero_si256()), \
                    _mm256_set1_epi32(maxbin))
 #define VI_STORE(out, vi) _mm256_storeu_si256((__m256i *)(void *)(out), (vi))
+/* in ? clamp((int32)t, .., maxbin) : dummy -- lanes outside the range count
+ * into a dummy slot instead of taking a branch. t >= 0 in range. */
+#define V_BINS_SEL(t, maxbin, in, dummy)                                            \
+  _mm256_blendv_epi8(_mm256_set1_epi32(dummy),                                      \
+                     _mm256_min_epi32(_mm256_cvttps_epi32(t), _mm256_set1_epi32(maxbin)), \
+                     _mm256_castps_si256(in))
 /* Bumps counts[lane] for all 8 lanes; two lanes per 64-bit move is cheaper
  * than storing the vector and reloading each lane. */
 static inline void rq_bump(__m256i b, uint32_t *counts) {

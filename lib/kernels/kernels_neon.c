@@ -65,6 +65,9 @@ static inline void rq_store_bf16(void *p, float32x4_t v) {
 #define V_BINS_I(t, maxbin) \
   vminq_s32(vmaxq_s32(vcvtq_s32_f32(t), vdupq_n_s32(0)), vdupq_n_s32(maxbin))
 #define VI_STORE(out, vi) vst1q_s32((out), (vi))
+#define V_BINS_SEL(t, maxbin, in, dummy)                                     \
+  vbslq_s32(vreinterpretq_u32_f32(in), vminq_s32(vcvtq_s32_f32(t), vdupq_n_s32(maxbin)), \
+            vdupq_n_s32(dummy))
 static inline void rq_bump(int32x4_t b, uint32_t *counts) {
   uint64x2_t w = vreinterpretq_u64_s32(b);
   uint64_t a0 = vgetq_lane_u64(w, 0), a1 = vgetq_lane_u64(w, 1);
