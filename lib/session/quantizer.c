@@ -4,6 +4,7 @@
  * and checks that the backend can deploy what it asks for. */
 #include "session/quantizer.h"
 
+#include <razorq/fakequant.h>
 #include <razorq/session.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,42 @@ static rq_status build_fake_quant(const json_t *fq, const json_t *observer, cons
   return RQ_OK;
 }
 
+/* Creates the fake-quant once so that a bad class or argument fails here,
+ * with the key path, rather than later at the first edge it is used on. The
+ * fake-quant's message names the offending key ("averaging_constant: unknown
+ * key for MinMaxObserver"); the piece holding that key completes the path. */
+static rq_status probe_fake_quant(const json_t *config, json_t *const *pieces, const char *path, char side) {
+  json_t *probe = json_deep_copy(config);
+  if (probe == NULL) return rq__nomem(WHERE, 0);
+  json_t *observer = json_object_get(probe, "observer");
+  const char *type = json_string_value(json_object_get(observer, "type"));
+  if (type != NULL && strstr(type, "PerChannel") != NULL && json_object_get(observer, "ch_axis") == NULL)
+    json_object_set_new(observer, "ch_axis", json_integer(0)); /* chosen per op later */
+  char *text = json_dumps(probe, JSON_COMPACT);
+  json_decref(probe);
+  if (text == NULL) return rq__nomem(WHERE, 0);
+  rq_fake_quant *fq = NULL;
+  rq_status st = rq_fake_quant_create(text, &fq);
+  free(text);
+  rq_fake_quant_destroy(fq);
+  if (st == RQ_OK) return RQ_OK;
+  char detail[700];
+  snprintf(detail, sizeof detail, "%s", rq_last_error());
+  static const char *const parts[3] = {"fake_quant", "observer", "qscheme"};
+  int piece = 0; /* the fake quant's own keys unless another piece holds the key */
+  for (int i = 2; i >= 0; i--) {
+    const char *k;
+    json_t *v;
+    json_object_foreach(pieces[i], k, v) {
+      char needle[160];
+      snprintf(needle, sizeof needle, "%s: ", k);
+      if (strstr(detail, needle) != NULL && strcmp(k, "type") != 0) piece = i;
+    }
+  }
+  if (strstr(detail, "type: ") != NULL && strstr(detail, "observer") != NULL) piece = 1;
+  return rq__fail(st, WHERE, "%s%s%c_%s: %s", path, path[0] ? "." : "", side, parts[piece], detail);
+}
+
 /* Reads one side (w_ or a_) of a qconfig. In an override every piece is
  * optional: the observer and fake quant are inherited whole, the qscheme key
  * by key (so {"a_qscheme": {"bit": 4}} changes only the bit width). */
@@ -105,6 +142,7 @@ static rq_status parse_side(const json_t *obj, const char *path, char side, cons
   }
   json_t **built = side == 'w' ? &out->w_fake_quant : &out->a_fake_quant;
   RQ_TRY(build_fake_quant(kept[0], kept[1], kept[2], path, side, built));
+  RQ_TRY(probe_fake_quant(*built, kept, path, side));
 
   /* The summary the backend check uses, with MMRazor's defaults (quint8,
    * 8 bits, symmetric); per-channel iff the observer class says PerChannel. */

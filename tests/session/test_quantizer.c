@@ -92,6 +92,16 @@ START_TEST(errors_name_the_key_path) {
                  "quantizer.type: 'mmrazor.CoreMLQuantizer' names no backend");
   assert_refused(variant("\"averaging_constant\": 0.1", "\"ch_axis\": 1"), RQ_ERR_INVALID_ARG,
                  "global_qconfig.a_qscheme.ch_axis: not a qscheme key");
+  /* Arguments the observer or fake quant does not take, and unknown classes,
+   * fail here (not at the first edge), naming the piece of the qconfig. */
+  assert_refused(variant("mmrazor.MovingAverageMinMaxObserver", "mmrazor.MinMaxObserver"), RQ_ERR_INVALID_ARG,
+                 "global_qconfig.a_qscheme: rq_fake_quant_create: observer: rq_observer_create: averaging_constant: "
+                 "unknown key for MinMaxObserver");
+  assert_refused(variant("mmrazor.MovingAverageMinMaxObserver", "mmrazor.NopeObserver"), RQ_ERR_NOT_FOUND,
+                 "global_qconfig.a_observer: ");
+  assert_refused(variant("\"w_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"}",
+                         "\"w_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\", \"quant_delay\": 1}"),
+                 RQ_ERR_INVALID_ARG, "global_qconfig.w_fake_quant: ");
   assert_refused("{\"global_qconfig\": {}", RQ_ERR_FORMAT, "invalid JSON");
   assert_refused("[1, 2]", RQ_ERR_INVALID_ARG, "expected a JSON object");
 }
