@@ -25,7 +25,9 @@ async function main() {
     executionProviders: ['cpu'],
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
+    // 'all' (the default) includes the NCHWc layout rewrite; ORT_OPT_LEVEL
+    // (disabled, basic, extended) shows what the graph rewrites are worth.
+    graphOptimizationLevel: process.env.ORT_OPT_LEVEL || 'all',
   });
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < data.length; i++) data[i] = Math.random() * 2 - 1;
