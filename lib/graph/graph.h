@@ -58,7 +58,7 @@ const char *rq__dtype_name(int32_t dtype);
 
 /* Opsets (default "ai.onnx" domain) the loader accepts. The upper bound is
  * the highest opset the executor implements semantics for. */
-#define RQ__OPSET_MIN 7
+#define RQ__OPSET_MIN 1
 #define RQ__OPSET_MAX 17
 
 /* ---------------------------------------------------------------- tensor -- */

@@ -238,11 +238,26 @@ static bool build_model(arena *A, const rq_graph *g, Onnx__ModelProto *m, Onnx__
         (gp->initializer[gp->n_initializer++] = initializer_pb(A, g->values[v].init, ext)) == NULL)
       return false;
 
-  gp->input = arena_calloc(A, (size_t)g->n_inputs, sizeof *gp->input);
+  /* IR versions before 4 require every initializer to be listed as a graph
+   * input too (with its type and shape), or onnx.checker refuses the model. */
+  bool list_initializers = g->ir_version < 4;
+  size_t n_in = (size_t)g->n_inputs + (list_initializers ? n_init : 0);
+  gp->input = arena_calloc(A, n_in > 0 ? n_in : 1, sizeof *gp->input);
   gp->output = arena_calloc(A, (size_t)g->n_outputs, sizeof *gp->output);
   if (gp->input == NULL || gp->output == NULL) return false;
   for (int k = 0; k < g->n_inputs; k++)
     if ((gp->input[gp->n_input++] = value_info_pb(A, &g->values[g->inputs[k]])) == NULL) return false;
+  for (int v = 0; list_initializers && v < g->n_values; v++) {
+    const rq__tensor *t = g->values[v].init;
+    if (t == NULL) continue;
+    rq__value *as_input = arena_calloc(A, 1, sizeof *as_input);
+    if (as_input == NULL) return false;
+    as_input->name = g->values[v].name;
+    as_input->dtype = t->dtype;
+    as_input->shape.ndim = t->ndim;
+    for (int d = 0; d < t->ndim; d++) as_input->shape.dims[d] = t->dims[d];
+    if ((gp->input[gp->n_input++] = value_info_pb(A, as_input)) == NULL) return false;
+  }
   for (int k = 0; k < g->n_outputs; k++)
     if ((gp->output[gp->n_output++] = value_info_pb(A, &g->values[g->outputs[k]])) == NULL)
       return false;

@@ -6,7 +6,7 @@
 - a model razorq loads must have onnx's node list (Constant nodes counted as
   initializers), initializer count and interface sizes;
 - a model razorq refuses must be one onnx's API shows to use something razorq
-  documents as unsupported (opset outside 7..17, subgraph/sparse/type-proto
+  documents as unsupported (opset outside 1..17, subgraph/sparse/type-proto
   attributes, string or complex tensors, non-tensor inputs/outputs, rank > 8);
   anything else razorq refuses is a failure, and so is loading one of those;
 - a tensor file must give numpy_helper.to_array's dtype, shape and bytes;
@@ -74,7 +74,7 @@ def type_problem(vi):
 def expected_refusal(m):
     """Why razorq should refuse this model, or None."""
     versions = [o.version for o in m.opset_import if o.domain in ("", "ai.onnx")]
-    if not versions or not 7 <= versions[0] <= 17:
+    if not versions or not 1 <= versions[0] <= 17:
         return "opset %s" % versions
     g = m.graph
     if g.sparse_initializer:
@@ -204,7 +204,7 @@ def compare_saved(orig_path, copy_path):
         if x.dtype != y.dtype or x.shape != y.shape or x.tobytes() != y.tobytes():
             return "initializer %s differs" % k
     inits = {t.name for t in a.graph.initializer}
-    if interface(a.graph.input, inits) != interface(b.graph.input) or \
+    if interface(a.graph.input, inits) != interface(b.graph.input, set(ib)) or \
             interface(a.graph.output) != interface(b.graph.output):
         return "interface differs"
     return None
