@@ -20,8 +20,14 @@ test_packages=(
   nodejs                                              # ONNX Runtime (onnxruntime-node) for deployment tests
 )
 
+# Only for regenerating golden data and for the benchmarks in bench/.
+dev_packages=(
+  python3-sklearn                                     # the shared digits fixtures' generator (tests/e2e/gen_fx_baseline.py)
+  python3-torchvision                                 # ResNet-18 / MobileNetV2 for bench/models/
+)
+
 missing=()
-for p in "${build_packages[@]}" "${test_packages[@]}"; do
+for p in "${build_packages[@]}" "${test_packages[@]}" "${dev_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
