@@ -15,7 +15,8 @@ typedef enum rq_export_format {
   RQ_EXPORT_FORMAT_BACKEND = 0,
   /* Standard QDQ ONNX: QuantizeLinear + DequantizeLinear on every quantized
    * edge, weights stored as integers behind a DequantizeLinear, int32 biases
-   * where the backend asks for them ("export.int32_bias"). What
+   * where the backend asks for them ("export.int32_bias"); 9..16-bit
+   * qschemes as int16/uint16 of opset 21, the model upgraded to it. What
    * rq_session_export writes for the built-in backends. */
   RQ_EXPORT_FORMAT_QDQ = 1,
   /* MMRazor's OpenVINO export: org.openvinotoolkit::FakeQuantize(x, in_lo,

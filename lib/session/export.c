@@ -7,6 +7,8 @@
  * whose input and weight are quantized is stored as INT32 with scale
  * s_in * s_w behind a DequantizeLinear, the form ONNX Runtime fuses into
  * QLinearConv/QGemm. So a runtime computes what the fake-quants computed.
+ * Ranges wider than 8 bits are stored as int16/uint16, which needs opset 21:
+ * the exported model is upgraded to it.
  *
  * OpenVINO FakeQuantize (MMRazor's OpenVinoQuantizeExportor): each fake-quant
  * becomes org.openvinotoolkit::FakeQuantize with the same grid. */
@@ -28,7 +30,7 @@ typedef struct qparams {
   int32_t qmin, qmax;
   bool per_channel;
   int32_t axis;
-  int32_t storage;          /* QDQ: RQ__DT_UINT8 or RQ__DT_INT8 */
+  int32_t storage;          /* QDQ: RQ__DT_(U)INT8, or RQ__DT_(U)INT16 (opset 21) */
 } qparams;
 
 static void qparams_free(qparams *q) {
@@ -57,19 +59,36 @@ static rq_status get_qparams(rq_fake_quant *fq, const char *edge, qparams *q) {
   return s;
 }
 
-/* The QDQ storage type that holds [qmin, qmax]. */
-static rq_status choose_storage(const char *edge, qparams *q) {
-  if (q->qmin >= 0 && q->qmax <= 255) {
-    q->storage = RQ__DT_UINT8;
-  } else if (q->qmin >= -128 && q->qmax <= 127) {
-    q->storage = RQ__DT_INT8;
-  } else {
-    return rq__fail(RQ_ERR_UNSUPPORTED, WHERE,
-                    "'%s': range [%d, %d] needs 16-bit QuantizeLinear (ONNX opset 21), which this exporter does "
-                    "not write; export 1..8-bit qschemes as QDQ, or any width as openvino-fq",
-                    edge, q->qmin, q->qmax);
+/* The integer range of a QDQ storage type. */
+static void storage_range(int32_t storage, int32_t *lo, int32_t *hi) {
+  switch (storage) {
+    case RQ__DT_UINT8: *lo = 0, *hi = UINT8_MAX; break;
+    case RQ__DT_INT8: *lo = INT8_MIN, *hi = INT8_MAX; break;
+    case RQ__DT_UINT16: *lo = 0, *hi = UINT16_MAX; break;
+    default: *lo = INT16_MIN, *hi = INT16_MAX; break;
   }
-  return RQ_OK;
+}
+
+/* Element i of an integer buffer of a storage type. */
+static void store_int(void *buf, int32_t storage, size_t i, long v) {
+  switch (storage) {
+    case RQ__DT_UINT8: ((uint8_t *)buf)[i] = (uint8_t)v; break;
+    case RQ__DT_INT8: ((int8_t *)buf)[i] = (int8_t)v; break;
+    case RQ__DT_UINT16: ((uint16_t *)buf)[i] = (uint16_t)v; break;
+    default: ((int16_t *)buf)[i] = (int16_t)v; break;
+  }
+}
+
+/* The smallest QDQ storage type that holds [qmin, qmax]: 8 bits, else 16
+ * (ONNX opset 21's QuantizeLinear). */
+static void choose_storage(qparams *q) {
+  static const int32_t order[4] = {RQ__DT_UINT8, RQ__DT_INT8, RQ__DT_UINT16, RQ__DT_INT16};
+  for (int k = 0; k < 4; k++) {
+    int32_t lo, hi;
+    storage_range(order[k], &lo, &hi);
+    q->storage = order[k];
+    if (q->qmin >= lo && q->qmax <= hi) return;
+  }
 }
 
 static rq_status add_constant(rq_graph *g, const char *name, int32_t dtype, int ndim, const int64_t *dims,
@@ -96,13 +115,9 @@ static rq_status add_qparam_constants(rq_graph *g, const char *base, const qpara
   int ndim = q->per_channel ? 1 : 0;
   snprintf(name, sizeof name, "%s_scale", base);
   RQ_TRY(add_constant(g, name, RQ__DT_FLOAT, ndim, dims, q->scale, scale_id));
-  uint8_t *zp = rq__malloc(q->count);
-  if (zp == NULL) return rq__nomem(WHERE, q->count);
-  for (size_t c = 0; c < q->count; c++) {
-    long z = lrintf(q->zero_point[c]);
-    if (q->storage == RQ__DT_UINT8) zp[c] = (uint8_t)z;
-    else ((int8_t *)zp)[c] = (int8_t)z;
-  }
+  void *zp = rq__malloc_array(q->count, sizeof(int16_t));
+  if (zp == NULL) return rq__nomem(WHERE, q->count * sizeof(int16_t));
+  for (size_t c = 0; c < q->count; c++) store_int(zp, q->storage, c, lrintf(q->zero_point[c]));
   snprintf(name, sizeof name, "%s_zero_point", base);
   rq_status s = add_constant(g, name, q->storage, ndim, dims, zp, zp_id);
   rq__free(zp);
@@ -125,7 +140,8 @@ static rq_status export_activation(rq_graph *g, const char *edge, const qparams 
   if (v < 0) return rq__fail(RQ_ERR_INTERNAL, WHERE, "edge '%s' is not in the exported graph", edge);
   if (q->per_channel)
     return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "'%s': per-channel activations are not exported yet", edge);
-  int storage_min = q->storage == RQ__DT_UINT8 ? 0 : -128, storage_max = q->storage == RQ__DT_UINT8 ? 255 : 127;
+  int32_t storage_min, storage_max;
+  storage_range(q->storage, &storage_min, &storage_max);
   char name[512];
   int at = v, node;
   if (q->qmin > storage_min || q->qmax < storage_max) {
@@ -171,16 +187,15 @@ static rq_status export_weight(rq_graph *g, const char *edge, const qparams *q) 
     return rq__fail(RQ_ERR_INTERNAL, WHERE, "weight '%s': %zu scales do not match axis %d", edge, q->count, axis);
   size_t inner = 1, channels = q->per_channel ? (size_t)w->dims[axis] : 1;
   for (int d = q->per_channel ? axis + 1 : w->ndim; d < w->ndim; d++) inner *= (size_t)w->dims[d];
-  uint8_t *data = rq__malloc(w->numel > 0 ? w->numel : 1);
-  if (data == NULL) return rq__nomem(WHERE, w->numel);
+  void *data = rq__malloc_array(w->numel > 0 ? w->numel : 1, sizeof(int16_t));
+  if (data == NULL) return rq__nomem(WHERE, w->numel * sizeof(int16_t));
   const float *x = w->data;
   for (size_t i = 0; i < w->numel; i++) {
     size_t c = q->per_channel ? (i / inner) % channels : 0;
     float inv_scale = 1.0f / q->scale[c];
     float qv = nearbyintf(x[i] * inv_scale) + q->zero_point[c];
     qv = fminf(fmaxf(qv, (float)q->qmin), (float)q->qmax);
-    if (q->storage == RQ__DT_UINT8) data[i] = (uint8_t)qv;
-    else ((int8_t *)data)[i] = (int8_t)qv;
+    store_int(data, q->storage, i, (long)qv);
   }
   char name[512];
   snprintf(name, sizeof name, "%s_quantized", edge);
@@ -462,23 +477,91 @@ static rq_status check_qdq_opset(const rq_session *s) {
   return RQ_OK;
 }
 
+/* Whether some fake-quant's range needs 16-bit storage. */
+static rq_status needs_16_bit(const rq_session *s, bool *needed) {
+  *needed = false;
+  for (int f = 0; f < s->n_fake_quants; f++) {
+    int32_t qmin, qmax;
+    RQ_TRY(rq_fake_quant_quant_range(s->fake_quants[f], &qmin, &qmax));
+    *needed |= qmin < INT8_MIN || qmax > UINT8_MAX || (qmin < 0 && qmax > INT8_MAX);
+  }
+  return RQ_OK;
+}
+
+static void remove_attr(rq__node *n, int i) {
+  rq__attr_clear(&n->attrs[i]);
+  memmove(&n->attrs[i], &n->attrs[i + 1], (size_t)(n->n_attrs - i - 1) * sizeof *n->attrs);
+  n->n_attrs--;
+}
+
+/* Moves g (opset 13..17) to opset 21, where QuantizeLinear takes 16-bit
+ * types, rewriting what changed meaning on the way: the Reduce ops (but
+ * ReduceSum) take axes as an input from 18, RoiAlign's default coordinate
+ * mode became half_pixel in 16, GridSample's modes were renamed in 20. An op
+ * whose change is not rewritten (DFT, 20) is refused by name. */
+static rq_status upgrade_to_opset_21(rq_graph *g) {
+  int64_t from = rq__graph_opset(g, "");
+  if (from < 13)
+    return rq__fail(RQ_ERR_UNSUPPORTED, WHERE,
+                    "16-bit QDQ needs ONNX opset 21; the model imports opset %lld, which this exporter upgrades only "
+                    "from 13 on (re-export the float model with a newer opset)", (long long)from);
+  static const char *const reduce_ops[] = {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
+                                           "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSumSquare"};
+  for (int n = 0; n < g->n_nodes; n++) {
+    rq__node *node = &g->nodes[n];
+    if (node->domain[0] != '\0' && strcmp(node->domain, "ai.onnx") != 0) continue;
+    if (strcmp(node->op_type, "DFT") == 0)
+      return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where DFT ('%s') takes its axis as an "
+                      "input; this exporter does not rewrite it", node->name);
+    if (strcmp(node->op_type, "RoiAlign") == 0 && from < 16 && rq__node_attr(node, "coordinate_transformation_mode") == NULL)
+      RQ_TRY(rq__node_set_attr_string(node, "coordinate_transformation_mode", "output_half_pixel"));
+    if (strcmp(node->op_type, "GridSample") == 0) {
+      const char *mode = rq__node_attr_string(node, "mode", "bilinear");
+      RQ_TRY(rq__node_set_attr_string(node, "mode", strcmp(mode, "bilinear") == 0 ? "linear"
+                                                    : strcmp(mode, "bicubic") == 0 ? "cubic" : mode));
+    }
+    bool reduce = false;
+    for (size_t k = 0; k < sizeof reduce_ops / sizeof *reduce_ops; k++) reduce |= strcmp(node->op_type, reduce_ops[k]) == 0;
+    const rq__attr *axes = reduce ? rq__node_attr(node, "axes") : NULL;
+    if (axes == NULL) continue;
+    if (axes->type != RQ__ATTR_INTS)
+      return rq__fail(RQ_ERR_FORMAT, WHERE, "%s '%s': axes is not a list of integers", node->op_type, node->name);
+    char name[512];
+    snprintf(name, sizeof name, "%s_axes", node->name[0] ? node->name : node->op_type);
+    int64_t dims[1] = {(int64_t)axes->count};
+    int id;
+    RQ_TRY(add_constant(g, name, RQ__DT_INT64, 1, dims, axes->ints, &id));
+    node = &g->nodes[n];
+    RQ_TRY(rq__node_append_input(g, n, id));
+    for (int a = 0; a < node->n_attrs; a++)
+      if (strcmp(node->attrs[a].name, "axes") == 0) remove_attr(node, a--);
+  }
+  for (int i = 0; i < g->n_opsets; i++)
+    if (g->opsets[i].domain[0] == '\0' || strcmp(g->opsets[i].domain, "ai.onnx") == 0) g->opsets[i].version = 21;
+  if (g->ir_version < 10) g->ir_version = 10; /* opset 21 comes with IR version 10 */
+  return RQ_OK;
+}
+
 static rq_status build_qdq(const rq_session *s, rq_graph *g, bool uint8_weights) {
   RQ_TRY(check_qdq_opset(s));
+  bool wide = false;
+  RQ_TRY(needs_16_bit(s, &wide));
+  if (wide) RQ_TRY(upgrade_to_opset_21(g));
   /* Biases first, while node indices are those of the prepared graph. */
   if (s->int32_bias) RQ_TRY(export_int32_biases(s, g));
   for (int i = 0; i < s->n_points; i++) {
     const rq__session_point *p = &s->points[i];
     qparams q;
     RQ_TRY(get_qparams(s->fake_quants[p->fq], p->edge, &q));
-    rq_status st = choose_storage(p->edge, &q);
-    if (st == RQ_OK && p->is_weight && uint8_weights && q.storage == RQ__DT_INT8) {
+    choose_storage(&q);
+    if (p->is_weight && uint8_weights && q.storage == RQ__DT_INT8) {
       /* The same grid shifted by 128: DequantizeLinear gives the same values. */
       q.storage = RQ__DT_UINT8;
       q.qmin += 128;
       q.qmax += 128;
       for (size_t c = 0; c < q.count; c++) q.zero_point[c] += 128.0f;
     }
-    if (st == RQ_OK) st = p->is_weight ? export_weight(g, p->edge, &q) : export_activation(g, p->edge, &q);
+    rq_status st = p->is_weight ? export_weight(g, p->edge, &q) : export_activation(g, p->edge, &q);
     qparams_free(&q);
     RQ_TRY(st);
   }

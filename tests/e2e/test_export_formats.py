@@ -225,6 +225,31 @@ def run_all_outputs(model, tmp_path, count):
     return [np.fromfile(out_dir / f"{i}.bin", dtype=np.float32).reshape(d) for i, d in enumerate(dims)]
 
 
+@pytest.mark.parametrize("bits", [12, 16])
+@pytest.mark.parametrize("name", MODELS)
+def test_16_bit_qdq_runs_in_onnxruntime_like_razorq(name, bits, tmp_path):
+    """9..16-bit qschemes: int16/uint16 QuantizeLinear of opset 21 (the model
+    is upgraded: digits_dw's ReduceMean takes its axes as an input there).
+    ONNX Runtime runs it with graph optimizations off: with them on, 1.30
+    computes the 16-bit digits_cnn export differently after the MaxPool
+    (doc/backends.md)."""
+    model = os.path.join(DATA, f"{name}.onnx")
+    config = example_config(tmp_path, "academic", bits=bits)
+    exported = tmp_path / "q16.onnx"
+    razorq("ptq", model, "--config", config, "--calib", CALIB_X, "-o", str(exported), "--quiet")
+    q = onnx.load(str(exported))
+    assert [o.version for o in q.opset_import if o.domain in ("", "ai.onnx")] == [21]
+    types = {t.data_type for t in q.graph.initializer}
+    assert {onnx.TensorProto.INT16, onnx.TensorProto.UINT16} <= types
+    assert not any(a.name == "axes" for n in q.graph.node if n.op_type.startswith("Reduce") for a in n.attribute)
+
+    labels = np.load(TEST_Y)
+    top1, rq = fake_quant_eval(model, config, tmp_path)
+    ort = ort_run(exported, tmp_path)
+    assert (ort.argmax(1) == rq.argmax(1)).mean() >= 0.998
+    assert abs((ort.argmax(1) == labels).mean() - top1) <= 0.002 + 1e-9
+
+
 def test_format_option_is_checked(tmp_path):
     model = os.path.join(DATA, "digits_mlp.onnx")
     config = example_config(tmp_path, "openvino")
