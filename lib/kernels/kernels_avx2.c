@@ -113,6 +113,7 @@ static inline __m128i rq_to_i16x8(__m256 v) {
 #define V_LOAD_Q_I16(p) \
   _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))))
 
+#define V_MULADD_CHECK(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define V_STREAM(p, v) _mm256_stream_ps((p), (v))
 #define V_STREAM_FENCE() _mm_sfence()
 

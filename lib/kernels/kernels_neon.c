@@ -105,6 +105,7 @@ static inline void rq_store4(void *p, uint8x8_t v) {
 #define V_LOAD_Q_U8(p) vcvtq_f32_u32(vmovl_u16(vget_low_u16(vmovl_u8(rq_load4(p)))))
 #define V_LOAD_Q_I16(p) vcvtq_f32_s32(vmovl_s16(vld1_s16((const int16_t *)(const void *)(p))))
 
+#define V_MULADD_CHECK(a, b, c) vfmaq_f32((c), (a), (b))
 #define V_STREAM(p, v) vst1q_f32((p), (v)) /* no non-temporal hint worth having */
 #define V_STREAM_FENCE() ((void)0)
 

@@ -121,6 +121,7 @@ static inline void rq_store4(void *p, __m128i v) {
 #define V_LOAD_Q_I16(p) \
   _mm_cvtepi32_ps(_mm_cvtepi16_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p))))
 
+#define V_MULADD_CHECK(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
 #define V_STREAM(p, v) _mm_stream_ps((p), (v))
 #define V_STREAM_FENCE() _mm_sfence()
 

@@ -316,6 +316,15 @@ START_TEST(simd_large_fake_quant_matches_scalar) {
   memcpy(yb + 1, x, n * 4); /* in place */
   k->fake_quant[RQ__ELEM_F32](yb + 1, yb + 1, NULL, n, 0.1f, 2, -128, 127);
   ck_assert_msg(memcmp(ya + 2, yb + 1, n * 4) == 0, "large in-place fake_quant isa %s", k->isa);
+  { /* min/max over many blocks, some with NaN/Inf (every 7th element) and some clean */
+    for (size_t i = 0; i < n; i += 1) if ((i / 8192) % 2 == 0 && i % 7 == 0) x[i] = 1.0f;
+    float mn = INFINITY, mx = -INFINITY, rmn = INFINITY, rmx = -INFINITY;
+    uint64_t bad = 0, rbad = 0;
+    k->minmax[RQ__ELEM_F32](x + 1, n - 1, &mn, &mx, &bad);
+    s->minmax[RQ__ELEM_F32](x + 1, n - 1, &rmn, &rmx, &rbad);
+    ck_assert_msg(bits_of(mn) == bits_of(rmn) && bits_of(mx) == bits_of(rmx) && bad == rbad && bad > 0,
+                  "large minmax isa %s", k->isa);
+  }
   free(x), free(ya), free(yb), free(ma), free(mb);
 }
 END_TEST
