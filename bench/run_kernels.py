@@ -103,6 +103,9 @@ def main():
         rows.append(dict(name=name, nbytes=nbytes, read=read_t, isa=isa_times, numpy=numpy_t,
                          torch_name=torch_name, torch=torch_t, target=target))
 
+    # The read loop is the physical limit: memory bandwidth shared with other
+    # processes drifts, so it is measured again after the other timings and
+    # the best of all its measurements is kept (see the end of this function).
     read32 = rq("read", "avx2", xn)
     read16 = rq("read", "avx2", x16n)
     readact = rq("read", "avx2", actn)
@@ -179,6 +182,15 @@ def main():
     row("fused moving-avg observe + fake-quant, fp32 16M", xn.nbytes, read32,
         {i: rq("fused_moving_avg", i, xn, out=y) for i in ISAS}, None,
         "FusedMovingAvgObsFakeQuantize.forward", best_of(lambda: ff(x), treps), ("torch", 10))
+
+    # Second read-loop measurement; rows keep their own array's best.
+    best_read = {}
+    for arr, first in ((xn, read32), (x16n, read16), (actn, readact)):
+        again = rq("read", "avx2", arr)
+        best_read[arr.nbytes] = min(t for t in (first, again) if t is not None)
+    for r in rows:
+        if r["read"] is not None and r["nbytes"] in best_read:
+            r["read"] = min(r["read"], best_read[r["nbytes"]])
 
     gbs = lambda nbytes, t: nbytes / t / 1e9 if t else None
     fmt = lambda v: f"{v:.2f}" if v is not None else "n/a"
