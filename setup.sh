@@ -24,6 +24,7 @@ test_packages=(
 dev_packages=(
   python3-sklearn                                     # the shared digits fixtures' generator (tests/e2e/gen_fx_baseline.py)
   python3-torchvision                                 # ResNet-18 / MobileNetV2 for bench/models/
+  time                                                # GNU time: peak RSS in bench/models/run_ptq.py
 )
 
 missing=()
