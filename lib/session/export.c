@@ -274,6 +274,7 @@ static rq_status quantize_bias(const rq_session *s, const rq_graph *g, int n, fl
     usable &= sc[c] > 0.0f && isfinite(sc[c]); /* a product that underflows keeps the bias float */
   }
   const float *bv = bias->data;
+  for (size_t i = 0; usable && i < bias->numel; i++) usable = isfinite(bv[i]); /* NaN has no int32 */
   for (size_t i = 0; st == RQ_OK && usable && i < bias->numel; i++) {
     float r = nearbyintf(bv[i] / sc[w_per_channel ? i : 0]);
     qv[i] = r >= 2147483647.0f ? INT32_MAX : r <= -2147483648.0f ? INT32_MIN : (int32_t)r;

@@ -221,6 +221,37 @@ START_TEST(int32_bias_in_onnxruntime_form) {
 }
 END_TEST
 
+/* A non-finite bias has no int32 value: it stays float (in the export and
+ * in the session's model), the others are still quantized. */
+START_TEST(non_finite_bias_stays_float) {
+  fixture f;
+  fixture_load(&f, "digits_mlp.onnx", "ONNXRuntimeQuantizer", 8);
+  rq_graph *prepared = f.session->graph;
+  int gemm = -1;
+  for (int n = 0; n < prepared->n_nodes && gemm < 0; n++)
+    if (strcmp(prepared->nodes[n].op_type, "Gemm") == 0) gemm = n;
+  ck_assert_int_ge(gemm, 0);
+  const char *bias_name = prepared->values[prepared->nodes[gemm].inputs[2]].name;
+  ((float *)prepared->values[prepared->nodes[gemm].inputs[2]].init->data)[0] = NAN;
+  const char *path = tmp_path("nan_bias.onnx");
+  ck_assert_msg(rq_session_export(f.session, path) == RQ_OK, "%s", rq_last_error());
+  rq_graph *g;
+  ck_assert_int_eq(rq_graph_load(path, &g), RQ_OK);
+  int int32_biases = 0;
+  for (int n = 0; n < g->n_nodes; n++) {
+    if (strcmp(g->nodes[n].op_type, "Gemm") != 0) continue;
+    int b = g->nodes[n].inputs[2];
+    if (strcmp(g->values[b].name, bias_name) == 0) initializer(g, b, RQ__DT_FLOAT, NULL);
+    else int32_biases += strcmp(producer(g, b, "DequantizeLinear")->op_type, "DequantizeLinear") == 0;
+  }
+  ck_assert_int_eq(int32_biases, 2);
+  ck_assert_int_eq(rq__session_quantize_biases(f.session), RQ_OK);
+  ck_assert_int_ge(rq__graph_find_value(f.session->fq_graph, bias_name), 0);
+  rq_graph_destroy(g);
+  fixture_free(&f);
+}
+END_TEST
+
 /* Backends without export.int32_bias keep float biases, and their sessions
  * are unchanged by the bias rounding. */
 START_TEST(float_bias_elsewhere) {
@@ -429,6 +460,7 @@ int main(void) {
   TCase *tc = tcase_create("export");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, int32_bias_in_onnxruntime_form);
+  tcase_add_test(tc, non_finite_bias_stays_float);
   tcase_add_test(tc, float_bias_elsewhere);
   tcase_add_test(tc, uint8_weights_dequantize_to_the_same_values);
   tcase_add_test(tc, openvino_fake_quantize_layout);
