@@ -4,6 +4,8 @@
  * consumer ran, and shows watched edges to the caller's hook. */
 #include "exec/exec.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,6 +109,11 @@ static rq_status copy_options(const rq_exec_options *in, rq_exec_options *out) {
 
 /* ---- the run ---- */
 
+typedef struct node_act {
+  bool on;
+  float lo, hi;
+} node_act;
+
 typedef struct run_state {
   const rq_graph *g;
   rq_exec_options opts;
@@ -114,6 +121,10 @@ typedef struct run_state {
   bool *owned;       /* slot[v] belongs to the run (not an initializer) */
   bool *watched;     /* the hook sees value v */
   int *last_use;     /* last consuming node, -1 none */
+  /* Per node, from plan_fusion: a Conv that clamps its own output, and the
+   * Relu/Clip after it that then only hands that tensor on. */
+  node_act *act;
+  bool *forward;
   rq__buffer_pool pool;
 } run_state;
 
@@ -154,9 +165,38 @@ static rq_status check_input(const rq_graph *g, int i, const rq__tensor *t) {
   return RQ_OK;
 }
 
+/* Frees what no later node reads after node ni ran: inputs at their last
+ * use, and outputs nothing reads at all. */
+static void release_dead(run_state *s, int ni) {
+  const rq__node *node = &s->g->nodes[ni];
+  for (int i = 0; i < node->n_inputs; i++) {
+    int v = node->inputs[i];
+    if (v >= 0 && s->last_use[v] == ni && !s->g->values[v].is_output) release(s, v);
+  }
+  for (int i = 0; i < node->n_outputs; i++) {
+    int v = node->outputs[i];
+    if (v >= 0 && s->last_use[v] < 0 && !s->g->values[v].is_output) release(s, v);
+  }
+}
+
+/* A Relu/Clip folded into the Conv before it: its input, already clamped,
+ * becomes its output (plan_fusion made sure nothing else reads the input). */
+static rq_status forward_node(run_state *s, int ni) {
+  const rq__node *node = &s->g->nodes[ni];
+  int from = node->inputs[0], to = node->outputs[0];
+  s->slot[to] = s->slot[from];
+  s->owned[to] = s->owned[from];
+  s->slot[from] = NULL;
+  s->owned[from] = false;
+  rq_status st = call_hook(s, to);
+  release_dead(s, ni);
+  return st;
+}
+
 static rq_status run_node(run_state *s, int ni) {
   const rq_graph *g = s->g;
   const rq__node *node = &g->nodes[ni];
+  if (s->forward[ni]) return forward_node(s, ni);
   rq__op_fn fn = rq__exec_find_op(node->domain, node->op_type);
   if (fn == NULL)
     return rq__fail(RQ_ERR_UNSUPPORTED, "rq_graph_run", "node '%s': op %s%s%s is not implemented", node->name,
@@ -187,6 +227,7 @@ static rq_status run_node(run_state *s, int ni) {
     .node = node, .opset = rq__graph_opset(g, ""), .n_in = node->n_inputs,
     .in = in, .n_out = node->n_outputs, .out = out, .pool = &s->pool,
     .threads = s->opts.num_threads > 1 ? s->opts.num_threads : 1,
+    .act = s->act[ni].on, .act_lo = s->act[ni].lo, .act_hi = s->act[ni].hi,
   };
   st = fn(&ctx);
   if (st != RQ_OK) {
@@ -208,20 +249,75 @@ static rq_status run_node(run_state *s, int ni) {
   }
   for (int i = 0; st == RQ_OK && i < node->n_outputs; i++)
     if (node->outputs[i] >= 0) st = call_hook(s, node->outputs[i]);
-  /* Free what no later node reads: inputs at their last use, and outputs
-   * nothing reads at all. */
-  for (int i = 0; i < node->n_inputs; i++) {
-    int v = node->inputs[i];
-    if (v >= 0 && s->last_use[v] == ni && !g->values[v].is_output) release(s, v);
-  }
-  for (int i = 0; i < node->n_outputs; i++) {
-    int v = node->outputs[i];
-    if (v >= 0 && s->last_use[v] < 0 && !g->values[v].is_output) release(s, v);
-  }
+  release_dead(s, ni);
 done:
   if (in != in_small) rq__free(in);
   if (out != out_small) rq__free(out);
   return st;
+}
+
+/* The bounds of a Relu, or of a Clip whose bounds are constants (attributes
+ * before opset 11, FLOAT scalar initializers or omitted inputs after), as
+ * op_relu/op_clip apply them; false for anything else. */
+static bool activation_bounds(const rq_graph *g, const rq__node *n, float *lo, float *hi) {
+  if (n->domain[0] != '\0' || n->n_inputs < 1 || n->n_outputs != 1 || n->outputs[0] < 0) return false;
+  if (strcmp(n->op_type, "Relu") == 0) {
+    if (n->n_inputs != 1) return false;
+    *lo = 0.0f;
+    *hi = INFINITY;
+    return true;
+  }
+  if (strcmp(n->op_type, "Clip") != 0) return false;
+  *lo = -INFINITY;
+  *hi = INFINITY;
+  if (rq__graph_opset(g, "") < 11) {
+    if (n->n_inputs != 1) return false;
+    *lo = rq__node_attr_float(n, "min", -FLT_MAX);
+    *hi = rq__node_attr_float(n, "max", FLT_MAX);
+    return true;
+  }
+  if (n->n_inputs > 3) return false;
+  for (int k = 1; k < n->n_inputs; k++) {
+    int v = n->inputs[k];
+    if (v < 0) continue;
+    const rq__tensor *b = g->values[v].init;
+    if (b == NULL || b->dtype != RQ__DT_FLOAT || b->numel != 1) return false;
+    *(k == 1 ? lo : hi) = ((const float *)b->data)[0];
+  }
+  return true;
+}
+
+/* Folds a Relu/Clip into the Conv before it when it is the Conv output's
+ * only reader and nobody else can see the unclamped values (not a graph
+ * output, not watched by the hook): the Conv clamps while its output is
+ * still in cache, and the separate pass and its buffer disappear. */
+static rq_status plan_fusion(run_state *s) {
+  const rq_graph *g = s->g;
+  size_t nv = (size_t)g->n_values;
+  int *readers = rq__calloc(nv ? 2 * nv : 1, sizeof *readers), *producer = readers + nv;
+  if (readers == NULL) return rq__nomem("rq_graph_run", 2 * nv * sizeof *readers);
+  for (size_t v = 0; v < nv; v++) producer[v] = -1;
+  for (int ni = 0; ni < g->n_nodes; ni++) {
+    const rq__node *n = &g->nodes[ni];
+    for (int i = 0; i < n->n_inputs; i++)
+      if (n->inputs[i] >= 0) readers[n->inputs[i]]++;
+    if (n->n_outputs == 1 && n->outputs[0] >= 0) producer[n->outputs[0]] = ni;
+  }
+  for (int ni = 0; ni < g->n_nodes; ni++) {
+    float lo, hi;
+    if (!activation_bounds(g, &g->nodes[ni], &lo, &hi)) continue;
+    int v = g->nodes[ni].inputs[0];
+    if (v < 0 || readers[v] != 1 || g->values[v].is_output || s->watched[v] || g->values[v].init != NULL)
+      continue;
+    int pi = producer[v]; /* runs before ni: the order is topological */
+    if (pi < 0 || pi >= ni || s->act[pi].on) continue;
+    const rq__node *conv = &g->nodes[pi];
+    if (strcmp(conv->op_type, "Conv") != 0 || conv->domain[0] != '\0') continue;
+    s->act[pi] = (node_act){true, lo, hi};
+    s->forward[ni] = true;
+  }
+  rq__free(readers);
+  return RQ_OK;
 }
 
 static rq_status prepare(run_state *s) {
@@ -231,8 +327,12 @@ static rq_status prepare(run_state *s) {
   s->owned = rq__calloc(nv ? nv : 1, sizeof *s->owned);
   s->watched = rq__calloc(nv ? nv : 1, sizeof *s->watched);
   s->last_use = rq__malloc_array(nv ? nv : 1, sizeof *s->last_use);
-  if (!s->slot || !s->owned || !s->watched || !s->last_use)
-    return rq__nomem("rq_graph_run", nv * (sizeof *s->slot + sizeof *s->last_use + 2));
+  size_t nn = g->n_nodes > 0 ? (size_t)g->n_nodes : 1;
+  s->act = rq__calloc(nn, sizeof *s->act);
+  s->forward = rq__calloc(nn, sizeof *s->forward);
+  if (!s->slot || !s->owned || !s->watched || !s->last_use || !s->act || !s->forward)
+    return rq__nomem("rq_graph_run", nv * (sizeof *s->slot + sizeof *s->last_use + 2) +
+                                         nn * (sizeof *s->act + sizeof *s->forward));
   for (size_t v = 0; v < nv; v++) {
     s->last_use[v] = -1;
     s->slot[v] = g->values[v].init;
@@ -240,10 +340,10 @@ static rq_status prepare(run_state *s) {
   for (int ni = 0; ni < g->n_nodes; ni++)
     for (int i = 0; i < g->nodes[ni].n_inputs; i++)
       if (g->nodes[ni].inputs[i] >= 0) s->last_use[g->nodes[ni].inputs[i]] = ni;
-  if (s->opts.hook == NULL) return RQ_OK;
+  if (s->opts.hook == NULL) return plan_fusion(s);
   if (s->opts.hook_edges == NULL) {
     for (size_t v = 0; v < nv; v++) s->watched[v] = g->values[v].init == NULL;
-    return RQ_OK;
+    return plan_fusion(s);
   }
   for (size_t i = 0; i < s->opts.n_hook_edges; i++) {
     const char *name = s->opts.hook_edges[i];
@@ -256,7 +356,7 @@ static rq_status prepare(run_state *s) {
                       "hook edge '%s' is a weight (initializer); hooks see graph inputs and computed edges", name);
     s->watched[v] = true;
   }
-  return RQ_OK;
+  return plan_fusion(s);
 }
 
 rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__tensor **inputs,
@@ -318,6 +418,8 @@ done:
   rq__free(s.owned);
   rq__free(s.watched);
   rq__free(s.last_use);
+  rq__free(s.act);
+  rq__free(s.forward);
   *outputs = result;
   return st;
 }

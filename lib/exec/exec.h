@@ -27,6 +27,11 @@ typedef struct rq__op_ctx {
   rq__tensor **out;
   rq__buffer_pool *pool; /* the run's recycled buffers; NULL = allocate fresh */
   int threads;           /* worker threads the op may use (>= 1) */
+  /* Conv only: clamp every output element to [act_lo, act_hi] (NaN stays
+   * NaN), set when the executor folded the Relu/Clip that alone reads the
+   * Conv's output into it (see plan_fusion in exec.c). */
+  bool act;
+  float act_lo, act_hi;
 } rq__op_ctx;
 
 /* Calls fn(arg, begin, end) on disjoint chunks covering [0, n): on the
@@ -86,6 +91,11 @@ rq_status rq__op_need_float(const rq__op_ctx *c, int i, const rq__tensor **t);
 /* Creates out[i] with the given dtype and shape. */
 rq_status rq__op_output(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims,
                         rq__tensor **t);
+
+/* rq__op_output for kernels that write every element of out[i]: the
+ * buffer is left uninitialised (no zeroing pass over large outputs). */
+rq_status rq__op_output_uninit(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims,
+                               rq__tensor **t);
 
 /* Element i of data (any numeric dtype, BOOL, FLOAT16, BFLOAT16) as double,
  * and the reverse (saturating for integer targets, NaN -> 0). */

@@ -2,6 +2,7 @@
 /* Neural-network ops: Conv / ConvTranspose (im2col + GEMM), Gemm, MatMul,
  * pooling, BatchNormalization, LayerNormalization, the Reduce* family.
  * FLOAT only; any number of spatial dimensions up to the IR's rank limit. */
+#include "exec/depthwise.h"
 #include "exec/exec.h"
 
 #include <math.h>
@@ -146,42 +147,23 @@ static void im2col(const float *x, const spatial *sp, size_t ch_begin, size_t ch
   }
 }
 
-/* Depthwise convolution (one input channel per group, any channel
- * multiplier) computed directly: im2col + a 1-row GEMM per channel would
- * spend its time copying. 1-D and 2-D; y is one image [M, out...]. */
-static void depthwise(const float *x, const float *w, const float *bias, const spatial *sp, size_t m_begin,
-                      size_t m_end, size_t mult, float *y) {
-  int64_t H = sp->n == 2 ? sp->in[0] : 1, W = sp->in[sp->n - 1];
-  int64_t OH = sp->n == 2 ? sp->out[0] : 1, OW = sp->out[sp->n - 1];
-  int64_t KH = sp->n == 2 ? sp->k[0] : 1, KW = sp->k[sp->n - 1];
-  int64_t SH = sp->n == 2 ? sp->s[0] : 1, SW = sp->s[sp->n - 1];
-  int64_t DH = sp->n == 2 ? sp->d[0] : 1, DW = sp->d[sp->n - 1];
-  int64_t PH = sp->n == 2 ? sp->pb[0] : 0, PW = sp->pb[sp->n - 1];
-  for (size_t m = m_begin; m < m_end; m++) {
-    const float *xc = x + (m / mult) * (size_t)(H * W), *wm = w + m * (size_t)(KH * KW);
-    float *ym = y + m * (size_t)(OH * OW);
-    float b = bias ? bias[m] : 0.0f;
-    for (int64_t i = 0; i < OH * OW; i++) ym[i] = b;
-    for (int64_t kw = 0; kw < KW; kw++) {
-      size_t lo, hi;
-      int64_t start = kw * DW - PW;
-      valid_range(start, SW, W, (size_t)OW, &lo, &hi);
-      for (int64_t oh = 0; oh < OH; oh++) {
-        float *yr = ym + oh * OW;
-        for (int64_t kh = 0; kh < KH; kh++) {
-          int64_t ih = oh * SH - PH + kh * DH;
-          if (ih < 0 || ih >= H) continue;
-          const float *xr = xc + ih * W + start;
-          float wv = wm[kh * KW + kw];
-          if (SW == 1) {
-            for (size_t j = lo; j < hi; j++) yr[j] += wv * xr[j];
-          } else {
-            for (size_t j = lo; j < hi; j++) yr[j] += wv * xr[(int64_t)j * SW];
-          }
-        }
-      }
-    }
+/* Clamps y[0..n) to [lo, hi] in op_clip's order (NaN stays NaN): the
+ * Relu/Clip the executor folded into a Conv. */
+static void clamp(float *y, size_t n, float lo, float hi) {
+  for (size_t i = 0; i < n; i++) {
+    float v = y[i] < lo ? lo : y[i];
+    y[i] = v > hi ? hi : v;
   }
+}
+
+/* The depthwise kernel for this CPU: AVX2 where the build has it and the
+ * CPU runs it (same results either way). */
+typedef void (*depthwise_fn)(const rq__dw_args *a, size_t m_begin, size_t m_end);
+static depthwise_fn depthwise_kernel(void) {
+#ifdef RQ_EXEC_HAVE_DW_AVX2
+  if (__builtin_cpu_supports("avx2")) return rq__depthwise_avx2;
+#endif
+  return rq__depthwise_generic;
 }
 
 /* col2im for ConvTranspose: col [mg*K, IN] (IN = input positions) is added
@@ -234,15 +216,19 @@ static rq_status kernel_shape(rq__op_ctx *c, const rq__tensor *w, spatial *sp) {
 
 /* Thread-chunk adapters: each chunk is a range of channels. */
 typedef struct conv_job {
-  const float *x, *w, *bias;
+  const float *x;
   const spatial *sp;
-  size_t mult;
   float *out;
 } conv_job;
 
+typedef struct depthwise_job {
+  depthwise_fn fn;
+  rq__dw_args args;
+} depthwise_job;
+
 static void depthwise_chunk(void *arg, size_t begin, size_t end) {
-  conv_job *j = arg;
-  depthwise(j->x, j->w, j->bias, j->sp, begin, end, j->mult, j->out);
+  depthwise_job *j = arg;
+  j->fn(&j->args, begin, end);
 }
 
 static void im2col_chunk(void *arg, size_t begin, size_t end) {
@@ -266,21 +252,33 @@ static rq_status op_conv(rq__op_ctx *c) {
   int64_t ydims[RQ__MAX_RANK] = {N, M};
   for (int i = 0; i < sp.n; i++) ydims[2 + i] = sp.out[i];
   rq__tensor *y;
-  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, ydims, &y));
+  /* Every element is written below (depthwise rows start at the bias, the
+   * GEMM runs with beta 0). */
+  RQ_TRY(rq__op_output_uninit(c, 0, RQ__DT_FLOAT, x->ndim, ydims, &y));
   size_t cg = (size_t)(C / group), mg = (size_t)(M / group), K = sp.k_size, P = sp.out_size;
   bool pointwise = K == 1;
   for (int i = 0; i < sp.n; i++)
     pointwise = pointwise && sp.s[i] == 1 && sp.pb[i] == 0 && sp.pe[i] == 0;
-  const float *xd = x->data, *wd = w->data;
+  const float *xd = x->data, *wd = w->data, *bd = b ? b->data : NULL;
   float *yd = y->data;
   if (cg == 1 && sp.n <= 2 && (size_t)group == (size_t)C) {
+    bool two = sp.n == 2;
+    rq__dw_args dw = {
+      .w = wd, .bias = bd, .mult = mg, .act = c->act, .lo = c->act_lo, .hi = c->act_hi,
+      .H = two ? sp.in[0] : 1, .OH = two ? sp.out[0] : 1, .KH = two ? sp.k[0] : 1,
+      .SH = two ? sp.s[0] : 1, .DH = two ? sp.d[0] : 1, .PH = two ? sp.pb[0] : 0,
+      .W = sp.in[sp.n - 1], .OW = sp.out[sp.n - 1], .KW = sp.k[sp.n - 1],
+      .SW = sp.s[sp.n - 1], .DW = sp.d[sp.n - 1], .PW = sp.pb[sp.n - 1],
+    };
+    depthwise_job job = {depthwise_kernel(), dw};
     for (int64_t n = 0; n < N; n++) {
-      conv_job job = {xd + (size_t)n * (size_t)C * sp.in_size, wd, b ? b->data : NULL, &sp, mg,
-                      yd + (size_t)n * (size_t)M * P};
+      job.args.x = xd + (size_t)n * (size_t)C * sp.in_size;
+      job.args.y = yd + (size_t)n * (size_t)M * P;
       rq__parallel_for(c->threads, (size_t)M, 1, depthwise_chunk, &job);
     }
     return RQ_OK;
   }
+  bool act = c->act;
   float *col = NULL;
   size_t col_bytes = 0;
   if (!pointwise && y->numel > 0) {
@@ -289,6 +287,16 @@ static rq_status op_conv(rq__op_ctx *c) {
       return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "im2col buffer size overflows");
     col = rq__pool_alloc(c->pool, col_bytes);
     if (col == NULL) return rq__nomem("Conv", col_bytes);
+  }
+  /* The GEMM goes over column blocks of about 256 KiB of output: the bias
+   * goes in first and the GEMM accumulates onto it (beta 1, so OpenBLAS
+   * skips its zeroing pass), then the clamp, all while the block is still
+   * in cache. */
+  size_t block = P;
+  if (bd != NULL || act) {
+    block = ((size_t)65536 / (mg ? mg : 1) + 63) / 64 * 64;
+    if (block < 256) block = 256;
+    if (block > P) block = P;
   }
   for (int64_t n = 0; n < N && y->numel > 0; n++) {
     for (int64_t g = 0; g < group; g++) {
@@ -300,15 +308,14 @@ static rq_status op_conv(rq__op_ctx *c) {
         cols = col;
       }
       float *yg = yd + ((size_t)n * (size_t)M + (size_t)g * mg) * P;
-      /* The bias goes in first and the GEMM accumulates onto it (beta 1):
-       * one pass over the output instead of two. */
-      if (b != NULL)
-        for (size_t m = 0; m < mg; m++) {
-          float bv = ((const float *)b->data)[(size_t)g * mg + m];
-          for (size_t p = 0; p < P; p++) yg[m * P + p] = bv;
-        }
-      rq__sgemm(false, false, mg, P, cg * K, 1.0f, wd + (size_t)g * mg * cg * K, cg * K, cols, P,
-                b != NULL ? 1.0f : 0.0f, yg, P);
+      const float *wg = wd + (size_t)g * mg * cg * K, *bg = bd ? bd + (size_t)g * mg : NULL;
+      for (size_t p0 = 0; p0 < P; p0 += block) {
+        size_t nb = P - p0 < block ? P - p0 : block;
+        for (size_t m = 0; bg != NULL && m < mg; m++)
+          for (size_t p = 0; p < nb; p++) yg[m * P + p0 + p] = bg[m];
+        rq__sgemm(false, false, mg, nb, cg * K, 1.0f, wg, cg * K, cols + p0, P, bg ? 1.0f : 0.0f, yg + p0, P);
+        for (size_t m = 0; act && m < mg; m++) clamp(yg + m * P + p0, nb, c->act_lo, c->act_hi);
+      }
     }
   }
   rq__pool_release(c->pool, col, col_bytes);

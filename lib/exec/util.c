@@ -89,19 +89,21 @@ void rq__pool_clear(rq__buffer_pool *pool) {
   }
 }
 
-rq_status rq__op_output(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims,
-                        rq__tensor **t) {
+static rq_status op_output(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims, bool zero,
+                           rq__tensor **t) {
   if (i >= c->n_out) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "output %d is not declared", i);
   size_t esize = rq__dtype_size(dtype), numel;
   void *buf = NULL;
-  if (c->pool != NULL && esize != 0 && ndim >= 0 && ndim <= RQ__MAX_RANK &&
-      rq__shape_numel(c->node->op_type, ndim, dims, esize, &numel) == RQ_OK && numel * esize >= 65536)
-    buf = pool_take(c->pool, numel * esize);
+  bool large = esize != 0 && ndim >= 0 && ndim <= RQ__MAX_RANK &&
+               rq__shape_numel(c->node->op_type, ndim, dims, esize, &numel) == RQ_OK && numel * esize >= 65536;
+  if (large && c->pool != NULL) buf = pool_take(c->pool, numel * esize);
+  if (large && buf == NULL && !zero) buf = rq__malloc(numel * esize);
   if (buf == NULL) {
     RQ_TRY(rq__tensor_create(NULL, dtype, ndim, dims, &c->out[i]));
   } else {
     /* Same layout rq__tensor_create makes (rq__tensor_destroy frees it);
-     * zeroed like a fresh one, since some ops only write part of it. */
+     * zeroed like a fresh one unless the kernel writes every element,
+     * since some ops only write part of it. */
     rq__tensor *nt = rq__calloc(1, sizeof *nt);
     if (nt == NULL) {
       rq__free(buf);
@@ -113,11 +115,21 @@ rq_status rq__op_output(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int
     nt->numel = numel;
     nt->nbytes = numel * esize;
     nt->data = buf;
-    memset(buf, 0, nt->nbytes);
+    if (zero) memset(buf, 0, nt->nbytes);
     c->out[i] = nt;
   }
   if (t != NULL) *t = c->out[i];
   return RQ_OK;
+}
+
+rq_status rq__op_output(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims,
+                        rq__tensor **t) {
+  return op_output(c, i, dtype, ndim, dims, true, t);
+}
+
+rq_status rq__op_output_uninit(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims,
+                               rq__tensor **t) {
+  return op_output(c, i, dtype, ndim, dims, false, t);
 }
 
 /* ---- element access ---- */
