@@ -72,7 +72,9 @@ RQ_API rq_status rq_session_convert(rq_session *session);
 RQ_API rq_status rq_session_run(rq_session *session, const DLTensor *inputs, size_t n_inputs,
                                 rq_tensor_list **outputs);
 
-/* Writes the quantized model (after convert) as QDQ ONNX: QuantizeLinear +
+/* Writes the quantized model (after convert) in the backend's export format
+ * (its "export.format"; QDQ for every built-in; <razorq/export.h> chooses
+ * another): QuantizeLinear +
  * DequantizeLinear on every quantized edge, weights stored as int8/uint8
  * behind a DequantizeLinear (per-channel on the right axis), ranges narrower
  * than the storage type kept exactly with a Clip before QuantizeLinear.

@@ -5,6 +5,7 @@
  * sharded calibration. Files carry the model's fingerprint and the config's
  * hash; loading one made for another model or config is refused. */
 #include "session/session_internal.h"
+#include "session/export.h"
 
 #include "session/calibration.pb-c.h"
 
@@ -227,6 +228,7 @@ rq_status rq_session_load_calibration(rq_session *s, const char *path) {
   }
   rq__free(fq_of);
   razorq__calibration_table__free_unpacked(table, &pb_allocator);
+  if (st == RQ_OK) st = rq__session_quantize_biases(s);
   if (st == RQ_OK) s->state = RQ__SESSION_CONVERTED;
   return st;
 }

@@ -4,6 +4,7 @@
  * fake-quant applied on its edge, observers on), convert (observers off,
  * qparams fixed), run (fake-quantized evaluation). Export lives in export.c. */
 #include "session/session_internal.h"
+#include "session/export.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -320,6 +321,9 @@ rq_status rq_session_convert(rq_session *s) {
     rq__free(zp);
     RQ_TRY(st);
   }
+  /* Where the backend deploys int32 biases, the evaluated model uses the
+   * same rounded biases as the exported one. */
+  RQ_TRY(rq__session_quantize_biases(s));
   s->state = RQ__SESSION_CONVERTED;
   return RQ_OK;
 }

@@ -245,8 +245,8 @@ START_TEST(non_finite_bias_stays_float) {
     else int32_biases += strcmp(producer(g, b, "DequantizeLinear")->op_type, "DequantizeLinear") == 0;
   }
   ck_assert_int_eq(int32_biases, 2);
+  /* convert already rounded the (then finite) biases; doing it again is a no-op. */
   ck_assert_int_eq(rq__session_quantize_biases(f.session), RQ_OK);
-  ck_assert_int_ge(rq__graph_find_value(f.session->fq_graph, bias_name), 0);
   rq_graph_destroy(g);
   fixture_free(&f);
 }
