@@ -68,6 +68,24 @@ def test_export_writes_a_qdq_model_graph_load_reads(converted, tmp_path):
         assert (np.load(tmp_path / "y.npy").argmax(1) == ours.argmax(1)).mean() >= 0.998
 
 
+def test_export_options_choose_format_and_weight_storage(converted, tmp_path):
+    """openvino-fq writes OpenVINO's FakeQuantize nodes (checked with the onnx
+    package, an independent reader); uint8 weight storage keeps the
+    dequantized weights and so the predictions."""
+    onnx = pytest.importorskip("onnx")
+    converted.export(tmp_path / "fq.onnx", format="openvino-fq")
+    model = onnx.load(str(tmp_path / "fq.onnx"))
+    fq = [n for n in model.graph.node if n.op_type == "FakeQuantize"]
+    assert fq and all(n.domain == "org.openvinotoolkit" for n in fq)
+    assert any(o.domain == "org.openvinotoolkit" for o in model.opset_import)
+    converted.export(tmp_path / "u8.onnx", weight_storage="uint8")
+    u8 = razorq.Graph.load(tmp_path / "u8.onnx")
+    ours = converted.run(TEST_X)["logits"]
+    assert (u8.run(TEST_X)["logits"].argmax(1) == ours.argmax(1)).mean() >= 0.998
+    with pytest.raises(ValueError):
+        converted.export(tmp_path / "x.onnx", format="tflite")
+
+
 def test_points_notes_and_the_prepared_graph(graph, converted):
     onnx = pytest.importorskip("onnx")
     proto = onnx.load(MLP)

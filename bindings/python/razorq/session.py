@@ -29,6 +29,19 @@ _rq_session_run = _lib.status_function("rq_session_run", ctypes.c_void_p, _dl_p,
 _path_functions = {name: _lib.status_function("rq_session_" + name, ctypes.c_void_p, ctypes.c_char_p)
                    for name in ("export", "save_calibration", "load_calibration", "save_trt_cache", "save_state",
                                 "merge")}
+
+
+class _ExportOptions(ctypes.Structure):
+    """rq_session_export_options (<razorq/export.h>)."""
+    _fields_ = [("struct_size", ctypes.c_size_t), ("format", ctypes.c_int), ("weight_storage", ctypes.c_int)]
+
+
+_rq_session_export_options_init = _lib.status_function("rq_session_export_options_init",
+                                                       ctypes.POINTER(_ExportOptions), ctypes.c_size_t)
+_rq_session_export_with = _lib.status_function("rq_session_export_with", ctypes.c_void_p, ctypes.c_char_p,
+                                               ctypes.POINTER(_ExportOptions))
+EXPORT_FORMATS = {"backend": 0, "qdq": 1, "openvino-fq": 2}
+WEIGHT_STORAGE = {"backend": 0, "as_qscheme": 1, "uint8": 2}
 _rq_session_point_count = _lib.plain_function("rq_session_point_count", ctypes.c_size_t, ctypes.c_void_p)
 _rq_session_point_info = _lib.status_function("rq_session_point_info", ctypes.c_void_p, ctypes.c_size_t,
                                               ctypes.POINTER(ctypes.c_char_p), _c_bool_p, _c_void_pp)
@@ -113,9 +126,19 @@ class Session(_lib.Handle):
                          values.size, ctypes.byref(got))
         return values[:got.value]
 
-    def export(self, path):
-        """Writes the quantized model (after convert) as QDQ ONNX."""
-        _path_functions["export"](self.pointer, _lib.to_c_string(path))
+    def export(self, path, format="backend", weight_storage="backend"):
+        """Writes the quantized model (after convert): format "backend" (the
+        backend config's export.format, QDQ for every built-in), "qdq" or
+        "openvino-fq"; weight_storage "backend", "as_qscheme" or "uint8"
+        (<razorq/export.h>)."""
+        if format not in EXPORT_FORMATS or weight_storage not in WEIGHT_STORAGE:
+            raise ValueError(f"format must be one of {sorted(EXPORT_FORMATS)} and weight_storage one of "
+                             f"{sorted(WEIGHT_STORAGE)}")
+        options = _ExportOptions()
+        _rq_session_export_options_init(ctypes.byref(options), ctypes.sizeof(options))
+        options.format = EXPORT_FORMATS[format]
+        options.weight_storage = WEIGHT_STORAGE[weight_storage]
+        _rq_session_export_with(self.pointer, _lib.to_c_string(path), ctypes.byref(options))
 
     def save_calibration(self, path):
         """Writes every fake-quant's qparams (after convert) as a calibration table."""
