@@ -1,31 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* razorq config: starting configs and backend definitions. */
-#include "cli.h"
+#include "cli_util.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Reads a whole file into a NUL-terminated buffer (for --backend FILE). */
-static char *read_text_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) return NULL;
-  size_t cap = 4096, len = 0;
-  char *buf = malloc(cap);
-  while (buf != NULL) {
-    size_t n = fread(buf + len, 1, cap - len - 1, f);
-    len += n;
-    if (n == 0) break;
-    if (cap - len - 1 == 0) {
-      char *grown = realloc(buf, cap * 2);
-      if (grown == NULL) { free(buf); buf = NULL; break; }
-      buf = grown;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (buf != NULL) buf[len] = '\0';
-  return buf;
-}
 
 static int print_sized(const char *what, rq_status (*get)(const void *, char *, size_t, size_t *), const void *arg) {
   size_t len = 0;
@@ -48,7 +26,7 @@ static rq_status get_definition(const void *cfg, char *buf, size_t cap, size_t *
 
 static int show_backend(const char *spec) {
   /* A file holds a custom JSON definition; anything else is a backend name. */
-  char *text = strchr(spec, '/') != NULL || strstr(spec, ".json") != NULL ? read_text_file(spec) : NULL;
+  char *text = strchr(spec, '/') != NULL || strstr(spec, ".json") != NULL ? rq_cli_read_text(spec) : NULL;
   if (text == NULL && (strchr(spec, '/') != NULL || strstr(spec, ".json") != NULL)) {
     fprintf(stderr, "razorq config: cannot read %s\n", spec);
     return RQ_CLI_FAILED;
