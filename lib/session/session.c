@@ -208,6 +208,9 @@ rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_
              folded == 1 ? "" : "s");
     st = add_note(s, line);
   }
+  /* Element types of undeclared edges, so the plan quantizes float edges
+   * only (a Concat of Shape outputs is int64 and stays as it is). */
+  if (st == RQ_OK) st = rq__pass_infer_shapes(s->graph, NULL);
   if (st == RQ_OK) st = rq__plan_build(s->graph, q, &plan);
   for (int i = 0; st == RQ_OK && i < plan.n_notes; i++) st = add_note(s, plan.notes[i]);
   if (st == RQ_OK) st = build_points(s, &plan);

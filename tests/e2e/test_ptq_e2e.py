@@ -140,3 +140,41 @@ def test_entropy_calibration_keeps_accuracy(bits, tolerance, tmp_path):
         path.write_text(json.dumps(cfg))
         top1, _ = fake_quant_eval(os.path.join(DATA, f"{name}.onnx"), str(path), tmp_path)
         assert top1 >= BASELINE[name]["float"] - tolerance, f"{name} {bits}-bit entropy: {top1}"
+
+
+def test_integer_shape_edges_are_left_alone(tmp_path):
+    """A Concat of Shape outputs (int64) next to a float Concat: only float
+    edges get fake-quants, and ONNX Runtime runs the export like razorq."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.RandomState(0)
+    inits = [numpy_helper.from_array(rng.randn(8, 4).astype(np.float32), "W1"),
+             numpy_helper.from_array(rng.randn(3, 16).astype(np.float32), "W2"),
+             numpy_helper.from_array(np.array([2, 4], dtype=np.int64), "c24"),
+             numpy_helper.from_array(np.array(0, dtype=np.int64), "idx"),
+             numpy_helper.from_array(np.array([0], dtype=np.int64), "ax")]
+    nodes = [helper.make_node("Gemm", ["x", "W1"], ["y1"], transB=1),
+             helper.make_node("Shape", ["y1"], ["s"]),
+             helper.make_node("Gather", ["s", "idx"], ["n"], axis=0),
+             helper.make_node("Unsqueeze", ["n", "ax"], ["n1"]),
+             helper.make_node("Concat", ["n1", "c24"], ["newshape"], axis=0),
+             helper.make_node("Reshape", ["y1", "newshape"], ["r"]),
+             helper.make_node("Concat", ["r", "r"], ["rr"], axis=1),
+             helper.make_node("Flatten", ["rr"], ["f"], axis=1),
+             helper.make_node("Gemm", ["f", "W2"], ["out"], transB=1)]
+    graph = helper.make_graph(nodes, "shapes", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["N", 3])], inits)
+    model = tmp_path / "shapes.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(model))
+    x = tmp_path / "x.npy"
+    np.save(x, rng.rand(64, 4).astype(np.float32))
+    exported = tmp_path / "q.onnx"
+    razorq("ptq", str(model), "-c", example_config(tmp_path, "native"), "--calib", str(x), "-o", str(exported), "-q")
+    quantized = onnx.load(str(exported))
+    dq_inputs = {n.input[0] for n in quantized.graph.node if n.op_type == "QuantizeLinear"}
+    assert not dq_inputs & {"s", "n", "n1", "newshape"}, dq_inputs
+    razorq("run", str(exported), "-i", str(x), "-o", str(tmp_path / "ours.npy"))
+    done = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), str(exported), str(x), str(tmp_path / "ort.npy")],
+                          capture_output=True, text=True, env={**os.environ, "RAZORQ_SOURCE_ROOT": SOURCE})
+    assert done.returncode == 0, done.stderr
+    assert np.abs(np.load(tmp_path / "ours.npy") - np.load(tmp_path / "ort.npy")).max() <= 1e-4
