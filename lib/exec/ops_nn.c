@@ -498,8 +498,51 @@ static rq_status pool_input(rq__op_ctx *c, const rq__tensor **x) {
 
 /* The common 2-D FLOAT case without the generic index arithmetic: the same
  * windows, divisors and NaN rule as the general loop in pool(). */
+/* y[j] = max(y[j], x[j * s]) for j in [lo, hi), NaN winning as in
+ * pool2d; unit and 2 strides get loops of their own for the vectorizer. */
+static void max_row(float *restrict y, const float *restrict x, int64_t s, size_t lo, size_t hi) {
+  if (s == 1) {
+    for (size_t j = lo; j < hi; j++) y[j] = x[j] > y[j] || x[j] != x[j] ? x[j] : y[j];
+  } else if (s == 2) {
+    for (size_t j = lo; j < hi; j++) y[j] = x[2 * j] > y[j] || x[2 * j] != x[2 * j] ? x[2 * j] : y[j];
+  } else {
+    for (size_t j = lo; j < hi; j++) {
+      float v = x[(int64_t)j * s];
+      y[j] = v > y[j] || v != v ? v : y[j];
+    }
+  }
+}
+
+/* 2-D MaxPool output row by output row: each window tap is one pass over
+ * the row (padding only shortens its column range), instead of a window
+ * walk per output element. */
+static void max_pool2d(const float *x, const spatial *sp, size_t pl_begin, size_t pl_end, float *y) {
+  int64_t H = sp->in[0], W = sp->in[1], OH = sp->out[0], OW = sp->out[1];
+  for (size_t pl = pl_begin; pl < pl_end; pl++) {
+    const float *xp = x + pl * (size_t)(H * W);
+    for (int64_t oh = 0; oh < OH; oh++) {
+      float *yr = y + pl * (size_t)(OH * OW) + oh * OW;
+      for (int64_t j = 0; j < OW; j++) yr[j] = -INFINITY;
+      for (int64_t kh = 0; kh < sp->k[0]; kh++) {
+        int64_t h = oh * sp->s[0] - sp->pb[0] + kh * sp->d[0];
+        if (h < 0 || h >= H) continue;
+        for (int64_t kw = 0; kw < sp->k[1]; kw++) {
+          int64_t start = kw * sp->d[1] - sp->pb[1];
+          size_t lo, hi;
+          valid_range(start, sp->s[1], W, (size_t)OW, &lo, &hi);
+          max_row(yr, xp + h * W + start, sp->s[1], lo, hi);
+        }
+      }
+    }
+  }
+}
+
 static void pool2d(const float *x, const spatial *sp, size_t pl_begin, size_t pl_end, bool is_max, bool include_pad,
                    float *y) {
+  if (is_max) {
+    max_pool2d(x, sp, pl_begin, pl_end, y);
+    return;
+  }
   int64_t H = sp->in[0], W = sp->in[1], OH = sp->out[0], OW = sp->out[1];
   for (size_t pl = pl_begin; pl < pl_end; pl++) {
     const float *xp = x + pl * (size_t)(H * W);
