@@ -108,16 +108,58 @@ static void valid_range(int64_t start, int64_t s, int64_t w, size_t len, size_t 
   *hi = (size_t)b;
 }
 
-/* im2col: x is one group's channels [cg, in...]; col is [cg*K, P]. */
-static void im2col(const float *x, const spatial *sp, size_t ch_begin, size_t ch_end, float *col) {
+/* im2col for 2-D convolutions, the common case, without the n-D index
+ * arithmetic: each tap's column range is computed once, and rows are
+ * copied by plain loops (short rows make memcpy calls the larger cost). */
+static void im2col2d(const float *x, const spatial *sp, size_t ch_begin, size_t ch_end, size_t r_begin,
+                     size_t r_end, float *col) {
+  int64_t H = sp->in[0], W = sp->in[1], OW = sp->out[1], KH = sp->k[0], KW = sp->k[1];
+  int64_t SH = sp->s[0], SW = sp->s[1], DH = sp->d[0], DW = sp->d[1], PH = sp->pb[0], PW = sp->pb[1];
+  size_t width = (r_end - r_begin) * (size_t)OW;
+  for (size_t ch = ch_begin; ch < ch_end; ch++) {
+    const float *xc = x + ch * (size_t)(H * W);
+    for (int64_t kh = 0; kh < KH; kh++) {
+      for (int64_t kw = 0; kw < KW; kw++) {
+        float *row = col + (ch * (size_t)(KH * KW) + (size_t)(kh * KW + kw)) * width;
+        int64_t start = kw * DW - PW;
+        size_t lo, hi;
+        valid_range(start, SW, W, (size_t)OW, &lo, &hi);
+        for (size_t oh = r_begin; oh < r_end; oh++) {
+          float *restrict dst = row + (oh - r_begin) * (size_t)OW;
+          int64_t ih = (int64_t)oh * SH - PH + kh * DH;
+          if (ih < 0 || ih >= H) {
+            for (int64_t j = 0; j < OW; j++) dst[j] = 0.0f;
+            continue;
+          }
+          const float *restrict src = xc + ih * W + start;
+          for (size_t j = 0; j < lo; j++) dst[j] = 0.0f;
+          if (SW == 1) {
+            for (size_t j = lo; j < hi; j++) dst[j] = src[j];
+          } else if (SW == 2) {
+            for (size_t j = lo; j < hi; j++) dst[j] = src[2 * j];
+          } else {
+            for (size_t j = lo; j < hi; j++) dst[j] = src[(int64_t)j * SW];
+          }
+          for (size_t j = hi; j < (size_t)OW; j++) dst[j] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+/* im2col of the output rows [r_begin, r_end) (a row: one position of all
+ * but the last spatial dimension): x is one group's channels [cg, in...];
+ * col is [cg*K, (r_end - r_begin) * out[last]]. */
+static void im2col(const float *x, const spatial *sp, size_t ch_begin, size_t ch_end, size_t r_begin,
+                   size_t r_end, float *col) {
   int n = sp->n;
-  size_t K = sp->k_size, P = sp->out_size, last = (size_t)sp->out[n - 1], outer = P / last;
+  size_t K = sp->k_size, last = (size_t)sp->out[n - 1], width = (r_end - r_begin) * last;
   int64_t kidx[MAX_SP], oidx[MAX_SP];
   for (size_t ch = ch_begin; ch < ch_end; ch++) {
     for (size_t kk = 0; kk < K; kk++) {
       unravel(kk, n, sp->k, kidx);
-      float *row = col + (ch * K + kk) * P;
-      for (size_t op = 0; op < outer; op++) {
+      float *row = col + (ch * K + kk) * width - r_begin * last;
+      for (size_t op = r_begin; op < r_end; op++) {
         unravel(op, n - 1, sp->out, oidx);
         bool valid = true;
         size_t off = 0;
@@ -218,6 +260,7 @@ static rq_status kernel_shape(rq__op_ctx *c, const rq__tensor *w, spatial *sp) {
 typedef struct conv_job {
   const float *x;
   const spatial *sp;
+  size_t r_begin, r_end;
   float *out;
 } conv_job;
 
@@ -233,7 +276,10 @@ static void depthwise_chunk(void *arg, size_t begin, size_t end) {
 
 static void im2col_chunk(void *arg, size_t begin, size_t end) {
   conv_job *j = arg;
-  im2col(j->x, j->sp, begin, end, j->out);
+  if (j->sp->n == 2)
+    im2col2d(j->x, j->sp, begin, end, j->r_begin, j->r_end, j->out);
+  else
+    im2col(j->x, j->sp, begin, end, j->r_begin, j->r_end, j->out);
 }
 
 static rq_status op_conv(rq__op_ctx *c) {
@@ -279,41 +325,50 @@ static rq_status op_conv(rq__op_ctx *c) {
     return RQ_OK;
   }
   bool act = c->act;
-  float *col = NULL;
-  size_t col_bytes = 0;
-  if (!pointwise && y->numel > 0) {
-    size_t rows;
-    if (!rq__mul_size(cg, K, &rows) || !rq__mul_size(rows, P * sizeof *col, &col_bytes))
-      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "im2col buffer size overflows");
-    col = rq__pool_alloc(c->pool, col_bytes);
-    if (col == NULL) return rq__nomem("Conv", col_bytes);
-  }
-  /* The GEMM goes over column blocks of about 256 KiB of output: the bias
-   * goes in first and the GEMM accumulates onto it (beta 1, so OpenBLAS
-   * skips its zeroing pass), then the clamp, all while the block is still
-   * in cache. */
-  size_t block = P;
-  if (bd != NULL || act) {
+  /* The GEMM goes over blocks of output columns: for im2col, whole output
+   * rows with about 2 MiB of columns (bounded scratch that stays in the
+   * last-level cache; much smaller blocks make OpenBLAS slower than they
+   * save); for 1x1 convolutions that read the input in place, about
+   * 256 KiB of output, so the bias (written first; the GEMM accumulates
+   * onto it with beta 1, so OpenBLAS skips its zeroing pass) and the clamp
+   * find the block in cache. */
+  size_t last = (size_t)sp.out[sp.n - 1], block = P, rows_per_block = 0;
+  if (!pointwise && last > 0) {
+    size_t per_row = cg * K * last; /* floats of im2col per output row */
+    rows_per_block = per_row >= 524288 ? 1 : 524288 / per_row; /* 2 MiB of floats */
+    block = rows_per_block * last < P ? rows_per_block * last : P;
+  } else if (bd != NULL || act) {
     block = ((size_t)65536 / (mg ? mg : 1) + 63) / 64 * 64;
     if (block < 256) block = 256;
     if (block > P) block = P;
   }
+  float *col = NULL;
+  size_t col_bytes = 0;
+  if (!pointwise && y->numel > 0) {
+    size_t rows;
+    if (!rq__mul_size(cg, K, &rows) || !rq__mul_size(rows, block * sizeof *col, &col_bytes))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "im2col buffer size overflows");
+    col = rq__pool_alloc(c->pool, col_bytes);
+    if (col == NULL) return rq__nomem("Conv", col_bytes);
+  }
   for (int64_t n = 0; n < N && y->numel > 0; n++) {
     for (int64_t g = 0; g < group; g++) {
       const float *xg = xd + ((size_t)n * (size_t)C + (size_t)g * cg) * sp.in_size;
-      const float *cols = xg;
-      if (!pointwise) {
-        conv_job job = {.x = xg, .sp = &sp, .out = col};
-        rq__parallel_for(c->threads, cg, 1, im2col_chunk, &job);
-        cols = col;
-      }
       float *yg = yd + ((size_t)n * (size_t)M + (size_t)g * mg) * P;
       const float *wg = wd + (size_t)g * mg * cg * K, *bg = bd ? bd + (size_t)g * mg : NULL;
       for (size_t p0 = 0; p0 < P; p0 += block) {
         size_t nb = P - p0 < block ? P - p0 : block;
+        const float *cols = xg + p0;
+        size_t ldb = P;
+        if (!pointwise) {
+          conv_job job = {.x = xg, .sp = &sp, .r_begin = p0 / last, .r_end = (p0 + nb) / last, .out = col};
+          rq__parallel_for(c->threads, cg, 1, im2col_chunk, &job);
+          cols = col;
+          ldb = nb;
+        }
         for (size_t m = 0; bg != NULL && m < mg; m++)
           for (size_t p = 0; p < nb; p++) yg[m * P + p0 + p] = bg[m];
-        rq__sgemm(false, false, mg, nb, cg * K, 1.0f, wg, cg * K, cols + p0, P, bg ? 1.0f : 0.0f, yg + p0, P);
+        rq__sgemm(false, false, mg, nb, cg * K, 1.0f, wg, cg * K, cols, ldb, bg ? 1.0f : 0.0f, yg + p0, P);
         for (size_t m = 0; act && m < mg; m++) clamp(yg + m * P + p0, nb, c->act_lo, c->act_hi);
       }
     }
