@@ -114,6 +114,8 @@ typedef struct node_act {
   float lo, hi;
 } node_act;
 
+enum { RUN = 0, FORWARD = 1, IN_PLACE = 2 };
+
 typedef struct run_state {
   const rq_graph *g;
   rq_exec_options opts;
@@ -121,10 +123,12 @@ typedef struct run_state {
   bool *owned;       /* slot[v] belongs to the run (not an initializer) */
   bool *watched;     /* the hook sees value v */
   int *last_use;     /* last consuming node, -1 none */
-  /* Per node, from plan_fusion: a Conv that clamps its own output, and the
-   * Relu/Clip after it that then only hands that tensor on. */
+  /* Per node, from plan_fusion: a Conv that clamps its own output (act),
+   * and the Relu/Clip after it that then only hands that tensor on
+   * (FORWARD), or a Relu/Clip that clamps its input in place (IN_PLACE,
+   * bounds in act). */
   node_act *act;
-  bool *forward;
+  unsigned char *forward;
   rq__buffer_pool pool;
 } run_state;
 
@@ -179,11 +183,16 @@ static void release_dead(run_state *s, int ni) {
   }
 }
 
-/* A Relu/Clip folded into the Conv before it: its input, already clamped,
- * becomes its output (plan_fusion made sure nothing else reads the input). */
+/* A Relu/Clip whose input nothing else reads (plan_fusion checked): the
+ * input, clamped by the Conv before it or here in place, becomes its
+ * output. */
 static rq_status forward_node(run_state *s, int ni) {
   const rq__node *node = &s->g->nodes[ni];
   int from = node->inputs[0], to = node->outputs[0];
+  if (s->forward[ni] == IN_PLACE) {
+    rq__tensor *t = s->slot[from];
+    rq__clamp_floats(t->data, t->numel, s->act[ni].lo, s->act[ni].hi);
+  }
   s->slot[to] = s->slot[from];
   s->owned[to] = s->owned[from];
   s->slot[from] = NULL;
@@ -196,7 +205,10 @@ static rq_status forward_node(run_state *s, int ni) {
 static rq_status run_node(run_state *s, int ni) {
   const rq_graph *g = s->g;
   const rq__node *node = &g->nodes[ni];
-  if (s->forward[ni]) return forward_node(s, ni);
+  if (s->forward[ni] == FORWARD ||
+      (s->forward[ni] == IN_PLACE && s->owned[node->inputs[0]] && s->slot[node->inputs[0]] != NULL &&
+       s->slot[node->inputs[0]]->dtype == RQ__DT_FLOAT))
+    return forward_node(s, ni);
   rq__op_fn fn = rq__exec_find_op(node->domain, node->op_type);
   if (fn == NULL)
     return rq__fail(RQ_ERR_UNSUPPORTED, "rq_graph_run", "node '%s': op %s%s%s is not implemented", node->name,
@@ -227,7 +239,8 @@ static rq_status run_node(run_state *s, int ni) {
     .node = node, .opset = rq__graph_opset(g, ""), .n_in = node->n_inputs,
     .in = in, .n_out = node->n_outputs, .out = out, .pool = &s->pool,
     .threads = s->opts.num_threads > 1 ? s->opts.num_threads : 1,
-    .act = s->act[ni].on, .act_lo = s->act[ni].lo, .act_hi = s->act[ni].hi,
+    /* act[ni] of an IN_PLACE node that runs after all belongs to it, not the op */
+    .act = s->act[ni].on && s->forward[ni] == RUN, .act_lo = s->act[ni].lo, .act_hi = s->act[ni].hi,
   };
   st = fn(&ctx);
   if (st != RQ_OK) {
@@ -310,11 +323,16 @@ static rq_status plan_fusion(run_state *s) {
     if (v < 0 || readers[v] != 1 || g->values[v].is_output || s->watched[v] || g->values[v].init != NULL)
       continue;
     int pi = producer[v]; /* runs before ni: the order is topological */
-    if (pi < 0 || pi >= ni || s->act[pi].on) continue;
-    const rq__node *conv = &g->nodes[pi];
-    if (strcmp(conv->op_type, "Conv") != 0 || conv->domain[0] != '\0') continue;
-    s->act[pi] = (node_act){true, lo, hi};
-    s->forward[ni] = true;
+    const rq__node *conv = pi >= 0 && pi < ni ? &g->nodes[pi] : NULL;
+    if (conv != NULL && strcmp(conv->op_type, "Conv") == 0 && conv->domain[0] == '\0' && !s->act[pi].on) {
+      s->act[pi] = (node_act){true, lo, hi};
+      s->forward[ni] = FORWARD;
+    } else {
+      /* Any other producer: clamp in place at run time when the tensor
+       * turns out to be FLOAT and the run's own (else run the op). */
+      s->act[ni] = (node_act){true, lo, hi};
+      s->forward[ni] = IN_PLACE;
+    }
   }
   rq__free(readers);
   return RQ_OK;

@@ -92,6 +92,10 @@ rq_status rq__op_need_float(const rq__op_ctx *c, int i, const rq__tensor **t);
 rq_status rq__op_output(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims,
                         rq__tensor **t);
 
+/* Clamps y[0..n) to [lo, hi] in Clip's order (NaN stays NaN): the
+ * Relu/Clip the executor folded into the op before it. */
+void rq__clamp_floats(float *y, size_t n, float lo, float hi);
+
 /* rq__op_output for kernels that write every element of out[i]: the
  * buffer is left uninitialised (no zeroing pass over large outputs). */
 rq_status rq__op_output_uninit(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims,

@@ -189,9 +189,7 @@ static void im2col(const float *x, const spatial *sp, size_t ch_begin, size_t ch
   }
 }
 
-/* Clamps y[0..n) to [lo, hi] in op_clip's order (NaN stays NaN): the
- * Relu/Clip the executor folded into a Conv. */
-static void clamp(float *y, size_t n, float lo, float hi) {
+void rq__clamp_floats(float *y, size_t n, float lo, float hi) {
   for (size_t i = 0; i < n; i++) {
     float v = y[i] < lo ? lo : y[i];
     y[i] = v > hi ? hi : v;
@@ -369,7 +367,7 @@ static rq_status op_conv(rq__op_ctx *c) {
         for (size_t m = 0; bg != NULL && m < mg; m++)
           for (size_t p = 0; p < nb; p++) yg[m * P + p0 + p] = bg[m];
         rq__sgemm(false, false, mg, nb, cg * K, 1.0f, wg, cg * K, cols, ldb, bg ? 1.0f : 0.0f, yg + p0, P);
-        for (size_t m = 0; act && m < mg; m++) clamp(yg + m * P + p0, nb, c->act_lo, c->act_hi);
+        for (size_t m = 0; act && m < mg; m++) rq__clamp_floats(yg + m * P + p0, nb, c->act_lo, c->act_hi);
       }
     }
   }
