@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cross-builds the NEON kernel row with Debian's aarch64-linux-gnu-gcc and runs
-# neon_vs_scalar.c (NEON against scalar, bit for bit) under qemu-aarch64.
+# neon_vs_scalar.c (NEON against scalar, bit for bit, and both rows against
+# the PyTorch golden files of tests/kernels/golden) under qemu-aarch64.
 # Only the kernel sources and lib/core/error.c are compiled -- no Check, jansson,
 # xxHash or protobuf-c -- so no arm64 packages are needed; the binary is static,
 # so qemu needs no arm64 sysroot. See doc/kernels.md, "NEON under qemu".
@@ -60,4 +61,4 @@ fi
 
 echo "run_neon_qemu: $qemu $out/neon_vs_scalar"
 # -cpu max: a CPU with every feature qemu knows; NEON is baseline anyway.
-"$qemu" -cpu max "$out/neon_vs_scalar"
+"$qemu" -cpu max "$out/neon_vs_scalar" "$root/tests/kernels/golden"
