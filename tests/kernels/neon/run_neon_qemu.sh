@@ -7,7 +7,8 @@
 # so qemu needs no arm64 sysroot. See doc/kernels.md, "NEON under qemu".
 #
 # Usage: tests/kernels/neon/run_neon_qemu.sh [SCRATCH_DIR]   (default: build-neon/)
-# Needs: gcc-aarch64-linux-gnu, qemu-user (or qemu-user-static), libdlpack-dev.
+# Needs: gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user (or
+# qemu-user-static), libdlpack-dev.
 # Exit status: 0 when every check passed; 1 on a failed check or build; 2 when
 # a tool is missing.
 set -euo pipefail
@@ -17,7 +18,12 @@ out="${1:-$root/build-neon}"
 cc="${RAZORQ_AARCH64_CC:-aarch64-linux-gnu-gcc}"
 
 missing=()
-command -v "$cc" >/dev/null 2>&1 || missing+=("$cc (Debian package gcc-aarch64-linux-gnu)")
+if ! command -v "$cc" >/dev/null 2>&1; then
+  missing+=("$cc (Debian package gcc-aarch64-linux-gnu)")
+elif [ "$("$cc" -print-file-name=libc.a)" = libc.a ]; then
+  # Only recommended by the compiler package, so --no-install-recommends skips it.
+  missing+=("the arm64 static C library (Debian package libc6-dev-arm64-cross)")
+fi
 qemu=""
 for q in qemu-aarch64 qemu-aarch64-static; do
   if command -v "$q" >/dev/null 2>&1; then qemu="$q"; break; fi
@@ -27,7 +33,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "run_neon_qemu: cannot run the NEON tests, missing:" >&2
   printf '  %s\n' "${missing[@]}" >&2
-  echo "run_neon_qemu: install them with: apt-get install -y gcc-aarch64-linux-gnu qemu-user libdlpack-dev" >&2
+  echo "run_neon_qemu: install them with: apt-get install -y gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libdlpack-dev" >&2
   exit 2
 fi
 
