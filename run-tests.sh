@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every razorq test, the way CI does:
-#   1. the whole suite on the normal build (build/, made by ./setup.sh);
+#   1. the whole suite on the normal build (build/, made by ./setup.sh), and
+#      the NEON kernels cross-built for aarch64 and run under qemu;
 #   2. the C suites again under AddressSanitizer + UndefinedBehaviorSanitizer,
 #      warnings as errors (build-asan/);
 #   3. the C suites under valgrind's memcheck (build/);
@@ -28,6 +29,9 @@ if ninja -C build && meson test -C build --print-errorlogs --num-processes "$job
 logs+=(build/meson-logs/testlog.json)
 
 if [ $quick -eq 0 ]; then
+  stage "1b/4 NEON kernels cross-built, under qemu-aarch64 (build-neon/)"
+  if tests/kernels/neon/run_neon_qemu.sh build-neon; then :; else failed_stages+=("neon"); fi
+
   stage "2/4 C tests under ASan+UBSan, -Werror (build-asan/)"
   if [ ! -d build-asan ]; then
     meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true \

@@ -17,6 +17,7 @@ test_packages=(
   python3 python3-numpy python3-pytest python3-torch python3-onnx
   libonnx-testdata abigail-tools valgrind
   clang libclang-rt-14-dev                            # libFuzzer targets
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user  # NEON kernels cross-built, run under qemu-aarch64
   nodejs                                              # ONNX Runtime (onnxruntime-node) for deployment tests
 )
 
