@@ -2,6 +2,7 @@
 /* rq_observer_save / rq_observer_load: the config, the counters and the
  * class's named arrays in a protobuf message, wrapped with a format version
  * and an xxh3-64 checksum of the inner bytes. */
+#include "core/pb_alloc.h"
 #include "observers/observers.h"
 
 #include "observers/observer_state.pb-c.h"
@@ -78,16 +79,6 @@ rq_status rq_observer_stats_get(const rq_observer_stats *stats, const char *name
   return RQ_OK;
 }
 
-/* protobuf-c allocates through razorq's allocator too. */
-static void *pb_alloc(void *ctx, size_t size) {
-  (void)ctx;
-  return rq__malloc(size);
-}
-static void pb_free(void *ctx, void *ptr) {
-  (void)ctx;
-  rq__free(ptr);
-}
-static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
 
 rq_status rq_observer_save(const rq_observer *obs, void **data, size_t *size) {
   RQ_CHECK_NOT_NULL(obs);
@@ -156,7 +147,7 @@ rq_status rq_observer_load(const void *data, size_t size, rq_observer **out) {
   RQ_CHECK_NOT_NULL(data);
   RQ_CHECK_NOT_NULL(out);
   RQ_CHECK_ARG(size > 0, "size is 0");
-  Razorq__Observers__SavedObserver *saved = razorq__observers__saved_observer__unpack(&pb_allocator, size, data);
+  Razorq__Observers__SavedObserver *saved = razorq__observers__saved_observer__unpack(&rq__pb_allocator, size, data);
   if (saved == NULL) return rq__fail(RQ_ERR_FORMAT, __func__, "not a saved observer (malformed protobuf)");
   rq_status st = RQ_OK;
   Razorq__Observers__ObserverState *state = NULL;
@@ -172,7 +163,7 @@ rq_status rq_observer_load(const void *data, size_t size, rq_observer **out) {
     st = rq__fail(RQ_ERR_CHECKSUM, __func__, "checksum mismatch: the saved observer is corrupt");
     goto done;
   }
-  state = razorq__observers__observer_state__unpack(&pb_allocator, saved->state.len, saved->state.data);
+  state = razorq__observers__observer_state__unpack(&rq__pb_allocator, saved->state.len, saved->state.data);
   if (state == NULL) {
     st = rq__fail(RQ_ERR_FORMAT, __func__, "malformed observer state");
     goto done;
@@ -208,7 +199,7 @@ done:
   rq_observer_destroy(obs);
   stats_clear(&stats);
   json_decref(cfg);
-  if (state) razorq__observers__observer_state__free_unpacked(state, &pb_allocator);
-  razorq__observers__saved_observer__free_unpacked(saved, &pb_allocator);
+  if (state) razorq__observers__observer_state__free_unpacked(state, &rq__pb_allocator);
+  razorq__observers__saved_observer__free_unpacked(saved, &rq__pb_allocator);
   return st;
 }

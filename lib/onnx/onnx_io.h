@@ -8,7 +8,7 @@
 #include "onnx/onnx.pb-c.h"
 
 /* protobuf-c allocations routed through razorq's allocator. */
-extern ProtobufCAllocator rq__pb_allocator;
+#include "core/pb_alloc.h" /* rq__pb_allocator */
 
 /* Deepest message nesting accepted. protobuf-c's unpacker recurses once per
  * level, so a hostile file nesting graphs in attributes could otherwise

@@ -12,15 +12,6 @@
 #  error "razorq reads ONNX raw_data (little-endian) by memcpy: little-endian hosts only"
 #endif
 
-static void *pb_alloc(void *ctx, size_t size) {
-  (void)ctx;
-  return rq__malloc(size);
-}
-static void pb_free(void *ctx, void *ptr) {
-  (void)ctx;
-  rq__free(ptr);
-}
-ProtobufCAllocator rq__pb_allocator = {pb_alloc, pb_free, NULL};
 
 /* ------------------------------------------------------ wire-format walk -- */
 

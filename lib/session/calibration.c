@@ -7,6 +7,7 @@
 #include "session/session_internal.h"
 #include "session/export.h"
 
+#include "core/pb_alloc.h"
 #include "session/calibration.pb-c.h"
 
 #include <errno.h>
@@ -17,10 +18,6 @@
 
 #define FORMAT_VERSION 1
 
-/* protobuf-c allocations through razorq's allocator. */
-static void *pb_alloc(void *ctx, size_t size) { (void)ctx; return rq__malloc(size); }
-static void pb_free(void *ctx, void *ptr) { (void)ctx; rq__free(ptr); }
-static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
 
 static rq_status write_file(const char *where, const char *path, const void *data, size_t size) {
   FILE *f = fopen(path, "wb");
@@ -81,7 +78,7 @@ static rq_status read_wrapped(const char *where, const char *path, Razorq__Calib
   uint8_t *data = NULL;
   size_t size = 0;
   RQ_TRY(read_file(where, path, &data, &size));
-  *file = razorq__calibration_file__unpack(&pb_allocator, size, data);
+  *file = razorq__calibration_file__unpack(&rq__pb_allocator, size, data);
   rq__free(data);
   if (*file == NULL) return rq__fail(RQ_ERR_FORMAT, where, "%s is not a razorq calibration file", path);
   rq_status s = RQ_OK;
@@ -95,7 +92,7 @@ static rq_status read_wrapped(const char *where, const char *path, Razorq__Calib
   else if (XXH3_64bits((*file)->payload.data, (*file)->payload.len) != (*file)->xxh3)
     s = rq__fail(RQ_ERR_CHECKSUM, where, "%s is corrupt (checksum mismatch)", path);
   if (s != RQ_OK) {
-    razorq__calibration_file__free_unpacked(*file, &pb_allocator);
+    razorq__calibration_file__free_unpacked(*file, &rq__pb_allocator);
     *file = NULL;
   }
   return s;
@@ -185,8 +182,8 @@ rq_status rq_session_load_calibration(rq_session *s, const char *path) {
   Razorq__CalibrationFile *file;
   RQ_TRY(read_wrapped(__func__, path, RAZORQ__CALIBRATION_FILE__KIND__TABLE, &file));
   Razorq__CalibrationTable *table =
-      razorq__calibration_table__unpack(&pb_allocator, file->payload.len, file->payload.data);
-  razorq__calibration_file__free_unpacked(file, &pb_allocator);
+      razorq__calibration_table__unpack(&rq__pb_allocator, file->payload.len, file->payload.data);
+  razorq__calibration_file__free_unpacked(file, &rq__pb_allocator);
   if (table == NULL) return rq__fail(RQ_ERR_FORMAT, __func__, "%s: malformed calibration table", path);
   rq_status st = check_origin(s, __func__, path, table->model_fingerprint, table->config_hash);
   /* Validate every entry before changing anything, so a bad file leaves the
@@ -227,7 +224,7 @@ rq_status rq_session_load_calibration(rq_session *s, const char *path) {
     if (st == RQ_OK) st = rq_fake_quant_set_mode(s->fake_quants[fq_of[i]], false, true);
   }
   rq__free(fq_of);
-  razorq__calibration_table__free_unpacked(table, &pb_allocator);
+  razorq__calibration_table__free_unpacked(table, &rq__pb_allocator);
   if (st == RQ_OK) st = rq__session_quantize_biases(s);
   if (st == RQ_OK) s->state = RQ__SESSION_CONVERTED;
   return st;
@@ -336,8 +333,8 @@ rq_status rq_session_merge(rq_session *s, const char *path) {
     return rq__fail(RQ_ERR_STATE, __func__, "the session is converted; merge calibration states before converting");
   Razorq__CalibrationFile *file;
   RQ_TRY(read_wrapped(__func__, path, RAZORQ__CALIBRATION_FILE__KIND__STATE, &file));
-  Razorq__SessionState *state = razorq__session_state__unpack(&pb_allocator, file->payload.len, file->payload.data);
-  razorq__calibration_file__free_unpacked(file, &pb_allocator);
+  Razorq__SessionState *state = razorq__session_state__unpack(&rq__pb_allocator, file->payload.len, file->payload.data);
+  razorq__calibration_file__free_unpacked(file, &rq__pb_allocator);
   if (state == NULL) return rq__fail(RQ_ERR_FORMAT, __func__, "%s: malformed session state", path);
   rq_status st = check_origin(s, __func__, path, state->model_fingerprint, state->config_hash);
   /* Load everything first, then merge: a bad entry leaves the session as it was. */
@@ -361,6 +358,6 @@ rq_status rq_session_merge(rq_session *s, const char *path) {
   for (size_t i = 0; loaded != NULL && i < state->n_observers; i++) rq_observer_destroy(loaded[i]);
   rq__free(loaded);
   rq__free(target);
-  razorq__session_state__free_unpacked(state, &pb_allocator);
+  razorq__session_state__free_unpacked(state, &rq__pb_allocator);
   return st;
 }
