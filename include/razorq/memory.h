@@ -23,7 +23,10 @@ typedef struct rq_allocator {
 RQ_API rq_status rq_allocator_init(rq_allocator *allocator, size_t struct_size);
 
 /* Routes every later razorq allocation through `allocator` (copied), or back to
- * the C library for NULL. Refused with RQ_ERR_STATE while memory allocated
+ * the C library for NULL. One exception: the short-lived JSON parse trees of
+ * config parsing are jansson's, on the C library allocator (jansson's
+ * allocator is process-wide, and changing it would break a host application
+ * that uses jansson itself). Refused with RQ_ERR_STATE while memory allocated
  * through the current allocator is still live, so a block is always freed by
  * the allocator that made it. Thread-safe. */
 RQ_API rq_status rq_set_allocator(const rq_allocator *allocator);
