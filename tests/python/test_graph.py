@@ -257,3 +257,28 @@ def test_distinct_graphs_run_in_parallel_threads_with_hooks():
     for got in results.values():
         np.testing.assert_array_equal(got, want)
     assert len(results) == 4
+
+
+@pytest.mark.parametrize("name", ["digits_dw", "digits_cnn"])
+def test_watching_an_edge_sees_it_as_the_model_defines_it(onnx, name):
+    """The executor folds a Relu/Clip into the Conv before it when nothing else
+    reads the Conv's output. A hook on that output must still see the Conv's
+    own (unclamped) values, a hook on the activation's output the clamped
+    ones, and watching must not change the logits."""
+    proto = onnx.load(model_path(name))
+    consumers = collections.Counter(i for n in proto.graph.node for i in n.input)
+    pairs = [(conv.output[0], act) for conv in proto.graph.node if conv.op_type == "Conv"
+             for act in proto.graph.node
+             if act.op_type in ("Relu", "Clip") and act.input[0] == conv.output[0] and consumers[conv.output[0]] == 1]
+    assert pairs, "the model has no Conv -> Relu/Clip pair"
+    g = razorq.Graph.load(model_path(name))
+    plain = g.run(TEST_X[:16])["logits"]
+    conv_edge, act = pairs[0]
+    seen = {}
+    watched = g.run(TEST_X[:16], hook=lambda edge, value: seen.__setitem__(edge, value.copy()),
+                    hook_edges=[conv_edge, act.output[0]])["logits"]
+    assert np.array_equal(plain, watched)
+    assert seen[conv_edge].min() < 0, "the Conv's output was clamped before the hook saw it"
+    np.testing.assert_array_equal(np.maximum(seen[conv_edge], 0) if act.op_type == "Relu" else
+                                  np.clip(seen[conv_edge], 0, seen[act.output[0]].max()), seen[act.output[0]])
+    assert seen[act.output[0]].min() >= 0
