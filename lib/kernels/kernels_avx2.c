@@ -74,16 +74,6 @@ static inline void rq_store_bf16(void *p, __m256 v) {
   _mm256_blendv_epi8(_mm256_set1_epi32(dummy),                                      \
                      _mm256_min_epi32(_mm256_cvttps_epi32(t), _mm256_set1_epi32(maxbin)), \
                      _mm256_castps_si256(in))
-/* Bumps counts[lane] for all 8 lanes; two lanes per 64-bit move is cheaper
- * than storing the vector and reloading each lane. */
-static inline void rq_bump(__m256i b, uint32_t *counts) {
-  __m128i lo = _mm256_castsi256_si128(b), hi = _mm256_extracti128_si256(b, 1);
-  uint64_t a0 = (uint64_t)_mm_cvtsi128_si64(lo), a1 = (uint64_t)_mm_extract_epi64(lo, 1);
-  uint64_t a2 = (uint64_t)_mm_cvtsi128_si64(hi), a3 = (uint64_t)_mm_extract_epi64(hi, 1);
-  counts[(uint32_t)a0]++, counts[a0 >> 32]++, counts[(uint32_t)a1]++, counts[a1 >> 32]++;
-  counts[(uint32_t)a2]++, counts[a2 >> 32]++, counts[(uint32_t)a3]++, counts[a3 >> 32]++;
-}
-#define VI_BUMP(vi, counts) rq_bump((vi), (counts))
 
 /* 8 lanes of all-ones/zero -> 8 bytes of 1/0. */
 static inline void rq_store_mask(uint8_t *p, __m256 m) {

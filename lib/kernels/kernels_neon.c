@@ -68,12 +68,6 @@ static inline void rq_store_bf16(void *p, float32x4_t v) {
 #define V_BINS_SEL(t, maxbin, in, dummy)                                     \
   vbslq_s32(vreinterpretq_u32_f32(in), vminq_s32(vcvtq_s32_f32(t), vdupq_n_s32(maxbin)), \
             vdupq_n_s32(dummy))
-static inline void rq_bump(int32x4_t b, uint32_t *counts) {
-  uint64x2_t w = vreinterpretq_u64_s32(b);
-  uint64_t a0 = vgetq_lane_u64(w, 0), a1 = vgetq_lane_u64(w, 1);
-  counts[(uint32_t)a0]++, counts[a0 >> 32]++, counts[(uint32_t)a1]++, counts[a1 >> 32]++;
-}
-#define VI_BUMP(vi, counts) rq_bump((vi), (counts))
 
 static inline void rq_store_mask(uint8_t *p, float32x4_t m) {
   uint16x4_t w = vmovn_u32(vandq_u32(vreinterpretq_u32_f32(m), vdupq_n_u32(1)));

@@ -85,11 +85,6 @@ static inline void rq_store_bf16(void *p, __m128 v) {
 #define V_BINS_SEL(t, maxbin, in, dummy)                                              \
   _mm_blendv_epi8(_mm_set1_epi32(dummy), _mm_min_epi32(_mm_cvttps_epi32(t), _mm_set1_epi32(maxbin)), \
                   _mm_castps_si128(in))
-static inline void rq_bump(__m128i b, uint32_t *counts) {
-  uint64_t a0 = (uint64_t)_mm_cvtsi128_si64(b), a1 = (uint64_t)_mm_extract_epi64(b, 1);
-  counts[(uint32_t)a0]++, counts[a0 >> 32]++, counts[(uint32_t)a1]++, counts[a1 >> 32]++;
-}
-#define VI_BUMP(vi, counts) rq_bump((vi), (counts))
 
 static inline void rq_store_mask(uint8_t *p, __m128 m) {
   __m128i bits = _mm_and_si128(_mm_castps_si128(m), _mm_set1_epi32(1));
