@@ -57,10 +57,21 @@ typedef struct rq_tensor_list rq_tensor_list;
  * order; free it with rq_tensor_list_destroy(). On failure *outputs is NULL
  * and rq_last_error() names the node that failed; RQ_ERR_UNSUPPORTED means
  * an op or an attribute combination razorq does not implement. The graph is
- * not modified; a graph must not be run from two threads at once. */
+ * not modified, except that a run keeps its large activation buffers with
+ * the graph and the next run reuses them (memory already mapped is far
+ * cheaper than fresh pages; ONNX Runtime keeps an arena the same way):
+ * rq_graph_trim() hands them back, as does a failed run, and
+ * rq_graph_destroy() frees them. A graph
+ * should not be run from two threads at once (it stays correct, but only
+ * one of the runs gets the kept buffers). */
 RQ_API rq_status rq_graph_run(const rq_graph *graph, const rq_exec_options *options,
                               const DLTensor *inputs, size_t n_inputs,
                               rq_tensor_list **outputs);
+
+/* Frees the activation buffers rq_graph_run keeps with the graph between
+ * runs (nothing else changes; the next run allocates afresh). Not while a
+ * run on this graph is in progress. */
+RQ_API rq_status rq_graph_trim(rq_graph *graph);
 
 /* Number of tensors; 0 for NULL. */
 RQ_API size_t rq_tensor_list_count(const rq_tensor_list *list);

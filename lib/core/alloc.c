@@ -133,6 +133,10 @@ void *rq__realloc_array(void *ptr, size_t count, size_t size) {
   return rq__realloc(ptr, bytes);
 }
 
+size_t rq__alloc_size(const void *ptr) {
+  return ((const block_header *)ptr - 1)->size;
+}
+
 void rq__free(void *ptr) {
   if (ptr == NULL) return;
   block_header *h = (block_header *)ptr - 1;

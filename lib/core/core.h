@@ -40,6 +40,8 @@ void *rq__malloc_array(size_t count, size_t size);
 void *rq__realloc(void *ptr, size_t size);
 void *rq__realloc_array(void *ptr, size_t count, size_t size);
 void rq__free(void *ptr);
+/* The size ptr (from rq__malloc & co., not NULL) was allocated with. */
+size_t rq__alloc_size(const void *ptr);
 char *rq__strdup(const char *s);
 rq_status rq__nomem(const char *where, size_t bytes);
 

@@ -129,11 +129,11 @@ typedef struct run_state {
    * bounds in act). */
   node_act *act;
   unsigned char *forward;
-  rq__buffer_pool pool;
+  rq__buffer_pool *pool; /* the graph's cached pool, or this run's own */
 } run_state;
 
 static void release(run_state *s, int v) {
-  if (s->owned[v]) rq__pool_recycle(&s->pool, s->slot[v]);
+  if (s->owned[v]) rq__pool_recycle(s->pool, s->slot[v]);
   s->slot[v] = NULL;
   s->owned[v] = false;
 }
@@ -237,7 +237,7 @@ static rq_status run_node(run_state *s, int ni) {
   for (int i = 0; i < node->n_outputs; i++) out[i] = NULL;
   rq__op_ctx ctx = {
     .node = node, .opset = rq__graph_opset(g, ""), .n_in = node->n_inputs,
-    .in = in, .n_out = node->n_outputs, .out = out, .pool = &s->pool,
+    .in = in, .n_out = node->n_outputs, .out = out, .pool = s->pool,
     .threads = s->opts.num_threads > 1 ? s->opts.num_threads : 1,
     /* act[ni] of an IN_PLACE node that runs after all belongs to it, not the op */
     .act = s->act[ni].on && s->forward[ni] == RUN, .act_lo = s->act[ni].lo, .act_hi = s->act[ni].hi,
@@ -254,7 +254,7 @@ static rq_status run_node(run_state *s, int ni) {
       st = rq__fail(RQ_ERR_INTERNAL, "rq_graph_run", "node '%s' (%s) produced no output %d", node->name,
                     node->op_type, i);
     if (st != RQ_OK || v < 0) {
-      rq__pool_recycle(&s->pool, out[i]);
+      rq__pool_recycle(s->pool, out[i]);
       continue;
     }
     s->slot[v] = out[i];
@@ -377,9 +377,43 @@ static rq_status prepare(run_state *s) {
   return plan_fusion(s);
 }
 
-rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__tensor **inputs,
-                       int n_inputs, rq__tensor ***outputs) {
-  run_state s = {.g = g};
+/* ---- buffers kept between runs ---- */
+
+static void pool_destroy(void *cache) {
+  rq__pool_clear(cache);
+  rq__free(cache);
+}
+
+/* The pool the graph's last run left behind, or a new empty one (also when
+ * another run holds the cache). NULL only when out of memory: the run then
+ * allocates every buffer fresh. rq_graph_run's graph is const to callers;
+ * the cache is the one field a run changes, through atomics. */
+static rq__buffer_pool *pool_acquire(const rq_graph *g) {
+  rq_graph *mut = (rq_graph *)g;
+  rq__buffer_pool *pool = atomic_exchange(&mut->exec_cache, NULL);
+  return pool != NULL ? pool : rq__calloc(1, sizeof *pool);
+}
+
+/* Keeps the pool with the graph for its next run (or frees it, when a
+ * concurrent run put its own back first). */
+static void pool_keep(const rq_graph *g, rq__buffer_pool *pool) {
+  if (pool == NULL) return;
+  rq_graph *mut = (rq_graph *)g;
+  void *expected = NULL;
+  mut->exec_cache_free = pool_destroy;
+  if (!atomic_compare_exchange_strong(&mut->exec_cache, &expected, pool)) pool_destroy(pool);
+}
+
+rq_status rq_graph_trim(rq_graph *graph) {
+  RQ_CHECK_NOT_NULL(graph);
+  void *pool = atomic_exchange(&graph->exec_cache, NULL);
+  if (pool != NULL) pool_destroy(pool);
+  return RQ_OK;
+}
+
+rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__buffer_pool *pool,
+                       rq__tensor **inputs, int n_inputs, rq__tensor ***outputs) {
+  run_state s = {.g = g, .pool = pool};
   rq__tensor **result = NULL;
   rq_status st = copy_options(opts, &s.opts);
   if (st == RQ_OK && n_inputs != g->n_inputs)
@@ -431,7 +465,6 @@ rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__tenso
 done:
   if (s.slot != NULL)
     for (int v = 0; v < g->n_values; v++) release(&s, v);
-  rq__pool_clear(&s.pool);
   rq__free(s.slot);
   rq__free(s.owned);
   rq__free(s.watched);
@@ -451,7 +484,8 @@ struct rq_tensor_list {
 };
 
 /* Copies a (possibly strided) host DLTensor into a new contiguous tensor. */
-static rq_status tensor_from_dl(const rq_graph *g, size_t index, const DLTensor *dl, rq__tensor **out) {
+static rq_status tensor_from_dl(const rq_graph *g, rq__buffer_pool *pool, size_t index, const DLTensor *dl,
+                                rq__tensor **out) {
   *out = NULL;
   if (dl->device.device_type != kDLCPU && dl->device.device_type != kDLCUDAHost)
     return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "inputs[%zu] is not in host memory (device type %d)",
@@ -474,8 +508,8 @@ static rq_status tensor_from_dl(const rq_graph *g, size_t index, const DLTensor 
   for (int d = 0; d < dl->ndim; d++)
     if (dl->shape[d] < 0)
       return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "inputs[%zu].shape[%d] is negative", index, d);
-  rq__tensor *t;
-  RQ_TRY(rq__tensor_create(NULL, dtype, dl->ndim, dl->shape, &t));
+  rq__tensor *t; /* every element is written below */
+  RQ_TRY(rq__pool_tensor(pool, "rq_graph_run", dtype, dl->ndim, dl->shape, false, &t));
   if (t->numel > 0 && dl->data == NULL) {
     rq__tensor_destroy(t);
     return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "inputs[%zu].data is NULL", index);
@@ -510,15 +544,19 @@ rq_status rq_graph_run(const rq_graph *graph, const rq_exec_options *options, co
                graph->n_inputs, n_inputs);
   rq__tensor **in = rq__calloc(n_inputs ? n_inputs : 1, sizeof *in);
   if (in == NULL) return rq__nomem(__func__, n_inputs * sizeof *in);
+  rq__buffer_pool *pool = pool_acquire(graph);
   rq_status st = RQ_OK;
-  for (size_t i = 0; st == RQ_OK && i < n_inputs; i++) st = tensor_from_dl(graph, i, &inputs[i], &in[i]);
-  if (st != RQ_OK) {
-    for (size_t i = 0; i < n_inputs; i++) rq__tensor_destroy(in[i]);
-    rq__free(in);
-    return st;
-  }
+  for (size_t i = 0; st == RQ_OK && i < n_inputs; i++)
+    st = tensor_from_dl(graph, pool, i, &inputs[i], &in[i]);
   rq__tensor **out = NULL;
-  st = rq__exec_run(graph, options, in, (int)n_inputs, &out);
+  if (st == RQ_OK) {
+    st = rq__exec_run(graph, options, pool, in, (int)n_inputs, &out);
+  } else {
+    for (size_t i = 0; i < n_inputs; i++) rq__tensor_destroy(in[i]);
+  }
+  /* A failed run (perhaps out of memory) gives the buffers back. */
+  if (st == RQ_OK) pool_keep(graph, pool);
+  else if (pool != NULL) pool_destroy(pool);
   rq__free(in);
   if (st != RQ_OK) return st;
   size_t n = (size_t)graph->n_outputs;

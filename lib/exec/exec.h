@@ -56,6 +56,11 @@ void rq__pool_clear(rq__buffer_pool *pool);
  * return; pool may be NULL. */
 void *rq__pool_alloc(rq__buffer_pool *pool, size_t bytes);
 void rq__pool_release(rq__buffer_pool *pool, void *data, size_t bytes);
+/* A tensor whose data comes from the pool when large enough (else fresh);
+ * zero-filled unless zero is false (then the caller writes every element).
+ * pool may be NULL; `what` names the caller in error messages. */
+rq_status rq__pool_tensor(rq__buffer_pool *pool, const char *what, int32_t dtype, int ndim,
+                          const int64_t *dims, bool zero, rq__tensor **out);
 
 typedef rq_status (*rq__op_fn)(rq__op_ctx *ctx);
 
@@ -65,9 +70,10 @@ rq__op_fn rq__exec_find_op(const char *domain, const char *op_type);
 /* Runs g on inputs (one per graph input, in order; ownership of every
  * tensor is taken, even on failure). On success *outputs is an rq__malloc'd
  * array of g->n_outputs owned tensors, each named after its edge. opts may
- * be NULL. */
-rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__tensor **inputs,
-                       int n_inputs, rq__tensor ***outputs);
+ * be NULL; pool (may be NULL) lends buffers to the run and takes back what
+ * the run frees. */
+rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__buffer_pool *pool,
+                       rq__tensor **inputs, int n_inputs, rq__tensor ***outputs);
 
 /* ONNX dtype <-> DLPack dtype. BOOL travels as uint8. */
 bool rq__dtype_to_dl(int32_t dtype, DLDataType *dl);

@@ -44,7 +44,8 @@ static void *pool_take(rq__buffer_pool *pool, size_t bytes) {
 void rq__pool_recycle(rq__buffer_pool *pool, rq__tensor *t) {
   if (t == NULL) return;
   /* Small buffers are cheap to allocate; pooling pays for big ones. */
-  if (pool != NULL && t->data != NULL && t->nbytes >= 65536) {
+  size_t bytes = t->data != NULL ? rq__alloc_size(t->data) : 0;
+  if (pool != NULL && bytes >= 65536) {
     int slot = -1;
     for (int k = 0; k < RQ__POOL_SLOTS && slot < 0; k++)
       if (pool->data[k] == NULL) slot = k;
@@ -52,14 +53,15 @@ void rq__pool_recycle(rq__buffer_pool *pool, rq__tensor *t) {
       slot = 0;
       for (int k = 1; k < RQ__POOL_SLOTS; k++)
         if (pool->size[k] < pool->size[slot]) slot = k;
-      if (pool->size[slot] >= t->nbytes) slot = -1;
+      if (pool->size[slot] >= bytes) slot = -1;
       else rq__free(pool->data[slot]);
     }
     if (slot >= 0) {
-      /* The recorded size may undercount a reused block; rq__free knows the
-       * real one, so that only wastes the tail. */
+      /* The block's own size, not t's: a pooled block may have served a
+       * smaller tensor, and forgetting its size would strand the large
+       * blocks in small slots and send the next large request to the OS. */
       pool->data[slot] = t->data;
-      pool->size[slot] = t->nbytes;
+      pool->size[slot] = bytes;
       t->data = NULL;
     }
   }
@@ -91,35 +93,38 @@ void rq__pool_clear(rq__buffer_pool *pool) {
   }
 }
 
-static rq_status op_output(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims, bool zero,
-                           rq__tensor **t) {
-  if (i >= c->n_out) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "output %d is not declared", i);
+rq_status rq__pool_tensor(rq__buffer_pool *pool, const char *what, int32_t dtype, int ndim,
+                          const int64_t *dims, bool zero, rq__tensor **out) {
   size_t esize = rq__dtype_size(dtype), numel;
   void *buf = NULL;
   bool large = esize != 0 && ndim >= 0 && ndim <= RQ__MAX_RANK &&
-               rq__shape_numel(c->node->op_type, ndim, dims, esize, &numel) == RQ_OK && numel * esize >= 65536;
-  if (large && c->pool != NULL) buf = pool_take(c->pool, numel * esize);
+               rq__shape_numel(what, ndim, dims, esize, &numel) == RQ_OK && numel * esize >= 65536;
+  if (large && pool != NULL) buf = pool_take(pool, numel * esize);
   if (large && buf == NULL && !zero) buf = rq__malloc(numel * esize);
-  if (buf == NULL) {
-    RQ_TRY(rq__tensor_create(NULL, dtype, ndim, dims, &c->out[i]));
-  } else {
-    /* Same layout rq__tensor_create makes (rq__tensor_destroy frees it);
-     * zeroed like a fresh one unless the kernel writes every element,
-     * since some ops only write part of it. */
-    rq__tensor *nt = rq__calloc(1, sizeof *nt);
-    if (nt == NULL) {
-      rq__free(buf);
-      return rq__nomem(c->node->op_type, sizeof *nt);
-    }
-    nt->dtype = dtype;
-    nt->ndim = ndim;
-    if (ndim > 0) memcpy(nt->dims, dims, (size_t)ndim * sizeof *dims);
-    nt->numel = numel;
-    nt->nbytes = numel * esize;
-    nt->data = buf;
-    if (zero) memset(buf, 0, nt->nbytes);
-    c->out[i] = nt;
+  if (buf == NULL) return rq__tensor_create(NULL, dtype, ndim, dims, out);
+  /* Same layout rq__tensor_create makes (rq__tensor_destroy frees it);
+   * zeroed like a fresh one unless the caller writes every element. */
+  rq__tensor *t = rq__calloc(1, sizeof *t);
+  if (t == NULL) {
+    rq__free(buf);
+    return rq__nomem(what, sizeof *t);
   }
+  t->dtype = dtype;
+  t->ndim = ndim;
+  if (ndim > 0) memcpy(t->dims, dims, (size_t)ndim * sizeof *dims);
+  t->numel = numel;
+  t->nbytes = numel * esize;
+  t->data = buf;
+  if (zero) memset(buf, 0, t->nbytes);
+  *out = t;
+  return RQ_OK;
+}
+
+static rq_status op_output(rq__op_ctx *c, int i, int32_t dtype, int ndim, const int64_t *dims, bool zero,
+                           rq__tensor **t) {
+  if (i >= c->n_out) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "output %d is not declared", i);
+  /* Some ops write only part of their output, hence zeroed by default. */
+  RQ_TRY(rq__pool_tensor(c->pool, c->node->op_type, dtype, ndim, dims, zero, &c->out[i]));
   if (t != NULL) *t = c->out[i];
   return RQ_OK;
 }

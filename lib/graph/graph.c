@@ -194,6 +194,8 @@ void rq_graph_destroy(rq_graph *g) {
   rq__free(g->inputs);
   rq__free(g->outputs);
   rq__free(g->name_index);
+  void *cache = atomic_load(&g->exec_cache);
+  if (cache != NULL && g->exec_cache_free != NULL) g->exec_cache_free(cache);
   rq__free(g);
 }
 
@@ -201,6 +203,7 @@ rq_status rq__graph_create(rq_graph **out) {
   RQ_CHECK_NOT_NULL(out);
   rq_graph *g = rq__calloc(1, sizeof *g);
   if (g == NULL) return rq__nomem(__func__, sizeof *g);
+  atomic_init(&g->exec_cache, NULL);
   g->ir_version = 8;
   g->opsets = rq__calloc(1, sizeof *g->opsets);
   if (g->opsets == NULL || (g->opsets[0].domain = rq__strdup("")) == NULL) {

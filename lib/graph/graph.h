@@ -23,6 +23,7 @@
 #include "core/core.h"
 
 #include <razorq/graph.h>
+#include <stdatomic.h>
 
 /* ---------------------------------------------------------------- types -- */
 
@@ -217,6 +218,14 @@ struct rq_graph {
   /* Name -> value id, open addressing (private to graph.c). */
   int *name_index;
   size_t name_index_cap;
+
+  /* The large buffers the executor's last run freed, kept for the next run
+   * so its activations land in memory that is already mapped (lib/exec owns
+   * the contents; rq_graph_destroy frees them through exec_cache_free).
+   * Atomic because rq_graph_run takes a const graph: a run takes the cache
+   * by exchanging in NULL and puts it back when done. */
+  _Atomic(void *) exec_cache;
+  void (*exec_cache_free)(void *cache);
 };
 
 /* An empty graph (no nodes, ir_version 8, opset ai.onnx RQ__OPSET_MAX). */

@@ -97,6 +97,51 @@ END_TEST
 START_TEST(digits_mlp_matches_onnxruntime) { check_model("mlp"); }
 END_TEST
 
+/* A run keeps its large buffers with the graph: the next run reuses them
+ * (memory in use does not grow), their old contents never leak into a
+ * result (every row of a 512-image batch, the 16 images repeated, matches
+ * ONNX Runtime, and so does a 16-image run on the reused buffers), and
+ * rq_graph_trim gives them all back. */
+START_TEST(kept_buffers_are_reused) {
+  rq_graph *g = load_model("cnn");
+  DLTensor x, want;
+  rq_npy *xn = load_npy("tests/exec/data/digits_x16.npy", &x);
+  rq_npy *wn = load_npy("tests/exec/data/digits_cnn_ort.npy", &want);
+  enum { REPEAT = 32, ROW = 64 };
+  float *big = malloc(sizeof *big * 16 * REPEAT * ROW);
+  for (int r = 0; r < REPEAT; r++) memcpy(big + (size_t)r * 16 * ROW, x.data, sizeof *big * 16 * ROW);
+  int64_t big_shape[4] = {16 * REPEAT, 1, 8, 8};
+  DLTensor big_x = x;
+  big_x.data = big;
+  big_x.shape = big_shape;
+  size_t before = rq_memory_in_use(), kept = 0;
+  for (int run = 0; run < 3; run++) {
+    bool small = run == 2;
+    rq_tensor_list *out = NULL;
+    ck_assert_msg(rq_graph_run(g, NULL, small ? &x : &big_x, 1, &out) == RQ_OK, "%s", rq_last_error());
+    const DLTensor *y;
+    rq_tensor_list_get(out, 0, NULL, &y);
+    for (int r = 0; r < (small ? 1 : REPEAT); r++) {
+      DLTensor rows = *y;
+      rows.data = (float *)y->data + (size_t)r * 160;
+      ck_assert_msg(max_abs_diff(&rows, want.data, 160) <= 1e-4, "run %d, copy %d differs from ONNX Runtime", run, r);
+    }
+    rq_tensor_list_destroy(out);
+    if (run == 0) kept = rq_memory_in_use();
+    ck_assert_msg(rq_memory_in_use() == kept, "run %d: %zu bytes in use, %zu after the first", run,
+                  rq_memory_in_use(), kept);
+  }
+  ck_assert_uint_gt(kept, before + 65536);
+  ck_assert_int_eq(rq_graph_trim(g), RQ_OK);
+  ck_assert_uint_eq(rq_memory_in_use(), before);
+  ck_assert_int_eq(rq_graph_trim(NULL), RQ_ERR_INVALID_ARG);
+  free(big);
+  rq_npy_destroy(xn);
+  rq_npy_destroy(wn);
+  rq_graph_destroy(g);
+}
+END_TEST
+
 /* num_threads > 1 splits depthwise convolutions, im2col, pooling and large
  * elementwise ops by channel or row (and OpenBLAS's GEMM): same logits. */
 static void check_threads(const char *name) {
@@ -476,6 +521,7 @@ START_TEST(hostile_models_fail_cleanly) {
     ck_assert_int_eq(y->ndim, 4);
     ck_assert_int_eq(y->shape[3], 1);
     rq_tensor_list_destroy(out);
+    ck_assert_int_eq(rq_graph_trim(g), RQ_OK); /* the buffers a run keeps */
   }
   ck_assert_uint_eq(rq_memory_in_use(), before);
   free(data);
@@ -499,6 +545,7 @@ int main(void) {
   tcase_add_test(tc, digits_dw_matches_onnxruntime);
   tcase_add_test(tc, digits_mlp_matches_onnxruntime);
   tcase_add_test(tc, strided_input);
+  tcase_add_test(tc, kept_buffers_are_reused);
   tcase_add_test(tc, threads_give_the_same_logits);
   tcase_add_test(tc, hook_sees_every_computed_edge);
   tcase_add_test(tc, hook_replaces_values_in_place);

@@ -107,6 +107,17 @@ def test_run_matches_onnxruntime(name, tmp_path):
     assert (got["logits"].argmax(1) == want.argmax(1)).all()
 
 
+def test_trim_frees_what_runs_keep(tmp_path):
+    g = razorq.Graph.load(model_path("digits_cnn"))
+    baseline = razorq.memory_in_use()
+    want = ort_first_output(model_path("digits_cnn"), TEST_X, tmp_path)
+    for _ in range(2):  # the second run reuses the first one's buffers
+        np.testing.assert_allclose(g.run(TEST_X)["logits"], want, rtol=1e-4, atol=1e-4)
+    assert razorq.memory_in_use() > baseline
+    g.trim()
+    assert razorq.memory_in_use() == baseline
+
+
 def test_inputs_by_position_dict_or_keyword_agree():
     g = razorq.Graph.load(model_path("digits_mlp"))
     x = TEST_X[:5]

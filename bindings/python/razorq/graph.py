@@ -68,6 +68,7 @@ _rq_tensor_list_get = _lib.status_function("rq_tensor_list_get", ctypes.c_void_p
                                            ctypes.POINTER(ctypes.POINTER(DLTensor)))
 _rq_tensor_list_destroy = _lib.plain_function("rq_tensor_list_destroy", None, ctypes.c_void_p)
 _rq_exec_supports_op = _lib.plain_function("rq_exec_supports_op", ctypes.c_bool, ctypes.c_char_p)
+_rq_graph_trim = _lib.status_function("rq_graph_trim", ctypes.c_void_p)
 # rq_error_set is variadic; it is only ever called with the fixed "%s" format.
 _rq_error_set = _lib.plain_function("rq_error_set", ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p)
 
@@ -257,6 +258,11 @@ class Graph(_lib.Handle):
                 raise raised[0] from e
             raise
         return tensor_list_to_dict(out.value)
+
+    def trim(self):
+        """Frees the activation buffers run() keeps with the graph for the
+        next run (see rq_graph_trim)."""
+        _rq_graph_trim(self.pointer)
 
 
 def _edge_hook(hook, raised):
