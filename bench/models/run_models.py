@@ -23,9 +23,16 @@ Prints tables of ms per batch and the ratios razorq/ORT and razorq/PyTorch
 against issue 5's targets (within 2x of ORT, faster than PyTorch). Also checks once that razorq's and PyTorch's outputs
 agree, so the timed work is the right work.
 """
+import os
+
+# PyTorch runs in this process: its BLAS/OpenMP pools read these when torch
+# loads, and torch.set_num_threads(1) alone left a second OpenBLAS thread
+# busy (process CPU time above wall time), so set them before the import.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile

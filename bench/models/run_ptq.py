@@ -28,8 +28,15 @@ other work shares the machine):
    input file is the same size in every run and any growth would be
    calibration state.
 """
-import argparse
 import os
+
+# PyTorch runs in this process: its BLAS/OpenMP pools read these when torch
+# loads, and torch.set_num_threads(1) alone left a second OpenBLAS thread
+# busy (process CPU time above wall time), so set them before the import.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse
 import subprocess
 import sys
 import tempfile

@@ -29,7 +29,8 @@ typedef struct rq_exec_options {
   /* Threads a run may use: > 1 sets OpenBLAS's thread count for the GEMM
    * behind Conv/Gemm/MatMul (a process-wide OpenBLAS setting) and splits
    * depthwise convolutions, im2col, pooling and large elementwise ops by
-   * channel or row; results do not depend on it. 0 (the default) runs those
+   * channel or row; razorq's own splits never change a result, OpenBLAS's
+   * may change the last bits of a large GEMM. 0 (the default) runs those
    * ops on the calling thread and leaves OpenBLAS's own setting alone. */
   int num_threads;
   /* Edge observer; NULL = none. */

@@ -143,7 +143,8 @@ START_TEST(kept_buffers_are_reused) {
 END_TEST
 
 /* num_threads > 1 splits depthwise convolutions, im2col, pooling and large
- * elementwise ops by channel or row (and OpenBLAS's GEMM): same logits. */
+ * elementwise ops by channel or row (and OpenBLAS's GEMM): the same logits
+ * up to the GEMM's rounding. */
 static void check_threads(const char *name) {
   rq_graph *g = load_model(name);
   DLTensor x, want;
@@ -160,7 +161,9 @@ static void check_threads(const char *name) {
   const DLTensor *a, *b;
   rq_tensor_list_get(one, 0, NULL, &a);
   rq_tensor_list_get(many, 0, NULL, &b);
-  ck_assert(max_abs_diff(b, a->data, 160) <= 1e-6);
+  /* razorq's own chunks round identically; OpenBLAS's threaded GEMM may
+   * differ in the last bits where it splits a large product. */
+  ck_assert_msg(max_abs_diff(b, a->data, 160) <= 1e-5, "%s: %g", name, max_abs_diff(b, a->data, 160));
   ck_assert(max_abs_diff(b, want.data, 160) <= 1e-4);
   rq_tensor_list_destroy(one);
   rq_tensor_list_destroy(many);
