@@ -58,6 +58,8 @@ def main():
     ap.add_argument("--torch-reps", type=int, default=3, help="repetitions for the slow PyTorch observers")
     ap.add_argument("--numel", type=int, default=1 << 24, help="elements of the flat tensor")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    ap.add_argument("--only", metavar="TEXT", default=None,
+                    help="time only the rows whose name contains TEXT (e.g. histogram, min/max)")
     ap.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
                     help="thread CPU time (default; robust on a shared machine) or wall-clock time")
     args = ap.parse_args()
@@ -99,6 +101,9 @@ def main():
 
     rows = []
 
+    def wanted(name):
+        return args.only is None or args.only in name
+
     def row(name, nbytes, read_t, isa_times, numpy_t, torch_name, torch_t, target):
         rows.append(dict(name=name, nbytes=nbytes, read=read_t, isa=isa_times, numpy=numpy_t,
                          torch_name=torch_name, torch=torch_t, target=target))
@@ -110,78 +115,85 @@ def main():
     read16 = rq("read", "avx2", x16n)
     readact = rq("read", "avx2", actn)
 
-    # per-tensor min/max
-    row("min/max, fp32 16M", xn.nbytes, read32, {i: rq("minmax", i, xn) for i in ISAS},
-        best_of(lambda: (xn.min(), xn.max()), reps), "torch.aminmax",
-        best_of(lambda: torch.aminmax(x), reps), ("read", 0.85, "torch", 1.3))
-    # fp16 input min/max (torch.aminmax has no CPU Half kernel in 1.13)
-    row("min/max, fp16 16M", x16n.nbytes, read16, {i: rq("minmax", i, x16n, elem=1) for i in ISAS},
-        best_of(lambda: (x16n.min(), x16n.max()), max(1, reps // 2)), "torch.aminmax(x.float())",
-        best_of(lambda: torch.aminmax(x16.float()), reps), ("read", 0.85))
-    # per-channel NCHW along axis 1
-    pc = PerChannelMinMaxObserver(ch_axis=1)
-    row("per-channel min/max, 32x64x56x56 axis 1", actn.nbytes, readact,
-        {i: rq("minmax_channels", i, actn, 32, 64, 56 * 56) for i in ISAS},
-        best_of(lambda: (actn.min(axis=(0, 2, 3)), actn.max(axis=(0, 2, 3))), reps),
-        "PerChannelMinMaxObserver.forward", best_of(lambda: pc(act), reps), ("torch", 10))
-    # per-channel OIHW weight along axis 0 (outer = 1, one run per output channel)
-    w = torch.randn(512, 256, 3, 3)           # 4.7 MB
-    wn = w.numpy()
-    pcw = PerChannelMinMaxObserver(ch_axis=0)
-    row("per-channel min/max, 512x256x3x3 weight axis 0", wn.nbytes, rq("read", "avx2", wn),
-        {i: rq("minmax_channels", i, wn, 1, 512, 256 * 9) for i in ISAS},
-        best_of(lambda: (wn.min(axis=(1, 2, 3)), wn.max(axis=(1, 2, 3))), reps),
-        "PerChannelMinMaxObserver(ch_axis=0).forward", best_of(lambda: pcw(w), reps), ("torch", 10))
-    # histogram observe, 2048 bins
-    ho = HistogramObserver(bins=2048)
-    ho(x)  # steady state: later batches combine with the running histogram
+    same_hist, identical = {}, {}  # correctness checks of the histogram and fake-quant rows
+    if wanted("min/max, fp32 16M"):
+        # per-tensor min/max
+        row("min/max, fp32 16M", xn.nbytes, read32, {i: rq("minmax", i, xn) for i in ISAS},
+            best_of(lambda: (xn.min(), xn.max()), reps), "torch.aminmax",
+            best_of(lambda: torch.aminmax(x), reps), ("read", 0.85, "torch", 1.3))
+    if wanted("min/max, fp16 16M"):
+        # fp16 input min/max (torch.aminmax has no CPU Half kernel in 1.13)
+        row("min/max, fp16 16M", x16n.nbytes, read16, {i: rq("minmax", i, x16n, elem=1) for i in ISAS},
+            best_of(lambda: (x16n.min(), x16n.max()), max(1, reps // 2)), "torch.aminmax(x.float())",
+            best_of(lambda: torch.aminmax(x16.float()), reps), ("read", 0.85))
+    if wanted("per-channel min/max, 32x64x56x56 axis 1"):
+        # per-channel NCHW along axis 1
+        pc = PerChannelMinMaxObserver(ch_axis=1)
+        row("per-channel min/max, 32x64x56x56 axis 1", actn.nbytes, readact,
+            {i: rq("minmax_channels", i, actn, 32, 64, 56 * 56) for i in ISAS},
+            best_of(lambda: (actn.min(axis=(0, 2, 3)), actn.max(axis=(0, 2, 3))), reps),
+            "PerChannelMinMaxObserver.forward", best_of(lambda: pc(act), reps), ("torch", 10))
+    if wanted("per-channel min/max, 512x256x3x3 weight axis 0"):
+        # per-channel OIHW weight along axis 0 (outer = 1, one run per output channel)
+        w = torch.randn(512, 256, 3, 3)           # 4.7 MB
+        wn = w.numpy()
+        pcw = PerChannelMinMaxObserver(ch_axis=0)
+        row("per-channel min/max, 512x256x3x3 weight axis 0", wn.nbytes, rq("read", "avx2", wn),
+            {i: rq("minmax_channels", i, wn, 1, 512, 256 * 9) for i in ISAS},
+            best_of(lambda: (wn.min(axis=(1, 2, 3)), wn.max(axis=(1, 2, 3))), reps),
+            "PerChannelMinMaxObserver(ch_axis=0).forward", best_of(lambda: pcw(w), reps), ("torch", 10))
+    if wanted("histogram observe, 2048 bins"):
+        # histogram observe, 2048 bins
+        ho = HistogramObserver(bins=2048)
+        ho(x)  # steady state: later batches combine with the running histogram
 
-    def np_hist():
-        lo, hi = xn.min(), xn.max()
-        return np.histogram(xn, bins=2048, range=(lo, hi))
-    row("histogram observe, 2048 bins, fp32 16M, steady state", xn.nbytes, read32,
-        {i: rq("histogram_observe", i, xn) for i in ISAS}, best_of(np_hist, max(1, treps)),
-        "HistogramObserver.forward", best_of(lambda: ho(x), treps), ("torch", 20))
-    row("histogram observe, 2048 bins, fp32 16M, first batch", xn.nbytes, read32,
-        {i: rq("histogram_first", i, xn) for i in ISAS}, None,
-        "HistogramObserver.forward (new observer)",
-        best_of(lambda: HistogramObserver(bins=2048)(x), treps), ("torch", 20))
-    # same histogram as torch.histc?
-    lo, hi = torch.aminmax(x)
-    ref = torch.histc(x, bins=2048, min=lo.item(), max=hi.item()).numpy()
-    counts = np.zeros(2048, np.uint64)
-    same_hist = {}
-    for i in ISAS:
-        if lib.rqb_histogram(i.encode(), 0, xn.ctypes.data, n, lo.item(), hi.item(),
-                             counts.ctypes.data, 2048) == 0:
-            same_hist[i] = bool(np.array_equal(counts.astype(np.float64), ref.astype(np.float64)))
-    # pure fake-quant kernel (fixed qparams, mask written as PyTorch does)
-    s_, z_ = 0.0125, 3
-    inv = np.float32(1.0) / np.float32(s_)
+        def np_hist():
+            lo, hi = xn.min(), xn.max()
+            return np.histogram(xn, bins=2048, range=(lo, hi))
+        row("histogram observe, 2048 bins, fp32 16M, steady state", xn.nbytes, read32,
+            {i: rq("histogram_observe", i, xn) for i in ISAS}, best_of(np_hist, max(1, treps)),
+            "HistogramObserver.forward", best_of(lambda: ho(x), treps), ("torch", 20))
+        row("histogram observe, 2048 bins, fp32 16M, first batch", xn.nbytes, read32,
+            {i: rq("histogram_first", i, xn) for i in ISAS}, None,
+            "HistogramObserver.forward (new observer)",
+            best_of(lambda: HistogramObserver(bins=2048)(x), treps), ("torch", 20))
+        # same histogram as torch.histc?
+        lo, hi = torch.aminmax(x)
+        ref = torch.histc(x, bins=2048, min=lo.item(), max=hi.item()).numpy()
+        counts = np.zeros(2048, np.uint64)
+        for i in ISAS:
+            if lib.rqb_histogram(i.encode(), 0, xn.ctypes.data, n, lo.item(), hi.item(),
+                                 counts.ctypes.data, 2048) == 0:
+                same_hist[i] = bool(np.array_equal(counts.astype(np.float64), ref.astype(np.float64)))
+    if wanted("fake-quant kernel, fp32 16M"):
+        # pure fake-quant kernel (fixed qparams, mask written as PyTorch does)
+        s_, z_ = 0.0125, 3
+        inv = np.float32(1.0) / np.float32(s_)
 
-    def np_fq():
-        q = np.clip(np.rint(xn * inv) + np.float32(z_), 0, 255)
-        return (q - np.float32(z_)) * np.float32(s_)
-    row("fake-quant kernel, fp32 16M", xn.nbytes, read32,
-        {i: rq("fake_quant", i, xn, out=y) for i in ISAS}, best_of(np_fq, reps),
-        "torch.fake_quantize_per_tensor_affine",
-        best_of(lambda: torch.fake_quantize_per_tensor_affine(x, s_, z_, 0, 255), reps), None)
-    ref_fq = torch.fake_quantize_per_tensor_affine(x, s_, z_, 0, 255).numpy()
-    identical = {}
-    for i in ISAS:
-        if rq("fake_quant", i, xn, out=y) is not None:
-            identical[i] = bool(np.array_equal(y.view(np.uint32), ref_fq.view(np.uint32)))
-    # FakeQuantize.forward: observe (moving-average min/max) + qparams + fake-quant
-    fq = FakeQuantize()
-    fq(x)
-    row("FakeQuantize forward (observe + fake-quant), fp32 16M", xn.nbytes, read32,
-        {i: rq("observe_fake_quant", i, xn, out=y) for i in ISAS}, None, "FakeQuantize.forward",
-        best_of(lambda: fq(x), treps), ("torch", 10))
-    ff = FusedMovingAvgObsFakeQuantize()
-    ff(x)
-    row("fused moving-avg observe + fake-quant, fp32 16M", xn.nbytes, read32,
-        {i: rq("fused_moving_avg", i, xn, out=y) for i in ISAS}, None,
-        "FusedMovingAvgObsFakeQuantize.forward", best_of(lambda: ff(x), treps), ("torch", 10))
+        def np_fq():
+            q = np.clip(np.rint(xn * inv) + np.float32(z_), 0, 255)
+            return (q - np.float32(z_)) * np.float32(s_)
+        row("fake-quant kernel, fp32 16M", xn.nbytes, read32,
+            {i: rq("fake_quant", i, xn, out=y) for i in ISAS}, best_of(np_fq, reps),
+            "torch.fake_quantize_per_tensor_affine",
+            best_of(lambda: torch.fake_quantize_per_tensor_affine(x, s_, z_, 0, 255), reps), None)
+        ref_fq = torch.fake_quantize_per_tensor_affine(x, s_, z_, 0, 255).numpy()
+        for i in ISAS:
+            if rq("fake_quant", i, xn, out=y) is not None:
+                identical[i] = bool(np.array_equal(y.view(np.uint32), ref_fq.view(np.uint32)))
+    if wanted("FakeQuantize forward (observe + fake-quant), fp32 16M"):
+        # FakeQuantize.forward: observe (moving-average min/max) + qparams + fake-quant
+        fq = FakeQuantize()
+        fq(x)
+        row("FakeQuantize forward (observe + fake-quant), fp32 16M", xn.nbytes, read32,
+            {i: rq("observe_fake_quant", i, xn, out=y) for i in ISAS}, None, "FakeQuantize.forward",
+            best_of(lambda: fq(x), treps), ("torch", 10))
+    if wanted("fused moving-avg observe + fake-quant, fp32 16M"):
+        ff = FusedMovingAvgObsFakeQuantize()
+        ff(x)
+        row("fused moving-avg observe + fake-quant, fp32 16M", xn.nbytes, read32,
+            {i: rq("fused_moving_avg", i, xn, out=y) for i in ISAS}, None,
+            "FusedMovingAvgObsFakeQuantize.forward", best_of(lambda: ff(x), treps), ("torch", 10))
 
     # Second read-loop measurement; rows keep their own array's best.
     best_read = {}

@@ -68,12 +68,14 @@ static inline void rq_store_bf16(void *p, __m256 v) {
   _mm256_min_epi32(_mm256_max_epi32(_mm256_cvttps_epi32(t), _mm256_setzero_si256()), \
                    _mm256_set1_epi32(maxbin))
 #define VI_STORE(out, vi) _mm256_storeu_si256((__m256i *)(void *)(out), (vi))
-/* in ? clamp((int32)t, .., maxbin) : dummy -- lanes outside the range count
- * into a dummy slot instead of taking a branch. t >= 0 in range. */
-#define V_BINS_SEL(t, maxbin, in, dummy)                                            \
-  _mm256_blendv_epi8(_mm256_set1_epi32(dummy),                                      \
-                     _mm256_min_epi32(_mm256_cvttps_epi32(t), _mm256_set1_epi32(maxbin)), \
-                     _mm256_castps_si256(in))
+/* in ? V_BINS_I(t, maxbin) : dummy -- lanes outside the range count into a
+ * dummy slot instead of taking a branch. */
+#define V_BINS_SEL(t, maxbin, in, dummy) \
+  _mm256_blendv_epi8(_mm256_set1_epi32(dummy), V_BINS_I(t, maxbin), _mm256_castps_si256(in))
+/* Two vectors of bins (0..65535) as 16 uint16: lane order a0-3 b0-3 a4-7 b4-7,
+ * which the counting does not care about (no cross-lane permute). */
+#define VI_STORE_U16X2(out, a, b) \
+  _mm256_storeu_si256((__m256i *)(void *)(out), _mm256_packus_epi32((a), (b)))
 
 /* 8 lanes of all-ones/zero -> 8 bytes of 1/0. */
 static inline void rq_store_mask(uint8_t *p, __m256 m) {

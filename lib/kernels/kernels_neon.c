@@ -65,9 +65,10 @@ static inline void rq_store_bf16(void *p, float32x4_t v) {
 #define V_BINS_I(t, maxbin) \
   vminq_s32(vmaxq_s32(vcvtq_s32_f32(t), vdupq_n_s32(0)), vdupq_n_s32(maxbin))
 #define VI_STORE(out, vi) vst1q_s32((out), (vi))
-#define V_BINS_SEL(t, maxbin, in, dummy)                                     \
-  vbslq_s32(vreinterpretq_u32_f32(in), vminq_s32(vcvtq_s32_f32(t), vdupq_n_s32(maxbin)), \
-            vdupq_n_s32(dummy))
+#define V_BINS_SEL(t, maxbin, in, dummy) \
+  vbslq_s32(vreinterpretq_u32_f32(in), V_BINS_I(t, maxbin), vdupq_n_s32(dummy))
+#define VI_STORE_U16X2(out, a, b) \
+  vst1q_u16((out), vcombine_u16(vqmovun_s32(a), vqmovun_s32(b)))
 
 static inline void rq_store_mask(uint8_t *p, float32x4_t m) {
   uint16x4_t w = vmovn_u32(vandq_u32(vreinterpretq_u32_f32(m), vdupq_n_u32(1)));

@@ -82,9 +82,10 @@ static inline void rq_store_bf16(void *p, __m128 v) {
 #define V_BINS_I(t, maxbin) \
   _mm_min_epi32(_mm_max_epi32(_mm_cvttps_epi32(t), _mm_setzero_si128()), _mm_set1_epi32(maxbin))
 #define VI_STORE(out, vi) _mm_storeu_si128((__m128i *)(void *)(out), (vi))
-#define V_BINS_SEL(t, maxbin, in, dummy)                                              \
-  _mm_blendv_epi8(_mm_set1_epi32(dummy), _mm_min_epi32(_mm_cvttps_epi32(t), _mm_set1_epi32(maxbin)), \
-                  _mm_castps_si128(in))
+#define V_BINS_SEL(t, maxbin, in, dummy) \
+  _mm_blendv_epi8(_mm_set1_epi32(dummy), V_BINS_I(t, maxbin), _mm_castps_si128(in))
+#define VI_STORE_U16X2(out, a, b) \
+  _mm_storeu_si128((__m128i *)(void *)(out), _mm_packus_epi32((a), (b)))
 
 static inline void rq_store_mask(uint8_t *p, __m128 m) {
   __m128i bits = _mm_and_si128(_mm_castps_si128(m), _mm_set1_epi32(1));

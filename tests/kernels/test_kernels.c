@@ -313,6 +313,18 @@ START_TEST(simd_large_fake_quant_matches_scalar) {
                   "large minmax_histogram isa %s bins %zu", k->isa, bins);
     if (bins > 4096) free(hc), free(hr);
   }
+  { /* a range whose width overflows to Inf: (x - lo) / Inf is 0 or NaN, and
+     * NaN must land in bin 0 as in the scalar row, never outside the counts */
+    static float wide[1000];
+    static const size_t wbins[] = { 7, 2048, 4096 }; /* private counters and not */
+    for (size_t i = 0; i < 1000; i++) wide[i] = (float)((double)i - 500.0) * 6e35f;
+    for (size_t bi = 0; bi < 3; bi++) {
+      memset(ha, 0, sizeof ha), memset(hb, 0, sizeof hb);
+      s->histogram[RQ__ELEM_F32](wide, 1000, -3e38f, 3e38f, ha, wbins[bi]);
+      k->histogram[RQ__ELEM_F32](wide, 1000, -3e38f, 3e38f, hb, wbins[bi]);
+      ck_assert_msg(memcmp(ha, hb, sizeof ha) == 0 && ha[0] > 0, "overflowing range isa %s", k->isa);
+    }
+  }
   memcpy(yb + 1, x, n * 4); /* in place */
   k->fake_quant[RQ__ELEM_F32](yb + 1, yb + 1, NULL, n, 0.1f, 2, -128, 127);
   ck_assert_msg(memcmp(ya + 2, yb + 1, n * 4) == 0, "large in-place fake_quant isa %s", k->isa);
@@ -324,6 +336,19 @@ START_TEST(simd_large_fake_quant_matches_scalar) {
     s->minmax[RQ__ELEM_F32](x + 1, n - 1, &rmn, &rmx, &rbad);
     ck_assert_msg(bits_of(mn) == bits_of(rmn) && bits_of(mx) == bits_of(rmx) && bad == rbad && bad > 0,
                   "large minmax isa %s", k->isa);
+    /* inputs of 1 MiB and more are read as two halves side by side: lengths
+     * that leave a vector tail and a scalar tail after the paired part, and
+     * the same bytes as fp16/bf16 (random halves, NaN/Inf among them) */
+    static const size_t cut[] = { 0, 13, 29, 62 };
+    for (size_t ci = 0; ci < sizeof cut / sizeof cut[0]; ci++)
+      for (int e = 0; e < RQ__ELEM_COUNT; e++) {
+        size_t len = (n - 1 - cut[ci]) * (4 / rq__elem_size((rq__elem)e));
+        mn = INFINITY, mx = -INFINITY, rmn = INFINITY, rmx = -INFINITY, bad = 0, rbad = 0;
+        k->minmax[e](x + 1, len, &mn, &mx, &bad);
+        s->minmax[e](x + 1, len, &rmn, &rmx, &rbad);
+        ck_assert_msg(bits_of(mn) == bits_of(rmn) && bits_of(mx) == bits_of(rmx) && bad == rbad,
+                      "large minmax isa %s elem %d length %zu", k->isa, e, len);
+      }
   }
   free(x), free(ya), free(yb), free(ma), free(mb);
 }
