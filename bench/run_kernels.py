@@ -18,6 +18,7 @@ import ctypes
 import os
 import platform
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -68,6 +69,10 @@ def main():
 
     torch.set_num_threads(1)
     lib = ctypes.CDLL(os.path.join(args.build, "bench", "librqbench.so"))
+    os.environ.setdefault("RAZORQ_LIBRARY", os.path.join(os.path.abspath(args.build), "lib", "librazorq.so.0"))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bindings", "python"))
+    global razorq
+    import razorq
     lib.rqb_time.restype = ctypes.c_double
     lib.rqb_time.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p,
                              ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
@@ -153,6 +158,20 @@ def main():
         row("histogram observe, 2048 bins, fp32 16M, steady state", xn.nbytes, read32,
             {i: rq("histogram_observe", i, xn) for i in ISAS}, best_of(np_hist, max(1, treps)),
             "HistogramObserver.forward", best_of(lambda: ho(x), treps), ("torch", 20))
+        # What a user gets: razorq's own HistogramObserver through the public
+        # API (rq_observer_observe: NaN/Inf check, the fused pass over the
+        # range the observer will pick, the running-histogram update), in the
+        # same steady state as PyTorch's row above.
+        rq_obs_times = {}
+        for isa in ISAS:
+            razorq.set_kernel_isa(isa)
+            obs = razorq.Observer({"type": "HistogramObserver", "bins": 2048})
+            obs.observe(xn)
+            rq_obs_times[isa] = best_of(lambda: obs.observe(xn), treps)
+        razorq.set_kernel_isa(None)
+        row("HistogramObserver observe (razorq's observer, public API), 2048 bins, fp32 16M, steady state",
+            xn.nbytes, read32, rq_obs_times, None, "HistogramObserver.forward", best_of(lambda: ho(x), treps),
+            ("torch", 20))
         row("histogram observe, 2048 bins, fp32 16M, first batch", xn.nbytes, read32,
             {i: rq("histogram_first", i, xn) for i in ISAS}, None,
             "HistogramObserver.forward (new observer)",

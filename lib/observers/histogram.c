@@ -23,6 +23,11 @@ typedef struct hist_state {
   int64_t upsample_rate;
   double dst_nbins;        /* 2^(storage bits): 256, or 65536 beyond 8 bits */
   float min, max;          /* +inf/-inf before the first batch */
+  /* Set by hist_prepass: batch_counts already holds the coming batch's
+   * histc over [counted_lo, counted_hi], binned in the pass that found the
+   * batch's min/max. */
+  bool counted;
+  float counted_lo, counted_hi;
 } hist_state;
 
 static rq_status hist_init(void *state, const rq_observer_info *info, const rq_observer_args *args) {
@@ -55,21 +60,34 @@ static void hist_fini(void *state) {
   s->batch_counts = NULL;
 }
 
-/* torch.histc(x, bins, min=left, max=right) into counts (uint64): edges from
- * histc_select_outer_bin_edges, then the linear-interpolation binning of
- * histogramdd in float32. */
-static rq_status histc(const rq_observer_batch *b, double left, double right, float data_min,
-                       float data_max, uint64_t *counts, size_t bins) {
+/* The float32 range torch.histc(x, bins, min=left, max=right) bins over:
+ * histc_select_outer_bin_edges, where data_min/data_max (the batch's) stand
+ * in for an empty range. */
+static rq_status histc_range(double left, double right, float data_min, float data_max, float *lo, float *hi) {
   if (left == right) { left = data_min; right = data_max; }
   if (left == right) { left -= 1.0; right += 1.0; }
-  const float lo = (float)left, hi = (float)right;
-  const float width = hi - lo;
-  if (!isfinite(width) || !(lo < hi))
+  *lo = (float)left;
+  *hi = (float)right;
+  const float width = *hi - *lo;
+  if (!isfinite(width) || !(*lo < *hi))
     return rq_error_set(RQ_ERR_NONFINITE, "HistogramObserver: range [%g, %g] is too wide for float32",
                         left, right);
-  memset(counts, 0, bins * sizeof *counts);
-  /* Values outside [lo, hi] (and NaN/Inf) are not counted, as in histc. */
-  rq__kernels()->histogram[RQ__ELEM_F32](b->data, b->outer * b->channels * b->inner, lo, hi, counts, bins);
+  return RQ_OK;
+}
+
+/* torch.histc(x, bins, min=left, max=right) into s->batch_counts: the
+ * linear-interpolation binning of histogramdd in float32. Values outside
+ * the range (and NaN/Inf) are not counted, as in histc. */
+static rq_status histc(const rq_observer_batch *b, hist_state *s, double left, double right, float data_min,
+                       float data_max) {
+  float lo, hi;
+  RQ_TRY(histc_range(left, right, data_min, data_max, &lo, &hi));
+  bool counted = s->counted && lo == s->counted_lo && hi == s->counted_hi;
+  s->counted = false;
+  if (counted) return RQ_OK; /* hist_prepass binned this batch over this very range */
+  memset(s->batch_counts, 0, s->bins * sizeof *s->batch_counts);
+  rq__kernels()->histogram[RQ__ELEM_F32](b->data, b->outer * b->channels * b->inner, lo, hi, s->batch_counts,
+                                         s->bins);
   return RQ_OK;
 }
 
@@ -117,17 +135,49 @@ static void combine_histograms(double *dst, const double *old, size_t bins, int6
   }
 }
 
+/* The min/max pass of a batch (rq__observer_prepass), fused with the
+ * histogram over the range hist_observe will pick if the batch stays inside
+ * the running range: that range depends only on the state then, so it is
+ * known before the pass. A batch that leaves it is binned again by
+ * hist_observe over the combined range. Not for the first batch, nor when
+ * the truncated range is empty (histc then bins over the batch's own
+ * min/max, unknown before the pass). */
+void rq__histogram_prepass(void *state, const float *x, size_t n, float *min, float *max, uint64_t *nonfinite) {
+  hist_state *s = state;
+  s->counted = false;
+  float lo, hi, cmax;
+  int64_t ds, start_idx;
+  bool predictable = !(s->min == INFINITY && s->max == -INFINITY) && s->min != s->max;
+  if (predictable) {
+    adjust_min_max(s, s->min, s->max, &cmax, &ds, &start_idx);
+    double left = trunc((double)s->min), right = trunc((double)cmax);
+    predictable = left != right && histc_range(left, right, 0.0f, 0.0f, &lo, &hi) == RQ_OK;
+    if (!predictable) rq_error_clear();
+  }
+  if (!predictable) {
+    rq__kernels()->minmax[RQ__ELEM_F32](x, n, min, max, nonfinite);
+    return;
+  }
+  memset(s->batch_counts, 0, s->bins * sizeof *s->batch_counts);
+  rq__kernels()->minmax_histogram[RQ__ELEM_F32](x, n, lo, hi, s->batch_counts, s->bins, min, max, nonfinite);
+  s->counted = true;
+  s->counted_lo = lo;
+  s->counted_hi = hi;
+}
+
 static rq_status hist_observe(void *state, const rq_observer_info *info, const rq_observer_batch *b) {
   (void)info;
   hist_state *s = state;
   float new_min, new_max;
   batch_range(b, &new_min, &new_max);
-  if (!(new_min <= new_max)) return RQ_OK; /* only non-finite values, all skipped */
+  if (!(new_min <= new_max)) { /* only non-finite values, all skipped */
+    s->counted = false;
+    return RQ_OK;
+  }
   bool uninitialized = s->min == INFINITY && s->max == -INFINITY;
   if (uninitialized || s->min == s->max) {
     /* torch.histc(x, bins, min=int(min_val), max=int(max_val)) */
-    RQ_TRY(histc(b, trunc((double)new_min), trunc((double)new_max), new_min, new_max, s->batch_counts,
-                 s->bins));
+    RQ_TRY(histc(b, s, trunc((double)new_min), trunc((double)new_max), new_min, new_max));
     for (size_t i = 0; i < s->bins; i++) s->hist[i] = (double)s->batch_counts[i];
     s->min = new_min;
     s->max = new_max;
@@ -137,7 +187,7 @@ static rq_status hist_observe(void *state, const rq_observer_info *info, const r
   float cmax = new_max > s->max ? new_max : s->max;
   int64_t ds, start_idx;
   adjust_min_max(s, cmin, cmax, &cmax, &ds, &start_idx);
-  RQ_TRY(histc(b, trunc((double)cmin), trunc((double)cmax), new_min, new_max, s->batch_counts, s->bins));
+  RQ_TRY(histc(b, s, trunc((double)cmin), trunc((double)cmax), new_min, new_max));
   if (cmin == s->min && cmax == s->max) {
     for (size_t i = 0; i < s->bins; i++) s->hist[i] += (double)s->batch_counts[i];
   } else {

@@ -343,6 +343,19 @@ static rq_status contiguous_f32(rq_observer *obs, const DLTensor *x, size_t n, c
   return RQ_OK;
 }
 
+rq__observer_prepass_fn rq__observer_prepass(const rq_observer_class *cls) {
+  static const struct {
+    const rq_observer_class *cls;
+    rq__observer_prepass_fn fn;
+  } fused[] = {
+      {&rq__histogram_observer_class, rq__histogram_prepass},
+  };
+  /* By the observe function: the registry holds its own copy of each class. */
+  for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++)
+    if (fused[i].cls->observe == cls->observe) return fused[i].fn;
+  return NULL;
+}
+
 rq_status rq_observer_observe(rq_observer *obs, const DLTensor *x) {
   RQ_CHECK_NOT_NULL(obs);
   RQ_CHECK_NOT_NULL(x);
@@ -369,7 +382,9 @@ rq_status rq_observer_observe(rq_observer *obs, const DLTensor *x) {
   batch.min = INFINITY;
   batch.max = -INFINITY;
   uint64_t nonfinite = 0;
-  rq__kernels()->minmax[RQ__ELEM_F32](batch.data, n, &batch.min, &batch.max, &nonfinite);
+  rq__observer_prepass_fn prepass = rq__observer_prepass(obs->cls);
+  if (prepass != NULL) prepass(obs->state, batch.data, n, &batch.min, &batch.max, &nonfinite);
+  else rq__kernels()->minmax[RQ__ELEM_F32](batch.data, n, &batch.min, &batch.max, &nonfinite);
   if (nonfinite > 0) {
     if (!obs->ignore_nonfinite)
       return rq__fail(RQ_ERR_NONFINITE, __func__,

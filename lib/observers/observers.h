@@ -35,6 +35,16 @@ rq_status rq__observer_create_json(json_t *cfg, const char *where, rq_observer *
 /* Fills an info from a qscheme. */
 void rq__observer_info_from_qscheme(const rq__qscheme *qs, rq_observer_info *info);
 
+/* The pass over a batch that finds its min/max and counts its NaN/Inf
+ * (folded into *min, *max, *nonfinite, as the minmax kernel does), which
+ * rq_observer_observe makes before the class's observe. A built-in class
+ * may do its own binning in that same read of the data; the others get
+ * the plain minmax kernel. */
+typedef void (*rq__observer_prepass_fn)(void *state, const float *x, size_t n, float *min, float *max,
+                                        uint64_t *nonfinite);
+rq__observer_prepass_fn rq__observer_prepass(const rq_observer_class *cls);
+void rq__histogram_prepass(void *state, const float *x, size_t n, float *min, float *max, uint64_t *nonfinite);
+
 /* Registers every built-in observer class (called once by the registry). */
 void rq__observers_register_builtins(void);
 
