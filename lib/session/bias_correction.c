@@ -104,56 +104,75 @@ int rq__session_correctable_bias(const rq_session *s, const rq_graph *g, int n, 
   return b;
 }
 
+/* A node whose bias is corrected: its output edge, the bias's value ids in
+ * graph and fq_graph, and the per-channel sums of the float model's output
+ * (ref) and of the quantized model's (got). */
+typedef struct target {
+  const char *edge;
+  size_t channels;
+  int bias, bias_q;
+  double *ref, *got;
+  uint64_t ref_count, got_count; /* elements per channel summed */
+} target;
+
 typedef struct mean_ctx {
   rq_session *s;
-  const char *target;    /* the edge whose per-channel sums are taken */
-  size_t channels;
-  double *sum;
-  uint64_t count;        /* elements per channel seen */
-  bool fake_quantize;    /* apply the session's activation fake-quants */
+  target *targets;
+  size_t first, end;     /* the targets whose outputs are summed in this pass */
+  bool quantized;        /* apply the session's activation fake-quants, sum into got */
 } mean_ctx;
+
+static rq_status add_channel_sums(const target *t, const DLTensor *value, double *sum, uint64_t *count) {
+  /* Channels on axis 1 ([N, C, ...] for Conv, [M, N] for Gemm). */
+  if (value->ndim < 2 || (size_t)value->shape[1] != t->channels)
+    return rq__fail(RQ_ERR_INTERNAL, "rq_session_convert", "bias correction: '%s' does not have %zu channels on axis 1",
+                    t->edge, t->channels);
+  size_t outer = (size_t)value->shape[0], total = dl_numel(value);
+  if (total == 0) return RQ_OK;
+  size_t inner = total / (outer * t->channels);
+  const float *v = (const float *)((const char *)value->data + value->byte_offset);
+  for (size_t o = 0; o < outer; o++)
+    for (size_t c = 0; c < t->channels; c++) {
+      const float *row = v + (o * t->channels + c) * inner;
+      double acc = 0.0;
+      for (size_t k = 0; k < inner; k++) acc += row[k];
+      sum[c] += acc;
+    }
+  *count += outer * inner;
+  return RQ_OK;
+}
 
 static rq_status accumulate(void *user, const char *edge, DLTensor *value) {
   mean_ctx *ctx = user;
   rq_session *s = ctx->s;
   if (value->dtype.code != kDLFloat || value->dtype.bits != 32) return RQ_OK;
-  if (strcmp(edge, ctx->target) == 0) {
-    /* Channels on axis 1 ([N, C, ...] for Conv, [M, N] for Gemm). */
-    if (value->ndim < 2 || (size_t)value->shape[1] != ctx->channels)
-      return rq__fail(RQ_ERR_INTERNAL, "rq_session_convert", "bias correction: '%s' does not have %zu channels on axis 1",
-                      edge, ctx->channels);
-    size_t outer = (size_t)value->shape[0], inner = dl_numel(value) / (outer * ctx->channels + (outer == 0));
-    const float *v = (const float *)((const char *)value->data + value->byte_offset);
-    for (size_t o = 0; o < outer; o++)
-      for (size_t c = 0; c < ctx->channels; c++) {
-        const float *row = v + (o * ctx->channels + c) * inner;
-        double acc = 0.0;
-        for (size_t k = 0; k < inner; k++) acc += row[k];
-        ctx->sum[c] += acc;
-      }
-    ctx->count += outer * inner;
+  /* Summed before any fake-quant on the edge itself: that is the node's output. */
+  for (size_t i = ctx->first; i < ctx->end; i++) {
+    target *t = &ctx->targets[i];
+    if (strcmp(edge, t->edge) != 0) continue;
+    RQ_TRY(ctx->quantized ? add_channel_sums(t, value, t->got, &t->got_count)
+                          : add_channel_sums(t, value, t->ref, &t->ref_count));
   }
-  if (!ctx->fake_quantize) return RQ_OK;
+  if (!ctx->quantized) return RQ_OK;
   for (size_t i = 0; i < s->n_hook_edges; i++)
     if (strcmp(s->hook_edges[i], edge) == 0) return rq_fake_quant_forward(s->fake_quants[s->hook_fq[i]], value, value);
   return RQ_OK;
 }
 
-/* Per-channel mean of `edge` over the kept batches, in g. */
-static rq_status channel_means(rq_session *s, const rq_graph *g, bool fake_quantize, const char *edge,
-                               size_t channels, double *mean) {
-  const char **edges = rq__calloc(s->n_hook_edges + 1, sizeof *edges);
-  if (edges == NULL) return rq__nomem("rq_session_convert", s->n_hook_edges);
-  size_t n_edges = 0;
-  bool listed = false;
-  if (fake_quantize)
-    for (size_t i = 0; i < s->n_hook_edges; i++) {
-      edges[n_edges++] = s->hook_edges[i];
-      listed |= strcmp(s->hook_edges[i], edge) == 0;
-    }
-  if (!listed) edges[n_edges++] = edge;
-  for (size_t c = 0; c < channels; c++) mean[c] = 0.0;
-  mean_ctx ctx = {s, edge, channels, mean, 0, fake_quantize};
+/* One pass of g over the kept batches, summing targets [first, end). */
+static rq_status sum_pass(rq_session *s, const rq_graph *g, target *targets, size_t first, size_t end,
+                          bool quantized) {
+  size_t cap = s->n_hook_edges + (end - first) + 1, n_edges = 0;
+  const char **edges = rq__calloc(cap, sizeof *edges);
+  if (edges == NULL) return rq__nomem("rq_session_convert", cap);
+  if (quantized)
+    for (size_t i = 0; i < s->n_hook_edges; i++) edges[n_edges++] = s->hook_edges[i];
+  for (size_t i = first; i < end; i++) {
+    bool listed = false;
+    for (size_t k = 0; k < n_edges; k++) listed |= strcmp(edges[k], targets[i].edge) == 0;
+    if (!listed) edges[n_edges++] = targets[i].edge;
+  }
+  mean_ctx ctx = {s, targets, first, end, quantized};
   rq_exec_options opts;
   rq_status st = rq_exec_options_init(&opts, sizeof opts);
   opts.hook = accumulate;
@@ -166,41 +185,80 @@ static rq_status channel_means(rq_session *s, const rq_graph *g, bool fake_quant
     rq_tensor_list_destroy(out);
   }
   rq__free(edges);
-  for (size_t c = 0; st == RQ_OK && c < channels && ctx.count > 0; c++) mean[c] /= (double)ctx.count;
   return st;
+}
+
+static void free_targets(target *targets, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    rq__free(targets[i].ref);
+    rq__free(targets[i].got);
+  }
+  rq__free(targets);
+}
+
+/* The nodes to correct, in graph (topological) order. */
+static rq_status find_targets(rq_session *s, target **out, size_t *n_out) {
+  *out = NULL;
+  *n_out = 0;
+  target *targets = rq__calloc((size_t)s->graph->n_nodes + 1, sizeof *targets);
+  if (targets == NULL) return rq__nomem("rq_session_convert", (size_t)s->graph->n_nodes);
+  size_t n = 0;
+  for (int node = 0; node < s->graph->n_nodes; node++) {
+    size_t channels = 0;
+    int b = rq__session_correctable_bias(s, s->graph, node, &channels);
+    if (b < 0) continue;
+    target *t = &targets[n++];
+    t->edge = s->graph->values[s->graph->nodes[node].outputs[0]].name;
+    t->channels = channels;
+    t->bias = b;
+    t->bias_q = rq__graph_find_value(s->fq_graph, s->graph->values[b].name);
+    t->ref = rq__calloc(channels, sizeof *t->ref);
+    t->got = rq__calloc(channels, sizeof *t->got);
+    if (t->ref == NULL || t->got == NULL) {
+      free_targets(targets, n);
+      return rq__nomem("rq_session_convert", channels);
+    }
+    const rq__tensor *bq = t->bias_q >= 0 ? s->fq_graph->values[t->bias_q].init : NULL;
+    if (bq == NULL || bq->dtype != RQ__DT_FLOAT || bq->numel != channels) {
+      rq_status st = rq__fail(RQ_ERR_INTERNAL, "rq_session_convert", "bias '%s' differs in the quantized copy",
+                              s->graph->values[b].name);
+      free_targets(targets, n);
+      return st;
+    }
+  }
+  *out = targets;
+  *n_out = n;
+  return RQ_OK;
 }
 
 rq_status rq__session_correct_biases(rq_session *s) {
   if (s->n_kept == 0)
     return rq__fail(RQ_ERR_STATE, "rq_session_convert",
                     "bias_correction needs the calibration batches: calibrate with rq_session_calibrate");
-  rq_status st = RQ_OK;
-  /* Node order is topological, so every earlier correction is in place in
-   * fq_graph when a node's quantized mean is taken; graph stays the float
-   * reference until the end. */
-  for (int n = 0; st == RQ_OK && n < s->graph->n_nodes; n++) {
-    size_t channels = 0;
-    int b = rq__session_correctable_bias(s, s->graph, n, &channels);
-    if (b < 0) continue;
-    const char *edge = s->graph->values[s->graph->nodes[n].outputs[0]].name;
-    int bq = rq__graph_find_value(s->fq_graph, s->graph->values[b].name);
-    if (bq < 0 || s->fq_graph->values[bq].init == NULL || s->fq_graph->values[bq].init->numel != channels)
-      return rq__fail(RQ_ERR_INTERNAL, "rq_session_convert", "bias '%s' differs in the quantized copy",
-                      s->graph->values[b].name);
-    double *ref = rq__malloc_array(channels, sizeof *ref), *got = rq__malloc_array(channels, sizeof *got);
-    st = ref && got ? channel_means(s, s->graph, false, edge, channels, ref) : rq__nomem("rq_session_convert", channels);
-    if (st == RQ_OK) st = channel_means(s, s->fq_graph, true, edge, channels, got);
-    float *bias_q = s->fq_graph->values[bq].init->data;
-    for (size_t c = 0; st == RQ_OK && c < channels; c++) bias_q[c] = (float)((double)bias_q[c] + (ref[c] - got[c]));
-    rq__free(ref);
-    rq__free(got);
+  target *targets;
+  size_t n;
+  RQ_TRY(find_targets(s, &targets, &n));
+  /* The float model's means in one pass; then, in graph order, one quantized
+   * pass per node, so every earlier correction is in place in fq_graph when
+   * a node's quantized mean is taken. graph keeps the float biases until the
+   * end. */
+  rq_status st = n > 0 ? sum_pass(s, s->graph, targets, 0, n, false) : RQ_OK;
+  for (size_t i = 0; st == RQ_OK && i < n; i++) {
+    target *t = &targets[i];
+    st = sum_pass(s, s->fq_graph, targets, i, i + 1, true);
+    if (st != RQ_OK || t->ref_count == 0 || t->got_count == 0) continue;
+    float *bias_q = s->fq_graph->values[t->bias_q].init->data;
+    for (size_t c = 0; c < t->channels; c++)
+      bias_q[c] = (float)((double)bias_q[c] + t->ref[c] / (double)t->ref_count - t->got[c] / (double)t->got_count);
   }
-  for (int n = 0; st == RQ_OK && n < s->graph->n_nodes; n++) {
-    size_t channels = 0;
-    int b = rq__session_correctable_bias(s, s->graph, n, &channels);
-    if (b < 0) continue;
-    const rq__tensor *corrected = s->fq_graph->values[rq__graph_find_value(s->fq_graph, s->graph->values[b].name)].init;
-    memcpy(s->graph->values[b].init->data, corrected->data, channels * sizeof(float));
+  /* Success: the float graph takes the corrected biases (export reads them
+   * there). Failure: fq_graph gets its float biases back, so convert can be
+   * retried. */
+  for (size_t i = 0; i < n; i++) {
+    rq__tensor *b = s->graph->values[targets[i].bias].init, *bq = s->fq_graph->values[targets[i].bias_q].init;
+    if (st == RQ_OK) memcpy(b->data, bq->data, b->numel * sizeof(float));
+    else memcpy(bq->data, b->data, b->numel * sizeof(float));
   }
+  free_targets(targets, n);
   return st;
 }
