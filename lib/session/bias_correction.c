@@ -96,6 +96,11 @@ int rq__session_correctable_bias(const rq_session *s, const rq_graph *g, int n, 
   if (w < 0 || b < 0 || g->values[b].init == NULL || g->values[b].init->dtype != RQ__DT_FLOAT) return -1;
   const rq__tensor *bias = g->values[b].init;
   if (bias->ndim != 1 || bias->numel == 0 || rq__graph_consumers(g, b, NULL, 0) != 1) return -1;
+  /* One bias value per output channel (a broadcast [1] bias of a Gemm is left alone). */
+  const rq__tensor *weight = g->values[w].init;
+  if (weight == NULL || weight->ndim != (gemm ? 2 : weight->ndim) || weight->ndim < 2) return -1;
+  int64_t out_channels = gemm && rq__node_attr_int(node, "transB", 0) == 0 ? weight->dims[1] : weight->dims[0];
+  if ((size_t)out_channels != bias->numel) return -1;
   bool quantized = false;
   for (int i = 0; i < s->n_points; i++)
     quantized |= s->points[i].is_weight && strcmp(s->points[i].edge, g->values[w].name) == 0;

@@ -61,7 +61,8 @@ rq_status rq__session_correct_biases(rq_session *s);
 void rq__session_drop_batches(rq_session *s);
 /* Whether node n of g (a graph with the session's value names) gets its bias
  * corrected: a Conv, or Gemm with beta 1, whose weight has a fake-quant and
- * whose bias is a 1-D float initializer that no other node reads. Returns
+ * whose bias is a 1-D float initializer with one value per output channel
+ * that no other node reads. Returns
  * the bias's value id in g (-1 when the node does not qualify) and its
  * channel count. */
 int rq__session_correctable_bias(const rq_session *s, const rq_graph *g, int n, size_t *channels);

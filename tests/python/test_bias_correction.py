@@ -157,3 +157,29 @@ def test_needs_calibration_batches():
     session.observe("x", x)  # engine-fed statistics: no batch to correct with
     with pytest.raises(razorq.StateError, match="bias_correction needs the calibration batches"):
         session.convert()
+
+
+def test_gemm_without_transpose_and_broadcast_bias(tmp_path):
+    """Gemm with transB=0 (channels on W's axis 1) is corrected like the
+    oracle says; a Gemm whose bias is one broadcast value is left alone."""
+    rng = np.random.RandomState(11)
+    inits = {"Wa": (rng.randn(4, 6) * 0.5).astype(np.float32), "ba": (rng.randn(6) * 0.1).astype(np.float32),
+             "Wb": (rng.randn(3, 6) * 0.5).astype(np.float32), "bb": np.array([0.25], np.float32)}
+    nodes = [helper.make_node("Gemm", ["x", "Wa", "ba"], ["h"], name="a"),
+             helper.make_node("Relu", ["h"], ["r"], name="relu"),
+             helper.make_node("Gemm", ["r", "Wb", "bb"], ["y"], transB=1, name="b")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])],
+                              [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+    x = rng.randn(30, 4).astype(np.float32)
+    session = razorq.Quantizer(config(True, "openvino")).prepare(razorq.Graph.from_bytes(data))
+    session.calibrate(x)
+    session.convert()
+    points = {p.edge: p.fake_quant for p in session.points}
+    xq, waq = fake_quant(x, points["x"]), fake_quant(inits["Wa"], points["Wa"])
+    expected = inits["ba"] + (x.astype(np.float64) @ inits["Wa"]).mean(0) - (xq.astype(np.float64) @ waq).mean(0)
+    got = session_biases(session, tmp_path)
+    assert np.abs(expected - inits["ba"]).max() > 1e-3
+    np.testing.assert_allclose(got["ba"], expected, rtol=0, atol=1e-5)
+    np.testing.assert_array_equal(got["bb"], inits["bb"])
