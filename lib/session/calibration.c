@@ -156,6 +156,26 @@ rq_status rq_session_save_calibration(const rq_session *s, const char *path) {
     e->ch_axis = axis;
   }
   table.entries = ptrs;
+  /* Corrected biases (the values in the session's graph are final after
+   * convert), so loading the table gives the same model. */
+  Razorq__CorrectedBias *biases = NULL, **bias_ptrs = NULL;
+  if (st == RQ_OK && s->bias_correction) {
+    biases = rq__calloc((size_t)s->graph->n_nodes + 1, sizeof *biases);
+    bias_ptrs = rq__calloc((size_t)s->graph->n_nodes + 1, sizeof *bias_ptrs);
+    if (biases == NULL || bias_ptrs == NULL) st = rq__nomem(__func__, (size_t)s->graph->n_nodes);
+    for (int n = 0; st == RQ_OK && n < s->graph->n_nodes; n++) {
+      size_t channels = 0;
+      int b = rq__session_correctable_bias(s, s->graph, n, &channels);
+      if (b < 0) continue;
+      Razorq__CorrectedBias *e = &biases[table.n_biases];
+      razorq__corrected_bias__init(e);
+      e->name = s->graph->values[b].name;
+      e->values = s->graph->values[b].init->data;
+      e->n_values = channels;
+      bias_ptrs[table.n_biases++] = e;
+    }
+    table.biases = bias_ptrs;
+  }
   if (st == RQ_OK) {
     size_t size = razorq__calibration_table__get_packed_size(&table);
     uint8_t *buf = rq__malloc(size + 1);
@@ -173,7 +193,36 @@ rq_status rq_session_save_calibration(const rq_session *s, const char *path) {
   }
   rq__free(entries);
   rq__free(ptrs);
+  rq__free(biases);
+  rq__free(bias_ptrs);
   return st;
+}
+
+/* The table's corrected biases: checked against the session's graph, then
+ * (write) stored into both the float and the fake-quantized graph, which
+ * cannot fail once checked. */
+static rq_status load_corrected_biases(rq_session *s, const char *path, const Razorq__CalibrationTable *table,
+                                       bool write) {
+  for (int pass = 0; pass < (write ? 2 : 1); pass++)
+    for (size_t i = 0; i < table->n_biases; i++) {
+      const Razorq__CorrectedBias *e = table->biases[i];
+      int v = rq__graph_find_value(s->graph, e->name), vq = rq__graph_find_value(s->fq_graph, e->name);
+      rq__tensor *b = v >= 0 ? s->graph->values[v].init : NULL, *bq = vq >= 0 ? s->fq_graph->values[vq].init : NULL;
+      if (b == NULL || bq == NULL || b->dtype != RQ__DT_FLOAT || bq->dtype != RQ__DT_FLOAT || b->numel != e->n_values ||
+          bq->numel != e->n_values)
+        return rq__fail(RQ_ERR_INVALID_ARG, "rq_session_load_calibration",
+                        "%s: corrected bias '%s' (%zu values) is not a float initializer of that size in this model",
+                        path, e->name, e->n_values);
+      for (size_t c = 0; pass == 0 && c < e->n_values; c++)
+        if (!isfinite(e->values[c]))
+          return rq__fail(RQ_ERR_FORMAT, "rq_session_load_calibration", "%s: corrected bias '%s' is not finite",
+                          path, e->name);
+      if (pass == 1) {
+        memcpy(b->data, e->values, e->n_values * sizeof(float));
+        memcpy(bq->data, e->values, e->n_values * sizeof(float));
+      }
+    }
+  return RQ_OK;
 }
 
 rq_status rq_session_load_calibration(rq_session *s, const char *path) {
@@ -214,6 +263,7 @@ rq_status rq_session_load_calibration(rq_session *s, const char *path) {
         st = rq__fail(RQ_ERR_FORMAT, __func__, "%s: entry '%s' channel %zu: scale %g / zero point %d invalid", path,
                       e->edge, c, (double)e->scale[c], e->zero_point[c]);
   }
+  if (st == RQ_OK) st = load_corrected_biases(s, path, table, false);
   for (size_t i = 0; st == RQ_OK && i < table->n_entries; i++) {
     const Razorq__CalibrationEntry *e = table->entries[i];
     float *zp = rq__malloc_array(e->n_zero_point, sizeof *zp);
@@ -223,8 +273,10 @@ rq_status rq_session_load_calibration(rq_session *s, const char *path) {
     rq__free(zp);
     if (st == RQ_OK) st = rq_fake_quant_set_mode(s->fake_quants[fq_of[i]], false, true);
   }
+  if (st == RQ_OK) st = load_corrected_biases(s, path, table, true);
   rq__free(fq_of);
   razorq__calibration_table__free_unpacked(table, &rq__pb_allocator);
+  if (st == RQ_OK) rq__session_drop_batches(s); /* the table's biases replace a correction */
   if (st == RQ_OK) st = rq__session_quantize_biases(s);
   if (st == RQ_OK) s->state = RQ__SESSION_CONVERTED;
   return st;

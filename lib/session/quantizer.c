@@ -296,7 +296,7 @@ void rq_quantizer_destroy(rq_quantizer *q) {
 
 static rq_status parse_config(const json_t *root, rq_quantizer *q) {
   static const char *const keys[] = {"global_qconfig", "quantizer", "calibrate_steps", "calibrate_batch_size",
-                                     "calibrate_with_fake_quant", NULL};
+                                     "calibrate_with_fake_quant", "bias_correction", NULL};
   RQ_TRY(rq__json_only_keys(root, WHERE, "", keys));
   /* The backend first: the qconfig is checked against it. */
   RQ_TRY(parse_quantizer_section(root, q));
@@ -319,6 +319,8 @@ static rq_status parse_config(const json_t *root, rq_quantizer *q) {
   RQ_TRY(rq__json_get_int(root, WHERE, "", "calibrate_steps", 1, 1000000, &q->calibrate_steps));
   RQ_TRY(rq__json_get_int(root, WHERE, "", "calibrate_batch_size", 1, 1000000, &q->calibrate_batch_size));
   RQ_TRY(rq__json_get_bool(root, WHERE, "", "calibrate_with_fake_quant", &q->calibrate_with_fake_quant));
+  q->bias_correction = false;
+  RQ_TRY(rq__json_get_bool(root, WHERE, "", "bias_correction", &q->bias_correction));
   return RQ_OK;
 }
 

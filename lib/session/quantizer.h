@@ -36,6 +36,8 @@ struct rq_quantizer {
   /* PTQLoop (MMRazor): fake-quants stay on while observing, so later layers
    * see quantized inputs. false = PyTorch's prepare/convert style. */
   bool calibrate_with_fake_quant;
+  /* Empirical bias correction at convert (bias_correction.c). */
+  bool bias_correction;
   /* XXH3-64 of the config in canonical form (keys sorted, compact), so a
    * calibration file can be matched to the config that made it. */
   uint64_t config_hash;

@@ -35,6 +35,7 @@ void rq_session_destroy(rq_session *s) {
   if (s == NULL) return;
   rq_graph_destroy(s->graph);
   rq_graph_destroy(s->fq_graph);
+  rq__session_drop_batches(s);
   for (int i = 0; i < s->n_points; i++) rq__free(s->points[i].edge);
   rq__free(s->points);
   for (int i = 0; i < s->n_fake_quants; i++) rq_fake_quant_destroy(s->fake_quants[i]);
@@ -193,6 +194,7 @@ rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_
   s->export_format = rq__strdup(q->backend->export_format);
   s->int32_bias = q->backend->int32_bias;
   s->calibrate_with_fake_quant = q->calibrate_with_fake_quant;
+  s->bias_correction = q->bias_correction;
   s->calibrate_steps = q->calibrate_steps;
   s->calibrate_batch_size = q->calibrate_batch_size;
   s->model_fingerprint = rq__graph_fingerprint(graph);
@@ -280,6 +282,7 @@ rq_status rq_session_calibrate(rq_session *s, const DLTensor *inputs, size_t n_i
   rq_tensor_list *outputs = NULL;
   rq_status st = run_with_fake_quants(s, g, inputs, n_inputs, &outputs);
   rq_tensor_list_destroy(outputs);
+  if (st == RQ_OK && s->bias_correction) st = rq__session_keep_batch(s, inputs, n_inputs);
   if (st == RQ_OK) s->batches_seen++;
   return st;
 }
@@ -323,6 +326,10 @@ rq_status rq_session_convert(rq_session *s) {
     rq__free(zpf);
     rq__free(zp);
     RQ_TRY(st);
+  }
+  if (s->bias_correction) {
+    RQ_TRY(rq__session_correct_biases(s));
+    rq__session_drop_batches(s);
   }
   /* Where the backend deploys int32 biases, the evaluated model uses the
    * same rounded biases as the exported one. */

@@ -24,6 +24,9 @@ typedef struct rq__session_point {
   int bit;
 } rq__session_point;
 
+/* A copy of one calibration batch (bias_correction.c). */
+typedef struct rq__kept_batch rq__kept_batch;
+
 struct rq_session {
   rq_graph *graph;        /* the prepared float model (BN folded) */
   rq_graph *fq_graph;     /* the same with fake-quantized weights: what calibration and run execute */
@@ -40,11 +43,28 @@ struct rq_session {
   char *export_format;
   bool int32_bias;
   bool calibrate_with_fake_quant;
+  bool bias_correction;    /* config "bias_correction": correct biases at convert */
+  rq__kept_batch *kept;    /* the calibration batches, kept for it until convert */
+  size_t n_kept;
   long long calibrate_steps, calibrate_batch_size;
   rq__session_state state;
   uint64_t batches_seen;
   uint64_t model_fingerprint; /* of the graph given to prepare */
   uint64_t config_hash;       /* of the quantizer's config */
 };
+
+/* bias_correction.c: keep a copy of a calibration batch; at convert, shift
+ * each Conv/Gemm bias by the mean difference between float and quantized
+ * outputs on the kept batches; free the batches. */
+rq_status rq__session_keep_batch(rq_session *s, const DLTensor *inputs, size_t n_inputs);
+rq_status rq__session_correct_biases(rq_session *s);
+void rq__session_drop_batches(rq_session *s);
+/* Whether node n of g (a graph with the session's value names) gets its bias
+ * corrected: a Conv, or Gemm with beta 1, whose weight has a fake-quant and
+ * whose bias is a 1-D float initializer with one value per output channel
+ * that no other node reads. Returns
+ * the bias's value id in g (-1 when the node does not qualify) and its
+ * channel count. */
+int rq__session_correctable_bias(const rq_session *s, const rq_graph *g, int n, size_t *channels);
 
 #endif

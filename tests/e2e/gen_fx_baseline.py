@@ -6,7 +6,9 @@ PTQ accuracy is compared against).
 Usage: /usr/bin/python3 tests/e2e/gen_fx_baseline.py SHARED_DATA_DIR
 (SHARED_DATA_DIR holds the digits fixtures, their .pt state dicts and
 make_fixtures.py, which needs python3-sklearn.) Writes fx_baseline.json
-beside this script: float and FX-PTQ top-1 per model, at 8 and 4 bits.
+beside this script: float and FX-PTQ top-1 per model, at 8 and 4 bits, and
+the share of test samples on which the FX-PTQ model predicts the class the
+float model predicts (fx_ptq_<b>bit_float_agreement).
 
 The procedure is the one in the shared torch_ptq_baseline.py: MMRazor's
 OpenVINO global_qconfig (weights per-channel min/max qint8 symmetric,
@@ -45,7 +47,8 @@ def baseline(models, fix, name, bits):
     tx = torch.from_numpy(np.load(os.path.join(fix, "digits_test_x.npy")))
     ty = np.load(os.path.join(fix, "digits_test_y.npy"))
     with torch.no_grad():
-        float_acc = float((m(tx).argmax(1).numpy() == ty).mean())
+        float_pred = m(tx).argmax(1).numpy()
+    float_acc = float((float_pred == ty).mean())
     p = prepare_qat_fx(m.train(), QConfigMapping().set_global(qc), example_inputs=(cx[:1],))
     p.eval()
     with torch.no_grad():
@@ -53,8 +56,8 @@ def baseline(models, fix, name, bits):
             p(cx[i:i + 32])
     p.apply(torch.ao.quantization.disable_observer)
     with torch.no_grad():
-        q_acc = float((p(tx).argmax(1).numpy() == ty).mean())
-    return float_acc, q_acc
+        q_pred = p(tx).argmax(1).numpy()
+    return float_acc, float((q_pred == ty).mean()), float((q_pred == float_pred).mean())
 
 
 def main():
@@ -64,9 +67,10 @@ def main():
     out = {}
     for name in ("digits_cnn", "digits_mlp", "digits_dw"):
         for bits in (8, 4):
-            float_acc, q_acc = baseline(MODELS, fix, name, bits)
+            float_acc, q_acc, agreement = baseline(MODELS, fix, name, bits)
             out.setdefault(name, {"float": float_acc})[f"fx_ptq_{bits}bit"] = q_acc
-            print(f"{name} bits={bits} float={float_acc:.4f} fx_ptq={q_acc:.4f}")
+            out[name][f"fx_ptq_{bits}bit_float_agreement"] = agreement
+            print(f"{name} bits={bits} float={float_acc:.4f} fx_ptq={q_acc:.4f} agreement={agreement:.4f}")
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fx_baseline.json"), "w") as f:
         json.dump(out, f, indent=2, sort_keys=True)
         f.write("\n")

@@ -7,7 +7,8 @@ PyTorch 1.13 FX PTQ accuracies (fx_baseline.json, written by
 gen_fx_baseline.py). Targets from issue #6: 8-bit within 0.2% of float and at
 least the FX baseline; the exported model agrees with razorq's own
 fake-quant evaluation on >= 99.8% of predictions, top-1 within 0.2%; 4-bit
-at least the FX min/max baseline on digits_mlp and digits_dw.
+at least the FX min/max baseline on digits_mlp and digits_dw (digits_cnn's
+4-bit baseline is above its float accuracy; see doc/benchmarks-models.md).
 """
 import json
 import os
@@ -84,11 +85,67 @@ def test_8bit_export_runs_in_onnxruntime_like_razorq(name, backend, tmp_path):
         assert top1 >= BASELINE[name]["fx_ptq_8bit"] - 1e-9
 
 
+def corrected_config(tmp_path, bits=4):
+    """The 4-bit config doc/benchmarks-models.md recommends: the openvino
+    example with affine activations (a symmetric quint8 grid leaves a ReLU
+    output 8 of its 16 levels) and empirical bias correction."""
+    cfg = json.loads(open(example_config(tmp_path, "openvino", bits=bits)).read())
+    cfg["global_qconfig"]["a_qscheme"]["is_symmetry"] = False
+    cfg["bias_correction"] = True
+    path = tmp_path / f"openvino-{bits}bit-affine-bc.json"
+    path.write_text(json.dumps(cfg))
+    return str(path)
+
+
+# digits_cnn is not listed: its FX baseline (0.996) is above its float top-1
+# (0.992), two test images that FX's quantization noise happens to fix; no
+# built-in config reaches it (doc/benchmarks-models.md, "4-bit accuracy").
+@pytest.mark.parametrize("config", ["example", "affine+bias_correction"])
 @pytest.mark.parametrize("name", ["digits_mlp", "digits_dw"])
-def test_4bit_beats_fx_minmax_baseline(name, tmp_path):
+def test_4bit_beats_fx_minmax_baseline(name, config, tmp_path):
     model = os.path.join(DATA, f"{name}.onnx")
-    top1, _ = fake_quant_eval(model, example_config(tmp_path, "openvino", bits=4), tmp_path)
+    cfg = example_config(tmp_path, "openvino", bits=4) if config == "example" else corrected_config(tmp_path)
+    top1, _ = fake_quant_eval(model, cfg, tmp_path)
     assert top1 >= BASELINE[name]["fx_ptq_4bit"] - 1e-9, f"{top1} < FX {BASELINE[name]['fx_ptq_4bit']}"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_4bit_agrees_with_float_at_least_as_often_as_fx(name, tmp_path):
+    """Fidelity, the measure top-1 cannot give on digits_cnn: the share of test
+    samples on which the 4-bit model predicts what the float model (run by
+    ONNX Runtime) predicts, against FX's share in fx_baseline.json."""
+    model = os.path.join(DATA, f"{name}.onnx")
+    float_pred = ort_logits(model, tmp_path).argmax(1)
+    _, rq = fake_quant_eval(model, corrected_config(tmp_path), tmp_path)
+    agreement = (rq.argmax(1) == float_pred).mean()
+    fx = BASELINE[name]["fx_ptq_4bit_float_agreement"]
+    assert agreement >= fx - 1e-9, f"{agreement} < FX {fx}"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_bias_corrected_export_runs_in_onnxruntime_like_razorq(name, tmp_path):
+    """The corrected biases reach the exported model: ONNX Runtime predicts
+    what razorq's fake-quant evaluation predicts, and the calibration table
+    reproduces the export byte for byte. At 8 bits: at 4 bits ONNX Runtime
+    already differs from razorq's evaluation without bias correction
+    (digits_dw, openvino example config: 99.0% of predictions agree)."""
+    model = os.path.join(DATA, f"{name}.onnx")
+    config = corrected_config(tmp_path, bits=8)
+    exported, again, table = tmp_path / "q.onnx", tmp_path / "again.onnx", tmp_path / "t.rqcal"
+    razorq("ptq", model, "--config", config, "--calib", CALIB_X, "-o", str(exported), "--calib-table", str(table), "-q")
+    razorq("ptq", model, "--config", config, "--from-table", str(table), "-o", str(again), "-q")
+    assert exported.read_bytes() == again.read_bytes()
+    top1, rq = fake_quant_eval(model, config, tmp_path)
+    ort = ort_logits(str(exported), tmp_path)
+    assert (ort.argmax(1) == rq.argmax(1)).mean() >= 0.998
+    assert abs((ort.argmax(1) == np.load(TEST_Y)).mean() - top1) <= 0.002 + 1e-9
+    # The biases moved: without correction the export differs.
+    cfg = json.loads(open(config).read())
+    cfg["bias_correction"] = False
+    (tmp_path / "plain.json").write_text(json.dumps(cfg))
+    plain = tmp_path / "plain.onnx"
+    razorq("ptq", model, "--config", str(tmp_path / "plain.json"), "--calib", CALIB_X, "-o", str(plain), "-q")
+    assert plain.read_bytes() != exported.read_bytes()
 
 
 def test_narrow_range_export_is_exact_in_onnxruntime(tmp_path):
