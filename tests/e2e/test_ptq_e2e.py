@@ -128,7 +128,9 @@ def test_bias_corrected_export_runs_in_onnxruntime_like_razorq(name, tmp_path):
     what razorq's fake-quant evaluation predicts, and the calibration table
     reproduces the export byte for byte. At 8 bits: at 4 bits ONNX Runtime
     already differs from razorq's evaluation without bias correction
-    (digits_dw, openvino example config: 99.0% of predictions agree)."""
+    (digits_dw, openvino example config: 99.0% of predictions agree;
+    QuantizeLinear's x/s and PyTorch's x*(1/s) round the exact halves of
+    average pools apart, doc/backends.md)."""
     model = os.path.join(DATA, f"{name}.onnx")
     config = corrected_config(tmp_path, bits=8)
     exported, again, table = tmp_path / "q.onnx", tmp_path / "again.onnx", tmp_path / "t.rqcal"
