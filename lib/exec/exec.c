@@ -3,6 +3,7 @@
  * (topological) order, holding each intermediate tensor only until its last
  * consumer ran, and shows watched edges to the caller's hook. */
 #include "exec/exec.h"
+#include "kernels/kernels.h"
 
 #include <float.h>
 #include <math.h>
@@ -514,22 +515,7 @@ static rq_status tensor_from_dl(const rq_graph *g, rq__buffer_pool *pool, size_t
     rq__tensor_destroy(t);
     return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "inputs[%zu].data is NULL", index);
   }
-  size_t esize = rq__dtype_size(dtype);
-  const char *src = (const char *)dl->data + dl->byte_offset;
-  if (dl->strides == NULL) {
-    if (t->nbytes) memcpy(t->data, src, t->nbytes);
-  } else {
-    int64_t idx[RQ__MAX_RANK] = {0};
-    for (size_t e = 0; e < t->numel; e++) {
-      int64_t off = 0;
-      for (int d = 0; d < dl->ndim; d++) off += idx[d] * dl->strides[d];
-      memcpy((char *)t->data + e * esize, src + off * (int64_t)esize, esize);
-      for (int d = dl->ndim - 1; d >= 0; d--) {
-        if (++idx[d] < dl->shape[d]) break;
-        idx[d] = 0;
-      }
-    }
-  }
+  rq__tensor_copy_contiguous(dl, t->numel, rq__dtype_size(dtype), t->data);
   *out = t;
   return RQ_OK;
 }

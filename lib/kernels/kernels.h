@@ -160,6 +160,10 @@ rq_status rq__kernels_force(const char *isa);
 /* Number of elements; RQ_ERR_INVALID_ARG on negative dims or overflow. */
 rq_status rq__tensor_numel(const DLTensor *t, size_t *numel);
 
+/* Copies the numel elements of t (esize bytes each; any strides and
+ * byte_offset; ndim <= 32) to dst in row-major order. */
+void rq__tensor_copy_contiguous(const DLTensor *t, size_t numel, size_t esize, void *dst);
+
 rq_status rq__tensor_minmax(const DLTensor *x, float *min, float *max, uint64_t *nonfinite);
 
 /* Per channel along `axis` (negative counts from the end); mins/maxs have

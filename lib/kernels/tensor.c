@@ -163,6 +163,24 @@ static bool rq_is_contiguous(const DLTensor *t) {
   return true;
 }
 
+void rq__tensor_copy_contiguous(const DLTensor *t, size_t numel, size_t esize, void *dst) {
+  const char *src = rq_tensor_data(t);
+  if (rq_is_contiguous(t)) {
+    if (numel > 0) memcpy(dst, src, numel * esize);
+    return;
+  }
+  int64_t idx[RQ_MAX_DIMS] = {0}; /* callers checked ndim <= RQ_MAX_DIMS */
+  for (size_t e = 0; e < numel; e++) {
+    int64_t off = 0;
+    for (int d = 0; d < t->ndim; d++) off += idx[d] * t->strides[d];
+    memcpy((char *)dst + e * esize, src + off * (int64_t)esize, esize);
+    for (int d = t->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < t->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
 static rq_status rq_resolve_axis(const DLTensor *x, int axis, const char *where, int *out) {
   int a = axis < 0 ? axis + x->ndim : axis;
   if (a < 0 || a >= x->ndim)

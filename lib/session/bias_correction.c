@@ -11,6 +11,8 @@
  * a copy of every calibration batch until convert for this. */
 #include "session/session_internal.h"
 
+#include "kernels/kernels.h"
+
 #include <string.h>
 
 struct rq__kept_batch {
@@ -47,21 +49,7 @@ static rq_status copy_tensor(const DLTensor *t, DLTensor *out) {
   out->data = rq__malloc(n * esize > 0 ? n * esize : 1);
   if (out->shape == NULL || out->data == NULL) return rq__nomem("rq_session_calibrate", n * esize);
   for (int d = 0; d < t->ndim; d++) out->shape[d] = t->shape[d];
-  const char *src = (const char *)t->data + t->byte_offset;
-  if (t->strides == NULL) {
-    if (n > 0) memcpy(out->data, src, n * esize);
-    return RQ_OK;
-  }
-  int64_t idx[RQ__MAX_RANK] = {0};
-  for (size_t e = 0; e < n; e++) {
-    int64_t off = 0;
-    for (int d = 0; d < t->ndim; d++) off += idx[d] * t->strides[d];
-    memcpy((char *)out->data + e * esize, src + off * (int64_t)esize, esize);
-    for (int d = t->ndim - 1; d >= 0; d--) {
-      if (++idx[d] < t->shape[d]) break;
-      idx[d] = 0;
-    }
-  }
+  rq__tensor_copy_contiguous(t, n, esize, out->data);
   return RQ_OK;
 }
 
