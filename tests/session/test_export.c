@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qconfig.h"
+
 static char data_dir[4096];
 static char tmp_dir[4096];
 
@@ -39,21 +41,7 @@ static const char *tmp_path(const char *name) {
 }
 
 /* Issue #6's qconfig for a backend, with the given bit width. */
-static rq_quantizer *quantizer(const char *backend, int bits) {
-  char cfg[2048];
-  snprintf(cfg, sizeof cfg,
-           "{\"global_qconfig\": {"
-           "\"w_observer\": {\"type\": \"mmrazor.PerChannelMinMaxObserver\"},"
-           "\"a_observer\": {\"type\": \"mmrazor.MinMaxObserver\"},"
-           "\"w_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"}, \"a_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"},"
-           "\"w_qscheme\": {\"qdtype\": \"qint8\", \"bit\": %d, \"is_symmetry\": true, \"is_symmetric_range\": true},"
-           "\"a_qscheme\": {\"qdtype\": \"quint8\", \"bit\": %d, \"is_symmetry\": false}},"
-           "\"quantizer\": {\"type\": \"mmrazor.%s\"}}",
-           bits, bits, backend);
-  rq_quantizer *q;
-  ck_assert_msg(rq_quantizer_create(cfg, &q) == RQ_OK, "%s", rq_last_error());
-  return q;
-}
+static rq_quantizer *quantizer(const char *backend, int bits) { return issue6_quantizer(backend, bits, ""); }
 
 typedef struct fixture {
   rq_graph *model;

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qconfig.h"
+
 static char data_dir[4096];
 
 static const char *path_of(const char *name) {
@@ -302,19 +304,7 @@ END_TEST
 /* 4-bit openvino config (no fake-quant on the graph output), with or
  * without bias correction. */
 static rq_quantizer *bias_quantizer(bool correct) {
-  char cfg[2048];
-  snprintf(cfg, sizeof cfg,
-           "{\"global_qconfig\": {"
-           "\"w_observer\": {\"type\": \"mmrazor.PerChannelMinMaxObserver\"},"
-           "\"a_observer\": {\"type\": \"mmrazor.MinMaxObserver\"},"
-           "\"w_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"}, \"a_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"},"
-           "\"w_qscheme\": {\"qdtype\": \"qint8\", \"bit\": 4, \"is_symmetry\": true, \"is_symmetric_range\": true},"
-           "\"a_qscheme\": {\"qdtype\": \"quint8\", \"bit\": 4, \"is_symmetry\": false}},"
-           "\"quantizer\": {\"type\": \"mmrazor.OpenVINOQuantizer\"}, \"bias_correction\": %s}",
-           correct ? "true" : "false");
-  rq_quantizer *q;
-  ck_assert_msg(rq_quantizer_create(cfg, &q) == RQ_OK, "%s", rq_last_error());
-  return q;
+  return issue6_quantizer("OpenVINOQuantizer", 4, correct ? ", \"bias_correction\": true" : ", \"bias_correction\": false");
 }
 
 /* Per-class mean of the logits [N, 10]. */
