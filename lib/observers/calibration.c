@@ -386,11 +386,24 @@ static rq_status calib_load(void *state, const rq_observer_info *info, const rq_
   rq_status st = calib_alloc(s, n);
   if (st == RQ_OK) st = rq_observer_stats_get(in, "range", buf, count, &count);
   for (size_t c = 0; st == RQ_OK && c < n; c++) {
-    s->half_range[c] = (float)buf[3 * c];
+    /* R is 0 (nothing seen) or a power of two (calib_observe doubles it;
+     * +inf after values near FLT_MAX): anything else could make the
+     * doubling loops of observe and merge run forever. */
+    double r = buf[3 * c];
+    int exponent;
+    if (!(r == 0.0 || r == INFINITY || (r > 0.0 && r <= FLT_MAX && frexp(r, &exponent) == 0.5)))
+      st = rq_error_set(RQ_ERR_FORMAT, "saved state: range[%zu] = %g is not 0 or a power of two", c, r);
+    if (st == RQ_OK) st = rq__check_loaded_range(buf[3 * c + 1], buf[3 * c + 2], "min/max");
+    if (st == RQ_OK && buf[3 * c + 1] != INFINITY &&
+        !(fabs(buf[3 * c + 1]) <= r && fabs(buf[3 * c + 2]) <= r))
+      st = rq_error_set(RQ_ERR_FORMAT, "saved state: min/max of channel %zu lie outside its range", c);
+    if (st != RQ_OK) break;
+    s->half_range[c] = (float)r;
     s->min[c] = (float)buf[3 * c + 1];
     s->max[c] = (float)buf[3 * c + 2];
   }
   if (st == RQ_OK) st = rq_observer_stats_get(in, "counts", buf, cells, &cells);
+  if (st == RQ_OK) st = rq__check_loaded_counts(buf, cells, "counts");
   for (size_t k = 0; st == RQ_OK && k < cells; k++) s->counts[k] = (uint64_t)buf[k];
   rq__free(buf);
   if (st != RQ_OK) calib_fini(s);

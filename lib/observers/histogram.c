@@ -13,6 +13,7 @@
 
 #include "kernels/kernels.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -393,10 +394,20 @@ static rq_status hist_load(void *state, const rq_observer_info *info, const rq_o
   RQ_TRY(rq_observer_stats_get(in, "histogram", NULL, 0, &count));
   if (count != s->bins)
     return rq_error_set(RQ_ERR_FORMAT, "saved histogram has %zu bins, the observer %zu", count, s->bins);
-  RQ_TRY(rq_observer_stats_get(in, "histogram", s->hist, s->bins, &count));
-  s->min = (float)range[0];
-  s->max = (float)range[1];
-  return RQ_OK;
+  RQ_TRY(rq__check_loaded_range(range[0], range[1], "range"));
+  if (!(range[0] == INFINITY) && !(fabs(range[0]) <= FLT_MAX && fabs(range[1]) <= FLT_MAX))
+    return rq_error_set(RQ_ERR_FORMAT, "saved state: range [%g, %g] does not fit float32", range[0], range[1]);
+  double *hist = rq__malloc_array(s->bins, sizeof *hist);
+  if (hist == NULL) return rq__nomem("HistogramObserver", s->bins * sizeof *hist);
+  rq_status st = rq_observer_stats_get(in, "histogram", hist, s->bins, &count);
+  if (st == RQ_OK) st = rq__check_loaded_counts(hist, s->bins, "histogram");
+  if (st == RQ_OK) {
+    memcpy(s->hist, hist, s->bins * sizeof *hist);
+    s->min = (float)range[0];
+    s->max = (float)range[1];
+  }
+  rq__free(hist);
+  return st;
 }
 
 static const char *const hist_params[] = {"bins", "upsample_rate", NULL};

@@ -248,6 +248,7 @@ static rq_status minmax_load(void *state, const rq_observer_info *info, const rq
   double batches = 0;
   size_t count = 0;
   RQ_TRY(rq_observer_stats_get(in, "batches", &batches, 1, &count));
+  RQ_TRY(rq__check_loaded_counts(&batches, 1, "batches"));
   size_t n = 0;
   if (rq_observer_stats_get(in, "min", NULL, 0, &n) != RQ_OK || n == 0) {
     s->batches = (uint64_t)batches;
@@ -257,6 +258,10 @@ static rq_status minmax_load(void *state, const rq_observer_info *info, const rq
   rq_status st = get_floats(in, "min", s->min, n);
   if (st == RQ_OK) st = get_floats(in, "max", s->max, n);
   if (st == RQ_OK && s->lsq) st = get_floats(in, "norm", s->norm, n);
+  for (size_t c = 0; st == RQ_OK && c < n; c++) st = rq__check_loaded_range(s->min[c], s->max[c], "min/max");
+  for (size_t c = 0; st == RQ_OK && s->lsq && c < n; c++)
+    if (!(s->norm[c] >= 0.0f && isfinite(s->norm[c])))
+      st = rq_error_set(RQ_ERR_FORMAT, "saved state: norm[%zu] = %g", c, (double)s->norm[c]);
   if (st != RQ_OK) { minmax_fini(s); return st; }
   s->batches = (uint64_t)batches;
   return RQ_OK;

@@ -45,6 +45,13 @@ typedef void (*rq__observer_prepass_fn)(void *state, const float *x, size_t n, f
 rq__observer_prepass_fn rq__observer_prepass(const rq_observer_class *cls);
 void rq__histogram_prepass(void *state, const float *x, size_t n, float *min, float *max, uint64_t *nonfinite);
 
+/* Checks on statistics read back by a class's load (the bytes may come
+ * from anywhere): counts are finite, >= 0, whole and below 2^53 (exact in a
+ * double); a min/max pair is finite with min <= max, or the empty pair
+ * (+inf, -inf). RQ_ERR_FORMAT naming `what` otherwise. */
+rq_status rq__check_loaded_counts(const double *v, size_t n, const char *what);
+rq_status rq__check_loaded_range(double min, double max, const char *what);
+
 /* Registers every built-in observer class (called once by the registry). */
 void rq__observers_register_builtins(void);
 

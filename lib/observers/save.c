@@ -7,6 +7,7 @@
 
 #include "observers/observer_state.pb-c.h"
 
+#include <math.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -37,6 +38,20 @@ static const stat_entry *stats_find(const rq_observer_stats *s, const char *name
   for (size_t i = 0; i < s->count; i++)
     if (strcmp(s->entries[i].name, name) == 0) return &s->entries[i];
   return NULL;
+}
+
+rq_status rq__check_loaded_counts(const double *v, size_t n, const char *what) {
+  for (size_t i = 0; i < n; i++)
+    if (!(v[i] >= 0.0 && v[i] < 9007199254740992.0 && v[i] == floor(v[i])))
+      return rq_error_set(RQ_ERR_FORMAT, "saved state: %s[%zu] = %g is not a count", what, i, v[i]);
+  return RQ_OK;
+}
+
+rq_status rq__check_loaded_range(double min, double max, const char *what) {
+  bool empty = min == INFINITY && max == -INFINITY;
+  if (!empty && !(isfinite(min) && isfinite(max) && min <= max))
+    return rq_error_set(RQ_ERR_FORMAT, "saved state: %s [%g, %g] is not a range", what, min, max);
+  return RQ_OK;
 }
 
 rq_status rq_observer_stats_put(rq_observer_stats *stats, const char *name, const double *values,

@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Seeds for the config and observer_state fuzz targets (committed under
+tests/fuzz/corpus/; rerun by hand after a format change):
+  corpus/config/          quantizer configs (`razorq config --example` for every
+                          built-in backend, plus per-node overrides and
+                          bias correction), observer and fake-quant configs
+                          of every built-in type, backend definitions;
+  corpus/observer_state/  rq_observer_save bytes of observers of every
+                          built-in type after two batches.
+
+Usage: /usr/bin/python3 tests/fuzz/make_config_corpus.py BUILD_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def main():
+    build = os.path.abspath(sys.argv[1])
+    os.environ["RAZORQ_LIBRARY"] = os.path.join(build, "lib", "librazorq.so.0")
+    sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+    import razorq
+
+    cli = os.path.join(build, "tools", "razorq")
+    config_dir = os.path.join(HERE, "corpus", "config")
+    state_dir = os.path.join(HERE, "corpus", "observer_state")
+
+    def write(folder, name, data):
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode())
+
+    for backend in ("native", "openvino", "tensorrt", "academic", "onnxruntime"):
+        example = subprocess.run([cli, "config", "--example", backend], check=True, capture_output=True,
+                                 text=True).stdout
+        write(config_dir, f"quantizer_{backend}.json", example)
+        definition = subprocess.run([cli, "config", "--backend", backend], check=True, capture_output=True,
+                                    text=True).stdout
+        write(config_dir, f"backend_{backend}.json", definition)
+    cfg = json.loads(subprocess.run([cli, "config", "--example", "academic"], check=True, capture_output=True,
+                                    text=True).stdout)
+    cfg["bias_correction"] = True
+    cfg["global_qconfig"]["a_qscheme"]["bit"] = 4
+    write(config_dir, "quantizer_academic_4bit_bias_correction.json", json.dumps(cfg))
+
+    x = np.random.default_rng(7).normal(0, 2, (2, 3, 4, 4)).astype(np.float32)
+    for name in razorq.observer_types():
+        config = {"type": name}
+        write(config_dir, f"observer_{name}.json", json.dumps(config))
+        try:
+            obs = razorq.Observer(config)
+            obs.observe(x)
+            obs.observe(x * 1.5)
+            saved = bytes(obs.save())
+        except razorq.RazorqError:
+            continue  # needs arguments (fixed qparams) or cannot save (recording)
+        write(state_dir, f"{name}.rqobs", saved)
+    for name in razorq.fake_quant_types():
+        write(config_dir, f"fake_quant_{name}.json", json.dumps({"type": name}))
+
+
+if __name__ == "__main__":
+    main()
