@@ -7,7 +7,10 @@ tests/fuzz/corpus/; rerun by hand after a format change):
                           bias correction), observer and fake-quant configs
                           of every built-in type, backend definitions;
   corpus/observer_state/  rq_observer_save bytes of observers of every
-                          built-in type after two batches.
+                          built-in type after two batches;
+  corpus/calibration_file/ a calibration table and a saved session state of
+                          tests/data/digits_mlp.onnx with fuzz_calibration_file.c's
+                          config (keep the two in step).
 
 Usage: /usr/bin/python3 tests/fuzz/make_config_corpus.py BUILD_DIR
 """
@@ -63,6 +66,22 @@ def main():
         write(state_dir, f"{name}.rqobs", saved)
     for name in razorq.fake_quant_types():
         write(config_dir, f"fake_quant_{name}.json", json.dumps({"type": name}))
+
+    calib_dir = os.path.join(HERE, "corpus", "calibration_file")
+    config = {"global_qconfig": {
+        "w_observer": {"type": "mmrazor.PerChannelMinMaxObserver"},
+        "a_observer": {"type": "mmrazor.HistogramObserver", "bins": 64},
+        "w_fake_quant": {"type": "mmrazor.FakeQuantize"}, "a_fake_quant": {"type": "mmrazor.FakeQuantize"},
+        "w_qscheme": {"qdtype": "qint8", "bit": 8, "is_symmetry": True, "is_symmetric_range": True},
+        "a_qscheme": {"qdtype": "quint8", "bit": 8, "is_symmetry": False}},
+        "quantizer": {"type": "mmrazor.OpenVINOQuantizer"}}
+    graph = razorq.Graph.load(os.path.join(ROOT, "tests", "data", "digits_mlp.onnx"))
+    session = razorq.Quantizer(config).prepare(graph)
+    calib = np.load(os.path.join(ROOT, "tests", "data", "digits_calib_x.npy"))[:16]
+    session.calibrate(calib)
+    session.save_state(os.path.join(calib_dir, "state_mlp.rqcal"))
+    session.convert()
+    session.save_calibration(os.path.join(calib_dir, "table_mlp.rqcal"))
 
 
 if __name__ == "__main__":

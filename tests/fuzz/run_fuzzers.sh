@@ -17,7 +17,10 @@ fi
 ninja -C build-fuzz >/dev/null || { echo "fuzz: build failed"; ninja -C build-fuzz | tail -20; exit 1; }
 status=0
 declare -A corpora=([onnx_load]=tests/fuzz/corpus/onnx [npy]=tests/fuzz/corpus/npy [config]=tests/fuzz/corpus/config
-                     [observer_state]=tests/fuzz/corpus/observer_state)
+                     [observer_state]=tests/fuzz/corpus/observer_state
+                     [calibration_file]=tests/fuzz/corpus/calibration_file)
+# fuzz_calibration_file reads tests/data/digits_mlp.onnx from here.
+export RAZORQ_SOURCE_ROOT="$PWD"
 for target in "${!corpora[@]}"; do
   exe=build-fuzz/tests/fuzz/fuzz_$target
   [ -x "$exe" ] || { echo "fuzz: $exe was not built (does clang link -fsanitize=fuzzer? needs libclang-rt-14-dev)"; status=1; continue; }
