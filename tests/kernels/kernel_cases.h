@@ -8,6 +8,7 @@
 #define RQ_TESTS_KERNEL_CASES_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -36,11 +37,14 @@ static inline float from_bits(uint32_t u) {
   memcpy(&f, &u, 4);
   return f;
 }
+static inline bool same_bits(float a, float b) { return bits_of(a) == bits_of(b); }
+static inline bool same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
 
 enum { KIND_NORMAL, KIND_EQUAL, KIND_ZEROS, KIND_DENORMAL, KIND_HUGE_RANGE, KIND_NONFINITE,
        KIND_TIES, KIND_RANDOM_BITS, KIND_COUNT };
 static const char *const kind_names[] = { "normal", "all-equal", "+-0", "denormal", "huge-range",
                                           "nan-inf", "ties", "random-bits" };
+static const char *const elem_names[] = { "f32", "f16", "bf16" };
 
 static inline float gen_value(int kind, size_t i) {
   switch (kind) {
