@@ -139,11 +139,16 @@ int rq_cli_quantize(const char *command, const rq_quantizer *q, const rq_graph *
   }
   rq_cli_progress_end(&bar);
   rq_npy_destroy(calib);
+  size_t notes_before = rq_session_note_count(session);
   if (s == RQ_OK) s = rq_session_convert(session);
   if (s != RQ_OK) {
     rq_session_destroy(session);
     return rq_cli_fail(command, s);
   }
+  /* What convert did (AdaRound's reconstruction errors). */
+  if (!quiet)
+    for (size_t i = notes_before; i < rq_session_note_count(session); i++)
+      fprintf(stderr, "note: %s\n", rq_session_note(session, i));
   if (!quiet)
     fprintf(stderr, "calibrated %zu fake-quants on %zu batches of up to %zu samples\n", rq_session_point_count(session),
             steps, batch);

@@ -159,6 +159,16 @@ static inline int64_t rq__bcast_inner_stride(const rq__bcast *b, int k) {
 void rq__sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
                const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                size_t ldc);
+/* A Conv node as matrix products, for code that needs its input patches
+ * (AdaRound's Gram matrices): for input x [N, C, in...] and weight w, the
+ * group count, the rows of one group's patch matrix (C/group * kernel size)
+ * and its columns (output positions per image). */
+rq_status rq__conv_patch_shape(const rq__node *node, const rq__tensor *x, const rq__tensor *w, size_t *groups,
+                               size_t *rows, size_t *positions);
+/* The patch matrix (im2col, zero padding included) of one image and group:
+ * col is [rows, positions] as rq__conv_patch_shape gives them. */
+rq_status rq__conv_patches(const rq__node *node, const rq__tensor *x, const rq__tensor *w, size_t image,
+                           size_t group, float *col);
 /* Sets the GEMM thread count (no-op without OpenBLAS). */
 void rq__gemm_set_threads(int n);
 

@@ -281,6 +281,38 @@ static void im2col_chunk(void *arg, size_t begin, size_t end) {
     im2col(j->x, j->sp, begin, end, j->r_begin, j->r_end, j->width, j->out);
 }
 
+rq_status rq__conv_patch_shape(const rq__node *node, const rq__tensor *x, const rq__tensor *w, size_t *groups,
+                               size_t *rows, size_t *positions) {
+  rq__op_ctx c = {.node = node};
+  spatial sp = {0};
+  if (x->ndim < 3 || x->ndim != w->ndim || x->ndim - 2 > MAX_SP)
+    return RQ_OP_FAIL(&c, RQ_ERR_FORMAT, "input rank %d / weight rank %d: expected equal ranks >= 3", x->ndim,
+                      w->ndim);
+  RQ_TRY(kernel_shape(&c, w, &sp));
+  RQ_TRY(spatial_forward(&c, x, &sp, false));
+  int64_t group = rq__node_attr_int(node, "group", 1), C = x->dims[1];
+  if (group < 1 || C % group != 0 || w->dims[0] % group != 0 || w->dims[1] != C / group)
+    return RQ_OP_FAIL(&c, RQ_ERR_FORMAT, "group %lld does not fit %lld input channels", (long long)group,
+                      (long long)C);
+  *groups = (size_t)group;
+  *rows = (size_t)(C / group) * sp.k_size;
+  *positions = sp.out_size;
+  return RQ_OK;
+}
+
+rq_status rq__conv_patches(const rq__node *node, const rq__tensor *x, const rq__tensor *w, size_t image,
+                           size_t group, float *col) {
+  rq__op_ctx c = {.node = node};
+  spatial sp = {0};
+  RQ_TRY(kernel_shape(&c, w, &sp));
+  RQ_TRY(spatial_forward(&c, x, &sp, false));
+  size_t cg = (size_t)w->dims[1], C = (size_t)x->dims[1];
+  conv_job job = {.x = (const float *)x->data + (image * C + group * cg) * sp.in_size, .sp = &sp, .r_begin = 0,
+                  .r_end = sp.out_size / (size_t)sp.out[sp.n - 1], .width = sp.out_size, .out = col};
+  im2col_chunk(&job, 0, cg);
+  return RQ_OK;
+}
+
 /* Convolution (group 1, im2col) of `imgs` images at a time: their im2col
  * columns side by side in one buffer, one GEMM into scratch, then each
  * image's part copied out with the bias and the folded clamp. Deep layers

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The built-in fake-quant classes: PyTorch 1.13's FakeQuantize,
  * FixedQParamsFakeQuantize and FusedMovingAvgObsFakeQuantize, and MMRazor's
- * LearnableFakeQuantize (LSQ / LSQ+). Each is a class table like a plugin's;
- * the base (fakequant.c) does observers, modes, checks and tensor layouts. */
+ * LearnableFakeQuantize (LSQ / LSQ+) and AdaRoundFakeQuantize. Each is a
+ * class table like a plugin's; the base (fakequant.c) does observers, modes,
+ * checks and tensor layouts. */
 #include "fakequant/fakequant_internal.h"
 #include "kernels/kernels.h"
 
@@ -88,6 +89,22 @@ const rq_fake_quant_class rq__fq_fake_quantize = {
     .abi_major = RQ_ABI_MAJOR,
     .name = "FakeQuantize",
     .default_observer = "MovingAverageMinMaxObserver",
+    .forward = fq_forward,
+    .backward = fq_backward,
+};
+
+/* ---- AdaRoundFakeQuantize (MMRazor) ------------------------------------------------ */
+
+/* A FakeQuantize by itself (round to nearest). Its name marks a weight whose
+ * rounding a quantization session learns at convert (AdaRound,
+ * lib/session/adaround.c), as MMRazor's class marks the weights its
+ * reconstruction loop optimizes; the session then stores the learned
+ * rounding in the weight, which this fake-quant leaves unchanged. */
+const rq_fake_quant_class rq__fq_adaround = {
+    .struct_size = sizeof(rq_fake_quant_class),
+    .abi_major = RQ_ABI_MAJOR,
+    .name = "AdaRoundFakeQuantize",
+    .default_observer = "PerChannelMinMaxObserver",
     .forward = fq_forward,
     .backward = fq_backward,
 };

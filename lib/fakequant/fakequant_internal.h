@@ -19,6 +19,7 @@ extern const rq_fake_quant_class rq__fq_fake_quantize;
 extern const rq_fake_quant_class rq__fq_fixed_qparams;
 extern const rq_fake_quant_class rq__fq_fused_moving_avg;
 extern const rq_fake_quant_class rq__fq_learnable;
+extern const rq_fake_quant_class rq__fq_adaround;
 
 /* PyTorch's quant_utils::ChooseQuantizationParams (the fused op's qparams,
  * different from the Python observers' formula): double intermediates, the

@@ -36,6 +36,7 @@ void rq__fake_quants_register_builtins(void) {
   add(&rq__fq_fixed_qparams, "rq__fake_quants_register_builtins");
   add(&rq__fq_fused_moving_avg, "rq__fake_quants_register_builtins");
   add(&rq__fq_learnable, "rq__fake_quants_register_builtins");
+  add(&rq__fq_adaround, "rq__fake_quants_register_builtins");
 }
 
 RQ_API rq_status rq_register_fake_quant(const rq_fake_quant_class *cls) {

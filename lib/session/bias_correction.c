@@ -15,11 +15,6 @@
 
 #include <string.h>
 
-struct rq__kept_batch {
-  DLTensor *inputs;
-  size_t n_inputs;
-};
-
 static size_t dl_numel(const DLTensor *t) {
   size_t n = 1;
   for (int d = 0; d < t->ndim; d++) n *= (size_t)t->shape[d];
@@ -152,24 +147,22 @@ static rq_status accumulate(void *user, const char *edge, DLTensor *value) {
   return RQ_OK;
 }
 
-/* One pass of g over the kept batches, summing targets [first, end). */
-static rq_status sum_pass(rq_session *s, const rq_graph *g, target *targets, size_t first, size_t end,
-                          bool quantized) {
-  size_t cap = s->n_hook_edges + (end - first) + 1, n_edges = 0;
+rq_status rq__session_run_kept(rq_session *s, const rq_graph *g, rq_edge_hook hook, void *user, bool activations,
+                               const char *const *extra, size_t n_extra) {
+  size_t cap = s->n_hook_edges + n_extra + 1, n_edges = 0;
   const char **edges = rq__calloc(cap, sizeof *edges);
   if (edges == NULL) return rq__nomem("rq_session_convert", cap);
-  if (quantized)
+  if (activations)
     for (size_t i = 0; i < s->n_hook_edges; i++) edges[n_edges++] = s->hook_edges[i];
-  for (size_t i = first; i < end; i++) {
+  for (size_t i = 0; i < n_extra; i++) {
     bool listed = false;
-    for (size_t k = 0; k < n_edges; k++) listed |= strcmp(edges[k], targets[i].edge) == 0;
-    if (!listed) edges[n_edges++] = targets[i].edge;
+    for (size_t k = 0; k < n_edges; k++) listed |= strcmp(edges[k], extra[i]) == 0;
+    if (!listed) edges[n_edges++] = extra[i];
   }
-  mean_ctx ctx = {s, targets, first, end, quantized};
   rq_exec_options opts;
   rq_status st = rq_exec_options_init(&opts, sizeof opts);
-  opts.hook = accumulate;
-  opts.hook_user = &ctx;
+  opts.hook = hook;
+  opts.hook_user = user;
   opts.hook_edges = edges;
   opts.n_hook_edges = n_edges;
   for (size_t b = 0; st == RQ_OK && b < s->n_kept; b++) {
@@ -177,6 +170,18 @@ static rq_status sum_pass(rq_session *s, const rq_graph *g, target *targets, siz
     st = rq_graph_run(g, &opts, s->kept[b].inputs, s->kept[b].n_inputs, &out);
     rq_tensor_list_destroy(out);
   }
+  rq__free(edges);
+  return st;
+}
+
+/* One pass of g over the kept batches, summing targets [first, end). */
+static rq_status sum_pass(rq_session *s, const rq_graph *g, target *targets, size_t first, size_t end,
+                          bool quantized) {
+  const char **edges = rq__calloc(end - first + 1, sizeof *edges);
+  if (edges == NULL) return rq__nomem("rq_session_convert", end - first);
+  for (size_t i = first; i < end; i++) edges[i - first] = targets[i].edge;
+  mean_ctx ctx = {s, targets, first, end, quantized};
+  rq_status st = rq__session_run_kept(s, g, accumulate, &ctx, quantized, edges, end - first);
   rq__free(edges);
   return st;
 }

@@ -156,25 +156,30 @@ rq_status rq_session_save_calibration(const rq_session *s, const char *path) {
     e->ch_axis = axis;
   }
   table.entries = ptrs;
-  /* Corrected biases (the values in the session's graph are final after
-   * convert), so loading the table gives the same model. */
-  Razorq__CorrectedBias *biases = NULL, **bias_ptrs = NULL;
-  if (st == RQ_OK && s->bias_correction) {
-    biases = rq__calloc((size_t)s->graph->n_nodes + 1, sizeof *biases);
-    bias_ptrs = rq__calloc((size_t)s->graph->n_nodes + 1, sizeof *bias_ptrs);
-    if (biases == NULL || bias_ptrs == NULL) st = rq__nomem(__func__, (size_t)s->graph->n_nodes);
+  /* Initializers convert changed (their values in the session's graph are
+   * final after convert), so loading the table gives the same model. */
+  Razorq__AdjustedInitializer *adjusted = NULL, **adjusted_ptrs = NULL;
+  if (st == RQ_OK && (s->bias_correction || rq__session_uses_adaround(s))) {
+    size_t cap = 2 * (size_t)s->graph->n_nodes + 1;
+    adjusted = rq__calloc(cap, sizeof *adjusted);
+    adjusted_ptrs = rq__calloc(cap, sizeof *adjusted_ptrs);
+    if (adjusted == NULL || adjusted_ptrs == NULL) st = rq__nomem(__func__, cap);
     for (int n = 0; st == RQ_OK && n < s->graph->n_nodes; n++) {
       size_t channels = 0;
-      int b = rq__session_correctable_bias(s, s->graph, n, &channels);
-      if (b < 0) continue;
-      Razorq__CorrectedBias *e = &biases[table.n_biases];
-      razorq__corrected_bias__init(e);
-      e->name = s->graph->values[b].name;
-      e->values = s->graph->values[b].init->data;
-      e->n_values = channels;
-      bias_ptrs[table.n_biases++] = e;
+      int values[2] = {s->bias_correction ? rq__session_correctable_bias(s, s->graph, n, &channels) : -1,
+                       rq__session_rounded_weight(s, s->graph, n)};
+      for (int k = 0; k < 2; k++) {
+        if (values[k] < 0) continue;
+        const rq__tensor *init = s->graph->values[values[k]].init;
+        Razorq__AdjustedInitializer *e = &adjusted[table.n_adjusted];
+        razorq__adjusted_initializer__init(e);
+        e->name = s->graph->values[values[k]].name;
+        e->values = init->data;
+        e->n_values = init->numel;
+        adjusted_ptrs[table.n_adjusted++] = e;
+      }
     }
-    table.biases = bias_ptrs;
+    table.adjusted = adjusted_ptrs;
   }
   if (st == RQ_OK) {
     size_t size = razorq__calibration_table__get_packed_size(&table);
@@ -193,29 +198,29 @@ rq_status rq_session_save_calibration(const rq_session *s, const char *path) {
   }
   rq__free(entries);
   rq__free(ptrs);
-  rq__free(biases);
-  rq__free(bias_ptrs);
+  rq__free(adjusted);
+  rq__free(adjusted_ptrs);
   return st;
 }
 
-/* The table's corrected biases: checked against the session's graph, then
- * (write) stored into both the float and the fake-quantized graph, which
- * cannot fail once checked. */
-static rq_status load_corrected_biases(rq_session *s, const char *path, const Razorq__CalibrationTable *table,
+/* The table's adjusted initializers (corrected biases, rounded weights):
+ * checked against the session's graph, then (write) stored into both the
+ * float and the fake-quantized graph, which cannot fail once checked. */
+static rq_status load_adjusted(rq_session *s, const char *path, const Razorq__CalibrationTable *table,
                                        bool write) {
   for (int pass = 0; pass < (write ? 2 : 1); pass++)
-    for (size_t i = 0; i < table->n_biases; i++) {
-      const Razorq__CorrectedBias *e = table->biases[i];
+    for (size_t i = 0; i < table->n_adjusted; i++) {
+      const Razorq__AdjustedInitializer *e = table->adjusted[i];
       int v = rq__graph_find_value(s->graph, e->name), vq = rq__graph_find_value(s->fq_graph, e->name);
       rq__tensor *b = v >= 0 ? s->graph->values[v].init : NULL, *bq = vq >= 0 ? s->fq_graph->values[vq].init : NULL;
       if (b == NULL || bq == NULL || b->dtype != RQ__DT_FLOAT || bq->dtype != RQ__DT_FLOAT || b->numel != e->n_values ||
           bq->numel != e->n_values)
         return rq__fail(RQ_ERR_INVALID_ARG, "rq_session_load_calibration",
-                        "%s: corrected bias '%s' (%zu values) is not a float initializer of that size in this model",
+                        "%s: adjusted initializer '%s' (%zu values) is not a float initializer of that size in this model",
                         path, e->name, e->n_values);
       for (size_t c = 0; pass == 0 && c < e->n_values; c++)
         if (!isfinite(e->values[c]))
-          return rq__fail(RQ_ERR_FORMAT, "rq_session_load_calibration", "%s: corrected bias '%s' is not finite",
+          return rq__fail(RQ_ERR_FORMAT, "rq_session_load_calibration", "%s: adjusted initializer '%s' is not finite",
                           path, e->name);
       if (pass == 1) {
         memcpy(b->data, e->values, e->n_values * sizeof(float));
@@ -263,7 +268,7 @@ rq_status rq_session_load_calibration(rq_session *s, const char *path) {
         st = rq__fail(RQ_ERR_FORMAT, __func__, "%s: entry '%s' channel %zu: scale %g / zero point %d invalid", path,
                       e->edge, c, (double)e->scale[c], e->zero_point[c]);
   }
-  if (st == RQ_OK) st = load_corrected_biases(s, path, table, false);
+  if (st == RQ_OK) st = load_adjusted(s, path, table, false);
   for (size_t i = 0; st == RQ_OK && i < table->n_entries; i++) {
     const Razorq__CalibrationEntry *e = table->entries[i];
     float *zp = rq__malloc_array(e->n_zero_point, sizeof *zp);
@@ -273,10 +278,10 @@ rq_status rq_session_load_calibration(rq_session *s, const char *path) {
     rq__free(zp);
     if (st == RQ_OK) st = rq_fake_quant_set_mode(s->fake_quants[fq_of[i]], false, true);
   }
-  if (st == RQ_OK) st = load_corrected_biases(s, path, table, true);
+  if (st == RQ_OK) st = load_adjusted(s, path, table, true);
   rq__free(fq_of);
   razorq__calibration_table__free_unpacked(table, &rq__pb_allocator);
-  if (st == RQ_OK) rq__session_drop_batches(s); /* the table's biases replace a correction */
+  if (st == RQ_OK) rq__session_drop_batches(s); /* the table's values replace a correction */
   if (st == RQ_OK) st = rq__session_quantize_biases(s);
   if (st == RQ_OK) s->state = RQ__SESSION_CONVERTED;
   return st;

@@ -294,9 +294,53 @@ void rq_quantizer_destroy(rq_quantizer *q) {
   rq__free(q);
 }
 
+/* MMRazor's PTQLoop reconstruction_cfg: {"pattern": "layer", "loss":
+ * {"type": "mmrazor.AdaRoundLoss", "iters", "weight", "beta_range",
+ * "warm_up"}, "lr"}; every key optional. Used by the weights whose
+ * w_fake_quant is an AdaRoundFakeQuantize. */
+static rq_status parse_reconstruction(const json_t *root, rq__adaround_options *o) {
+  /* AdaRound's published settings (Nagel et al. 2020; BRECQ's code), with
+   * half its iterations: every iteration here uses the whole calibration set. */
+  *o = (rq__adaround_options){.iters = 10000, .weight = 0.01, .beta_start = 20.0, .beta_end = 2.0, .warm_up = 0.2,
+                              .lr = 1e-3};
+  const json_t *rec = NULL, *loss = NULL, *range = NULL;
+  RQ_TRY(rq__json_get_object(root, WHERE, "", "reconstruction", &rec));
+  if (rec == NULL) return RQ_OK;
+  static const char *const rec_keys[] = {"pattern", "loss", "lr", NULL};
+  static const char *const loss_keys[] = {"type", "iters", "weight", "beta_range", "warm_up", NULL};
+  RQ_TRY(rq__json_only_keys(rec, WHERE, "reconstruction", rec_keys));
+  const char *pattern = "layer", *type = "AdaRoundLoss";
+  RQ_TRY(rq__json_get_string(rec, WHERE, "reconstruction", "pattern", &pattern));
+  if (strcmp(pattern, "layer") != 0)
+    return rq__fail(RQ_ERR_UNSUPPORTED, WHERE,
+                    "reconstruction.pattern: '%s' is not supported (\"layer\": each Conv/Gemm on its own)", pattern);
+  RQ_TRY(rq__json_get_number(rec, WHERE, "reconstruction", "lr", 1e-9, 10.0, &o->lr));
+  RQ_TRY(rq__json_get_object(rec, WHERE, "reconstruction", "loss", &loss));
+  if (loss == NULL) return RQ_OK;
+  RQ_TRY(rq__json_only_keys(loss, WHERE, "reconstruction.loss", loss_keys));
+  RQ_TRY(rq__json_get_string(loss, WHERE, "reconstruction.loss", "type", &type));
+  if (strcmp(type, "AdaRoundLoss") != 0 && strcmp(type, "mmrazor.AdaRoundLoss") != 0)
+    return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "reconstruction.loss.type: '%s' is not supported (mmrazor.AdaRoundLoss)",
+                    type);
+  RQ_TRY(rq__json_get_int(loss, WHERE, "reconstruction.loss", "iters", 1, 10000000, &o->iters));
+  RQ_TRY(rq__json_get_number(loss, WHERE, "reconstruction.loss", "weight", 0.0, 1e6, &o->weight));
+  RQ_TRY(rq__json_get_number(loss, WHERE, "reconstruction.loss", "warm_up", 0.0, 0.999, &o->warm_up));
+  range = json_object_get(loss, "beta_range");
+  if (range != NULL) {
+    double start = json_number_value(json_array_get(range, 0)), end = json_number_value(json_array_get(range, 1));
+    if (!json_is_array(range) || json_array_size(range) != 2 || !json_is_number(json_array_get(range, 0)) ||
+        !json_is_number(json_array_get(range, 1)) || !(end >= 1.0 && start >= end && start <= 1000.0))
+      return rq__fail(RQ_ERR_INVALID_ARG, WHERE,
+                      "reconstruction.loss.beta_range: expected [start, end] with 1 <= end <= start <= 1000");
+    o->beta_start = start;
+    o->beta_end = end;
+  }
+  return RQ_OK;
+}
+
 static rq_status parse_config(const json_t *root, rq_quantizer *q) {
   static const char *const keys[] = {"global_qconfig", "quantizer", "calibrate_steps", "calibrate_batch_size",
-                                     "calibrate_with_fake_quant", "bias_correction", NULL};
+                                     "calibrate_with_fake_quant", "bias_correction", "reconstruction", NULL};
   RQ_TRY(rq__json_only_keys(root, WHERE, "", keys));
   /* The backend first: the qconfig is checked against it. */
   RQ_TRY(parse_quantizer_section(root, q));
@@ -321,7 +365,7 @@ static rq_status parse_config(const json_t *root, rq_quantizer *q) {
   RQ_TRY(rq__json_get_bool(root, WHERE, "", "calibrate_with_fake_quant", &q->calibrate_with_fake_quant));
   q->bias_correction = false;
   RQ_TRY(rq__json_get_bool(root, WHERE, "", "bias_correction", &q->bias_correction));
-  return RQ_OK;
+  return parse_reconstruction(root, &q->adaround);
 }
 
 rq_status rq_quantizer_create(const char *config_json, rq_quantizer **out) {

@@ -25,6 +25,15 @@ typedef struct rq__qconfig_override {
   rq__qconfig qconfig;
 } rq__qconfig_override;
 
+/* AdaRound's settings (config "reconstruction"; adaround.c). */
+typedef struct rq__adaround_options {
+  long long iters;
+  double weight;              /* of the rounding regulariser */
+  double beta_start, beta_end; /* its annealed exponent */
+  double warm_up;             /* share of iterations before the regulariser starts */
+  double lr;                  /* Adam's learning rate */
+} rq__adaround_options;
+
 struct rq_quantizer {
   rq_backend_config *backend;
   rq__qconfig global;
@@ -38,6 +47,7 @@ struct rq_quantizer {
   bool calibrate_with_fake_quant;
   /* Empirical bias correction at convert (bias_correction.c). */
   bool bias_correction;
+  rq__adaround_options adaround;
   /* XXH3-64 of the config in canonical form (keys sorted, compact), so a
    * calibration file can be matched to the config that made it. */
   uint64_t config_hash;

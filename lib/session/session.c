@@ -21,7 +21,7 @@ static rq_status clone_graph(const rq_graph *src, rq_graph **out, const char *wh
   return RQ_OK;
 }
 
-static rq_status add_note(rq_session *s, const char *text) {
+rq_status rq__session_add_note(rq_session *s, const char *text) {
   char **grown = rq__realloc_array(s->notes, (size_t)s->n_notes + 1, sizeof *grown);
   if (grown == NULL) return rq__nomem(__func__, 0);
   s->notes = grown;
@@ -110,7 +110,7 @@ static void tensor_view(rq__tensor *t, DLTensor *view, int64_t *shape) {
 /* Weights are observed once and stored fake-quantized in fq_graph: every
  * calibration step would observe the same tensor, which leaves min/max (and
  * a moving average of a constant) unchanged. */
-static rq_status quantize_weights(rq_session *s) {
+rq_status rq__session_quantize_weights(rq_session *s) {
   for (int i = 0; i < s->n_points; i++) {
     rq__session_point *p = &s->points[i];
     if (!p->is_weight) continue;
@@ -134,6 +134,15 @@ static rq_status quantize_weights(rq_session *s) {
     /* Fixed from now on. */
     RQ_TRY(rq_fake_quant_set_mode(s->fake_quants[p->fq], false, true));
   }
+  return RQ_OK;
+}
+
+/* The activation fake-quants' calibration modes (prepare's): observers on,
+ * fake-quant on in MMRazor's PTQLoop style, off in PyTorch's. */
+static rq_status set_calibration_modes(rq_session *s) {
+  for (int i = 0; i < s->n_points; i++)
+    if (!s->points[i].is_weight)
+      RQ_TRY(rq_fake_quant_set_mode(s->fake_quants[s->points[i].fq], true, s->calibrate_with_fake_quant));
   return RQ_OK;
 }
 
@@ -195,6 +204,7 @@ rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_
   s->int32_bias = q->backend->int32_bias;
   s->calibrate_with_fake_quant = q->calibrate_with_fake_quant;
   s->bias_correction = q->bias_correction;
+  s->adaround = q->adaround;
   s->calibrate_steps = q->calibrate_steps;
   s->calibrate_batch_size = q->calibrate_batch_size;
   s->model_fingerprint = rq__graph_fingerprint(graph);
@@ -208,24 +218,23 @@ rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_
     char line[128];
     snprintf(line, sizeof line, "folded %d BatchNormalization node%s into the preceding Conv/Gemm", folded,
              folded == 1 ? "" : "s");
-    st = add_note(s, line);
+    st = rq__session_add_note(s, line);
   }
   /* Element types of undeclared edges, so the plan quantizes float edges
    * only (a Concat of Shape outputs is int64 and stays as it is). */
   if (st == RQ_OK) st = rq__pass_infer_shapes(s->graph, NULL);
   if (st == RQ_OK) st = rq__plan_build(s->graph, q, &plan);
-  for (int i = 0; st == RQ_OK && i < plan.n_notes; i++) st = add_note(s, plan.notes[i]);
+  for (int i = 0; st == RQ_OK && i < plan.n_notes; i++) st = rq__session_add_note(s, plan.notes[i]);
   if (st == RQ_OK) st = build_points(s, &plan);
   rq__plan_free(&plan);
   if (st == RQ_OK) st = clone_graph(s->graph, &s->fq_graph, __func__);
-  if (st == RQ_OK) st = quantize_weights(s);
-  if (st == RQ_OK && !s->calibrate_with_fake_quant)
-    for (int i = 0; st == RQ_OK && i < s->n_points; i++)
-      if (!s->points[i].is_weight) st = rq_fake_quant_set_mode(s->fake_quants[s->points[i].fq], true, false);
+  if (st == RQ_OK) st = rq__session_quantize_weights(s);
+  if (st == RQ_OK) st = set_calibration_modes(s);
   if (st != RQ_OK) {
     rq_session_destroy(s);
     return st;
   }
+  s->keep_batches = s->bias_correction || rq__session_uses_adaround(s);
   s->state = RQ__SESSION_PREPARED;
   *out = s;
   return RQ_OK;
@@ -282,7 +291,7 @@ rq_status rq_session_calibrate(rq_session *s, const DLTensor *inputs, size_t n_i
   rq_tensor_list *outputs = NULL;
   rq_status st = run_with_fake_quants(s, g, inputs, n_inputs, &outputs);
   rq_tensor_list_destroy(outputs);
-  if (st == RQ_OK && s->bias_correction) st = rq__session_keep_batch(s, inputs, n_inputs);
+  if (st == RQ_OK && s->keep_batches) st = rq__session_keep_batch(s, inputs, n_inputs);
   if (st == RQ_OK) s->batches_seen++;
   return st;
 }
@@ -307,9 +316,21 @@ rq_status rq_session_observe(rq_session *s, const char *edge_name, const DLTenso
   return rq_observer_observe(rq_fake_quant_observer(s->fake_quants[s->points[i].fq]), value);
 }
 
+static rq_status convert(rq_session *s);
+
 rq_status rq_session_convert(rq_session *s) {
   RQ_CHECK_NOT_NULL(s);
   if (s->state == RQ__SESSION_CONVERTED) return RQ_OK;
+  if (s->keep_batches && s->n_kept == 0)
+    return rq__fail(RQ_ERR_STATE, __func__, "%s needs the calibration batches: calibrate with rq_session_calibrate",
+                    s->bias_correction ? "bias_correction" : "AdaRound");
+  rq_status st = convert(s);
+  /* A failed convert leaves the session calibrating, as it was. */
+  if (st != RQ_OK) (void)set_calibration_modes(s);
+  return st;
+}
+
+static rq_status convert(rq_session *s) {
   /* qparams from the observers' final statistics (PyTorch's calculate_qparams),
    * so engine-fed observations count as much as executor-fed ones. */
   for (int f = 0; f < s->n_fake_quants; f++) {
@@ -327,10 +348,19 @@ rq_status rq_session_convert(rq_session *s) {
     rq__free(zp);
     RQ_TRY(st);
   }
-  if (s->bias_correction) {
-    RQ_TRY(rq__session_correct_biases(s));
-    rq__session_drop_batches(s);
+  /* AdaRound first: bias correction then removes what mean shift the
+   * learned rounding leaves. Both change fq_graph only; the float graph
+   * takes their weights and biases when both have succeeded. */
+  bool adaround = rq__session_uses_adaround(s);
+  rq_status st = adaround ? rq__session_adaround(s, &s->adaround) : RQ_OK;
+  if (st == RQ_OK && s->bias_correction) st = rq__session_correct_biases(s);
+  if (st == RQ_OK && adaround) st = rq__session_keep_rounded_weights(s);
+  if (st != RQ_OK) {
+    /* Back to round-to-nearest weights, so convert can be retried. */
+    if (adaround) (void)rq__session_quantize_weights(s);
+    return st;
   }
+  rq__session_drop_batches(s);
   /* Where the backend deploys int32 biases, the evaluated model uses the
    * same rounded biases as the exported one. */
   RQ_TRY(rq__session_quantize_biases(s));

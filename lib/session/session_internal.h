@@ -25,7 +25,10 @@ typedef struct rq__session_point {
 } rq__session_point;
 
 /* A copy of one calibration batch (bias_correction.c). */
-typedef struct rq__kept_batch rq__kept_batch;
+typedef struct rq__kept_batch {
+  DLTensor *inputs;
+  size_t n_inputs;
+} rq__kept_batch;
 
 struct rq_session {
   rq_graph *graph;        /* the prepared float model (BN folded) */
@@ -44,6 +47,8 @@ struct rq_session {
   bool int32_bias;
   bool calibrate_with_fake_quant;
   bool bias_correction;    /* config "bias_correction": correct biases at convert */
+  rq__adaround_options adaround; /* config "reconstruction", for AdaRoundFakeQuantize weights */
+  bool keep_batches;       /* bias correction or AdaRound: keep the calibration batches */
   rq__kept_batch *kept;    /* the calibration batches, kept for it until convert */
   size_t n_kept;
   long long calibrate_steps, calibrate_batch_size;
@@ -58,6 +63,11 @@ struct rq_session {
  * outputs on the kept batches; free the batches. */
 rq_status rq__session_keep_batch(rq_session *s, const DLTensor *inputs, size_t n_inputs);
 rq_status rq__session_correct_biases(rq_session *s);
+/* Runs g over every kept batch, `hook` watching the `extra` edges and, when
+ * `activations`, the session's fake-quantized activation edges (the hook
+ * then applies their fake-quants: the executor only shows it the edges). */
+rq_status rq__session_run_kept(rq_session *s, const rq_graph *g, rq_edge_hook hook, void *user, bool activations,
+                               const char *const *extra, size_t n_extra);
 void rq__session_drop_batches(rq_session *s);
 /* Whether node n of g (a graph with the session's value names) gets its bias
  * corrected: a Conv, or Gemm with beta 1, whose weight has a fake-quant and
@@ -65,6 +75,22 @@ void rq__session_drop_batches(rq_session *s);
  * that no other node reads. Returns
  * the bias's value id in g (-1 when the node does not qualify) and its
  * channel count. */
+/* adaround.c: whether a weight's fake-quant is an AdaRoundFakeQuantize; at
+ * convert, learn those weights' rounding layer by layer on the kept batches
+ * (fq_graph only; notes the reconstruction errors); then copy the rounded
+ * weights into the float graph (export and calibration tables read them
+ * there). */
+bool rq__session_uses_adaround(const rq_session *s);
+rq_status rq__session_adaround(rq_session *s, const rq__adaround_options *options);
+rq_status rq__session_keep_rounded_weights(rq_session *s);
+/* The value id in g (a graph with the session's names) of node n's weight
+ * when AdaRound rounds it, else -1. */
+int rq__session_rounded_weight(const rq_session *s, const rq_graph *g, int n);
+/* session.c: stores every weight fake-quantized (round to nearest) in
+ * fq_graph; adds a note. */
+rq_status rq__session_quantize_weights(rq_session *s);
+rq_status rq__session_add_note(rq_session *s, const char *text);
+
 int rq__session_correctable_bias(const rq_session *s, const rq_graph *g, int n, size_t *channels);
 
 #endif
