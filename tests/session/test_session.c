@@ -383,6 +383,115 @@ START_TEST(bias_correction_restores_the_float_output_mean) {
 }
 END_TEST
 
+/* AdaRound on the depthwise model (grouped and plain Conv, Gemm): every
+ * rounded layer's weight ends on its grid at one of the two neighbours of the
+ * float weight, with a lower reconstruction error than rounding to nearest
+ * (the session's notes; tests/python/test_adaround.py recomputes them and
+ * tests/e2e/test_adaround.py holds the decisions to PyTorch); a calibration
+ * table reproduces the model; a convert refused for want of batches leaves
+ * the session as it was. */
+static rq_quantizer *adaround_quantizer(void) {
+  const char *cfg =
+      "{\"global_qconfig\": {"
+      "\"w_observer\": {\"type\": \"mmrazor.PerChannelMinMaxObserver\"},"
+      "\"a_observer\": {\"type\": \"mmrazor.MinMaxObserver\"},"
+      "\"w_fake_quant\": {\"type\": \"mmrazor.AdaRoundFakeQuantize\"}, \"a_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"},"
+      "\"w_qscheme\": {\"qdtype\": \"qint8\", \"bit\": 4, \"is_symmetry\": true, \"is_symmetric_range\": true},"
+      "\"a_qscheme\": {\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": false}},"
+      "\"quantizer\": {\"type\": \"mmrazor.AcademicQuantizer\"},"
+      "\"reconstruction\": {\"loss\": {\"iters\": 200}}}";
+  rq_quantizer *q;
+  ck_assert_msg(rq_quantizer_create(cfg, &q) == RQ_OK, "%s", rq_last_error());
+  return q;
+}
+
+START_TEST(adaround_rounds_up_or_down_and_survives_a_table) {
+  fixture f;
+  fixture_load(&f);
+  rq_graph_destroy(f.model);
+  ck_assert_int_eq(rq_graph_load(path_of("digits_dw.onnx"), &f.model), RQ_OK);
+  rq_quantizer *q = adaround_quantizer();
+  rq_session *s;
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &s), RQ_OK);
+  /* The float weights as prepare left them (BatchNorm folded). */
+  float *before[64] = {0};
+  for (int i = 0; i < s->n_points && i < 64; i++) {
+    if (!s->points[i].is_weight) continue;
+    const rq__tensor *w = s->graph->values[rq__graph_find_value(s->graph, s->points[i].edge)].init;
+    before[i] = malloc(w->nbytes);
+    memcpy(before[i], w->data, w->nbytes);
+  }
+  size_t notes_before = rq_session_note_count(s);
+  calibrate(s, &f.calib_x, 0, 64);
+  ck_assert_msg(rq_session_convert(s) == RQ_OK, "%s", rq_last_error());
+  int layers = 0, changed = 0;
+  for (int i = 0; i < s->n_points && i < 64; i++) {
+    if (!s->points[i].is_weight) continue;
+    const rq__tensor *w = s->graph->values[rq__graph_find_value(s->graph, s->points[i].edge)].init;
+    rq_fake_quant *fq = s->fake_quants[s->points[i].fq];
+    float scale[256];
+    int32_t zp[256], qmin, qmax;
+    size_t count, per = w->numel / (size_t)w->dims[0];
+    ck_assert_int_eq(rq_fake_quant_qparams(fq, scale, zp, 256, &count), RQ_OK);
+    ck_assert_int_eq(rq_fake_quant_quant_range(fq, &qmin, &qmax), RQ_OK);
+    const float *now = w->data;
+    for (size_t e = 0; e < w->numel; e++) {
+      float sc = scale[count == 1 ? 0 : e / per], lo = floorf(before[i][e] / sc), q_now = nearbyintf(now[e] / sc);
+      ck_assert_msg(q_now * sc == now[e], "%s[%zu] = %g is off the grid", s->points[i].edge, e, (double)now[e]);
+      ck_assert_msg(q_now == lo || q_now == lo + 1 || q_now == (float)qmin || q_now == (float)qmax,
+                    "%s[%zu]: %g from %g", s->points[i].edge, e, (double)now[e], (double)before[i][e]);
+      changed += q_now != nearbyintf(before[i][e] * (1.0f / sc));
+    }
+    free(before[i]);
+    layers++;
+  }
+  ck_assert_int_gt(changed, 0);
+  /* One note per rounded layer, each with a lower error than nearest's. */
+  ck_assert_uint_eq(rq_session_note_count(s) - notes_before, (size_t)layers);
+  for (size_t i = notes_before; i < rq_session_note_count(s); i++) {
+    const char *note = rq_session_note(s, i), *at = strstr(note, "error ");
+    double nearest, adaptive;
+    ck_assert_msg(at != NULL && sscanf(at, "error %lg rounded to nearest, %lg adaptive", &nearest, &adaptive) == 2,
+                  "%s", note);
+    ck_assert_msg(adaptive < nearest, "%s", note);
+  }
+  /* A calibration table reproduces the rounded model. */
+  char table[] = "/tmp/rq_ar_table_XXXXXX";
+  close(mkstemp(table));
+  ck_assert_msg(rq_session_save_calibration(s, table) == RQ_OK, "%s", rq_last_error());
+  rq_session *loaded, *retried;
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &loaded), RQ_OK);
+  ck_assert_msg(rq_session_load_calibration(loaded, table) == RQ_OK, "%s", rq_last_error());
+  unlink(table);
+  rq_tensor_list *a = run(s, &f.test_x), *b = run(loaded, &f.test_x);
+  assert_same_outputs(a, b);
+  rq_tensor_list_destroy(b);
+  /* Refused without batches, then calibrated and converted as if nothing happened. */
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &retried), RQ_OK);
+  ck_assert_int_eq(rq_session_observe(retried, "input", &f.calib_x), RQ_OK);
+  ck_assert_int_eq(rq_session_convert(retried), RQ_ERR_STATE);
+  ck_assert_ptr_nonnull(strstr(rq_last_error(), "AdaRound needs the calibration batches"));
+  rq_session_destroy(retried);
+  ck_assert_int_eq(rq_quantizer_prepare(q, f.model, &retried), RQ_OK);
+  int64_t shape[4];
+  DLTensor first = rows(&f.calib_x, 0, 8, shape);
+  ck_assert_int_eq(rq_session_observe(retried, "input", &first), RQ_OK);
+  ck_assert_int_eq(rq_session_convert(retried), RQ_ERR_STATE);
+  ck_assert_int_eq(retried->state, RQ__SESSION_PREPARED);
+  calibrate(retried, &f.calib_x, 0, 64);
+  ck_assert_msg(rq_session_convert(retried) == RQ_OK, "%s", rq_last_error());
+  b = run(retried, &f.test_x);
+  assert_same_outputs(a, b);
+  rq_tensor_list_destroy(a);
+  rq_tensor_list_destroy(b);
+  rq_session_destroy(retried);
+  rq_session_destroy(loaded);
+  rq_session_destroy(s);
+  rq_quantizer_destroy(q);
+  fixture_free(&f);
+}
+END_TEST
+
 START_TEST(misuse_is_refused) {
   fixture f;
   fixture_load(&f);
@@ -429,6 +538,7 @@ int main(void) {
   tcase_add_test(tc, engines_feed_observers_directly);
   tcase_add_test(tc, trt_cache_holds_amax_over_127);
   tcase_add_test(tc, bias_correction_restores_the_float_output_mean);
+  tcase_add_test(tc, adaround_rounds_up_or_down_and_survives_a_table);
   tcase_add_test(tc, misuse_is_refused);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
