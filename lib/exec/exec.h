@@ -166,9 +166,11 @@ void rq__sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float a
 rq_status rq__conv_patch_shape(const rq__node *node, const rq__tensor *x, const rq__tensor *w, size_t *groups,
                                size_t *rows, size_t *positions);
 /* The patch matrix (im2col, zero padding included) of one image and group:
- * col is [rows, positions] as rq__conv_patch_shape gives them. */
+ * col is [rows, positions] as rq__conv_patch_shape gives them, its rows
+ * `width` (>= positions) floats apart, so the images of a batch can sit side
+ * by side. */
 rq_status rq__conv_patches(const rq__node *node, const rq__tensor *x, const rq__tensor *w, size_t image,
-                           size_t group, float *col);
+                           size_t group, float *col, size_t width);
 /* Sets the GEMM thread count (no-op without OpenBLAS). */
 void rq__gemm_set_threads(int n);
 

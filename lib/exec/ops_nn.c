@@ -301,14 +301,14 @@ rq_status rq__conv_patch_shape(const rq__node *node, const rq__tensor *x, const 
 }
 
 rq_status rq__conv_patches(const rq__node *node, const rq__tensor *x, const rq__tensor *w, size_t image,
-                           size_t group, float *col) {
+                           size_t group, float *col, size_t width) {
   rq__op_ctx c = {.node = node};
   spatial sp = {0};
   RQ_TRY(kernel_shape(&c, w, &sp));
   RQ_TRY(spatial_forward(&c, x, &sp, false));
   size_t cg = (size_t)w->dims[1], C = (size_t)x->dims[1];
   conv_job job = {.x = (const float *)x->data + (image * C + group * cg) * sp.in_size, .sp = &sp, .r_begin = 0,
-                  .r_end = sp.out_size / (size_t)sp.out[sp.n - 1], .width = sp.out_size, .out = col};
+                  .r_end = sp.out_size / (size_t)sp.out[sp.n - 1], .width = width, .out = col};
   im2col_chunk(&job, 0, cg);
   return RQ_OK;
 }

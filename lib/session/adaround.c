@@ -114,19 +114,20 @@ static rq_status add_patches(layer *l, const DLTensor *value) {
   if (groups != l->groups || rows != l->k)
     return rq__fail(RQ_ERR_INTERNAL, "rq_session_convert", "AdaRound: Conv '%s' patches do not match its weight",
                     l->node->name);
-  size_t bytes = rows * positions * sizeof(float);
+  /* The batch's patches side by side, one group at a time: one GEMM per
+   * group and batch rather than per image. */
+  size_t images = (size_t)x.dims[0], width = images * positions, bytes = rows * width * sizeof(float);
   float *col = rq__malloc(bytes > 0 ? bytes : 1);
   if (col == NULL) return rq__nomem("rq_session_convert", bytes);
   rq_status st = RQ_OK;
-  for (size_t n = 0; st == RQ_OK && n < (size_t)x.dims[0]; n++)
-    for (size_t g = 0; st == RQ_OK && g < groups; g++) {
-      st = rq__conv_patches(l->node, &x, l->weight, n, g, col);
-      if (st == RQ_OK)
-        rq__sgemm(false, true, rows, rows, positions, 1.0f, col, positions, col, positions, 1.0f,
-                  l->gram + g * rows * rows, rows);
-    }
+  for (size_t g = 0; st == RQ_OK && g < groups; g++) {
+    for (size_t n = 0; st == RQ_OK && n < images; n++)
+      st = rq__conv_patches(l->node, &x, l->weight, n, g, col + n * positions, width);
+    if (st == RQ_OK)
+      rq__sgemm(false, true, rows, rows, width, 1.0f, col, width, col, width, 1.0f, l->gram + g * rows * rows, rows);
+  }
   rq__free(col);
-  if (st == RQ_OK) l->positions += (uint64_t)x.dims[0] * positions;
+  if (st == RQ_OK) l->positions += (uint64_t)width;
   return st;
 }
 
@@ -238,10 +239,11 @@ static void optimise(const group_problem *p, const rq__adaround_options *o, int3
   }
 }
 
-/* Rounds one layer's weight in place; the reconstruction losses before
- * (round to nearest) and after go to the notes. */
+/* Rounds one layer's weight in place; the reconstruction losses of rounding
+ * to nearest and of the result, and the number of groups that kept rounding
+ * to nearest, go to the notes. */
 static rq_status round_layer(layer *l, const rq__adaround_options *o, double *loss_nearest,
-                             double *loss_rounded) {
+                             double *loss_rounded, size_t *kept_nearest) {
   int32_t qmin, qmax;
   size_t count = 0;
   RQ_TRY(rq_fake_quant_quant_range(l->fq, &qmin, &qmax));
@@ -260,6 +262,7 @@ static rq_status round_layer(layer *l, const rq__adaround_options *o, double *lo
                      .dh_dv = buf + 8 * n, .d = buf + 9 * n, .grad = buf + 10 * n};
   float *wd = l->weight->data;
   *loss_nearest = *loss_rounded = 0.0;
+  *kept_nearest = 0;
   double mean = l->positions > 0 ? 1.0 / (double)l->positions : 0.0;
   for (size_t g = 0; st == RQ_OK && g < l->groups; g++) {
     float *h = l->gram + g * k * k;
@@ -277,12 +280,18 @@ static rq_status round_layer(layer *l, const rq__adaround_options *o, double *lo
         p.v[i] = -logf((ZETA - GAMMA) / (rest - GAMMA) - 1.0f);
         p.adam_m[i] = p.adam_v[i] = 0.0f;
       }
-    *loss_nearest += loss_of(&p, qmin, qmax, NEAREST);
+    double nearest = loss_of(&p, qmin, qmax, NEAREST);
     optimise(&p, o, qmin, qmax);
-    *loss_rounded += loss_of(&p, qmin, qmax, LEARNED);
+    double learned = loss_of(&p, qmin, qmax, LEARNED);
+    /* Too few iterations (or a regulariser too strong) can end worse than
+     * rounding to nearest on the very objective; then the group keeps it. */
+    int mode = learned <= nearest ? LEARNED : NEAREST;
+    *loss_nearest += nearest;
+    *loss_rounded += mode == LEARNED ? learned : nearest;
+    *kept_nearest += mode == NEAREST;
     for (size_t r = 0; r < rows; r++)
       for (size_t j = 0; j < k; j++)
-        wd[weight_index(l, g * rows + r, j)] = rounded_weight(&p, r * k + j, qmin, qmax, LEARNED);
+        wd[weight_index(l, g * rows + r, j)] = rounded_weight(&p, r * k + j, qmin, qmax, mode);
   }
   rq__free(scale);
   rq__free(zp);
@@ -314,13 +323,16 @@ rq_status rq__session_adaround(rq_session *s, const rq__adaround_options *o) {
     if (st == RQ_OK && l.gram == NULL) st = rq__nomem("rq_session_convert", gram_size * sizeof *l.gram);
     if (st == RQ_OK) st = sum_gram(s, &l);
     double before = 0.0, after = 0.0;
-    if (st == RQ_OK) st = round_layer(&l, o, &before, &after);
+    size_t kept = 0;
+    if (st == RQ_OK) st = round_layer(&l, o, &before, &after, &kept);
     rq__free(l.gram);
     if (st == RQ_OK) {
-      char note[512];
-      snprintf(note, sizeof note,
-               "AdaRound: '%s' (%s): output reconstruction error %.4g rounded to nearest, %.4g adaptive",
-               l.node->name, l.node->op_type, before, after);
+      char note[512], groups[96] = "";
+      if (kept > 0)
+        snprintf(groups, sizeof groups, " (%zu of %zu group%s kept rounding to nearest: it was better)", kept,
+                 l.groups, l.groups == 1 ? "" : "s");
+      snprintf(note, sizeof note, "AdaRound: '%s' (%s): output reconstruction error %.4g rounded to nearest, %.4g adaptive%s",
+               l.node->name, l.node->op_type, before, after, groups);
       st = rq__session_add_note(s, note);
     }
   }
