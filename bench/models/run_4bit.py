@@ -4,7 +4,7 @@
 4-bit target: top-1 at least the PyTorch FX min/max baseline of
 tests/e2e/fx_baseline.json on every model).
 
-Usage: /usr/bin/python3 bench/models/run_4bit.py [--razorq PATH] [--all]
+Usage: /usr/bin/python3 bench/models/run_4bit.py [--razorq PATH] [--all | --only TEXT]
 
 Every config is `razorq config --example BACKEND` with `bit: 4` for weights
 and activations, then the changes its row names. For each model it prints:
@@ -55,6 +55,10 @@ ROWS = [
     ("academic + bias correction", "academic", {"bc": True}),
     ("native example", "native", {}),
     ("native + bias correction", "native", {"bc": True}),
+    ("affine + AdaRound", "openvino", {"affine": True, "adaround": True}),
+    ("affine + AdaRound + bias correction", "openvino", {"affine": True, "adaround": True, "bc": True}),
+    ("affine + PerChannelMSE w + AdaRound + bias correction", "openvino",
+     {"affine": True, "w": "PerChannelMSE", "adaround": True, "bc": True}),
 ]
 
 
@@ -84,6 +88,8 @@ class Razorq:
             cfg["calibrate_with_fake_quant"] = changes["fq"]
         if changes.get("bc"):
             cfg["bias_correction"] = True
+        if changes.get("adaround"):  # AdaRound's default settings (10000 iterations)
+            g["w_fake_quant"] = {"type": "mmrazor.AdaRoundFakeQuantize"}
         path = os.path.join(self.tmp, "config.json")
         with open(path, "w") as f:
             json.dump(cfg, f)
@@ -126,6 +132,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--razorq", default=os.path.join(ROOT, "build", "tools", "razorq"))
     ap.add_argument("--all", action="store_true")
+    ap.add_argument("--only", metavar="TEXT", help="only the documented rows whose label contains TEXT")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rq = Razorq(args.razorq, tmp)
@@ -137,7 +144,8 @@ def main():
         print(line("float", [(1.0, (floats[m][1] == labels).mean(), 1.0) for m in MODELS]))
         if not args.all:
             for label, backend, changes in ROWS:
-                print(line(label, evaluate(rq, floats, backend, changes)), flush=True)
+                if args.only is None or args.only in label:
+                    print(line(label, evaluate(rq, floats, backend, changes)), flush=True)
             return
         results = []
         for backend, w, a, affine, fq, bc in itertools.product(

@@ -64,11 +64,13 @@ RQ_API rq_status rq_session_observe(rq_session *session, const char *edge_name, 
 
 /* Ends calibration: every fake-quant takes the qparams of its observer's
  * statistics (PyTorch's calculate_qparams) and observers are switched off.
- * With "bias_correction": true in the config, each Conv/Gemm bias is then
- * shifted by the mean difference between the float and the fake-quantized
- * model's output on the batches given to rq_session_calibrate (which the
- * session keeps until here; RQ_ERR_STATE when there were none).
- * Idempotent. */
+ * Weights whose w_fake_quant is an AdaRoundFakeQuantize then learn their
+ * rounding (AdaRound, config "reconstruction"), layer by layer; with
+ * "bias_correction": true, each Conv/Gemm bias is shifted by the mean
+ * difference between the float and the fake-quantized model's output. Both
+ * use the batches given to rq_session_calibrate, which the session keeps
+ * until here (RQ_ERR_STATE when there were none). A failed convert leaves
+ * the session calibrating, as it was. Idempotent. */
 RQ_API rq_status rq_session_convert(rq_session *session);
 
 /* Runs the fake-quantized model (after convert), e.g. to measure accuracy;
@@ -87,7 +89,8 @@ RQ_API rq_status rq_session_export(const rq_session *session, const char *path);
 
 /* Writes the qparams of every fake-quant (after convert) as a calibration
  * table: a checksummed protobuf message carrying the model's fingerprint and
- * the config's hash (and the corrected biases, with "bias_correction"). */
+ * the config's hash (and the corrected biases and rounded weights, with
+ * "bias_correction" and AdaRound). */
 RQ_API rq_status rq_session_save_calibration(const rq_session *session, const char *path);
 
 /* Loads a calibration table into a freshly prepared session instead of

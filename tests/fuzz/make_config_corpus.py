@@ -51,6 +51,10 @@ def main():
     cfg["bias_correction"] = True
     cfg["global_qconfig"]["a_qscheme"]["bit"] = 4
     write(config_dir, "quantizer_academic_4bit_bias_correction.json", json.dumps(cfg))
+    cfg["global_qconfig"]["w_fake_quant"] = {"type": "mmrazor.AdaRoundFakeQuantize"}
+    cfg["reconstruction"] = {"pattern": "layer", "lr": 0.001, "loss": {
+        "type": "mmrazor.AdaRoundLoss", "iters": 100, "weight": 0.01, "beta_range": [20, 2], "warm_up": 0.2}}
+    write(config_dir, "quantizer_academic_4bit_adaround.json", json.dumps(cfg))
 
     x = np.random.default_rng(7).normal(0, 2, (2, 3, 4, 4)).astype(np.float32)
     for name in razorq.observer_types():
@@ -82,6 +86,14 @@ def main():
     session.save_state(os.path.join(calib_dir, "state_mlp.rqcal"))
     session.convert()
     session.save_calibration(os.path.join(calib_dir, "table_mlp.rqcal"))
+    # A table with adjusted initializers: AdaRound's weights, corrected biases.
+    config["global_qconfig"]["w_fake_quant"] = {"type": "mmrazor.AdaRoundFakeQuantize"}
+    config["reconstruction"] = {"loss": {"iters": 20}}
+    config["bias_correction"] = True
+    session = razorq.Quantizer(config).prepare(graph)
+    session.calibrate(calib)
+    session.convert()
+    session.save_calibration(os.path.join(calib_dir, "table_mlp_adjusted.rqcal"))
 
 
 if __name__ == "__main__":
