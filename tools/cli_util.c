@@ -96,6 +96,26 @@ int rq_cli_load_quantizer(const char *command, const char *path, rq_quantizer **
   return RQ_CLI_OK;
 }
 
+/* A progress bar for the session's long steps (AdaRound at convert),
+ * started on the first report and ended on the last. */
+typedef struct step_bar {
+  rq_cli_progress bar;
+  int quiet, started;
+} step_bar;
+
+static void report_step(void *user, const char *what, uint64_t done, uint64_t total) {
+  step_bar *b = user;
+  if (!b->started) {
+    rq_cli_progress_start(&b->bar, what, (size_t)total, b->quiet);
+    b->started = 1;
+  }
+  rq_cli_progress_update(&b->bar, (size_t)done);
+  if (done == total) {
+    rq_cli_progress_end(&b->bar);
+    b->started = 0;
+  }
+}
+
 int rq_cli_quantize(const char *command, const rq_quantizer *q, const rq_graph *model, const char *calib_path,
                     size_t steps, size_t batch, int quiet, rq_session **out) {
   *out = NULL;
@@ -140,7 +160,11 @@ int rq_cli_quantize(const char *command, const rq_quantizer *q, const rq_graph *
   rq_cli_progress_end(&bar);
   rq_npy_destroy(calib);
   size_t notes_before = rq_session_note_count(session);
+  step_bar step = {.quiet = quiet};
+  rq_session_set_progress(session, report_step, &step);
   if (s == RQ_OK) s = rq_session_convert(session);
+  if (step.started) rq_cli_progress_end(&step.bar); /* a convert that failed midway */
+  rq_session_set_progress(session, NULL, NULL);
   if (s != RQ_OK) {
     rq_session_destroy(session);
     return rq_cli_fail(command, s);

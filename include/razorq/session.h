@@ -62,6 +62,16 @@ RQ_API rq_status rq_session_calibrate(rq_session *session, const DLTensor *input
  * an activation fake-quant (rq_session_point_info lists them). */
 RQ_API rq_status rq_session_observe(rq_session *session, const char *edge_name, const DLTensor *value);
 
+/* Progress of a session's long steps: `done` of `total` units of the step
+ * named `what` (today convert's "AdaRound": its Adam iterations over all
+ * layers). Called on the thread running the step, a few hundred times per
+ * step at most, the last time with done == total. */
+typedef void (*rq_progress_fn)(void *user, const char *what, uint64_t done, uint64_t total);
+
+/* Sets the session's progress callback (NULL clears it); `user` is passed
+ * back to it. */
+RQ_API rq_status rq_session_set_progress(rq_session *session, rq_progress_fn fn, void *user);
+
 /* Ends calibration: every fake-quant takes the qparams of its observer's
  * statistics (PyTorch's calculate_qparams) and observers are switched off.
  * Weights whose w_fake_quant is an AdaRoundFakeQuantize then learn their

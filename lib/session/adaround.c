@@ -154,6 +154,20 @@ static rq_status sum_gram(rq_session *s, layer *l) {
 
 /* ---- the optimisation, one group of output channels at a time ---- */
 
+/* Progress over all layers' iterations, reported every `every` of them. */
+typedef struct progress {
+  rq_session *s;
+  uint64_t done, total, every;
+} progress;
+
+static void advance(progress *p, uint64_t by) {
+  if (p->s->progress == NULL || by == 0) return;
+  uint64_t before = p->done;
+  p->done += by;
+  if (p->done / p->every != before / p->every || p->done == p->total)
+    p->s->progress(p->s->progress_user, "AdaRound", p->done, p->total);
+}
+
 /* Element (o, j) of the weight: output channel o, its j-th weight. */
 static size_t weight_index(const layer *l, size_t o, size_t j) {
   return !l->conv && !l->trans_b ? j * l->out_channels + o : o * l->k + j;
@@ -197,7 +211,11 @@ static double loss_of(const group_problem *p, int32_t qmin, int32_t qmax, int mo
   return quadratic_form(p, p->grad);
 }
 
-static void optimise(const group_problem *p, const rq__adaround_options *o, int32_t qmin, int32_t qmax) {
+/* Runs the iterations. In the progress, each of a layer's `groups` groups
+ * stands for 1/groups of its iterations. */
+static void optimise(const group_problem *p, const rq__adaround_options *o, int32_t qmin, int32_t qmax,
+                     progress *prog, size_t groups) {
+  uint64_t reported = 0;
   size_t n = p->rows * p->k;
   double warm = o->warm_up * (double)o->iters;
   const float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
@@ -236,13 +254,17 @@ static void optimise(const group_problem *p, const rq__adaround_options *o, int3
       float denom = sqrtf(p->adam_v[i]) / bias2_sqrt + eps;
       p->v[i] -= step * p->adam_m[i] / denom;
     }
+    /* This group's share of the layer's iterations so far. */
+    uint64_t share = (uint64_t)t / groups;
+    advance(prog, share - reported);
+    reported = share;
   }
 }
 
 /* Rounds one layer's weight in place; the reconstruction losses of rounding
  * to nearest and of the result, and the number of groups that kept rounding
  * to nearest, go to the notes. */
-static rq_status round_layer(layer *l, const rq__adaround_options *o, double *loss_nearest,
+static rq_status round_layer(layer *l, const rq__adaround_options *o, progress *prog, double *loss_nearest,
                              double *loss_rounded, size_t *kept_nearest) {
   int32_t qmin, qmax;
   size_t count = 0;
@@ -281,7 +303,7 @@ static rq_status round_layer(layer *l, const rq__adaround_options *o, double *lo
         p.adam_m[i] = p.adam_v[i] = 0.0f;
       }
     double nearest = loss_of(&p, qmin, qmax, NEAREST);
-    optimise(&p, o, qmin, qmax);
+    optimise(&p, o, qmin, qmax, prog, l->groups);
     double learned = loss_of(&p, qmin, qmax, LEARNED);
     /* Too few iterations (or a regulariser too strong) can end worse than
      * rounding to nearest on the very objective; then the group keeps it. */
@@ -312,9 +334,16 @@ static rq_status copy_weight(const rq_graph *from, rq_graph *to, const char *nam
 
 rq_status rq__session_adaround(rq_session *s, const rq__adaround_options *o) {
   rq_status st = RQ_OK;
+  progress prog = {.s = s};
+  for (int n = 0; n < s->fq_graph->n_nodes; n++) {
+    layer l;
+    prog.total += find_layer(s, n, &l) ? (uint64_t)o->iters : 0;
+  }
+  prog.every = prog.total / 200 > 0 ? prog.total / 200 : 1;
   for (int n = 0; st == RQ_OK && n < s->fq_graph->n_nodes; n++) {
     layer l;
     if (!find_layer(s, n, &l)) continue;
+    uint64_t layer_start = prog.done;
     const char *wname = s->fq_graph->values[l.node->inputs[1]].name;
     /* The layer starts from its float weight (fq_graph has it rounded to nearest). */
     st = copy_weight(s->graph, s->fq_graph, wname);
@@ -324,7 +353,9 @@ rq_status rq__session_adaround(rq_session *s, const rq__adaround_options *o) {
     if (st == RQ_OK) st = sum_gram(s, &l);
     double before = 0.0, after = 0.0;
     size_t kept = 0;
-    if (st == RQ_OK) st = round_layer(&l, o, &before, &after, &kept);
+    if (st == RQ_OK) st = round_layer(&l, o, &prog, &before, &after, &kept);
+    /* Whole layers in the progress, whatever the group count's rounding left. */
+    if (st == RQ_OK) advance(&prog, layer_start + (uint64_t)o->iters - prog.done);
     rq__free(l.gram);
     if (st == RQ_OK) {
       char note[512], groups[96] = "";

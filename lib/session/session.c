@@ -378,6 +378,13 @@ rq_status rq_session_run(rq_session *s, const DLTensor *inputs, size_t n_inputs,
   return run_with_fake_quants(s, s->fq_graph, inputs, n_inputs, outputs);
 }
 
+rq_status rq_session_set_progress(rq_session *s, rq_progress_fn fn, void *user) {
+  RQ_CHECK_NOT_NULL(s);
+  s->progress = fn;
+  s->progress_user = user;
+  return RQ_OK;
+}
+
 /* ---- inspection ---- */
 
 size_t rq_session_note_count(const rq_session *s) { return s == NULL ? 0 : (size_t)s->n_notes; }

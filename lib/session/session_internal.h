@@ -49,6 +49,8 @@ struct rq_session {
   bool bias_correction;    /* config "bias_correction": correct biases at convert */
   rq__adaround_options adaround; /* config "reconstruction", for AdaRoundFakeQuantize weights */
   bool keep_batches;       /* bias correction or AdaRound: keep the calibration batches */
+  rq_progress_fn progress; /* rq_session_set_progress */
+  void *progress_user;
   rq__kept_batch *kept;    /* the calibration batches, kept for it until convert */
   size_t n_kept;
   long long calibrate_steps, calibrate_batch_size;

@@ -135,6 +135,19 @@ def test_table_round_trip_and_export_carry_the_rounding(tmp_path):
                                       np.rint(want[name] / s) + zero_point.reshape(s.shape), err_msg=name)
 
 
+def test_progress_reports_every_layer_to_the_end():
+    rng = np.random.RandomState(4)
+    data, _ = make_model(rng)
+    session = razorq.Quantizer(config(iters=500)).prepare(razorq.Graph.from_bytes(data))
+    session.calibrate(rng.randn(12, 2, 4, 4).astype(np.float32))
+    seen = []
+    session.convert(progress=lambda what, done, total: seen.append((what, done, total)))
+    assert {what for what, _, _ in seen} == {"AdaRound"}
+    assert {total for _, _, total in seen} == {3 * 500}  # three layers
+    done = [d for _, d, _ in seen]
+    assert done == sorted(done) and done[-1] == 1500 and 10 <= len(done) <= 300
+
+
 def test_failed_convert_leaves_nothing_behind():
     rng = np.random.RandomState(5)
     data, _ = make_model(rng)

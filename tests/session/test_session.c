@@ -531,6 +531,7 @@ START_TEST(misuse_is_refused) {
   ck_assert_uint_eq(rq_session_point_count(NULL), 0);
   ck_assert_ptr_null(rq_session_note(s, 1000));
   ck_assert_int_eq(rq_session_point_info(s, 1000, NULL, NULL, NULL), RQ_ERR_INVALID_ARG);
+  ck_assert_int_eq(rq_session_set_progress(NULL, NULL, NULL), RQ_ERR_INVALID_ARG);
   rq_session_destroy(s);
   rq_session_destroy(NULL);
   rq_quantizer_destroy(q);

@@ -25,6 +25,9 @@ _rq_session_destroy = _lib.plain_function("rq_session_destroy", None, ctypes.c_v
 _rq_session_calibrate = _lib.status_function("rq_session_calibrate", ctypes.c_void_p, _dl_p, ctypes.c_size_t)
 _rq_session_observe = _lib.status_function("rq_session_observe", ctypes.c_void_p, ctypes.c_char_p, _dl_p)
 _rq_session_convert = _lib.status_function("rq_session_convert", ctypes.c_void_p)
+_progress_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint64, ctypes.c_uint64)
+_rq_session_set_progress = _lib.status_function("rq_session_set_progress", ctypes.c_void_p, _progress_fn,
+                                                ctypes.c_void_p)
 _rq_session_run = _lib.status_function("rq_session_run", ctypes.c_void_p, _dl_p, ctypes.c_size_t, _c_void_pp)
 _path_functions = {name: _lib.status_function("rq_session_" + name, ctypes.c_void_p, ctypes.c_char_p)
                    for name in ("export", "save_calibration", "load_calibration", "save_trt_cache", "save_state",
@@ -104,9 +107,20 @@ class Session(_lib.Handle):
         ptr, _keep = as_dltensor_pointer(value)
         _rq_session_observe(self.pointer, _lib.to_c_string(edge), ptr)
 
-    def convert(self):
-        """Ends calibration: fake-quants take their observers' qparams. Idempotent."""
-        _rq_session_convert(self.pointer)
+    def convert(self, progress=None):
+        """Ends calibration: fake-quants take their observers' qparams (and
+        AdaRound / bias correction run, as the config says). Idempotent.
+        progress(what, done, total), if given, is called during long steps
+        (AdaRound's iterations)."""
+        if progress is None:
+            _rq_session_convert(self.pointer)
+            return
+        callback = _progress_fn(lambda _user, what, done, total: progress(what.decode(), done, total))
+        _rq_session_set_progress(self.pointer, callback, None)
+        try:
+            _rq_session_convert(self.pointer)
+        finally:
+            _rq_session_set_progress(self.pointer, _progress_fn(), None)
 
     def run(self, *args, **kwargs):
         """Runs the fake-quantized model (after convert): {output name: ndarray}."""
