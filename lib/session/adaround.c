@@ -90,6 +90,7 @@ static bool find_layer(const rq_session *s, int n, layer *l) {
 typedef struct gram_ctx {
   rq_session *s;
   layer *l;
+  bool stopped; /* the layer's input is summed: the rest of the run is not needed */
 } gram_ctx;
 
 static rq_status add_patches(layer *l, const DLTensor *value) {
@@ -144,12 +145,14 @@ static rq_status gram_hook(void *user, const char *edge, DLTensor *value) {
   if (value->dtype.code != kDLFloat || value->dtype.bits != 32 || value->dtype.lanes != 1)
     return rq__fail(RQ_ERR_UNSUPPORTED, "rq_session_convert", "AdaRound: input '%s' of '%s' is not float32", edge,
                     ctx->l->node->name);
-  return add_patches(ctx->l, value);
+  RQ_TRY(add_patches(ctx->l, value));
+  ctx->stopped = true;
+  return RQ_ERR_CALLBACK;
 }
 
 static rq_status sum_gram(rq_session *s, layer *l) {
-  gram_ctx ctx = {s, l};
-  return rq__session_run_kept(s, s->fq_graph, gram_hook, &ctx, true, &l->input, 1);
+  gram_ctx ctx = {s, l, false};
+  return rq__session_run_kept(s, s->fq_graph, gram_hook, &ctx, true, &l->input, 1, &ctx.stopped);
 }
 
 /* ---- the optimisation, one group of output channels at a time ---- */

@@ -148,7 +148,7 @@ static rq_status accumulate(void *user, const char *edge, DLTensor *value) {
 }
 
 rq_status rq__session_run_kept(rq_session *s, const rq_graph *g, rq_edge_hook hook, void *user, bool activations,
-                               const char *const *extra, size_t n_extra) {
+                               const char *const *extra, size_t n_extra, bool *stopped) {
   size_t cap = s->n_hook_edges + n_extra + 1, n_edges = 0;
   const char **edges = rq__calloc(cap, sizeof *edges);
   if (edges == NULL) return rq__nomem("rq_session_convert", cap);
@@ -169,6 +169,8 @@ rq_status rq__session_run_kept(rq_session *s, const rq_graph *g, rq_edge_hook ho
     rq_tensor_list *out = NULL;
     st = rq_graph_run(g, &opts, s->kept[b].inputs, s->kept[b].n_inputs, &out);
     rq_tensor_list_destroy(out);
+    if (st != RQ_OK && stopped != NULL && *stopped) st = RQ_OK; /* the hook had seen enough */
+    if (stopped != NULL) *stopped = false;
   }
   rq__free(edges);
   return st;
@@ -181,7 +183,7 @@ static rq_status sum_pass(rq_session *s, const rq_graph *g, target *targets, siz
   if (edges == NULL) return rq__nomem("rq_session_convert", end - first);
   for (size_t i = first; i < end; i++) edges[i - first] = targets[i].edge;
   mean_ctx ctx = {s, targets, first, end, quantized};
-  rq_status st = rq__session_run_kept(s, g, accumulate, &ctx, quantized, edges, end - first);
+  rq_status st = rq__session_run_kept(s, g, accumulate, &ctx, quantized, edges, end - first, NULL);
   rq__free(edges);
   return st;
 }

@@ -67,9 +67,11 @@ rq_status rq__session_keep_batch(rq_session *s, const DLTensor *inputs, size_t n
 rq_status rq__session_correct_biases(rq_session *s);
 /* Runs g over every kept batch, `hook` watching the `extra` edges and, when
  * `activations`, the session's fake-quantized activation edges (the hook
- * then applies their fake-quants: the executor only shows it the edges). */
+ * then applies their fake-quants: the executor only shows it the edges).
+ * A hook that has seen all it needs of a batch may set *stopped (when not
+ * NULL) and fail: the rest of that batch's run is skipped, not an error. */
 rq_status rq__session_run_kept(rq_session *s, const rq_graph *g, rq_edge_hook hook, void *user, bool activations,
-                               const char *const *extra, size_t n_extra);
+                               const char *const *extra, size_t n_extra, bool *stopped);
 void rq__session_drop_batches(rq_session *s);
 /* Whether node n of g (a graph with the session's value names) gets its bias
  * corrected: a Conv, or Gemm with beta 1, whose weight has a fake-quant and
