@@ -99,6 +99,8 @@ const rq_cli_command rq_cli_cmd_ptq = {
   "                         made for another model or config is refused\n"
   "  -q, --quiet            print nothing but errors (no notes, no progress bar)\n\n"
   "Notes on stderr say which places stay float and why (skipped nodes, ops the\n"
-  "backend does not quantize, redundant fake-quants removed for the backend).\n",
+  "backend does not quantize, redundant fake-quants removed for the backend),\n"
+  "and, with AdaRound weights (doc/config.md), each layer's reconstruction\n"
+  "error before and after; progress bars show calibration and AdaRound.\n",
   run_ptq,
 };
