@@ -299,8 +299,9 @@ void rq_quantizer_destroy(rq_quantizer *q) {
  * "warm_up"}, "lr"}; every key optional. Used by the weights whose
  * w_fake_quant is an AdaRoundFakeQuantize. */
 static rq_status parse_reconstruction(const json_t *root, rq__adaround_options *o) {
-  /* AdaRound's published settings (Nagel et al. 2020; BRECQ's code), with
-   * half its iterations: every iteration here uses the whole calibration set. */
+  /* The regulariser and optimiser of AdaRound's paper and BRECQ's code, with
+   * MMRazor's 10000 iterations (doc/config.md says where MMRazor's own
+   * AdaRoundLoss defaults differ). */
   *o = (rq__adaround_options){.iters = 10000, .weight = 0.01, .beta_start = 20.0, .beta_end = 2.0, .warm_up = 0.2,
                               .lr = 1e-3};
   const json_t *rec = NULL, *loss = NULL, *range = NULL;
