@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* AdaRound (w_fake_quant "mmrazor.AdaRoundFakeQuantize"; options under the
- * config's "reconstruction"): at convert, each Conv/Gemm whose weight has
+ * config's "reconstruction"): at convert, each Conv/Gemm/MatMul whose weight has
  * such a fake-quant learns, per weight, whether to round down or up, instead
  * of rounding to nearest (Nagel et al., "Up or Down? Adaptive Rounding for
  * Post-Training Quantization", ICML 2020; the BRECQ / MMRazor formulation).
@@ -30,7 +30,7 @@
 #define ZETA 1.1f
 #define GAMMA (-0.1f)
 
-/* One layer to round: a Conv or Gemm of fq_graph and its weight. */
+/* One layer to round: a Conv, Gemm or MatMul of fq_graph and its weight. */
 typedef struct layer {
   const rq__node *node;
   const char *input;      /* the edge whose patches make H */
@@ -58,21 +58,26 @@ static bool find_layer(const rq_session *s, int n, layer *l) {
   const rq_graph *g = s->fq_graph;
   const rq__node *node = &g->nodes[n];
   bool conv = strcmp(node->op_type, "Conv") == 0, gemm = strcmp(node->op_type, "Gemm") == 0;
-  if ((!conv && !gemm) || node->domain[0] != '\0' || node->n_inputs < 2 || node->inputs[0] < 0 ||
+  bool matmul = strcmp(node->op_type, "MatMul") == 0;
+  if ((!conv && !gemm && !matmul) || node->domain[0] != '\0' || node->n_inputs < 2 || node->inputs[0] < 0 ||
       node->inputs[1] < 0)
     return false;
   rq__tensor *w = g->values[node->inputs[1]].init;
-  if (w == NULL || w->dtype != RQ__DT_FLOAT || w->numel == 0 || (gemm && w->ndim != 2) || (conv && w->ndim < 3))
+  if (w == NULL || w->dtype != RQ__DT_FLOAT || w->numel == 0 || (!conv && w->ndim != 2) || (conv && w->ndim < 3))
     return false;
+  /* A weight several nodes read gets one rounding: left to nearest, since
+   * no single layer's output can choose it. */
+  if (rq__graph_consumers(g, node->inputs[1], NULL, 0) != 1) return false;
   const char *wname = g->values[node->inputs[1]].name;
   rq_fake_quant *fq = NULL;
   for (int i = 0; i < s->n_points; i++)
     if (s->points[i].is_weight && strcmp(s->points[i].edge, wname) == 0) fq = s->fake_quants[s->points[i].fq];
   if (fq == NULL || !is_adaround(fq)) return false;
   *l = (layer){.node = node, .input = g->values[node->inputs[0]].name, .weight = w, .fq = fq, .conv = conv};
-  if (gemm) {
-    l->trans_a = rq__node_attr_int(node, "transA", 0) != 0;
-    l->trans_b = rq__node_attr_int(node, "transB", 0) != 0;
+  if (!conv) {
+    /* MatMul x[..., K] @ W[K, N] is a Gemm without transposes over x's rows. */
+    l->trans_a = gemm && rq__node_attr_int(node, "transA", 0) != 0;
+    l->trans_b = gemm && rq__node_attr_int(node, "transB", 0) != 0;
     l->out_channels = (size_t)(l->trans_b ? w->dims[0] : w->dims[1]);
     l->k = (size_t)(l->trans_b ? w->dims[1] : w->dims[0]);
     l->groups = 1;
@@ -99,10 +104,13 @@ static rq_status add_patches(layer *l, const DLTensor *value) {
   for (int d = 0; d < value->ndim; d++) x.numel *= (size_t)(x.dims[d] = value->shape[d]);
   if (x.numel == 0) return RQ_OK;
   if (!l->conv) {
-    if (x.ndim != 2 || (size_t)x.dims[l->trans_a ? 0 : 1] != l->k)
-      return rq__fail(RQ_ERR_FORMAT, "rq_session_convert", "AdaRound: input '%s' of Gemm '%s' is not [M, %zu]",
-                      l->input, l->node->name, l->k);
-    size_t m = (size_t)x.dims[l->trans_a ? 1 : 0];
+    /* Gemm: [M, K] (or [K, M] with transA); MatMul: [..., K], every leading
+     * index a row. */
+    bool matmul = strcmp(l->node->op_type, "MatMul") == 0;
+    if (x.ndim < 1 || (!matmul && x.ndim != 2) || (size_t)x.dims[l->trans_a ? 0 : x.ndim - 1] != l->k)
+      return rq__fail(RQ_ERR_FORMAT, "rq_session_convert", "AdaRound: input '%s' of %s '%s' does not have %zu columns",
+                      l->input, l->node->op_type, l->node->name, l->k);
+    size_t m = x.numel / l->k;
     const float *xd = x.data;
     /* H += X^T X over the M rows (X^T stored: H += X X^T). */
     if (l->trans_a) rq__sgemm(false, true, l->k, l->k, m, 1.0f, xd, m, xd, m, 1.0f, l->gram, l->k);

@@ -226,3 +226,59 @@ def test_grouped_convolution(tmp_path):
 
     assert np.any(got != nearest)
     assert error(got) < error(nearest)
+
+
+def matmul_model(rng, shared):
+    """x[N, T, 8] @ W1[8, 6] -> Relu -> @ W2[6, 5] (or, shared, a second
+    MatMul reading W1 too): MatMul weights as transformer exports write them."""
+    inits = {"W1": (rng.randn(8, 6) * 0.5).astype(np.float32), "W2": (rng.randn(6, 5) * 0.5).astype(np.float32)}
+    nodes = [helper.make_node("MatMul", ["x", "W1"], ["h"], name="mm1"),
+             helper.make_node("Relu", ["h"], ["r"], name="relu"),
+             helper.make_node("MatMul", ["r", "W2"], ["y"], name="mm2")]
+    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", "T", 5])]
+    if shared:
+        nodes.append(helper.make_node("MatMul", ["x", "W1"], ["z"], name="mm3"))
+        outputs.append(helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", "T", 6]))
+    graph = helper.make_graph(nodes, "mm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "T", 8])],
+                              outputs, [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString(), inits
+
+
+def test_matmul_weights_on_3d_inputs(tmp_path):
+    """Every row of x[N, T, K] is one sample of the first layer's input; the
+    weight's output channels are its columns (W[K, N])."""
+    rng = np.random.RandomState(21)
+    data, inits = matmul_model(rng, shared=False)
+    x = rng.rand(10, 7, 8).astype(np.float32)
+    cfg = config()
+    cfg["quantizer"]["type"] = "academic"
+    session = calibrated(cfg, data, [x])
+    got = session_biases(session, tmp_path)["W1"]
+    points = {p.edge: p.fake_quant for p in session.points}
+    fq = points["W1"]
+    assert fq.per_channel and fq.ch_axis == 1
+    scale, _ = fq.params
+    floor = np.floor(inits["W1"] / scale)
+    q = np.rint(got / scale)
+    assert np.all((q == floor) | (q == floor + 1))
+    rows = fake_quant(x, points["x"]).reshape(-1, 8).astype(np.float64)
+    nearest = fake_quant(inits["W1"], fq)
+
+    def error(w):
+        return float(((rows @ (w.astype(np.float64) - inits["W1"])) ** 2).sum(axis=1).mean())
+
+    assert np.any(got != nearest) and error(got) < error(nearest)
+    assert len([n for n in session.notes if n.startswith("AdaRound:")]) == 2
+
+
+def test_shared_weight_keeps_nearest(tmp_path):
+    rng = np.random.RandomState(22)
+    data, inits = matmul_model(rng, shared=True)
+    x = rng.rand(10, 7, 8).astype(np.float32)
+    cfg = config()
+    cfg["quantizer"]["type"] = "academic"
+    session = calibrated(cfg, data, [x])
+    got = session_biases(session, tmp_path)
+    np.testing.assert_array_equal(got["W1"], inits["W1"])  # never rounded: the float graph keeps it
+    notes = [n for n in session.notes if n.startswith("AdaRound:")]
+    assert len(notes) == 1 and "'mm2'" in notes[0]
