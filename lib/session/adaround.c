@@ -123,20 +123,28 @@ static rq_status add_patches(layer *l, const DLTensor *value) {
   if (groups != l->groups || rows != l->k)
     return rq__fail(RQ_ERR_INTERNAL, "rq_session_convert", "AdaRound: Conv '%s' patches do not match its weight",
                     l->node->name);
-  /* The batch's patches side by side, one group at a time: one GEMM per
-   * group and batch rather than per image. */
-  size_t images = (size_t)x.dims[0], width = images * positions, bytes = rows * width * sizeof(float);
+  /* Images' patches side by side, one group at a time: one GEMM per group
+   * and chunk of images rather than per image, the chunk kept to about
+   * 32 MiB of patches (ResNet's first layer: 7 MiB per image). */
+  size_t images = (size_t)x.dims[0], per_image = rows * positions * sizeof(float);
+  size_t chunk = per_image > 0 && ((size_t)32 << 20) / per_image > 1 ? ((size_t)32 << 20) / per_image : 1;
+  if (chunk > images) chunk = images;
+  size_t bytes = chunk * per_image;
   float *col = rq__malloc(bytes > 0 ? bytes : 1);
   if (col == NULL) return rq__nomem("rq_session_convert", bytes);
   rq_status st = RQ_OK;
-  for (size_t g = 0; st == RQ_OK && g < groups; g++) {
-    for (size_t n = 0; st == RQ_OK && n < images; n++)
-      st = rq__conv_patches(l->node, &x, l->weight, n, g, col + n * positions, width);
-    if (st == RQ_OK)
-      rq__sgemm(false, true, rows, rows, width, 1.0f, col, width, col, width, 1.0f, l->gram + g * rows * rows, rows);
+  for (size_t first = 0; st == RQ_OK && first < images; first += chunk) {
+    size_t count = images - first < chunk ? images - first : chunk, width = count * positions;
+    for (size_t g = 0; st == RQ_OK && g < groups; g++) {
+      for (size_t n = 0; st == RQ_OK && n < count; n++)
+        st = rq__conv_patches(l->node, &x, l->weight, first + n, g, col + n * positions, width);
+      if (st == RQ_OK)
+        rq__sgemm(false, true, rows, rows, width, 1.0f, col, width, col, width, 1.0f, l->gram + g * rows * rows,
+                  rows);
+    }
   }
   rq__free(col);
-  if (st == RQ_OK) l->positions += (uint64_t)width;
+  if (st == RQ_OK) l->positions += (uint64_t)images * positions;
   return st;
 }
 

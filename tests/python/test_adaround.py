@@ -282,3 +282,28 @@ def test_shared_weight_keeps_nearest(tmp_path):
     np.testing.assert_array_equal(got["W1"], inits["W1"])  # never rounded: the float graph keeps it
     notes = [n for n in session.notes if n.startswith("AdaRound:")]
     assert len(notes) == 1 and "'mm2'" in notes[0]
+
+
+def test_large_images_are_summed_in_chunks():
+    """A Conv whose patches of a whole batch exceed the 32 MiB chunk
+    (16 channels x 3x3 x 64x64 positions = 2.4 MB per image, 30 images): the
+    note's error of rounding to nearest, computed from the chunked Gram
+    matrix, equals the error recomputed here from every image."""
+    rng = np.random.RandomState(23)
+    w = (rng.randn(4, 16, 3, 3) * 0.3).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["x", "W"], ["y"], pads=[1, 1, 1, 1], name="big")]
+    graph = helper.make_graph(nodes, "big", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16, 64, 64])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4, 64, 64])],
+                              [numpy_helper.from_array(w, "W")])
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+    x = rng.rand(30, 16, 64, 64).astype(np.float32)
+    cfg = config(iters=20)
+    cfg["quantizer"]["type"] = "academic"
+    session = calibrated(cfg, data, [x])
+    points = {p.edge: p.fake_quant for p in session.points}
+    xq = fake_quant(x, points["x"])
+    d = fake_quant(w, points["W"]).astype(np.float64) - w
+    want = float((conv3x3(xq, d, np.zeros(4)) ** 2).sum(axis=1).mean())
+    note = next(n for n in session.notes if n.startswith("AdaRound:"))
+    reported = float(note.split("error ")[1].split()[0])
+    np.testing.assert_allclose(reported, want, rtol=2e-3, err_msg=note)
