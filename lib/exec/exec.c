@@ -464,7 +464,8 @@ rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__buffe
     result = NULL;
   }
 done:
-  if (s.slot != NULL)
+  /* prepare may have failed between allocating slot and owned. */
+  if (s.slot != NULL && s.owned != NULL)
     for (int v = 0; v < g->n_values; v++) release(&s, v);
   rq__free(s.slot);
   rq__free(s.owned);

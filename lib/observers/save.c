@@ -163,7 +163,7 @@ rq_status rq_observer_load(const void *data, size_t size, rq_observer **out) {
   RQ_CHECK_NOT_NULL(out);
   RQ_CHECK_ARG(size > 0, "size is 0");
   Razorq__Observers__SavedObserver *saved = razorq__observers__saved_observer__unpack(&rq__pb_allocator, size, data);
-  if (saved == NULL) return rq__fail(RQ_ERR_FORMAT, __func__, "not a saved observer (malformed protobuf)");
+  if (saved == NULL) return rq__pb_unpack_failure(__func__, "not a saved observer (malformed protobuf)");
   rq_status st = RQ_OK;
   Razorq__Observers__ObserverState *state = NULL;
   json_t *cfg = NULL;
@@ -180,7 +180,7 @@ rq_status rq_observer_load(const void *data, size_t size, rq_observer **out) {
   }
   state = razorq__observers__observer_state__unpack(&rq__pb_allocator, saved->state.len, saved->state.data);
   if (state == NULL) {
-    st = rq__fail(RQ_ERR_FORMAT, __func__, "malformed observer state");
+    st = rq__pb_unpack_failure(__func__, "malformed observer state");
     goto done;
   }
   st = rq__json_parse_object(state->config_json ? state->config_json : "", __func__, &cfg);

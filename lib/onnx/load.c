@@ -354,7 +354,7 @@ static rq_status load_impl(const void *data, size_t size, const char *base_dir, 
   RQ_TRY(relabel(rq__pb_check(&onnx__model_proto__descriptor, data, size, where), where));
   Onnx__ModelProto *m = onnx__model_proto__unpack(&rq__pb_allocator, size, data);
   if (m == NULL)
-    return rq__fail(RQ_ERR_FORMAT, where, "not a valid ONNX model (protobuf decoding failed)");
+    return rq__pb_unpack_failure(where, "not a valid ONNX model (protobuf decoding failed)");
   loader L = {NULL, base_dir, where};
   rq_status s = rq__graph_create(&L.g);
   if (s == RQ_OK) s = load_model(&L, m);

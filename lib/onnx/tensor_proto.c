@@ -300,7 +300,7 @@ rq_status rq__tensor_from_proto_buffer(const void *data, size_t size, rq__tensor
   RQ_CHECK_ARG(data != NULL || size == 0, "data is NULL");
   RQ_TRY(rq__pb_check(&onnx__tensor_proto__descriptor, data, size, __func__));
   Onnx__TensorProto *p = onnx__tensor_proto__unpack(&rq__pb_allocator, size, data);
-  if (p == NULL) return rq__fail(RQ_ERR_FORMAT, __func__, "not a valid TensorProto");
+  if (p == NULL) return rq__pb_unpack_failure(__func__, "not a valid TensorProto");
   rq_status s = rq__tensor_from_pb(p, NULL, __func__, out);
   onnx__tensor_proto__free_unpacked(p, &rq__pb_allocator);
   return s;

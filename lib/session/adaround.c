@@ -3,7 +3,9 @@
  * config's "reconstruction"): at convert, each Conv/Gemm/MatMul whose weight has
  * such a fake-quant learns, per weight, whether to round down or up, instead
  * of rounding to nearest (Nagel et al., "Up or Down? Adaptive Rounding for
- * Post-Training Quantization", ICML 2020; the BRECQ / MMRazor formulation).
+ * Post-Training Quantization", ICML 2020: the paper's layer-wise objective,
+ * with the relaxation, regulariser and annealing of BRECQ's code, which
+ * MMRazor's AdaRoundFakeQuantize follows).
  *
  * Layer by layer, in graph order: the layer's input x is taken from the
  * quantized model (activation fake-quants on, earlier layers already
@@ -66,8 +68,10 @@ static bool find_layer(const rq_session *s, int n, layer *l) {
   if (w == NULL || w->dtype != RQ__DT_FLOAT || w->numel == 0 || (!conv && w->ndim != 2) || (conv && w->ndim < 3))
     return false;
   /* A weight several nodes read gets one rounding: left to nearest, since
-   * no single layer's output can choose it. */
-  if (rq__graph_consumers(g, node->inputs[1], NULL, 0) != 1) return false;
+   * no single layer's output can choose it. A constant input has no
+   * calibration data to learn from. */
+  if (rq__graph_consumers(g, node->inputs[1], NULL, 0) != 1 || g->values[node->inputs[0]].init != NULL)
+    return false;
   const char *wname = g->values[node->inputs[1]].name;
   rq_fake_quant *fq = NULL;
   for (int i = 0; i < s->n_points; i++)
@@ -322,8 +326,9 @@ static rq_status round_layer(layer *l, const rq__adaround_options *o, progress *
         p.adam_m[i] = p.adam_v[i] = 0.0f;
       }
     double nearest = loss_of(&p, qmin, qmax, NEAREST);
-    optimise(&p, o, qmin, qmax, prog, l->groups);
-    double learned = loss_of(&p, qmin, qmax, LEARNED);
+    /* Without calibration data (empty batches) there is nothing to learn. */
+    if (l->positions > 0) optimise(&p, o, qmin, qmax, prog, l->groups);
+    double learned = l->positions > 0 ? loss_of(&p, qmin, qmax, LEARNED) : INFINITY;
     /* Too few iterations (or a regulariser too strong) can end worse than
      * rounding to nearest on the very objective; then the group keeps it. */
     int mode = learned <= nearest ? LEARNED : NEAREST;
@@ -366,7 +371,10 @@ rq_status rq__session_adaround(rq_session *s, const rq__adaround_options *o) {
     const char *wname = s->fq_graph->values[l.node->inputs[1]].name;
     /* The layer starts from its float weight (fq_graph has it rounded to nearest). */
     st = copy_weight(s->graph, s->fq_graph, wname);
-    size_t gram_size = l.groups * l.k * l.k;
+    size_t gram_size = 0, weights = l.weight->numel;
+    if (st == RQ_OK && (!rq__mul_size(l.k, l.k, &gram_size) || !rq__mul_size(gram_size, l.groups, &gram_size) ||
+                        !rq__mul_size(weights, 11 * sizeof(float), &weights)))
+      st = rq__fail(RQ_ERR_NOMEM, "rq_session_convert", "AdaRound: '%s' is too large", l.node->name);
     l.gram = st == RQ_OK ? rq__calloc(gram_size + 1, sizeof *l.gram) : NULL;
     if (st == RQ_OK && l.gram == NULL) st = rq__nomem("rq_session_convert", gram_size * sizeof *l.gram);
     if (st == RQ_OK) st = sum_gram(s, &l);
@@ -379,8 +387,8 @@ rq_status rq__session_adaround(rq_session *s, const rq__adaround_options *o) {
     if (st == RQ_OK) {
       char note[512], groups[96] = "";
       if (kept > 0)
-        snprintf(groups, sizeof groups, " (%zu of %zu group%s kept rounding to nearest: it was better)", kept,
-                 l.groups, l.groups == 1 ? "" : "s");
+        snprintf(groups, sizeof groups, " (%zu of %zu group%s kept rounding to nearest)", kept, l.groups,
+                 l.groups == 1 ? "" : "s");
       snprintf(note, sizeof note, "AdaRound: '%s' (%s): output reconstruction error %.4g rounded to nearest, %.4g adaptive%s",
                l.node->name, l.node->op_type, before, after, groups);
       st = rq__session_add_note(s, note);

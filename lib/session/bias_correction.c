@@ -251,13 +251,12 @@ rq_status rq__session_correct_biases(rq_session *s) {
     for (size_t c = 0; c < t->channels; c++)
       bias_q[c] = (float)((double)bias_q[c] + t->ref[c] / (double)t->ref_count - t->got[c] / (double)t->got_count);
   }
-  /* Success: the float graph takes the corrected biases (export reads them
-   * there). Failure: fq_graph gets its float biases back, so convert can be
-   * retried. */
-  for (size_t i = 0; i < n; i++) {
+  /* Failure: fq_graph gets its float biases back. Success: they stay in
+   * fq_graph; convert copies them into the float graph (export reads them
+   * there) once nothing more can fail. */
+  for (size_t i = 0; st != RQ_OK && i < n; i++) {
     rq__tensor *b = s->graph->values[targets[i].bias].init, *bq = s->fq_graph->values[targets[i].bias_q].init;
-    if (st == RQ_OK) memcpy(b->data, bq->data, b->numel * sizeof(float));
-    else memcpy(bq->data, b->data, b->numel * sizeof(float));
+    memcpy(bq->data, b->data, b->numel * sizeof(float));
   }
   free_targets(targets, n);
   return st;

@@ -80,7 +80,7 @@ static rq_status read_wrapped(const char *where, const char *path, Razorq__Calib
   RQ_TRY(read_file(where, path, &data, &size));
   *file = razorq__calibration_file__unpack(&rq__pb_allocator, size, data);
   rq__free(data);
-  if (*file == NULL) return rq__fail(RQ_ERR_FORMAT, where, "%s is not a razorq calibration file", path);
+  if (*file == NULL) return rq__pb_unpack_failure(where, "%s is not a razorq calibration file", path);
   rq_status s = RQ_OK;
   if ((*file)->version != FORMAT_VERSION)
     s = rq__fail(RQ_ERR_ABI, where, "%s has format version %u; this razorq reads version %d", path, (*file)->version,
@@ -238,7 +238,7 @@ rq_status rq_session_load_calibration(rq_session *s, const char *path) {
   Razorq__CalibrationTable *table =
       razorq__calibration_table__unpack(&rq__pb_allocator, file->payload.len, file->payload.data);
   razorq__calibration_file__free_unpacked(file, &rq__pb_allocator);
-  if (table == NULL) return rq__fail(RQ_ERR_FORMAT, __func__, "%s: malformed calibration table", path);
+  if (table == NULL) return rq__pb_unpack_failure(__func__, "%s: malformed calibration table", path);
   rq_status st = check_origin(s, __func__, path, table->model_fingerprint, table->config_hash);
   /* Validate every entry before changing anything, so a bad file leaves the
    * session as it was. */
@@ -392,7 +392,7 @@ rq_status rq_session_merge(rq_session *s, const char *path) {
   RQ_TRY(read_wrapped(__func__, path, RAZORQ__CALIBRATION_FILE__KIND__STATE, &file));
   Razorq__SessionState *state = razorq__session_state__unpack(&rq__pb_allocator, file->payload.len, file->payload.data);
   razorq__calibration_file__free_unpacked(file, &rq__pb_allocator);
-  if (state == NULL) return rq__fail(RQ_ERR_FORMAT, __func__, "%s: malformed session state", path);
+  if (state == NULL) return rq__pb_unpack_failure(__func__, "%s: malformed session state", path);
   rq_status st = check_origin(s, __func__, path, state->model_fingerprint, state->config_hash);
   /* Load everything first, then merge: a bad entry leaves the session as it was. */
   rq_observer **loaded = rq__calloc(state->n_observers + 1, sizeof *loaded);

@@ -137,6 +137,78 @@ rq_status rq__session_quantize_weights(rq_session *s) {
   return RQ_OK;
 }
 
+/* ---- values convert changes: learned in fq_graph, committed to graph ---- */
+
+struct rq__adjusted {
+  rq__tensor *dst; /* the initializer in the float graph */
+  float *values;   /* what convert left in fq_graph */
+};
+
+/* Value id in s->graph of every initializer convert adjusts at node n:
+ * its corrected bias and its rounded weight (-1 where none). */
+static void adjusted_at(const rq_session *s, int n, int ids[2]) {
+  size_t channels = 0;
+  ids[0] = s->bias_correction ? rq__session_correctable_bias(s, s->graph, n, &channels) : -1;
+  ids[1] = rq__session_rounded_weight(s, s->graph, n);
+}
+
+void rq__session_free_adjusted(rq__adjusted *list, size_t n) {
+  for (size_t i = 0; i < n; i++) rq__free(list[i].values);
+  rq__free(list);
+}
+
+rq_status rq__session_collect_adjusted(const rq_session *s, rq__adjusted **out, size_t *n_out) {
+  size_t cap = 2 * (size_t)s->graph->n_nodes + 1, n = 0;
+  rq__adjusted *list = rq__calloc(cap, sizeof *list);
+  if (list == NULL) return rq__nomem("rq_session_convert", cap);
+  rq_status st = RQ_OK;
+  for (int node = 0; st == RQ_OK && node < s->graph->n_nodes; node++) {
+    int ids[2];
+    adjusted_at(s, node, ids);
+    for (int k = 0; st == RQ_OK && k < 2; k++) {
+      if (ids[k] < 0) continue;
+      rq__tensor *dst = s->graph->values[ids[k]].init;
+      int q = rq__graph_find_value(s->fq_graph, s->graph->values[ids[k]].name);
+      const rq__tensor *src = q >= 0 ? s->fq_graph->values[q].init : NULL;
+      if (src == NULL || src->dtype != RQ__DT_FLOAT || src->numel != dst->numel) {
+        st = rq__fail(RQ_ERR_INTERNAL, "rq_session_convert", "'%s' differs between the model copies",
+                      s->graph->values[ids[k]].name);
+        break;
+      }
+      list[n] = (rq__adjusted){dst, rq__malloc_array(src->numel, sizeof(float))};
+      if (list[n].values == NULL) {
+        st = rq__nomem("rq_session_convert", src->nbytes);
+        break;
+      }
+      memcpy(list[n++].values, src->data, src->numel * sizeof(float));
+    }
+  }
+  if (st != RQ_OK) {
+    rq__session_free_adjusted(list, n);
+    return st;
+  }
+  *out = list;
+  *n_out = n;
+  return RQ_OK;
+}
+
+void rq__session_commit_adjusted(rq__adjusted *list, size_t n) {
+  for (size_t i = 0; i < n; i++) memcpy(list[i].dst->data, list[i].values, list[i].dst->numel * sizeof(float));
+  rq__session_free_adjusted(list, n);
+}
+
+void rq__session_restore_fq_graph(rq_session *s) {
+  /* Weights rounded to nearest again, biases as in the float graph. */
+  if (rq__session_uses_adaround(s)) (void)rq__session_quantize_weights(s);
+  for (int node = 0; s->bias_correction && node < s->graph->n_nodes; node++) {
+    int ids[2];
+    adjusted_at(s, node, ids);
+    int q = ids[0] >= 0 ? rq__graph_find_value(s->fq_graph, s->graph->values[ids[0]].name) : -1;
+    rq__tensor *b = ids[0] >= 0 ? s->graph->values[ids[0]].init : NULL, *bq = q >= 0 ? s->fq_graph->values[q].init : NULL;
+    if (b != NULL && bq != NULL && bq->numel == b->numel) memcpy(bq->data, b->data, b->numel * sizeof(float));
+  }
+}
+
 /* The activation fake-quants' calibration modes (prepare's): observers on,
  * fake-quant on in MMRazor's PTQLoop style, off in PyTorch's. */
 static rq_status set_calibration_modes(rq_session *s) {
@@ -324,9 +396,18 @@ rq_status rq_session_convert(rq_session *s) {
   if (s->keep_batches && s->n_kept == 0)
     return rq__fail(RQ_ERR_STATE, __func__, "%s needs the calibration batches: calibrate with rq_session_calibrate",
                     s->bias_correction ? "bias_correction" : "AdaRound");
+  int notes = s->n_notes;
   rq_status st = convert(s);
-  /* A failed convert leaves the session calibrating, as it was. */
-  if (st != RQ_OK) (void)set_calibration_modes(s);
+  if (st != RQ_OK) {
+    /* A failed convert leaves the session calibrating, as it was, and the
+     * message says why it failed, not how the clean-up went. */
+    char why[1024];
+    snprintf(why, sizeof why, "%s", rq_last_error());
+    rq__session_restore_fq_graph(s);
+    (void)set_calibration_modes(s);
+    while (s->n_notes > notes) rq__free(s->notes[--s->n_notes]);
+    rq__fail(st, NULL, "%s", why);
+  }
   return st;
 }
 
@@ -350,20 +431,22 @@ static rq_status convert(rq_session *s) {
   }
   /* AdaRound first: bias correction then removes what mean shift the
    * learned rounding leaves. Both change fq_graph only; the float graph
-   * takes their weights and biases when both have succeeded. */
+   * takes their weights and biases once nothing more can fail. */
   bool adaround = rq__session_uses_adaround(s);
   rq_status st = adaround ? rq__session_adaround(s, &s->adaround) : RQ_OK;
   if (st == RQ_OK && s->bias_correction) st = rq__session_correct_biases(s);
-  if (st == RQ_OK && adaround) st = rq__session_keep_rounded_weights(s);
-  if (st != RQ_OK) {
-    /* Back to round-to-nearest weights, so convert can be retried. */
-    if (adaround) (void)rq__session_quantize_weights(s);
-    return st;
-  }
-  rq__session_drop_batches(s);
+  rq__adjusted *adjusted = NULL;
+  size_t n_adjusted = 0;
+  if (st == RQ_OK) st = rq__session_collect_adjusted(s, &adjusted, &n_adjusted);
   /* Where the backend deploys int32 biases, the evaluated model uses the
    * same rounded biases as the exported one. */
-  RQ_TRY(rq__session_quantize_biases(s));
+  if (st == RQ_OK) st = rq__session_quantize_biases(s);
+  if (st != RQ_OK) {
+    rq__session_free_adjusted(adjusted, n_adjusted);
+    return st;
+  }
+  rq__session_commit_adjusted(adjusted, n_adjusted);
+  rq__session_drop_batches(s);
   s->state = RQ__SESSION_CONVERTED;
   return RQ_OK;
 }

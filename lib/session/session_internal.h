@@ -81,19 +81,27 @@ void rq__session_drop_batches(rq_session *s);
  * channel count. */
 /* adaround.c: whether a weight's fake-quant is an AdaRoundFakeQuantize; at
  * convert, learn those weights' rounding layer by layer on the kept batches
- * (fq_graph only; notes the reconstruction errors); then copy the rounded
- * weights into the float graph (export and calibration tables read them
- * there). */
+ * (fq_graph only; notes the reconstruction errors). */
 bool rq__session_uses_adaround(const rq_session *s);
 rq_status rq__session_adaround(rq_session *s, const rq__adaround_options *options);
-rq_status rq__session_keep_rounded_weights(rq_session *s);
+
 /* The value id in g (a graph with the session's names) of node n's weight
  * when AdaRound rounds it, else -1. */
 int rq__session_rounded_weight(const rq_session *s, const rq_graph *g, int n);
 /* session.c: stores every weight fake-quantized (round to nearest) in
- * fq_graph; adds a note. */
+ * fq_graph. */
 rq_status rq__session_quantize_weights(rq_session *s);
+/* session.c: appends a note (rq_session_note). */
 rq_status rq__session_add_note(rq_session *s, const char *text);
+/* session.c: what convert adjusted in fq_graph (corrected biases, rounded
+ * weights), copied out while something may still fail, then committed to
+ * the float graph (export and calibration tables read them there); or, on
+ * failure, fq_graph put back as prepare left it. */
+typedef struct rq__adjusted rq__adjusted;
+rq_status rq__session_collect_adjusted(const rq_session *s, rq__adjusted **out, size_t *n_out);
+void rq__session_commit_adjusted(rq__adjusted *list, size_t n);
+void rq__session_free_adjusted(rq__adjusted *list, size_t n);
+void rq__session_restore_fq_graph(rq_session *s);
 
 int rq__session_correctable_bias(const rq_session *s, const rq_graph *g, int n, size_t *channels);
 

@@ -307,3 +307,25 @@ def test_large_images_are_summed_in_chunks():
     note = next(n for n in session.notes if n.startswith("AdaRound:"))
     reported = float(note.split("error ")[1].split()[0])
     np.testing.assert_allclose(reported, want, rtol=2e-3, err_msg=note)
+
+
+def test_node_with_a_constant_input_is_left_alone(tmp_path):
+    """Gemm(A_const, W) has no calibration data to learn from: its weight
+    keeps rounding to nearest and convert succeeds (it used to fail asking
+    the executor to watch an initializer)."""
+    rng = np.random.RandomState(24)
+    inits = {"A": rng.rand(3, 4).astype(np.float32), "Wc": (rng.randn(5, 4) * 0.5).astype(np.float32),
+             "W": (rng.randn(5, 4) * 0.5).astype(np.float32)}
+    nodes = [helper.make_node("Gemm", ["A", "Wc"], ["c"], transB=1, name="const_gemm"),
+             helper.make_node("Gemm", ["x", "W"], ["h"], transB=1, name="gemm"),
+             helper.make_node("Add", ["h", "c"], ["y"], name="add")]
+    graph = helper.make_graph(nodes, "cg", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 5])],
+                              [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+    cfg = config()
+    cfg["quantizer"]["type"] = "academic"
+    session = calibrated(cfg, data, [rng.rand(3, 4).astype(np.float32)])
+    notes = [n for n in session.notes if n.startswith("AdaRound:")]
+    assert len(notes) == 1 and "'gemm'" in notes[0], notes
+    assert np.array_equal(session_biases(session, tmp_path)["Wc"], inits["Wc"])

@@ -503,6 +503,89 @@ START_TEST(adaround_rounds_up_or_down_and_survives_a_table) {
 }
 END_TEST
 
+/* Every allocation convert makes can fail (AdaRound, bias correction and
+ * ONNX Runtime's int32 biases on the one-layer Gemm): each failure is
+ * RQ_ERR_NOMEM, leaves the session calibrating with its notes as they were,
+ * and a second convert gives exactly the model a session that never failed
+ * gives (nothing half-rounded, corrected twice or lost). */
+static long allocations_left = -1; /* -1: no limit */
+static void *limited_malloc(void *ctx, size_t size) {
+  (void)ctx;
+  if (allocations_left == 0) return NULL;
+  if (allocations_left > 0) allocations_left--;
+  return malloc(size);
+}
+static void plain_free(void *ctx, void *ptr, size_t size) {
+  (void)ctx;
+  (void)size;
+  free(ptr);
+}
+
+static rq_session *calibrated_gemm(rq_quantizer *q, rq_graph *model, const DLTensor *x) {
+  rq_session *s;
+  ck_assert_int_eq(rq_quantizer_prepare(q, model, &s), RQ_OK);
+  ck_assert_msg(rq_session_calibrate(s, x, 1) == RQ_OK, "%s", rq_last_error());
+  return s;
+}
+
+START_TEST(convert_failing_midway_leaves_the_session_as_it_was) {
+  rq_allocator a;
+  ck_assert_int_eq(rq_allocator_init(&a, sizeof a), RQ_OK);
+  a.malloc = limited_malloc;
+  a.realloc = NULL;
+  a.free = plain_free;
+  ck_assert_int_eq(rq_set_allocator(&a), RQ_OK);
+  rq_graph *model;
+  rq_npy *calib;
+  DLTensor x;
+  ck_assert_int_eq(rq_graph_load(path_of("adaround/gemm.onnx"), &model), RQ_OK);
+  ck_assert_int_eq(rq_npy_load(path_of("adaround/gemm_calib.npy"), &calib), RQ_OK);
+  rq_npy_dltensor(calib, &x);
+  const char *cfg =
+      "{\"global_qconfig\": {"
+      "\"w_observer\": {\"type\": \"mmrazor.PerChannelMinMaxObserver\"},"
+      "\"a_observer\": {\"type\": \"mmrazor.MinMaxObserver\"},"
+      "\"w_fake_quant\": {\"type\": \"mmrazor.AdaRoundFakeQuantize\"}, \"a_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"},"
+      "\"w_qscheme\": {\"qdtype\": \"qint8\", \"bit\": 4, \"is_symmetry\": true, \"is_symmetric_range\": true},"
+      "\"a_qscheme\": {\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": false}},"
+      "\"quantizer\": {\"type\": \"ONNXRuntimeQuantizer\"}, \"bias_correction\": true,"
+      "\"reconstruction\": {\"loss\": {\"iters\": 50}, \"lr\": 0.02}}";
+  rq_quantizer *q;
+  ck_assert_msg(rq_quantizer_create(cfg, &q) == RQ_OK, "%s", rq_last_error());
+  rq_session *ref = calibrated_gemm(q, model, &x);
+  ck_assert_msg(rq_session_convert(ref) == RQ_OK, "%s", rq_last_error());
+  rq_tensor_list *want = run(ref, &x);
+  bool converted = false;
+  for (long budget = 0; !converted; budget++) {
+    ck_assert_int_lt(budget, 5000);
+    rq_session *s = calibrated_gemm(q, model, &x);
+    size_t notes = rq_session_note_count(s);
+    allocations_left = budget;
+    rq_status st = rq_session_convert(s);
+    allocations_left = -1;
+    if (st == RQ_OK) {
+      converted = true;
+    } else {
+      ck_assert_msg(st == RQ_ERR_NOMEM, "budget %ld: %s", budget, rq_last_error());
+      ck_assert_int_eq(s->state, RQ__SESSION_PREPARED);
+      ck_assert_uint_eq(rq_session_note_count(s), notes);
+      ck_assert_msg(rq_session_convert(s) == RQ_OK, "budget %ld: %s", budget, rq_last_error());
+    }
+    rq_tensor_list *got = run(s, &x);
+    assert_same_outputs(want, got);
+    rq_tensor_list_destroy(got);
+    rq_session_destroy(s);
+  }
+  rq_tensor_list_destroy(want);
+  rq_session_destroy(ref);
+  rq_quantizer_destroy(q);
+  rq_npy_destroy(calib);
+  rq_graph_destroy(model);
+  ck_assert_uint_eq(rq_memory_in_use(), 0);
+  ck_assert_int_eq(rq_set_allocator(NULL), RQ_OK);
+}
+END_TEST
+
 START_TEST(misuse_is_refused) {
   fixture f;
   fixture_load(&f);
@@ -551,6 +634,7 @@ int main(void) {
   tcase_add_test(tc, trt_cache_holds_amax_over_127);
   tcase_add_test(tc, bias_correction_restores_the_float_output_mean);
   tcase_add_loop_test(tc, adaround_rounds_up_or_down_and_survives_a_table, 0, 3);
+  tcase_add_test(tc, convert_failing_midway_leaves_the_session_as_it_was);
   tcase_add_test(tc, misuse_is_refused);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
