@@ -397,16 +397,20 @@ END_TEST
  * batches leaves the session able to calibrate and convert as if nothing
  * happened. (The decisions themselves are held to PyTorch by the e2e test;
  * tests/python/test_adaround.py covers a multi-layer model.) */
-static rq_quantizer *adaround_quantizer(void) {
-  const char *cfg =
-      "{\"global_qconfig\": {"
-      "\"w_observer\": {\"type\": \"mmrazor.PerChannelMinMaxObserver\"},"
-      "\"a_observer\": {\"type\": \"mmrazor.MinMaxObserver\"},"
-      "\"w_fake_quant\": {\"type\": \"mmrazor.AdaRoundFakeQuantize\"}, \"a_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"},"
-      "\"w_qscheme\": {\"qdtype\": \"qint8\", \"bit\": 4, \"is_symmetry\": true, \"is_symmetric_range\": true},"
-      "\"a_qscheme\": {\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": false}},"
-      "\"quantizer\": {\"type\": \"mmrazor.AcademicQuantizer\"},"
-      "\"reconstruction\": {\"loss\": {\"iters\": 300}, \"lr\": 0.01}}";
+/* 4-bit AdaRound weights, 8-bit affine activations, for a backend; extra:
+ * more top-level members, each after a comma. */
+static rq_quantizer *adaround_quantizer(const char *backend, int iters, double lr, const char *extra) {
+  char cfg[2048];
+  snprintf(cfg, sizeof cfg,
+           "{\"global_qconfig\": {"
+           "\"w_observer\": {\"type\": \"mmrazor.PerChannelMinMaxObserver\"},"
+           "\"a_observer\": {\"type\": \"mmrazor.MinMaxObserver\"},"
+           "\"w_fake_quant\": {\"type\": \"mmrazor.AdaRoundFakeQuantize\"}, \"a_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"},"
+           "\"w_qscheme\": {\"qdtype\": \"qint8\", \"bit\": 4, \"is_symmetry\": true, \"is_symmetric_range\": true},"
+           "\"a_qscheme\": {\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": false}},"
+           "\"quantizer\": {\"type\": \"%s\"},"
+           "\"reconstruction\": {\"loss\": {\"iters\": %d}, \"lr\": %g}%s}",
+           backend, iters, lr, extra);
   rq_quantizer *q;
   ck_assert_msg(rq_quantizer_create(cfg, &q) == RQ_OK, "%s", rq_last_error());
   return q;
@@ -424,7 +428,7 @@ START_TEST(adaround_rounds_up_or_down_and_survives_a_table) {
   snprintf(path, sizeof path, "adaround/%s_calib.npy", name);
   ck_assert_int_eq(rq_npy_load(path_of(path), &calib), RQ_OK);
   rq_npy_dltensor(calib, &x);
-  rq_quantizer *q = adaround_quantizer();
+  rq_quantizer *q = adaround_quantizer("mmrazor.AcademicQuantizer", 300, 0.01, "");
   rq_session *s;
   ck_assert_int_eq(rq_quantizer_prepare(q, model, &s), RQ_OK);
   int wp = -1;
@@ -541,17 +545,7 @@ START_TEST(convert_failing_midway_leaves_the_session_as_it_was) {
   ck_assert_int_eq(rq_graph_load(path_of("adaround/gemm.onnx"), &model), RQ_OK);
   ck_assert_int_eq(rq_npy_load(path_of("adaround/gemm_calib.npy"), &calib), RQ_OK);
   rq_npy_dltensor(calib, &x);
-  const char *cfg =
-      "{\"global_qconfig\": {"
-      "\"w_observer\": {\"type\": \"mmrazor.PerChannelMinMaxObserver\"},"
-      "\"a_observer\": {\"type\": \"mmrazor.MinMaxObserver\"},"
-      "\"w_fake_quant\": {\"type\": \"mmrazor.AdaRoundFakeQuantize\"}, \"a_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"},"
-      "\"w_qscheme\": {\"qdtype\": \"qint8\", \"bit\": 4, \"is_symmetry\": true, \"is_symmetric_range\": true},"
-      "\"a_qscheme\": {\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": false}},"
-      "\"quantizer\": {\"type\": \"ONNXRuntimeQuantizer\"}, \"bias_correction\": true,"
-      "\"reconstruction\": {\"loss\": {\"iters\": 50}, \"lr\": 0.02}}";
-  rq_quantizer *q;
-  ck_assert_msg(rq_quantizer_create(cfg, &q) == RQ_OK, "%s", rq_last_error());
+  rq_quantizer *q = adaround_quantizer("ONNXRuntimeQuantizer", 50, 0.02, ", \"bias_correction\": true");
   rq_session *ref = calibrated_gemm(q, model, &x);
   ck_assert_msg(rq_session_convert(ref) == RQ_OK, "%s", rq_last_error());
   rq_tensor_list *want = run(ref, &x);
