@@ -92,13 +92,13 @@ int rq__session_correctable_bias(const rq_session *s, const rq_graph *g, int n, 
   return b;
 }
 
-/* A node whose bias is corrected: its output edge, the bias's value ids in
- * graph and fq_graph, and the per-channel sums of the float model's output
+/* A node whose bias is corrected: its output edge, the bias's value id in
+ * fq_graph, and the per-channel sums of the float model's output
  * (ref) and of the quantized model's (got). */
 typedef struct target {
   const char *edge;
   size_t channels;
-  int bias, bias_q;
+  int bias_q;
   double *ref, *got;
   uint64_t ref_count, got_count; /* elements per channel summed */
 } target;
@@ -210,7 +210,6 @@ static rq_status find_targets(rq_session *s, target **out, size_t *n_out) {
     target *t = &targets[n++];
     t->edge = s->graph->values[s->graph->nodes[node].outputs[0]].name;
     t->channels = channels;
-    t->bias = b;
     t->bias_q = rq__graph_find_value(s->fq_graph, s->graph->values[b].name);
     t->ref = rq__calloc(channels, sizeof *t->ref);
     t->got = rq__calloc(channels, sizeof *t->got);
@@ -251,13 +250,9 @@ rq_status rq__session_correct_biases(rq_session *s) {
     for (size_t c = 0; c < t->channels; c++)
       bias_q[c] = (float)((double)bias_q[c] + t->ref[c] / (double)t->ref_count - t->got[c] / (double)t->got_count);
   }
-  /* Failure: fq_graph gets its float biases back. Success: they stay in
-   * fq_graph; convert copies them into the float graph (export reads them
-   * there) once nothing more can fail. */
-  for (size_t i = 0; st != RQ_OK && i < n; i++) {
-    rq__tensor *b = s->graph->values[targets[i].bias].init, *bq = s->fq_graph->values[targets[i].bias_q].init;
-    memcpy(bq->data, b->data, b->numel * sizeof(float));
-  }
+  /* The corrected biases stay in fq_graph: convert commits them to the
+   * float graph once nothing more can fail, or, on a failure, puts fq_graph
+   * back (rq__session_restore_fq_graph). */
   free_targets(targets, n);
   return st;
 }

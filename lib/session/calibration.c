@@ -165,9 +165,8 @@ rq_status rq_session_save_calibration(const rq_session *s, const char *path) {
     adjusted_ptrs = rq__calloc(cap, sizeof *adjusted_ptrs);
     if (adjusted == NULL || adjusted_ptrs == NULL) st = rq__nomem(__func__, cap);
     for (int n = 0; st == RQ_OK && n < s->graph->n_nodes; n++) {
-      size_t channels = 0;
-      int values[2] = {s->bias_correction ? rq__session_correctable_bias(s, s->graph, n, &channels) : -1,
-                       rq__session_rounded_weight(s, s->graph, n)};
+      int values[2];
+      rq__session_adjusted_at(s, n, values);
       for (int k = 0; k < 2; k++) {
         if (values[k] < 0) continue;
         const rq__tensor *init = s->graph->values[values[k]].init;

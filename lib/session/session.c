@@ -144,9 +144,7 @@ struct rq__adjusted {
   float *values;   /* what convert left in fq_graph */
 };
 
-/* Value id in s->graph of every initializer convert adjusts at node n:
- * its corrected bias and its rounded weight (-1 where none). */
-static void adjusted_at(const rq_session *s, int n, int ids[2]) {
+void rq__session_adjusted_at(const rq_session *s, int n, int ids[2]) {
   size_t channels = 0;
   ids[0] = s->bias_correction ? rq__session_correctable_bias(s, s->graph, n, &channels) : -1;
   ids[1] = rq__session_rounded_weight(s, s->graph, n);
@@ -164,7 +162,7 @@ rq_status rq__session_collect_adjusted(const rq_session *s, rq__adjusted **out, 
   rq_status st = RQ_OK;
   for (int node = 0; st == RQ_OK && node < s->graph->n_nodes; node++) {
     int ids[2];
-    adjusted_at(s, node, ids);
+    rq__session_adjusted_at(s, node, ids);
     for (int k = 0; st == RQ_OK && k < 2; k++) {
       if (ids[k] < 0) continue;
       rq__tensor *dst = s->graph->values[ids[k]].init;
@@ -202,7 +200,7 @@ void rq__session_restore_fq_graph(rq_session *s) {
   if (rq__session_uses_adaround(s)) (void)rq__session_quantize_weights(s);
   for (int node = 0; s->bias_correction && node < s->graph->n_nodes; node++) {
     int ids[2];
-    adjusted_at(s, node, ids);
+    rq__session_adjusted_at(s, node, ids);
     int q = ids[0] >= 0 ? rq__graph_find_value(s->fq_graph, s->graph->values[ids[0]].name) : -1;
     rq__tensor *b = ids[0] >= 0 ? s->graph->values[ids[0]].init : NULL, *bq = q >= 0 ? s->fq_graph->values[q].init : NULL;
     if (b != NULL && bq != NULL && bq->numel == b->numel) memcpy(bq->data, b->data, b->numel * sizeof(float));

@@ -98,6 +98,9 @@ rq_status rq__session_add_note(rq_session *s, const char *text);
  * the float graph (export and calibration tables read them there); or, on
  * failure, fq_graph put back as prepare left it. */
 typedef struct rq__adjusted rq__adjusted;
+/* Value id in s->graph of every initializer convert adjusts at node n: its
+ * corrected bias and its rounded weight (-1 where none). */
+void rq__session_adjusted_at(const rq_session *s, int n, int ids[2]);
 rq_status rq__session_collect_adjusted(const rq_session *s, rq__adjusted **out, size_t *n_out);
 void rq__session_commit_adjusted(rq__adjusted *list, size_t n);
 void rq__session_free_adjusted(rq__adjusted *list, size_t n);

@@ -389,6 +389,15 @@ START_TEST(bias_correction_restores_the_float_output_mean) {
 }
 END_TEST
 
+/* 4-bit AdaRound weights, 8-bit affine activations; extra: more top-level
+ * members, each after a comma. */
+static rq_quantizer *adaround_quantizer(const char *backend, int iters, double lr, const char *extra) {
+  char members[512];
+  snprintf(members, sizeof members, ", \"reconstruction\": {\"loss\": {\"iters\": %d}, \"lr\": %g}%s", iters, lr,
+           extra);
+  return qconfig_quantizer(backend, "AdaRoundFakeQuantize", 4, 8, members);
+}
+
 /* AdaRound on tests/e2e/test_adaround.py's one-layer models (Conv,
  * depthwise Conv with strides, Gemm; small enough for valgrind): every
  * rounded weight ends on its grid at one of the two neighbours of the float
@@ -397,25 +406,6 @@ END_TEST
  * batches leaves the session able to calibrate and convert as if nothing
  * happened. (The decisions themselves are held to PyTorch by the e2e test;
  * tests/python/test_adaround.py covers a multi-layer model.) */
-/* 4-bit AdaRound weights, 8-bit affine activations, for a backend; extra:
- * more top-level members, each after a comma. */
-static rq_quantizer *adaround_quantizer(const char *backend, int iters, double lr, const char *extra) {
-  char cfg[2048];
-  snprintf(cfg, sizeof cfg,
-           "{\"global_qconfig\": {"
-           "\"w_observer\": {\"type\": \"mmrazor.PerChannelMinMaxObserver\"},"
-           "\"a_observer\": {\"type\": \"mmrazor.MinMaxObserver\"},"
-           "\"w_fake_quant\": {\"type\": \"mmrazor.AdaRoundFakeQuantize\"}, \"a_fake_quant\": {\"type\": \"mmrazor.FakeQuantize\"},"
-           "\"w_qscheme\": {\"qdtype\": \"qint8\", \"bit\": 4, \"is_symmetry\": true, \"is_symmetric_range\": true},"
-           "\"a_qscheme\": {\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": false}},"
-           "\"quantizer\": {\"type\": \"%s\"},"
-           "\"reconstruction\": {\"loss\": {\"iters\": %d}, \"lr\": %g}%s}",
-           backend, iters, lr, extra);
-  rq_quantizer *q;
-  ck_assert_msg(rq_quantizer_create(cfg, &q) == RQ_OK, "%s", rq_last_error());
-  return q;
-}
-
 START_TEST(adaround_rounds_up_or_down_and_survives_a_table) {
   static const char *const models[] = {"conv", "dwconv", "gemm"};
   const char *name = models[_i];
@@ -428,7 +418,7 @@ START_TEST(adaround_rounds_up_or_down_and_survives_a_table) {
   snprintf(path, sizeof path, "adaround/%s_calib.npy", name);
   ck_assert_int_eq(rq_npy_load(path_of(path), &calib), RQ_OK);
   rq_npy_dltensor(calib, &x);
-  rq_quantizer *q = adaround_quantizer("mmrazor.AcademicQuantizer", 300, 0.01, "");
+  rq_quantizer *q = adaround_quantizer("AcademicQuantizer", 300, 0.01, "");
   rq_session *s;
   ck_assert_int_eq(rq_quantizer_prepare(q, model, &s), RQ_OK);
   int wp = -1;
