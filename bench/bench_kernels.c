@@ -63,7 +63,8 @@ static void affine_qparams(float mn, float mx, float *scale, int32_t *zp) {
 
 /* Times one operation with one ISA's kernels; best of `reps` runs, in seconds.
  * op: minmax | minmax_channels | histogram_first | histogram_observe | fake_quant |
- *     observe_fake_quant | fused_moving_avg | read (ISA ignored).
+ *     observe_fake_quant | fused_moving_avg | lsq_backward (fp32 only; dy = x, dx
+ *     into y) | read (ISA ignored).
  * elem: 0 fp32, 1 fp16, 2 bf16. x has n elements (outer*channels*inner for the
  * per-channel op); y (n elements of x's type) and mask (n bytes) receive outputs.
  * Returns -1 when the ISA is unavailable or the op unknown. */
@@ -137,6 +138,11 @@ double rqb_time(const char *op, const char *isa, int elem, const void *x, void *
       }
       affine_qparams(running_min, running_max, &scale, &zp);
       k->fake_quant[e](x, y, mask, (size_t)n, scale, zp, 0, 255);
+    } else if (strcmp(op, "lsq_backward") == 0 && e == RQ__ELEM_F32) {
+      /* LSQ backward; any gradient will do for timing, so dy is x itself */
+      double dscale = 0.0, dzero_point = 0.0;
+      k->lsq_backward(x, x, y, (size_t)n, 0.0125f, 3, 0, 255, 1.0f, &dscale, &dzero_point);
+      sum += dscale + dzero_point;
     } else {
       return -1.0;
     }

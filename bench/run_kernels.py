@@ -214,6 +214,14 @@ def main():
             {i: rq("fused_moving_avg", i, xn, out=y) for i in ISAS}, None,
             "FusedMovingAvgObsFakeQuantize.forward", best_of(lambda: ff(x), treps), ("torch", 10))
 
+    if wanted("LSQ backward, fp32 16M"):
+        # LSQ fake-quant backward (dx and the scale / zero-point gradients), dy = x on both sides
+        s_t, z_t = torch.tensor([0.0125]), torch.tensor([3.0])
+        lsq_bwd = torch.ops.aten._fake_quantize_learnable_per_tensor_affine_backward
+        row("LSQ backward, fp32 16M", xn.nbytes, read32, {i: rq("lsq_backward", i, xn, out=y) for i in ISAS},
+            None, "_fake_quantize_learnable_per_tensor_affine_backward",
+            best_of(lambda: lsq_bwd(x, x, s_t, z_t, 0, 255, 1.0), treps), None)
+
     # Second read-loop measurement; rows keep their own array's best.
     best_read = {}
     for arr, first in ((xn, read32), (x16n, read16), (actn, readact)):

@@ -11,13 +11,6 @@
 #include <math.h>
 #include <string.h>
 
-int64_t rq__fq_float_to_int64(float v) {
-  /* 2^63 is exactly representable; anything at or beyond it (or NaN) is what
-   * cvttss2si calls the "integer indefinite" value. */
-  if (!(v > -9223372036854775808.0f && v < 9223372036854775808.0f)) return INT64_MIN;
-  return (int64_t)v;
-}
-
 /* ---- FakeQuantize ------------------------------------------------------------------ */
 
 /* The params as the integer zero points PyTorch's buffers hold. */
@@ -320,42 +313,15 @@ static rq_status learnable_forward(void *state, const rq_fake_quant_info *info,
   return s;
 }
 
-void rq__fq_lsq_grad(const float *x, const float *dy, float *dx, size_t n, float scale,
-                     float zero_point, int32_t qmin, int32_t qmax, float grad_factor,
-                     double *dscale, double *dzero_point) {
-  /* Statement for statement PyTorch's float arithmetic, so dx and every
-   * element's gradient are exact; only the order of their sum differs. The two
-   * fmaf() are not ours: PyTorch compiles this kernel once per CPU capability
-   * and its AVX2 build (the one x86-64 machines run) lets GCC contract
-   * zero_point + x * inv_scale and xfq - x into fused multiply-adds; the
-   * golden data come from that build. */
-  float inv_scale = 1.0f / scale;
-  float dscale_small = (float)qmin - zero_point;
-  float dscale_big = (float)qmax - zero_point;
-  double ds = 0, dz = 0;
-  for (size_t i = 0; i < n; ++i) {
-    int64_t xq = rq__fq_float_to_int64(nearbyintf(fmaf(x[i], inv_scale, zero_point)));
-    bool inside = xq >= qmin && xq <= qmax;
-    float g = dy[i];
-    dx[i] = inside ? g : g * 0.0f;
-    if (inside) {
-      float diff = fmaf((float)xq - zero_point, scale, -x[i]); /* xfq - x */
-      ds += g * diff * inv_scale * grad_factor;
-    } else {
-      dz += g * -1.0f * scale * grad_factor;
-      ds += (xq < qmin ? g * dscale_small : g * dscale_big) * grad_factor;
-    }
-  }
-  if (dscale) *dscale += ds;
-  if (dzero_point) *dzero_point += dz;
-}
-
 static rq_status learnable_backward(void *state, const rq_fake_quant_info *info,
                                     const rq_fake_quant_batch *b, const rq_fake_quant_params *p,
                                     const float *dy, float *dx, double *dscale,
                                     double *dzero_point) {
   const learnable_state *st = state;
   size_t numel = b->outer * b->channels * b->inner;
+  /* PyTorch's gradient kernel (fake_quantize_learnable_*_grad_kernel_cpu) */
+  void (*lsq_backward)(const float *, const float *, float *, size_t, float, int32_t, int32_t,
+                       int32_t, float, double *, double *) = rq__kernels()->lsq_backward;
   /* MMRazor: 1 / sqrt(numel * quant_max) in double, handed to the float kernel. */
   float grad_factor =
       st->use_grad_scaling ? (float)(1.0 / pow((double)numel * info->quant_max, 0.5)) : 1.0f;
@@ -364,20 +330,22 @@ static rq_status learnable_backward(void *state, const rq_fake_quant_info *info,
      * per tensor _get_zero_point_from_tensor(is_forward=false) adds 0.5,
      * clamps and truncates; per channel _get_rounded_zero_point rounds half
      * to even and clamps (as both forwards do). */
-    float zp;
+    int32_t zp;
     if (!info->per_channel) {
       float z = fminf(fmaxf(p->zero_point[c] + 0.5f, (float)info->quant_min),
                       (float)info->quant_max);
-      zp = (float)(int64_t)z;
+      zp = (int32_t)z;
     } else {
-      zp = (float)rounded_zero_point(p->zero_point[c], info);
+      zp = rounded_zero_point(p->zero_point[c], info);
     }
+    double ds = 0.0, dz = 0.0;
     for (size_t o = 0; o < b->outer; ++o) {
       size_t at = (o * b->channels + c) * b->inner;
-      rq__fq_lsq_grad(b->data + at, dy + at, dx + at, b->inner, p->scale[c], zp,
-                      info->quant_min, info->quant_max, grad_factor,
-                      dscale ? &dscale[c] : NULL, dzero_point ? &dzero_point[c] : NULL);
+      lsq_backward(b->data + at, dy + at, dx + at, b->inner, p->scale[c], zp, info->quant_min,
+                   info->quant_max, grad_factor, &ds, &dz);
     }
+    if (dscale) dscale[c] += ds;
+    if (dzero_point) dzero_point[c] += dz;
   }
   return RQ_OK;
 }

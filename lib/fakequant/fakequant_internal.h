@@ -28,16 +28,4 @@ extern const rq_fake_quant_class rq__fq_adaround;
 void rq__fq_choose_qparams(float min, float max, int32_t qmin, int32_t qmax,
                            bool preserve_sparsity, float *scale, int32_t *zero_point);
 
-/* PyTorch 1.13's LSQ gradient kernel (fake_quantize_learnable_*_grad_kernel_cpu)
- * for one run of n elements sharing scale/zero_point (the zero point as the
- * kernel sees it: float). Writes dx; adds the element gradients of scale
- * and zero point into *dscale / *dzero_point (either may be NULL) in double. */
-void rq__fq_lsq_grad(const float *x, const float *dy, float *dx, size_t n, float scale,
-                     float zero_point, int32_t qmin, int32_t qmax, float grad_factor,
-                     double *dscale, double *dzero_point);
-
-/* A float -> int64 conversion as x86's cvttss2si does it: out of range or
- * NaN gives INT64_MIN (C leaves it undefined; PyTorch relies on the hardware). */
-int64_t rq__fq_float_to_int64(float v);
-
 #endif

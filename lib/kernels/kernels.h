@@ -111,16 +111,18 @@ struct rq__kernels {
   void (*ste_backward)(const float *dy, const uint8_t *mask, float *dx, size_t n);
 
   /* LSQ backward per tensor, PyTorch 1.13's
-   * fake_quantize_learnable_tensor_grad_kernel_cpu per element:
-   *   xq = (int64)nearbyintf(zero_point + x * inv_scale)
+   * fake_quantize_learnable_tensor_grad_kernel_cpu per element, as its AVX2
+   * build computes it (two fused multiply-adds, marked fma):
+   *   xq = (int64)nearbyintf(fma(x, inv_scale, zero_point))
    *   dx = dy * (qmin <= xq <= qmax)
-   *   inside:  ds = dy * (xfq - x) * inv_scale * grad_factor, dz = 0
-   *            with xfq = (clamp(xq) - zero_point) * scale
+   *   inside:  ds = dy * fma(xq - zero_point, scale, -x) * inv_scale * grad_factor, dz = 0
    *   below:   ds = dy * (qmin - zero_point) * grad_factor,  dz = -dy * scale * grad_factor
    *   above:   ds = dy * (qmax - zero_point) * grad_factor,  dz = -dy * scale * grad_factor
-   * dx is written; the per-element ds/dz are summed in double into *dscale and
-   * *dzero_point (PyTorch sums them in float in its own order: compare with a
-   * tolerance, not bits). */
+   * (NaN and |xq| >= 2^63 count as below.) dx and every element's ds/dz are
+   * PyTorch's bits; ds/dz are added in double into eight buckets by element
+   * index (see rq__lsq_combine), and their total into *dscale and
+   * *dzero_point. PyTorch sums in float in its own order: compare the sums
+   * with a tolerance, not bits. */
   void (*lsq_backward)(const float *x, const float *dy, float *dx, size_t n, float scale,
                        int32_t zero_point, int32_t qmin, int32_t qmax, float grad_factor,
                        double *dscale, double *dzero_point);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* AVX2 + FMA + F16C row (8 lanes). Built with -mavx2 -mfma -mf16c
  * -ffp-contract=off; only dispatch.c decides whether it may run. FMA is
- * never used: the reference rounds every multiply and add separately. */
+ * used only where the reference calls fmaf() (the LSQ backward, as PyTorch);
+ * everywhere else the reference rounds every multiply and add separately. */
 #include <immintrin.h>
 
 #include "kernels/scalar_ops.h"
@@ -40,6 +41,15 @@ static inline float rq_hmax(__m256 v) {
   m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
   return _mm_cvtss_f32(m);
 }
+#define V_FMA _mm256_fmadd_ps /* only where PyTorch fuses too (LSQ backward) */
+/* Doubles for the LSQ sums: the k-th half of a float vector, widened exactly. */
+#define VD __m256d
+#define VDW 4
+#define VD_ZERO() _mm256_setzero_pd()
+#define VD_ADD _mm256_add_pd
+#define VD_STOREU _mm256_storeu_pd
+#define V_TO_VD(v, k) \
+  ((k) == 0 ? _mm256_cvtps_pd(_mm256_castps256_ps128(v)) : _mm256_cvtps_pd(_mm256_extractf128_ps((v), 1)))
 #define V_HMIN rq_hmin
 #define V_HMAX rq_hmax
 

@@ -40,6 +40,14 @@ static inline int rq_mask(float32x4_t m) {
 }
 #define V_MASK(m) rq_mask(m)
 #define V_ROUND(v) vrndnq_f32(v) /* to nearest, ties to even */
+#define V_FMA(a, b, c) vfmaq_f32((c), (a), (b)) /* only where PyTorch fuses too (LSQ backward) */
+/* Doubles for the LSQ sums: the k-th half of a float vector, widened exactly. */
+#define VD float64x2_t
+#define VDW 2
+#define VD_ZERO() vdupq_n_f64(0.0)
+#define VD_ADD vaddq_f64
+#define VD_STOREU vst1q_f64
+#define V_TO_VD(v, k) ((k) == 0 ? vcvt_f64_f32(vget_low_f32(v)) : vcvt_high_f64_f32(v))
 #define V_HMIN vminvq_f32
 #define V_HMAX vmaxvq_f32
 

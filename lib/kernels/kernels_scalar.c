@@ -138,23 +138,21 @@ void rq__f32_lsq_backward__scalar(const float *x, const float *dy, float *dx, si
                                         float scale, int32_t zero_point, int32_t qmin,
                                         int32_t qmax, float grad_factor, double *dscale,
                                         double *dzero_point) {
-  float inv_scale = 1.0f / scale, zf = (float)zero_point;
-  float qminf = (float)qmin, qmaxf = (float)qmax;
-  float dscale_small = (float)(qmin - zero_point), dscale_big = (float)(qmax - zero_point);
-  double ds_sum = 0.0, dz_sum = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    /* PyTorch rounds after adding the zero point here (the forward adds after). */
-    float q = nearbyintf(zf + x[i] * inv_scale);
-    bool inside = rq__q_inside(q, qminf, qmaxf);
-    dx[i] = dy[i] * (float)inside;
-    if (inside) {
-      float xfq = (q - zf) * scale;
-      ds_sum += (double)(dy[i] * (xfq - x[i]) * inv_scale * grad_factor);
-    } else {
-      bool below = !(q < 0x1p63f) || q < qminf; /* NaN/huge convert to INT64_MIN */
-      ds_sum += (double)(dy[i] * (below ? dscale_small : dscale_big) * grad_factor);
-      dz_sum += (double)(-dy[i] * scale * grad_factor);
+  const struct rq__lsq_consts c = rq__lsq_consts_of(scale, zero_point, qmin, qmax, grad_factor);
+  double ds_bucket[RQ_LSQ_BUCKETS] = { 0 }, dz_bucket[RQ_LSQ_BUCKETS] = { 0 };
+  float ds, dz;
+  size_t i = 0;
+  for (; i + RQ_LSQ_BUCKETS <= n; i += RQ_LSQ_BUCKETS)
+    for (size_t b = 0; b < RQ_LSQ_BUCKETS; b++) {
+      dx[i + b] = rq__lsq_grad1(x[i + b], dy[i + b], &c, &ds, &dz);
+      ds_bucket[b] += ds;
+      dz_bucket[b] += dz;
     }
+  double ds_sum = rq__lsq_combine(ds_bucket), dz_sum = rq__lsq_combine(dz_bucket);
+  for (; i < n; i++) {
+    dx[i] = rq__lsq_grad1(x[i], dy[i], &c, &ds, &dz);
+    ds_sum += ds;
+    dz_sum += dz;
   }
   *dscale += ds_sum;
   *dzero_point += dz_sum;

@@ -37,6 +37,13 @@ static inline float rq_hmax(__m128 m) {
   m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
   return _mm_cvtss_f32(m);
 }
+/* Doubles for the LSQ sums: the k-th half of a float vector, widened exactly. */
+#define VD __m128d
+#define VDW 2
+#define VD_ZERO() _mm_setzero_pd()
+#define VD_ADD _mm_add_pd
+#define VD_STOREU _mm_storeu_pd
+#define V_TO_VD(v, k) ((k) == 0 ? _mm_cvtps_pd(v) : _mm_cvtps_pd(_mm_movehl_ps((v), (v))))
 #define V_HMIN rq_hmin
 #define V_HMAX rq_hmax
 

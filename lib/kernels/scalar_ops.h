@@ -93,6 +93,47 @@ static inline bool rq__q_inside(float q, float qminf, float qmaxf) {
   return q >= qminf && q <= qmaxf;
 }
 
+/* The LSQ backward (PyTorch's _fake_quantize_learnable_per_tensor_affine
+ * backward) per element, with the constants every row derives the same way. */
+struct rq__lsq_consts {
+  float scale, neg_scale, inv_scale, zf, qminf, qmaxf, grad_factor;
+  float dscale_below, dscale_above; /* the scale gradient's factor outside the range */
+};
+static inline struct rq__lsq_consts rq__lsq_consts_of(float scale, int32_t zero_point, int32_t qmin,
+                                                      int32_t qmax, float grad_factor) {
+  struct rq__lsq_consts c = { scale, -scale, 1.0f / scale, (float)zero_point, (float)qmin, (float)qmax,
+                              grad_factor, (float)(qmin - zero_point), (float)(qmax - zero_point) };
+  return c;
+}
+/* Returns dx; *ds and *dz get this element's scale and zero-point gradients
+ * (0 where it contributes none), which the caller sums in double. */
+static inline float rq__lsq_grad1(float x, float dy, const struct rq__lsq_consts *c, float *ds,
+                                  float *dz) {
+  /* PyTorch rounds after adding the zero point here (the forward adds after).
+   * The two fmaf() are PyTorch's too: its AVX2 build of this kernel (the one
+   * x86-64 machines run) has GCC contract zp + x * inv_scale and xfq - x into
+   * fused multiply-adds, so the gradients are exact only with them. */
+  float q = nearbyintf(fmaf(x, c->inv_scale, c->zf));
+  bool inside = rq__q_inside(q, c->qminf, c->qmaxf);
+  if (inside) {
+    float diff = fmaf(q - c->zf, c->scale, -x); /* xfq - x */
+    *ds = dy * diff * c->inv_scale * c->grad_factor;
+    *dz = 0.0f;
+  } else {
+    bool below = !(q < 0x1p63f) || q < c->qminf; /* NaN/huge convert to INT64_MIN */
+    *ds = dy * (below ? c->dscale_below : c->dscale_above) * c->grad_factor;
+    *dz = dy * c->neg_scale * c->grad_factor;
+  }
+  return dy * (float)inside;
+}
+/* The LSQ sums run in eight interleaved double accumulators (element i of each
+ * whole group of eight goes to bucket i % 8) so that every row can vectorise
+ * them and still produce the same bits; this is their one combining order. */
+#define RQ_LSQ_BUCKETS 8
+static inline double rq__lsq_combine(const double b[RQ_LSQ_BUCKETS]) {
+  return ((b[0] + b[4]) + (b[2] + b[6])) + ((b[1] + b[5]) + (b[3] + b[7]));
+}
+
 /* One fake-quant: returns y, sets *inside. */
 static inline float rq__fake_quant1(float x, float scale, float inv_scale, float zf, float qminf,
                                     float qmaxf, uint8_t *inside) {
