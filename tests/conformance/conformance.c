@@ -11,7 +11,10 @@
  * valid feature razorq leaves out), or when it has no test data. Anything
  * else that goes wrong is a failure.
  *
- *   conformance [DATA_DIR [SUBSTRING]]   (SUBSTRING filters case names)
+ *   conformance [--no-skip] [DATA_DIR [SUBSTRING]]   (SUBSTRING filters case names)
+ *
+ * --no-skip counts a skipped case as failed: for razorq's own fixture sets
+ * (tests/exec/data/rnn), where every case must run.
  *
  * The last line is "conformance: N passed, N failed, N skipped"; the exit
  * status is non-zero when a case failed or DATA_DIR is missing. */
@@ -265,6 +268,8 @@ static outcome run_case(const char *case_dir, char *why, size_t why_size) {
 }
 
 int main(int argc, char **argv) {
+  bool no_skip = argc > 1 && strcmp(argv[1], "--no-skip") == 0;
+  if (no_skip) argc--, argv++;
   const char *root = argc > 1 ? argv[1] : "/usr/share/libonnx-testdata/data";
   const char *filter = argc > 2 ? argv[2] : NULL;
   static const char *const suites[] = {"node", "pytorch-converted", "pytorch-operator"};
@@ -292,6 +297,7 @@ int main(int argc, char **argv) {
         memcpy(why, detail, sizeof why);
         o = SKIPPED;
       }
+      if (no_skip && o == SKIPPED) o = FAILED;
       const char *tag = o == PASSED ? "PASS" : o == FAILED ? "FAIL" : "SKIP";
       printf("%s %s/%s%s%s\n", tag, suites[s], cases[i], o == PASSED ? "" : ": ", o == PASSED ? "" : why);
       if (o == PASSED) c.passed++;

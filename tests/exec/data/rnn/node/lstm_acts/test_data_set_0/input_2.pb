@@ -1,0 +1,1 @@
+B	initial_cJ$Lw>ILq>9LV?Jª€>çk>Ïaw¿¡¤>¬B?4Ö>
