@@ -18,8 +18,8 @@ I64 = lambda name, v: numpy_helper.from_array(np.array(v, np.int64), name)
 F32 = lambda name, v: numpy_helper.from_array(np.array(v, np.float32), name)
 
 
-def save(name, node, inits=(), opset=13, out_type=TensorProto.FLOAT):
-    g = helper.make_graph([node], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 5, 5])],
+def save(name, node, inits=(), opset=13, out_type=TensorProto.FLOAT, before=()):
+    g = helper.make_graph(list(before) + [node], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 5, 5])],
                           [helper.make_tensor_value_info("y", out_type, None)], list(inits))
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="razorq-tests")
     m.ir_version = 7
@@ -51,4 +51,23 @@ save("slice_extreme", helper.make_node("Slice", ["x", "st", "en", "ax", "sp"], [
 save("batchnorm_training", helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="train_bn",
                                             training_mode=1),
      [F32("s", np.ones(4)), F32("b", np.zeros(4)), F32("m", np.zeros(4)), F32("v", np.ones(4))], opset=15)
+# Recurrent ops read x as a sequence: seq 2, batch 4, 25 features.
+seq = [helper.make_node("Reshape", ["x", "seq_shape"], ["xs"], name="to_sequence")]
+seq_shape = I64("seq_shape", [2, 4, 25])
+save("rnn_w_shape", helper.make_node("RNN", ["xs", "w", "r"], ["y"], name="short_w", hidden_size=3),
+     [seq_shape, F32("w", np.zeros((1, 4, 25))), F32("r", np.zeros((1, 3, 3)))], before=seq)
+save("gru_hidden_size", helper.make_node("GRU", ["xs", "w", "r"], ["y"], name="gru_h5", hidden_size=5),
+     [seq_shape, F32("w", np.zeros((1, 9, 25))), F32("r", np.zeros((1, 9, 3)))], before=seq)
+save("lstm_seq_lens", helper.make_node("LSTM", ["xs", "w", "r", "", "lens"], ["y"], name="long_lens", hidden_size=2),
+     [seq_shape, F32("w", np.zeros((1, 8, 25))), F32("r", np.zeros((1, 8, 2))),
+      numpy_helper.from_array(np.array([2, 3, 1, 1], np.int32), "lens")], before=seq)
+save("rnn_activation", helper.make_node("RNN", ["xs", "w", "r"], ["y"], name="swish_rnn", hidden_size=3,
+                                        activations=["Swish"]),
+     [seq_shape, F32("w", np.zeros((1, 3, 25))), F32("r", np.zeros((1, 3, 3)))], before=seq)
+save("lstm_double", helper.make_node("LSTM", ["xs", "w", "r"], ["y"], name="double_w", hidden_size=2),
+     [seq_shape, numpy_helper.from_array(np.zeros((1, 8, 25)), "w"), F32("r", np.zeros((1, 8, 2)))], before=seq)
+save("gru_initial_h", helper.make_node("GRU", ["xs", "w", "r", "", "", "h0"], ["y"], name="h0_batch3",
+                                       hidden_size=3),
+     [seq_shape, F32("w", np.zeros((1, 9, 25))), F32("r", np.zeros((1, 9, 3))), F32("h0", np.zeros((1, 3, 3)))],
+     before=seq)
 print(sorted(f for f in os.listdir(out) if f.startswith("hostile_")))

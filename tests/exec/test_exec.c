@@ -477,8 +477,8 @@ START_TEST(qdq_matches_pytorch) {
 END_TEST
 
 /* Models that load but cannot run (tests/exec/gen_hostile.py): each fails
- * with its status and a message naming the node, allocates nothing huge and
- * leaks nothing. */
+ * with its status and a message naming the node (and saying what
+ * hostile_says lists for it), allocates nothing huge and leaks nothing. */
 static const struct {
   const char *file;
   rq_status status;
@@ -498,6 +498,24 @@ static const struct {
   {"pool_pads_huge", RQ_ERR_FORMAT, "huge_pads"},
   {"batchnorm_training", RQ_ERR_UNSUPPORTED, "train_bn"},
   {"slice_extreme", RQ_OK, "extreme_slice"}, /* clamps to one element: valid */
+  {"rnn_w_shape", RQ_ERR_FORMAT, "short_w"},
+  {"gru_hidden_size", RQ_ERR_FORMAT, "gru_h5"},
+  {"lstm_seq_lens", RQ_ERR_FORMAT, "long_lens"},
+  {"rnn_activation", RQ_ERR_FORMAT, "swish_rnn"},
+  {"lstm_double", RQ_ERR_UNSUPPORTED, "double_w"},
+  {"gru_initial_h", RQ_ERR_FORMAT, "h0_batch3"},
+};
+
+/* What some of those messages must say besides the node name. */
+static const struct {
+  const char *file, *says;
+} hostile_says[] = {
+  {"rnn_w_shape", "W has shape [1, 4, 25], expected [1, 3, 25]"},
+  {"gru_hidden_size", "W has shape [1, 9, 25], expected [1, 15, 25]"},
+  {"lstm_seq_lens", "sequence_lens[1] = 3 is outside [0, 2]"},
+  {"rnn_activation", "unknown activation 'Swish'"},
+  {"lstm_double", "W has element type DOUBLE; only FLOAT is implemented"},
+  {"gru_initial_h", "initial_h has shape [1, 3, 3], expected [1, 4, 3]"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {
@@ -518,6 +536,10 @@ START_TEST(hostile_models_fail_cleanly) {
     ck_assert_ptr_null(out);
     ck_assert_msg(strstr(rq_last_error(), hostile[_i].node) != NULL, "%s: message '%s' does not name the node",
                   hostile[_i].file, rq_last_error());
+    for (size_t k = 0; k < sizeof hostile_says / sizeof hostile_says[0]; k++)
+      if (strcmp(hostile_says[k].file, hostile[_i].file) == 0)
+        ck_assert_msg(strstr(rq_last_error(), hostile_says[k].says) != NULL, "%s: message '%s' does not say '%s'",
+                      hostile[_i].file, rq_last_error(), hostile_says[k].says);
   } else {
     const DLTensor *y;
     rq_tensor_list_get(out, 0, NULL, &y);
