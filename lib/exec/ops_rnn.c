@@ -202,9 +202,11 @@ static rq_status rnn_setup(rnn *m) {
   if (m->spec->has_cell) {
     RQ_TRY(need_float(m, 6, "initial_c", &c0, false));
     RQ_TRY(need_float(m, 7, "P", &p, false));
-  } else if (c->n_in > 6) {
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "%d inputs given, at most 6 exist", c->n_in);
   }
+  int max_in = m->spec->has_cell ? 8 : 6, max_out = m->spec->has_cell ? 3 : 2;
+  if (c->n_in > max_in || c->n_out > max_out)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "%d inputs and %d outputs given, at most %d and %d exist", c->n_in, c->n_out,
+                      max_in, max_out);
   if (x->ndim != 3) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "X must have rank 3, got %d", x->ndim);
   m->seq = (size_t)x->dims[m->batch_major ? 1 : 0];
   m->batch = (size_t)x->dims[m->batch_major ? 0 : 1];

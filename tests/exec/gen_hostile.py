@@ -70,4 +70,6 @@ save("gru_initial_h", helper.make_node("GRU", ["xs", "w", "r", "", "", "h0"], ["
                                        hidden_size=3),
      [seq_shape, F32("w", np.zeros((1, 9, 25))), F32("r", np.zeros((1, 9, 3))), F32("h0", np.zeros((1, 3, 3)))],
      before=seq)
+save("gru_cell_output", helper.make_node("GRU", ["xs", "w", "r"], ["y", "yh", "yc"], name="gru_with_c", hidden_size=3),
+     [seq_shape, F32("w", np.zeros((1, 9, 25))), F32("r", np.zeros((1, 9, 3)))], before=seq)
 print(sorted(f for f in os.listdir(out) if f.startswith("hostile_")))

@@ -504,6 +504,7 @@ static const struct {
   {"rnn_activation", RQ_ERR_FORMAT, "swish_rnn"},
   {"lstm_double", RQ_ERR_UNSUPPORTED, "double_w"},
   {"gru_initial_h", RQ_ERR_FORMAT, "h0_batch3"},
+  {"gru_cell_output", RQ_ERR_FORMAT, "gru_with_c"},
 };
 
 /* What some of those messages must say besides the node name. */
@@ -516,6 +517,7 @@ static const struct {
   {"rnn_activation", "unknown activation 'Swish'"},
   {"lstm_double", "W has element type DOUBLE; only FLOAT is implemented"},
   {"gru_initial_h", "initial_h has shape [1, 3, 3], expected [1, 4, 3]"},
+  {"gru_cell_output", "3 outputs given, at most 6 and 2 exist"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {
