@@ -243,7 +243,7 @@ static rq_status rnn_setup(rnn *m) {
     return RQ_OK;
   }
   if (lens->dtype != RQ__DT_INT32 && lens->dtype != RQ__DT_INT64)
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "sequence_lens must be INT32, got %s", rq__dtype_name(lens->dtype));
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "sequence_lens must be INT32 or INT64, got %s", rq__dtype_name(lens->dtype));
   RQ_TRY(need_shape(m, lens, "sequence_lens", 1, (int64_t[]){(int64_t)m->batch}));
   for (size_t i = 0; i < m->batch; i++) {
     int64_t v = (int64_t)rq__elem_get(lens->data, lens->dtype, i);
@@ -331,14 +331,20 @@ static rq_status run_recurrent(rq__op_ctx *c, const op_spec *spec) {
   if ((st = make_output(&m, 0, 4, y_dims, &y)) != RQ_OK || (st = make_output(&m, 1, 3, state_dims, &y_h)) != RQ_OK ||
       (spec->has_cell && (st = make_output(&m, 2, 3, state_dims, &y_c)) != RQ_OK))
     goto done;
-  /* proj + rec + h, c, scratch; sizes bounded by the validated tensors. */
-  size_t work_dims_n;
-  int64_t work_dims[3] = {S + 1, B, (int64_t)m.gh + 3 * H};
-  if ((st = rq__shape_numel(c->node->op_type, 3, work_dims, sizeof(float), &work_dims_n)) != RQ_OK) goto done;
-  work = rq__malloc_array(work_dims_n ? work_dims_n : 1, sizeof *work);
+  /* proj and rec: [seq + 1, batch, gh]; h, c, scratch: [3, batch, hidden]. */
+  size_t gate_floats, state_floats;
+  if ((st = rq__shape_numel(c->node->op_type, 3, (int64_t[]){S + 1, B, (int64_t)m.gh}, sizeof(float),
+                            &gate_floats)) != RQ_OK ||
+      (st = rq__shape_numel(c->node->op_type, 3, (int64_t[]){3, B, H}, sizeof(float), &state_floats)) != RQ_OK)
+    goto done;
+  if (gate_floats > SIZE_MAX / sizeof(float) - state_floats) {
+    st = RQ_OP_FAIL(c, RQ_ERR_FORMAT, "the sequence is too large");
+    goto done;
+  }
+  work = rq__malloc_array(gate_floats + state_floats + 1, sizeof *work);
   rows = rq__malloc_array(m.batch ? m.batch : 1, sizeof *rows);
   if (work == NULL || rows == NULL) {
-    st = rq__nomem(c->node->op_type, work_dims_n * sizeof *work);
+    st = rq__nomem(c->node->op_type, (gate_floats + state_floats) * sizeof *work);
     goto done;
   }
   for (size_t d = 0; d < m.dirs; d++) run_direction(&m, d, rq__op_in(c, 0)->data, work, rows, y, y_h, y_c);
