@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The vision ops detection and warping models need: NonMaxSuppression,
+ * RoiAlign and GridSample (ONNX opsets 10/11, 10/16 and 16). Arithmetic is
+ * float in the order ONNX Runtime (NMS, RoiAlign) and PyTorch (GridSample)
+ * use, so ties and thresholds fall the same way. */
+#include "exec/exec.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A scalar input (shape [] or [1]) of a float type, or dflt when omitted. */
+static rq_status scalar_float(const rq__op_ctx *c, int i, const char *what, float dflt, float *out) {
+  const rq__tensor *t = rq__op_in(c, i);
+  *out = dflt;
+  if (t == NULL) return RQ_OK;
+  if (t->numel != 1 || t->ndim > 1 || !rq__dtype_is_numeric(t->dtype) || rq__dtype_is_int(t->dtype))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "%s must be a float scalar", what);
+  *out = (float)rq__elem_get(t->data, t->dtype, 0);
+  return RQ_OK;
+}
+
+/* ---- NonMaxSuppression ---- */
+
+/* One box as its corners (min, max per axis). */
+typedef struct nms_box {
+  float x0, y0, x1, y1;
+} nms_box;
+
+typedef struct nms_candidate {
+  float score;
+  int64_t index;
+} nms_candidate;
+
+/* Score descending, then index ascending; NaN scores last. A total order,
+ * so qsort's instability cannot show. */
+static int nms_candidate_cmp(const void *pa, const void *pb) {
+  const nms_candidate *a = pa, *b = pb;
+  bool na = isnan(a->score), nb = isnan(b->score);
+  if (na != nb) return na ? 1 : -1;
+  if (!na && a->score != b->score) return a->score > b->score ? -1 : 1;
+  return (a->index > b->index) - (a->index < b->index);
+}
+
+static nms_box nms_corners(const float *b, bool center_point) {
+  nms_box r;
+  if (center_point) { /* [x_center, y_center, width, height] */
+    float hw = b[2] / 2, hh = b[3] / 2;
+    r = (nms_box){b[0] - hw, b[1] - hh, b[0] + hw, b[1] + hh};
+  } else { /* [y1, x1, y2, x2], either diagonal */
+    r = (nms_box){b[1] < b[3] ? b[1] : b[3], b[0] < b[2] ? b[0] : b[2], b[1] < b[3] ? b[3] : b[1],
+                  b[0] < b[2] ? b[2] : b[0]};
+  }
+  return r;
+}
+
+/* Whether a and b overlap by more than the threshold. Comparisons are
+ * written so NaN anywhere means "no": a non-finite box never suppresses nor
+ * is suppressed (as in ONNX Runtime). */
+static bool nms_suppresses(const nms_box *a, const nms_box *b, float iou_threshold) {
+  float ix0 = a->x0 > b->x0 ? a->x0 : b->x0, ix1 = a->x1 < b->x1 ? a->x1 : b->x1;
+  float iy0 = a->y0 > b->y0 ? a->y0 : b->y0, iy1 = a->y1 < b->y1 ? a->y1 : b->y1;
+  if (!(ix1 > ix0) || !(iy1 > iy0)) return false;
+  float inter = (ix1 - ix0) * (iy1 - iy0);
+  float area_a = (a->x1 - a->x0) * (a->y1 - a->y0), area_b = (b->x1 - b->x0) * (b->y1 - b->y0);
+  float uni = area_a + area_b - inter;
+  if (!(inter > 0) || !(area_a > 0) || !(area_b > 0) || !(uni > 0)) return false;
+  return inter / uni > iou_threshold;
+}
+
+/* Greedy NMS per (batch, class): candidates above score_threshold in score
+ * order; each is kept unless its IoU with a box already kept in the same
+ * class exceeds iou_threshold; at most max_output per class. */
+static rq_status op_non_max_suppression(rq__op_ctx *c) {
+  const rq__tensor *boxes, *scores;
+  RQ_TRY(rq__op_need_float(c, 0, &boxes));
+  RQ_TRY(rq__op_need_float(c, 1, &scores));
+  if (boxes->ndim != 3 || boxes->dims[2] != 4)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "boxes must be [batch, boxes, 4]");
+  if (scores->ndim != 3 || scores->dims[0] != boxes->dims[0] || scores->dims[2] != boxes->dims[1])
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scores must be [batch, classes, boxes] matching boxes [%lld, %lld, 4]",
+                      (long long)boxes->dims[0], (long long)boxes->dims[1]);
+  int64_t max_output = 0;
+  const rq__tensor *mt = rq__op_in(c, 2);
+  if (mt != NULL) {
+    size_t n;
+    RQ_TRY(rq__op_ints(c, mt, &max_output, 1, &n));
+    if (n != 1 || mt->ndim > 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "max_output_boxes_per_class must be a scalar");
+    if (max_output < 0) max_output = 0; /* as ONNX Runtime: no output */
+  }
+  float iou_threshold, score_threshold;
+  RQ_TRY(scalar_float(c, 3, "iou_threshold", 0.0f, &iou_threshold));
+  RQ_TRY(scalar_float(c, 4, "score_threshold", 0.0f, &score_threshold));
+  bool has_score_threshold = rq__op_in(c, 4) != NULL;
+  if (!(iou_threshold >= 0 && iou_threshold <= 1))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "iou_threshold %g is outside [0, 1]", iou_threshold);
+  int64_t center = rq__node_attr_int(c->node, "center_point_box", 0);
+  if (center != 0 && center != 1)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "center_point_box %lld is neither 0 nor 1", (long long)center);
+
+  size_t B = (size_t)boxes->dims[0], N = (size_t)boxes->dims[1], C = (size_t)scores->dims[1];
+  size_t per_class = (size_t)max_output < N ? (size_t)max_output : N;
+  /* Worst case: every class keeps per_class boxes. */
+  size_t cap = 0;
+  if (per_class != 0 && B * C != 0) {
+    if (B * C > SIZE_MAX / per_class / 3 / sizeof(int64_t))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "too many boxes to select");
+    cap = B * C * per_class;
+  }
+  nms_candidate *cand = rq__malloc_array(N ? N : 1, sizeof *cand);
+  nms_box *kept = rq__malloc_array(per_class ? per_class : 1, sizeof *kept);
+  int64_t *sel = rq__malloc_array(cap ? 3 * cap : 1, sizeof *sel);
+  if (cand == NULL || kept == NULL || sel == NULL) {
+    rq__free(cand);
+    rq__free(kept);
+    rq__free(sel);
+    return rq__nomem("NonMaxSuppression", (N + 3 * cap) * sizeof *sel);
+  }
+  const float *bd = boxes->data, *sd = scores->data;
+  size_t n_sel = 0;
+  for (size_t b = 0; b < B; b++)
+    for (size_t k = 0; k < C && per_class != 0; k++) {
+      const float *s = sd + (b * C + k) * N;
+      size_t n_cand = 0;
+      for (size_t i = 0; i < N; i++)
+        if (!has_score_threshold || s[i] > score_threshold) cand[n_cand++] = (nms_candidate){s[i], (int64_t)i};
+      qsort(cand, n_cand, sizeof *cand, nms_candidate_cmp);
+      size_t n_kept = 0;
+      for (size_t j = 0; j < n_cand && n_kept < per_class; j++) {
+        nms_box box = nms_corners(bd + (b * N + (size_t)cand[j].index) * 4, center == 1);
+        bool suppressed = false;
+        for (size_t q = 0; q < n_kept && !suppressed; q++) suppressed = nms_suppresses(&kept[q], &box, iou_threshold);
+        if (suppressed) continue;
+        kept[n_kept++] = box;
+        sel[3 * n_sel] = (int64_t)b;
+        sel[3 * n_sel + 1] = (int64_t)k;
+        sel[3 * n_sel + 2] = cand[j].index;
+        n_sel++;
+      }
+    }
+  rq__free(cand);
+  rq__free(kept);
+  int64_t dims[2] = {(int64_t)n_sel, 3};
+  rq__tensor *y;
+  rq_status st = rq__op_output(c, 0, RQ__DT_INT64, 2, dims, &y);
+  if (st == RQ_OK && n_sel != 0) memcpy(y->data, sel, 3 * n_sel * sizeof *sel);
+  rq__free(sel);
+  return st;
+}
+
+/* ---- RoiAlign ---- */
+
+/* Sampling points per bin side beyond which a roi is refused: a roi of
+ * absurd size (or a hostile one) would otherwise mean billions of samples. */
+#define ROI_MAX_BIN_SAMPLES (1 << 24)
+
+/* Bilinear taps of one sampling point: four flat positions in a [H, W]
+ * plane and their weights; all weights 0 when the point lies more than one
+ * pixel outside the map. */
+typedef struct roi_taps {
+  size_t pos[4];
+  float w[4];
+} roi_taps;
+
+static roi_taps roi_bilinear(float y, float x, int64_t H, int64_t W) {
+  roi_taps t = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+  /* Written so NaN lands outside too. */
+  if (!(y >= -1.0f && y <= (float)H && x >= -1.0f && x <= (float)W)) return t;
+  if (y <= 0) y = 0;
+  if (x <= 0) x = 0;
+  int64_t y_lo = (int64_t)y, x_lo = (int64_t)x, y_hi, x_hi;
+  if (y_lo >= H - 1) {
+    y_hi = y_lo = H - 1;
+    y = (float)y_lo;
+  } else {
+    y_hi = y_lo + 1;
+  }
+  if (x_lo >= W - 1) {
+    x_hi = x_lo = W - 1;
+    x = (float)x_lo;
+  } else {
+    x_hi = x_lo + 1;
+  }
+  float ly = y - (float)y_lo, lx = x - (float)x_lo, hy = 1.0f - ly, hx = 1.0f - lx;
+  t.pos[0] = (size_t)(y_lo * W + x_lo);
+  t.pos[1] = (size_t)(y_lo * W + x_hi);
+  t.pos[2] = (size_t)(y_hi * W + x_lo);
+  t.pos[3] = (size_t)(y_hi * W + x_hi);
+  t.w[0] = hy * hx;
+  t.w[1] = hy * lx;
+  t.w[2] = ly * hx;
+  t.w[3] = ly * lx;
+  return t;
+}
+
+/* Where one roi samples: its top-left corner and bin size in pixels of X,
+ * and the sampling grid per bin (0 x 0 for an empty roi). */
+typedef struct roi_geometry {
+  float x0, y0, bin_w, bin_h;
+  int64_t grid_w, grid_h;
+} roi_geometry;
+
+typedef struct roi_params {
+  bool max_mode, half_pixel;
+  int64_t out_h, out_w, ratio;
+  float scale;
+} roi_params;
+
+static rq_status roi_locate(const rq__op_ctx *c, const roi_params *p, const float *roi, int64_t r,
+                            roi_geometry *g) {
+  for (int k = 0; k < 4; k++)
+    if (!isfinite(roi[k])) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "roi %lld is not finite", (long long)r);
+  float offset = p->half_pixel ? 0.5f : 0.0f;
+  g->x0 = roi[0] * p->scale - offset;
+  g->y0 = roi[1] * p->scale - offset;
+  float roi_w = roi[2] * p->scale - offset - g->x0, roi_h = roi[3] * p->scale - offset - g->y0;
+  if (!p->half_pixel) { /* the opset-10 behaviour: rois at least one pixel */
+    if (roi_w < 1.0f) roi_w = 1.0f;
+    if (roi_h < 1.0f) roi_h = 1.0f;
+  }
+  g->bin_h = roi_h / (float)p->out_h;
+  g->bin_w = roi_w / (float)p->out_w;
+  double grid_h = p->ratio > 0 ? (double)p->ratio : ceil(roi_h / (float)p->out_h);
+  double grid_w = p->ratio > 0 ? (double)p->ratio : ceil(roi_w / (float)p->out_w);
+  /* A roi reversed under half_pixel (x2 < x1) has no samples. */
+  if (grid_h < 0) grid_h = 0;
+  if (grid_w < 0) grid_w = 0;
+  if (!(grid_h * grid_w <= ROI_MAX_BIN_SAMPLES))
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "roi %lld needs %.3g samples per bin; at most %d are supported",
+                      (long long)r, grid_h * grid_w, ROI_MAX_BIN_SAMPLES);
+  g->grid_h = (int64_t)grid_h;
+  g->grid_w = (int64_t)grid_w;
+  return RQ_OK;
+}
+
+/* One output value: the average (avg) or maximum (max) of the roi's
+ * grid_h x grid_w bilinear samples in bin (ph, pw) of one channel plane.
+ * max follows ONNX Runtime and ONNX's test data: the maximum over the
+ * weighted taps w_i * x_i of every sample, not over interpolated values. */
+static float roi_bin(const float *plane, int64_t H, int64_t W, const roi_geometry *g, bool max_mode, int64_t ph,
+                     int64_t pw) {
+  float acc = 0;
+  for (int64_t iy = 0; iy < g->grid_h; iy++) {
+    float sy = g->y0 + (float)ph * g->bin_h + ((float)iy + 0.5f) * g->bin_h / (float)g->grid_h;
+    for (int64_t ix = 0; ix < g->grid_w; ix++) {
+      float sx = g->x0 + (float)pw * g->bin_w + ((float)ix + 0.5f) * g->bin_w / (float)g->grid_w;
+      roi_taps t = roi_bilinear(sy, sx, H, W);
+      if (!max_mode) {
+        acc += t.w[0] * plane[t.pos[0]] + t.w[1] * plane[t.pos[1]] + t.w[2] * plane[t.pos[2]] +
+               t.w[3] * plane[t.pos[3]];
+        continue;
+      }
+      float v = t.w[0] * plane[t.pos[0]];
+      for (int k = 1; k < 4; k++) {
+        float term = t.w[k] * plane[t.pos[k]];
+        if (term > v) v = term;
+      }
+      if ((iy == 0 && ix == 0) || v > acc) acc = v;
+    }
+  }
+  if (max_mode) return acc;
+  int64_t count = g->grid_h * g->grid_w;
+  return acc / (float)(count > 1 ? count : 1);
+}
+
+static rq_status op_roi_align(rq__op_ctx *c) {
+  const rq__tensor *x, *rois, *bi;
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  RQ_TRY(rq__op_need_float(c, 1, &rois));
+  RQ_TRY(rq__op_need(c, 2, &bi));
+  if (x->ndim != 4) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "X must be [N, C, H, W]");
+  if (rois->ndim != 2 || rois->dims[1] != 4) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "rois must be [num_rois, 4]");
+  if ((bi->dtype != RQ__DT_INT64 && bi->dtype != RQ__DT_INT32) || bi->ndim != 1 || bi->dims[0] != rois->dims[0])
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "batch_indices must be an INT64 [num_rois] (num_rois = %lld)",
+                      (long long)rois->dims[0]);
+  roi_params p;
+  const char *mode = rq__node_attr_string(c->node, "mode", "avg");
+  p.max_mode = strcmp(mode, "max") == 0;
+  if (!p.max_mode && strcmp(mode, "avg") != 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s'", mode);
+  /* Opset 16 added the attribute and made half_pixel the default; before,
+   * the behaviour was output_half_pixel's. */
+  const char *ctm = rq__node_attr_string(c->node, "coordinate_transformation_mode",
+                                         c->opset >= 16 ? "half_pixel" : "output_half_pixel");
+  p.half_pixel = strcmp(ctm, "half_pixel") == 0;
+  if (!p.half_pixel && strcmp(ctm, "output_half_pixel") != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "coordinate_transformation_mode '%s'", ctm);
+  p.out_h = rq__node_attr_int(c->node, "output_height", 1);
+  p.out_w = rq__node_attr_int(c->node, "output_width", 1);
+  p.ratio = rq__node_attr_int(c->node, "sampling_ratio", 0);
+  p.scale = rq__node_attr_float(c->node, "spatial_scale", 1.0f);
+  if (p.out_h < 1 || p.out_w < 1 || p.ratio < 0 || p.ratio > ROI_MAX_BIN_SAMPLES)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "output_height %lld, output_width %lld or sampling_ratio %lld is out of range",
+                      (long long)p.out_h, (long long)p.out_w, (long long)p.ratio);
+  if (!isfinite(p.scale)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "spatial_scale is not finite");
+  int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3], R = rois->dims[0];
+  if (R != 0 && C != 0 && (H == 0 || W == 0))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "X has an empty spatial dimension");
+  /* Every roi is checked before the output exists. */
+  const float *rd = rois->data;
+  for (int64_t r = 0; r < R; r++) {
+    int64_t b = bi->dtype == RQ__DT_INT64 ? ((const int64_t *)bi->data)[r] : ((const int32_t *)bi->data)[r];
+    if (b < 0 || b >= N)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "batch_indices[%lld] = %lld is outside [0, %lld)", (long long)r,
+                        (long long)b, (long long)N);
+    roi_geometry g;
+    RQ_TRY(roi_locate(c, &p, rd + 4 * r, r, &g));
+  }
+  int64_t dims[4] = {R, C, p.out_h, p.out_w};
+  rq__tensor *y;
+  RQ_TRY(rq__op_output_uninit(c, 0, RQ__DT_FLOAT, 4, dims, &y));
+  const float *xd = x->data;
+  float *yd = y->data;
+  size_t plane = (size_t)H * (size_t)W;
+  for (int64_t r = 0; r < R; r++) {
+    roi_geometry g;
+    RQ_TRY(roi_locate(c, &p, rd + 4 * r, r, &g));
+    size_t b = (size_t)(bi->dtype == RQ__DT_INT64 ? ((const int64_t *)bi->data)[r] : ((const int32_t *)bi->data)[r]);
+    for (int64_t ch = 0; ch < C; ch++) {
+      const float *xp = xd + (b * (size_t)C + (size_t)ch) * plane;
+      float *yp = yd + ((size_t)r * (size_t)C + (size_t)ch) * (size_t)p.out_h * (size_t)p.out_w;
+      for (int64_t ph = 0; ph < p.out_h; ph++)
+        for (int64_t pw = 0; pw < p.out_w; pw++) *yp++ = roi_bin(xp, H, W, &g, p.max_mode, ph, pw);
+    }
+  }
+  return RQ_OK;
+}
+
+/* ---- GridSample ---- */
+
+enum { GS_BILINEAR, GS_NEAREST, GS_BICUBIC };
+enum { GS_ZEROS, GS_BORDER, GS_REFLECTION };
+
+typedef struct gs_params {
+  int mode, padding;
+  bool align_corners;
+} gs_params;
+
+/* Normalised [-1, 1] to pixel coordinates: -1 and 1 are the outer edges of
+ * the corner pixels, or their centres with align_corners. */
+static float gs_unnormalize(float coord, int64_t size, bool align_corners) {
+  return align_corners ? (coord + 1) / 2 * (float)(size - 1) : ((coord + 1) * (float)size - 1) / 2;
+}
+
+/* Reflects coord into [twice_low / 2, twice_high / 2] (PyTorch's
+ * reflect_coordinates). The flip count's parity comes from fmod so huge
+ * coordinates need no integer conversion. */
+static float gs_reflect(float coord, int64_t twice_low, int64_t twice_high) {
+  if (twice_low == twice_high) return 0;
+  float lo = (float)twice_low / 2, span = (float)(twice_high - twice_low) / 2;
+  coord = fabsf(coord - lo);
+  float extra = fmodf(coord, span);
+  bool even = fmodf(floorf(coord / span), 2.0f) == 0;
+  return even ? extra + lo : span - extra + lo;
+}
+
+/* Applies border / reflection padding to a pixel coordinate. */
+static float gs_pad(float coord, int64_t size, const gs_params *p) {
+  if (p->padding == GS_ZEROS) return coord;
+  if (p->padding == GS_REFLECTION)
+    coord = p->align_corners ? gs_reflect(coord, 0, 2 * (size - 1)) : gs_reflect(coord, -1, 2 * size - 1);
+  /* clip to [0, size - 1]; NaN stays NaN */
+  if (coord < 0) coord = 0;
+  if (coord > (float)(size - 1)) coord = (float)(size - 1);
+  return coord;
+}
+
+/* plane[iy, ix], or 0 outside the plane. Coordinates are floats of whole
+ * numbers; non-finite or far ones are outside (no integer overflow). */
+static float gs_pixel(const float *plane, int64_t H, int64_t W, float iy, float ix) {
+  if (!(iy >= 0 && iy < (float)H && ix >= 0 && ix < (float)W)) return 0;
+  return plane[(size_t)iy * (size_t)W + (size_t)ix];
+}
+
+static float gs_cubic1(float x, float a) { return ((a + 2) * x - (a + 3)) * x * x + 1; }
+static float gs_cubic2(float x, float a) { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a; }
+
+/* Cubic convolution (A = -0.75, as PyTorch) of four samples at offset t. */
+static float gs_cubic(const float v[4], float t) {
+  const float a = -0.75f;
+  return v[0] * gs_cubic2(t + 1, a) + v[1] * gs_cubic1(t, a) + v[2] * gs_cubic1(1 - t, a) + v[3] * gs_cubic2(2 - t, a);
+}
+
+/* One output value of one channel plane at normalised (gx, gy); PyTorch's
+ * grid_sampler_2d on CPU, whose definition ONNX opset 16 adopted. */
+static float gs_sample(const float *plane, int64_t H, int64_t W, float gx, float gy, const gs_params *p) {
+  float ix = gs_unnormalize(gx, W, p->align_corners), iy = gs_unnormalize(gy, H, p->align_corners);
+  if (p->mode == GS_BICUBIC) {
+    /* Padding applies per tap, to the integer tap coordinates. */
+    float x0 = floorf(ix), y0 = floorf(iy), tx = ix - x0, ty = iy - y0, rows[4];
+    for (int i = 0; i < 4; i++) {
+      float v[4];
+      float ty_i = gs_pad(y0 - 1 + (float)i, H, p);
+      for (int j = 0; j < 4; j++) v[j] = gs_pixel(plane, H, W, ty_i, gs_pad(x0 - 1 + (float)j, W, p));
+      rows[i] = gs_cubic(v, tx);
+    }
+    return gs_cubic(rows, ty);
+  }
+  ix = gs_pad(ix, W, p);
+  iy = gs_pad(iy, H, p);
+  if (p->mode == GS_NEAREST) return gs_pixel(plane, H, W, nearbyintf(iy), nearbyintf(ix));
+  /* Weights as PyTorch's vectorised CPU kernel forms them. */
+  float x0 = floorf(ix), y0 = floorf(iy), w = ix - x0, e = 1 - w, n = iy - y0, s = 1 - n;
+  return gs_pixel(plane, H, W, y0, x0) * (s * e) + gs_pixel(plane, H, W, y0, x0 + 1) * (s * w) +
+         gs_pixel(plane, H, W, y0 + 1, x0) * (n * e) + gs_pixel(plane, H, W, y0 + 1, x0 + 1) * (n * w);
+}
+
+static rq_status op_grid_sample(rq__op_ctx *c) {
+  const rq__tensor *x, *grid;
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  RQ_TRY(rq__op_need_float(c, 1, &grid));
+  /* Volumetric X arrived with opset 20; opset 16 defines 2-D images only. */
+  if (x->ndim != 4)
+    return RQ_OP_FAIL(c, x->ndim > 4 ? RQ_ERR_UNSUPPORTED : RQ_ERR_FORMAT,
+                      "X has rank %d; only [N, C, H, W] is implemented", x->ndim);
+  if (grid->ndim != 4 || grid->dims[0] != x->dims[0] || grid->dims[3] != 2)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "grid must be [N, H_out, W_out, 2] with N = %lld", (long long)x->dims[0]);
+  gs_params p = {0};
+  const char *mode = rq__node_attr_string(c->node, "mode", "bilinear");
+  const char *padding = rq__node_attr_string(c->node, "padding_mode", "zeros");
+  if (strcmp(mode, "bilinear") == 0) p.mode = GS_BILINEAR;
+  else if (strcmp(mode, "nearest") == 0) p.mode = GS_NEAREST;
+  else if (strcmp(mode, "bicubic") == 0) p.mode = GS_BICUBIC;
+  else return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s'", mode);
+  if (strcmp(padding, "zeros") == 0) p.padding = GS_ZEROS;
+  else if (strcmp(padding, "border") == 0) p.padding = GS_BORDER;
+  else if (strcmp(padding, "reflection") == 0) p.padding = GS_REFLECTION;
+  else return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "padding_mode '%s'", padding);
+  p.align_corners = rq__node_attr_int(c->node, "align_corners", 0) != 0;
+  int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+  int64_t Ho = grid->dims[1], Wo = grid->dims[2];
+  if (C != 0 && Ho * Wo != 0 && (H == 0 || W == 0))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "X has an empty spatial dimension");
+  int64_t dims[4] = {N, C, Ho, Wo};
+  rq__tensor *y;
+  RQ_TRY(rq__op_output_uninit(c, 0, RQ__DT_FLOAT, 4, dims, &y));
+  const float *xd = x->data, *gd = grid->data;
+  float *yd = y->data;
+  size_t plane = (size_t)H * (size_t)W, points = (size_t)Ho * (size_t)Wo;
+  for (size_t n = 0; n < (size_t)N; n++)
+    for (size_t ch = 0; ch < (size_t)C; ch++) {
+      const float *xp = xd + (n * (size_t)C + ch) * plane;
+      const float *gp = gd + n * points * 2;
+      float *yp = yd + (n * (size_t)C + ch) * points;
+      for (size_t i = 0; i < points; i++) yp[i] = gs_sample(xp, H, W, gp[2 * i], gp[2 * i + 1], &p);
+    }
+  return RQ_OK;
+}
+
+const rq__op_entry rq__ops_vision[] = {
+  {"NonMaxSuppression", op_non_max_suppression},
+  {"RoiAlign", op_roi_align},
+  {"GridSample", op_grid_sample},
+  {NULL, NULL},
+};
