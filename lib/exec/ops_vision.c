@@ -6,8 +6,18 @@
 #include "exec/exec.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* "[2, 3, 4]" for error messages (cut short if buf is too small). */
+static const char *shape_str(const rq__tensor *t, char *buf, size_t size) {
+  size_t len = (size_t)snprintf(buf, size, "[");
+  for (int d = 0; d < t->ndim && len < size; d++)
+    len += (size_t)snprintf(buf + len, size - len, "%s%lld", d ? ", " : "", (long long)t->dims[d]);
+  if (len < size) snprintf(buf + len, size - len, "]");
+  return buf;
+}
 
 /* A scalar input (shape [] or [1]) of a float type, or dflt when omitted. */
 static rq_status scalar_float(const rq__op_ctx *c, int i, const char *what, float dflt, float *out) {
@@ -75,11 +85,13 @@ static rq_status op_non_max_suppression(rq__op_ctx *c) {
   const rq__tensor *boxes, *scores;
   RQ_TRY(rq__op_need_float(c, 0, &boxes));
   RQ_TRY(rq__op_need_float(c, 1, &scores));
+  char shape[96];
   if (boxes->ndim != 3 || boxes->dims[2] != 4)
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "boxes must be [batch, boxes, 4]");
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "boxes are %s; expected [batch, boxes, 4]",
+                      shape_str(boxes, shape, sizeof shape));
   if (scores->ndim != 3 || scores->dims[0] != boxes->dims[0] || scores->dims[2] != boxes->dims[1])
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scores must be [batch, classes, boxes] matching boxes [%lld, %lld, 4]",
-                      (long long)boxes->dims[0], (long long)boxes->dims[1]);
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scores are %s; expected [%lld, classes, %lld] to match the boxes",
+                      shape_str(scores, shape, sizeof shape), (long long)boxes->dims[0], (long long)boxes->dims[1]);
   int64_t max_output = 0;
   const rq__tensor *mt = rq__op_in(c, 2);
   if (mt != NULL) {
@@ -268,22 +280,27 @@ static rq_status op_roi_align(rq__op_ctx *c) {
   RQ_TRY(rq__op_need_float(c, 0, &x));
   RQ_TRY(rq__op_need_float(c, 1, &rois));
   RQ_TRY(rq__op_need(c, 2, &bi));
-  if (x->ndim != 4) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "X must be [N, C, H, W]");
-  if (rois->ndim != 2 || rois->dims[1] != 4) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "rois must be [num_rois, 4]");
+  char shape[96];
+  if (x->ndim != 4)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "X is %s; expected [N, C, H, W]", shape_str(x, shape, sizeof shape));
+  if (rois->ndim != 2 || rois->dims[1] != 4)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "rois are %s; expected [num_rois, 4]", shape_str(rois, shape, sizeof shape));
   if ((bi->dtype != RQ__DT_INT64 && bi->dtype != RQ__DT_INT32) || bi->ndim != 1 || bi->dims[0] != rois->dims[0])
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "batch_indices must be an INT64 [num_rois] (num_rois = %lld)",
-                      (long long)rois->dims[0]);
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "batch_indices are %s %s; expected INT64 [%lld] (one per roi)",
+                      rq__dtype_name(bi->dtype), shape_str(bi, shape, sizeof shape), (long long)rois->dims[0]);
   roi_params p;
   const char *mode = rq__node_attr_string(c->node, "mode", "avg");
   p.max_mode = strcmp(mode, "max") == 0;
-  if (!p.max_mode && strcmp(mode, "avg") != 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s'", mode);
+  if (!p.max_mode && strcmp(mode, "avg") != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s' is neither avg nor max", mode);
   /* Opset 16 added the attribute and made half_pixel the default; before,
    * the behaviour was output_half_pixel's. */
   const char *ctm = rq__node_attr_string(c->node, "coordinate_transformation_mode",
                                          c->opset >= 16 ? "half_pixel" : "output_half_pixel");
   p.half_pixel = strcmp(ctm, "half_pixel") == 0;
   if (!p.half_pixel && strcmp(ctm, "output_half_pixel") != 0)
-    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "coordinate_transformation_mode '%s'", ctm);
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "coordinate_transformation_mode '%s' is neither half_pixel nor "
+                      "output_half_pixel", ctm);
   p.out_h = rq__node_attr_int(c->node, "output_height", 1);
   p.out_w = rq__node_attr_int(c->node, "output_width", 1);
   p.ratio = rq__node_attr_int(c->node, "sampling_ratio", 0);
@@ -409,22 +426,24 @@ static rq_status op_grid_sample(rq__op_ctx *c) {
   RQ_TRY(rq__op_need_float(c, 0, &x));
   RQ_TRY(rq__op_need_float(c, 1, &grid));
   /* Volumetric X arrived with opset 20; opset 16 defines 2-D images only. */
+  char shape[96];
   if (x->ndim != 4)
-    return RQ_OP_FAIL(c, x->ndim > 4 ? RQ_ERR_UNSUPPORTED : RQ_ERR_FORMAT,
-                      "X has rank %d; only [N, C, H, W] is implemented", x->ndim);
+    return RQ_OP_FAIL(c, x->ndim > 4 ? RQ_ERR_UNSUPPORTED : RQ_ERR_FORMAT, "X is %s; only [N, C, H, W] is implemented",
+                      shape_str(x, shape, sizeof shape));
   if (grid->ndim != 4 || grid->dims[0] != x->dims[0] || grid->dims[3] != 2)
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "grid must be [N, H_out, W_out, 2] with N = %lld", (long long)x->dims[0]);
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "grid is %s; expected [%lld, H_out, W_out, 2]",
+                      shape_str(grid, shape, sizeof shape), (long long)x->dims[0]);
   gs_params p = {0};
   const char *mode = rq__node_attr_string(c->node, "mode", "bilinear");
   const char *padding = rq__node_attr_string(c->node, "padding_mode", "zeros");
   if (strcmp(mode, "bilinear") == 0) p.mode = GS_BILINEAR;
   else if (strcmp(mode, "nearest") == 0) p.mode = GS_NEAREST;
   else if (strcmp(mode, "bicubic") == 0) p.mode = GS_BICUBIC;
-  else return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s'", mode);
+  else return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s' is not bilinear, nearest or bicubic", mode);
   if (strcmp(padding, "zeros") == 0) p.padding = GS_ZEROS;
   else if (strcmp(padding, "border") == 0) p.padding = GS_BORDER;
   else if (strcmp(padding, "reflection") == 0) p.padding = GS_REFLECTION;
-  else return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "padding_mode '%s'", padding);
+  else return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "padding_mode '%s' is not zeros, border or reflection", padding);
   p.align_corners = rq__node_attr_int(c->node, "align_corners", 0) != 0;
   int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
   int64_t Ho = grid->dims[1], Wo = grid->dims[2];
