@@ -218,10 +218,9 @@ typedef struct roi_params {
   float scale;
 } roi_params;
 
-static rq_status roi_locate(const rq__op_ctx *c, const roi_params *p, const float *roi, int64_t r,
-                            roi_geometry *g) {
-  for (int k = 0; k < 4; k++)
-    if (!isfinite(roi[k])) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "roi %lld is not finite", (long long)r);
+/* The geometry of roi (whose coordinates are finite); false when its
+ * sampling grid would exceed ROI_MAX_BIN_SAMPLES (*samples says how many). */
+static bool roi_locate(const roi_params *p, const float *roi, roi_geometry *g, double *samples) {
   float offset = p->half_pixel ? 0.5f : 0.0f;
   g->x0 = roi[0] * p->scale - offset;
   g->y0 = roi[1] * p->scale - offset;
@@ -237,42 +236,78 @@ static rq_status roi_locate(const rq__op_ctx *c, const roi_params *p, const floa
   /* A roi reversed under half_pixel (x2 < x1) has no samples. */
   if (grid_h < 0) grid_h = 0;
   if (grid_w < 0) grid_w = 0;
-  if (!(grid_h * grid_w <= ROI_MAX_BIN_SAMPLES))
-    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "roi %lld needs %.3g samples per bin; at most %d are supported",
-                      (long long)r, grid_h * grid_w, ROI_MAX_BIN_SAMPLES);
+  *samples = grid_h * grid_w;
+  if (!(*samples <= ROI_MAX_BIN_SAMPLES)) return false;
   g->grid_h = (int64_t)grid_h;
   g->grid_w = (int64_t)grid_w;
-  return RQ_OK;
+  return true;
 }
 
-/* One output value: the average (avg) or maximum (max) of the roi's
- * grid_h x grid_w bilinear samples in bin (ph, pw) of one channel plane.
- * max follows ONNX Runtime and ONNX's test data: the maximum over the
- * weighted taps w_i * x_i of every sample, not over interpolated values. */
-static float roi_bin(const float *plane, int64_t H, int64_t W, const roi_geometry *g, bool max_mode, int64_t ph,
-                     int64_t pw) {
-  float acc = 0;
-  for (int64_t iy = 0; iy < g->grid_h; iy++) {
-    float sy = g->y0 + (float)ph * g->bin_h + ((float)iy + 0.5f) * g->bin_h / (float)g->grid_h;
-    for (int64_t ix = 0; ix < g->grid_w; ix++) {
-      float sx = g->x0 + (float)pw * g->bin_w + ((float)ix + 0.5f) * g->bin_w / (float)g->grid_w;
-      roi_taps t = roi_bilinear(sy, sx, H, W);
-      if (!max_mode) {
-        acc += t.w[0] * plane[t.pos[0]] + t.w[1] * plane[t.pos[1]] + t.w[2] * plane[t.pos[2]] +
-               t.w[3] * plane[t.pos[3]];
-        continue;
+/* Samples whose taps are computed once and then applied to every channel. */
+#define ROI_CHUNK 64
+
+typedef struct roi_job {
+  const roi_params *p;
+  const float *x, *rois;
+  const void *batch; /* INT64 or INT32 */
+  bool batch64;
+  size_t C, H, W;
+  float *y;
+} roi_job;
+
+/* Rois [begin, end): every output bin averages (avg) or takes the maximum
+ * of (max) the roi's grid_h x grid_w bilinear samples in it; y holds the
+ * running value while the samples go by in chunks. max follows ONNX
+ * Runtime and ONNX's test data: the maximum over the weighted taps
+ * w_i * x_i of every sample, not over interpolated values. */
+static void roi_align_chunk(void *arg, size_t begin, size_t end) {
+  const roi_job *j = arg;
+  const roi_params *p = j->p;
+  size_t plane = j->H * j->W, bins = (size_t)p->out_h * (size_t)p->out_w;
+  roi_taps taps[ROI_CHUNK];
+  for (size_t r = begin; r < end; r++) {
+    roi_geometry g;
+    double samples;
+    roi_locate(p, j->rois + 4 * r, &g, &samples); /* checked before the run */
+    size_t b = (size_t)(j->batch64 ? ((const int64_t *)j->batch)[r] : ((const int32_t *)j->batch)[r]);
+    const float *xb = j->x + b * j->C * plane;
+    float *yr = j->y + r * j->C * bins;
+    size_t n = (size_t)g.grid_h * (size_t)g.grid_w;
+    for (size_t bin = 0; bin < bins; bin++) {
+      float ph = (float)(bin / (size_t)p->out_w), pw = (float)(bin % (size_t)p->out_w);
+      for (size_t ch = 0; ch < j->C; ch++) yr[ch * bins + bin] = 0;
+      for (size_t s0 = 0; s0 < n; s0 += ROI_CHUNK) {
+        size_t k = n - s0 < ROI_CHUNK ? n - s0 : ROI_CHUNK;
+        for (size_t s = 0; s < k; s++) {
+          float iy = (float)((s0 + s) / (size_t)g.grid_w), ix = (float)((s0 + s) % (size_t)g.grid_w);
+          float sy = g.y0 + ph * g.bin_h + (iy + 0.5f) * g.bin_h / (float)g.grid_h;
+          float sx = g.x0 + pw * g.bin_w + (ix + 0.5f) * g.bin_w / (float)g.grid_w;
+          taps[s] = roi_bilinear(sy, sx, (int64_t)j->H, (int64_t)j->W);
+        }
+        for (size_t ch = 0; ch < j->C; ch++) {
+          const float *xp = xb + ch * plane;
+          float acc = yr[ch * bins + bin];
+          for (size_t s = 0; s < k; s++) {
+            const roi_taps *t = &taps[s];
+            if (!p->max_mode) {
+              acc += t->w[0] * xp[t->pos[0]] + t->w[1] * xp[t->pos[1]] + t->w[2] * xp[t->pos[2]] +
+                     t->w[3] * xp[t->pos[3]];
+              continue;
+            }
+            float v = t->w[0] * xp[t->pos[0]];
+            for (int q = 1; q < 4; q++) {
+              float term = t->w[q] * xp[t->pos[q]];
+              if (term > v) v = term;
+            }
+            if ((s0 == 0 && s == 0) || v > acc) acc = v;
+          }
+          yr[ch * bins + bin] = acc;
+        }
       }
-      float v = t.w[0] * plane[t.pos[0]];
-      for (int k = 1; k < 4; k++) {
-        float term = t.w[k] * plane[t.pos[k]];
-        if (term > v) v = term;
-      }
-      if ((iy == 0 && ix == 0) || v > acc) acc = v;
+      if (!p->max_mode && n > 1)
+        for (size_t ch = 0; ch < j->C; ch++) yr[ch * bins + bin] /= (float)n;
     }
   }
-  if (max_mode) return acc;
-  int64_t count = g->grid_h * g->grid_w;
-  return acc / (float)(count > 1 ? count : 1);
 }
 
 static rq_status op_roi_align(rq__op_ctx *c) {
@@ -314,31 +349,26 @@ static rq_status op_roi_align(rq__op_ctx *c) {
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "X has an empty spatial dimension");
   /* Every roi is checked before the output exists. */
   const float *rd = rois->data;
+  bool batch64 = bi->dtype == RQ__DT_INT64;
   for (int64_t r = 0; r < R; r++) {
-    int64_t b = bi->dtype == RQ__DT_INT64 ? ((const int64_t *)bi->data)[r] : ((const int32_t *)bi->data)[r];
+    int64_t b = batch64 ? ((const int64_t *)bi->data)[r] : ((const int32_t *)bi->data)[r];
     if (b < 0 || b >= N)
       return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "batch_indices[%lld] = %lld is outside [0, %lld)", (long long)r,
                         (long long)b, (long long)N);
+    for (int k = 0; k < 4; k++)
+      if (!isfinite(rd[4 * r + k])) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "roi %lld is not finite", (long long)r);
     roi_geometry g;
-    RQ_TRY(roi_locate(c, &p, rd + 4 * r, r, &g));
+    double samples;
+    if (!roi_locate(&p, rd + 4 * r, &g, &samples))
+      return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "roi %lld needs %.3g samples per bin; at most %d are supported",
+                        (long long)r, samples, ROI_MAX_BIN_SAMPLES);
   }
   int64_t dims[4] = {R, C, p.out_h, p.out_w};
   rq__tensor *y;
   RQ_TRY(rq__op_output_uninit(c, 0, RQ__DT_FLOAT, 4, dims, &y));
-  const float *xd = x->data;
-  float *yd = y->data;
-  size_t plane = (size_t)H * (size_t)W;
-  for (int64_t r = 0; r < R; r++) {
-    roi_geometry g;
-    RQ_TRY(roi_locate(c, &p, rd + 4 * r, r, &g));
-    size_t b = (size_t)(bi->dtype == RQ__DT_INT64 ? ((const int64_t *)bi->data)[r] : ((const int32_t *)bi->data)[r]);
-    for (int64_t ch = 0; ch < C; ch++) {
-      const float *xp = xd + (b * (size_t)C + (size_t)ch) * plane;
-      float *yp = yd + ((size_t)r * (size_t)C + (size_t)ch) * (size_t)p.out_h * (size_t)p.out_w;
-      for (int64_t ph = 0; ph < p.out_h; ph++)
-        for (int64_t pw = 0; pw < p.out_w; pw++) *yp++ = roi_bin(xp, H, W, &g, p.max_mode, ph, pw);
-    }
-  }
+  roi_job job = {&p, x->data, rd, bi->data, batch64, (size_t)C, (size_t)H, (size_t)W, y->data};
+  size_t per_roi = (size_t)C * (size_t)p.out_h * (size_t)p.out_w;
+  rq__parallel_for(c->threads, (size_t)R, 1 + 4096 / (per_roi ? per_roi : 1), roi_align_chunk, &job);
   return RQ_OK;
 }
 
@@ -381,44 +411,114 @@ static float gs_pad(float coord, int64_t size, const gs_params *p) {
   return coord;
 }
 
-/* plane[iy, ix], or 0 outside the plane. Coordinates are floats of whole
- * numbers; non-finite or far ones are outside (no integer overflow). */
-static float gs_pixel(const float *plane, int64_t H, int64_t W, float iy, float ix) {
-  if (!(iy >= 0 && iy < (float)H && ix >= 0 && ix < (float)W)) return 0;
-  return plane[(size_t)iy * (size_t)W + (size_t)ix];
+/* The offset of pixel (iy, ix) in a [H, W] plane, or -1 outside it.
+ * Coordinates are floats of whole numbers; non-finite or far ones are
+ * outside (no integer overflow). */
+static int64_t gs_offset(int64_t H, int64_t W, float iy, float ix) {
+  if (!(iy >= 0 && iy < (float)H && ix >= 0 && ix < (float)W)) return -1;
+  return (int64_t)iy * W + (int64_t)ix;
 }
 
 static float gs_cubic1(float x, float a) { return ((a + 2) * x - (a + 3)) * x * x + 1; }
 static float gs_cubic2(float x, float a) { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a; }
 
-/* Cubic convolution (A = -0.75, as PyTorch) of four samples at offset t. */
-static float gs_cubic(const float v[4], float t) {
+/* Cubic convolution weights (A = -0.75, as PyTorch) of the four samples
+ * around offset t. */
+static void gs_cubic_weights(float t, float w[4]) {
   const float a = -0.75f;
-  return v[0] * gs_cubic2(t + 1, a) + v[1] * gs_cubic1(t, a) + v[2] * gs_cubic1(1 - t, a) + v[3] * gs_cubic2(2 - t, a);
+  w[0] = gs_cubic2(t + 1, a);
+  w[1] = gs_cubic1(t, a);
+  w[2] = gs_cubic1(1 - t, a);
+  w[3] = gs_cubic2(2 - t, a);
 }
 
-/* One output value of one channel plane at normalised (gx, gy); PyTorch's
- * grid_sampler_2d on CPU, whose definition ONNX opset 16 adopted. */
-static float gs_sample(const float *plane, int64_t H, int64_t W, float gx, float gy, const gs_params *p) {
+/* Where one output point samples, the same for every channel: the plane
+ * offsets of its taps (-1 outside: reads 0) and their weights. bilinear
+ * uses 4 taps weighted by wx; nearest 1; bicubic a 4 x 4 block, rows
+ * weighted by wx, then the row results by wy. */
+typedef struct gs_point {
+  int64_t pos[16];
+  float wx[4], wy[4];
+} gs_point;
+
+/* PyTorch's grid_sampler_2d on CPU (whose definition ONNX opset 16
+ * adopted) for the normalised point (gx, gy). */
+static void gs_locate(gs_point *pt, int64_t H, int64_t W, float gx, float gy, const gs_params *p) {
   float ix = gs_unnormalize(gx, W, p->align_corners), iy = gs_unnormalize(gy, H, p->align_corners);
   if (p->mode == GS_BICUBIC) {
     /* Padding applies per tap, to the integer tap coordinates. */
-    float x0 = floorf(ix), y0 = floorf(iy), tx = ix - x0, ty = iy - y0, rows[4];
+    float x0 = floorf(ix), y0 = floorf(iy);
     for (int i = 0; i < 4; i++) {
-      float v[4];
-      float ty_i = gs_pad(y0 - 1 + (float)i, H, p);
-      for (int j = 0; j < 4; j++) v[j] = gs_pixel(plane, H, W, ty_i, gs_pad(x0 - 1 + (float)j, W, p));
-      rows[i] = gs_cubic(v, tx);
+      float ty = gs_pad(y0 - 1 + (float)i, H, p);
+      for (int j = 0; j < 4; j++) pt->pos[4 * i + j] = gs_offset(H, W, ty, gs_pad(x0 - 1 + (float)j, W, p));
     }
-    return gs_cubic(rows, ty);
+    gs_cubic_weights(ix - x0, pt->wx);
+    gs_cubic_weights(iy - y0, pt->wy);
+    return;
   }
   ix = gs_pad(ix, W, p);
   iy = gs_pad(iy, H, p);
-  if (p->mode == GS_NEAREST) return gs_pixel(plane, H, W, nearbyintf(iy), nearbyintf(ix));
+  if (p->mode == GS_NEAREST) {
+    pt->pos[0] = gs_offset(H, W, nearbyintf(iy), nearbyintf(ix));
+    return;
+  }
   /* Weights as PyTorch's vectorised CPU kernel forms them. */
   float x0 = floorf(ix), y0 = floorf(iy), w = ix - x0, e = 1 - w, n = iy - y0, s = 1 - n;
-  return gs_pixel(plane, H, W, y0, x0) * (s * e) + gs_pixel(plane, H, W, y0, x0 + 1) * (s * w) +
-         gs_pixel(plane, H, W, y0 + 1, x0) * (n * e) + gs_pixel(plane, H, W, y0 + 1, x0 + 1) * (n * w);
+  pt->pos[0] = gs_offset(H, W, y0, x0);
+  pt->pos[1] = gs_offset(H, W, y0, x0 + 1);
+  pt->pos[2] = gs_offset(H, W, y0 + 1, x0);
+  pt->pos[3] = gs_offset(H, W, y0 + 1, x0 + 1);
+  pt->wx[0] = s * e;
+  pt->wx[1] = s * w;
+  pt->wx[2] = n * e;
+  pt->wx[3] = n * w;
+}
+
+static inline float gs_tap(const float *plane, int64_t pos) { return pos < 0 ? 0.0f : plane[pos]; }
+
+/* Four taps from pos weighted by w, summed in PyTorch's order. */
+static inline float gs_dot4(const float *plane, const int64_t *pos, const float *w) {
+  return gs_tap(plane, pos[0]) * w[0] + gs_tap(plane, pos[1]) * w[1] + gs_tap(plane, pos[2]) * w[2] +
+         gs_tap(plane, pos[3]) * w[3];
+}
+
+static float gs_apply(const float *plane, const gs_point *pt, int mode) {
+  if (mode == GS_NEAREST) return gs_tap(plane, pt->pos[0]);
+  if (mode == GS_BILINEAR) return gs_dot4(plane, pt->pos, pt->wx);
+  float rows[4];
+  for (int i = 0; i < 4; i++) rows[i] = gs_dot4(plane, pt->pos + 4 * i, pt->wx);
+  return rows[0] * pt->wy[0] + rows[1] * pt->wy[1] + rows[2] * pt->wy[2] + rows[3] * pt->wy[3];
+}
+
+/* Output points located at once, then applied to every channel. */
+#define GS_CHUNK 64
+
+typedef struct gs_job {
+  const gs_params *p;
+  const float *x, *grid;
+  size_t C, H, W, Ho, Wo;
+  float *y;
+} gs_job;
+
+/* Output rows [begin, end) of the N x H_out rows, all channels. */
+static void grid_sample_chunk(void *arg, size_t begin, size_t end) {
+  const gs_job *j = arg;
+  gs_point pts[GS_CHUNK];
+  size_t plane = j->H * j->W;
+  for (size_t row = begin; row < end; row++) {
+    size_t n = row / j->Ho, ho = row % j->Ho;
+    for (size_t w0 = 0; w0 < j->Wo; w0 += GS_CHUNK) {
+      size_t k = j->Wo - w0 < GS_CHUNK ? j->Wo - w0 : GS_CHUNK;
+      const float *g = j->grid + (row * j->Wo + w0) * 2;
+      for (size_t s = 0; s < k; s++)
+        gs_locate(&pts[s], (int64_t)j->H, (int64_t)j->W, g[2 * s], g[2 * s + 1], j->p);
+      for (size_t ch = 0; ch < j->C; ch++) {
+        const float *xp = j->x + (n * j->C + ch) * plane;
+        float *yp = j->y + ((n * j->C + ch) * j->Ho + ho) * j->Wo + w0;
+        for (size_t s = 0; s < k; s++) yp[s] = gs_apply(xp, &pts[s], j->p->mode);
+      }
+    }
+  }
 }
 
 static rq_status op_grid_sample(rq__op_ctx *c) {
@@ -452,16 +552,9 @@ static rq_status op_grid_sample(rq__op_ctx *c) {
   int64_t dims[4] = {N, C, Ho, Wo};
   rq__tensor *y;
   RQ_TRY(rq__op_output_uninit(c, 0, RQ__DT_FLOAT, 4, dims, &y));
-  const float *xd = x->data, *gd = grid->data;
-  float *yd = y->data;
-  size_t plane = (size_t)H * (size_t)W, points = (size_t)Ho * (size_t)Wo;
-  for (size_t n = 0; n < (size_t)N; n++)
-    for (size_t ch = 0; ch < (size_t)C; ch++) {
-      const float *xp = xd + (n * (size_t)C + ch) * plane;
-      const float *gp = gd + n * points * 2;
-      float *yp = yd + (n * (size_t)C + ch) * points;
-      for (size_t i = 0; i < points; i++) yp[i] = gs_sample(xp, H, W, gp[2 * i], gp[2 * i + 1], &p);
-    }
+  gs_job job = {&p, x->data, grid->data, (size_t)C, (size_t)H, (size_t)W, (size_t)Ho, (size_t)Wo, y->data};
+  size_t per_row = (size_t)C * (size_t)Wo;
+  rq__parallel_for(c->threads, (size_t)N * (size_t)Ho, 1 + 4096 / (per_row ? per_row : 1), grid_sample_chunk, &job);
   return RQ_OK;
 }
 
