@@ -17,6 +17,8 @@ from independent implementations:
   - NonMaxSuppression: ONNX Runtime: several batches and classes, score
     threshold, max_output 0 / small / absent, center_point_box 1, score ties,
     IoU exactly at the threshold, and NaN boxes (kept, never suppressing).
+The committed data was made with torch 1.13, torchvision 0.14 and
+onnxruntime-node 1.30.0; runs the C tests need neither.
 """
 import base64
 import json
