@@ -72,4 +72,24 @@ save("gru_initial_h", helper.make_node("GRU", ["xs", "w", "r", "", "", "h0"], ["
      before=seq)
 save("gru_cell_output", helper.make_node("GRU", ["xs", "w", "r"], ["y", "yh", "yc"], name="gru_with_c", hidden_size=3),
      [seq_shape, F32("w", np.zeros((1, 9, 25))), F32("r", np.zeros((1, 9, 3)))], before=seq)
+
+# Vision ops (opset 16): inputs that contradict each other or are absurd.
+ROIS = [[0, 0, 3, 3], [1, 1, 4, 4]]
+save("roialign_batch_index", helper.make_node("RoiAlign", ["x", "r", "b"], ["y"], name="far_batch"),
+     [F32("r", ROIS), I64("b", [0, 2])], opset=16)
+save("roialign_rois_width", helper.make_node("RoiAlign", ["x", "r", "b"], ["y"], name="wide_rois"),
+     [F32("r", [[0, 0, 3, 3, 1], [1, 1, 4, 4, 1]]), I64("b", [0, 1])], opset=16)
+save("roialign_nan_roi", helper.make_node("RoiAlign", ["x", "r", "b"], ["y"], name="nan_roi"),
+     [F32("r", [[0, 0, 3, 3], [1, np.nan, 4, 4]]), I64("b", [0, 1])], opset=16)
+save("roialign_huge_roi", helper.make_node("RoiAlign", ["x", "r", "b"], ["y"], name="huge_roi"),
+     [F32("r", [[0, 0, 3e30, 3e30]]), I64("b", [0])], opset=16)
+save("gridsample_grid_dim", helper.make_node("GridSample", ["x", "g"], ["y"], name="grid_xyz"),
+     [F32("g", np.zeros((2, 3, 3, 3)))], opset=16)
+save("gridsample_mode", helper.make_node("GridSample", ["x", "g"], ["y"], name="cubic_grid", mode="cubic"),
+     [F32("g", np.zeros((2, 3, 3, 2)))], opset=16)
+save("nms_boxes_shape", helper.make_node("NonMaxSuppression", ["bx", "sc"], ["y"], name="five_coords"),
+     [F32("bx", np.zeros((1, 3, 5))), F32("sc", np.zeros((1, 2, 3)))], opset=11, out_type=TensorProto.INT64)
+save("nms_iou_threshold", helper.make_node("NonMaxSuppression", ["bx", "sc", "m", "iou"], ["y"], name="iou_2"),
+     [F32("bx", np.zeros((1, 3, 4))), F32("sc", np.zeros((1, 2, 3))), I64("m", [3]), F32("iou", [2.0])],
+     opset=11, out_type=TensorProto.INT64)
 print(sorted(f for f in os.listdir(out) if f.startswith("hostile_")))

@@ -497,6 +497,14 @@ static const struct {
   {"tile_overflow", RQ_ERR_FORMAT, "many_tiles"},
   {"pool_pads_huge", RQ_ERR_FORMAT, "huge_pads"},
   {"batchnorm_training", RQ_ERR_UNSUPPORTED, "train_bn"},
+  {"roialign_batch_index", RQ_ERR_FORMAT, "far_batch"},
+  {"roialign_rois_width", RQ_ERR_FORMAT, "wide_rois"},
+  {"roialign_nan_roi", RQ_ERR_FORMAT, "nan_roi"},
+  {"roialign_huge_roi", RQ_ERR_UNSUPPORTED, "huge_roi"}, /* ~1e60 samples per bin */
+  {"gridsample_grid_dim", RQ_ERR_FORMAT, "grid_xyz"},
+  {"gridsample_mode", RQ_ERR_UNSUPPORTED, "cubic_grid"}, /* opset 20's name */
+  {"nms_boxes_shape", RQ_ERR_FORMAT, "five_coords"},
+  {"nms_iou_threshold", RQ_ERR_FORMAT, "iou_2"},
   {"slice_extreme", RQ_OK, "extreme_slice"}, /* clamps to one element: valid */
   {"rnn_w_shape", RQ_ERR_FORMAT, "short_w"},
   {"gru_hidden_size", RQ_ERR_FORMAT, "gru_h5"},

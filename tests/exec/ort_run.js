@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Runs one ONNX model in ONNX Runtime (npm onnxruntime-node, installed with
+// `npm install --ignore-scripts onnxruntime-node`) for the generator scripts
+// of tests/exec (gen_vision.py): reads
+//   {"model": PATH, "inputs": {NAME: {"type": "float32"|"int64", "dims": [...], "data": BASE64}}}
+// on stdin and writes {NAME: {"type", "dims", "data"}} for every output on
+// stdout; data is the tensor's little-endian bytes.
+'use strict';
+const fs = require('fs');
+const ort = require(process.env.ORT_NODE || 'onnxruntime-node');
+
+const arrays = { float32: Float32Array, int64: BigInt64Array };
+
+async function main() {
+  const req = JSON.parse(fs.readFileSync(0, 'utf8'));
+  const feeds = {};
+  for (const [name, t] of Object.entries(req.inputs)) {
+    const bytes = Buffer.from(t.data, 'base64');
+    const Arr = arrays[t.type];
+    const copy = new Uint8Array(bytes.length); // aligned storage for the typed view
+    copy.set(bytes);
+    feeds[name] = new ort.Tensor(t.type, new Arr(copy.buffer, 0, bytes.length / Arr.BYTES_PER_ELEMENT), t.dims);
+  }
+  const opts = { intraOpNumThreads: 1, graphOptimizationLevel: 'disabled' };
+  const session = await ort.InferenceSession.create(req.model, opts);
+  const res = await session.run(feeds);
+  const out = {};
+  for (const name of session.outputNames) {
+    const y = res[name];
+    out[name] = { type: y.type, dims: y.dims,
+                  data: Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength).toString('base64') };
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+
+main().catch(e => { console.error(e); process.exit(1); });
