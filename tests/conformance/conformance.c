@@ -11,7 +11,10 @@
  * valid feature razorq leaves out), or when it has no test data. Anything
  * else that goes wrong is a failure.
  *
- *   conformance [DATA_DIR [SUBSTRING]]   (SUBSTRING filters case names)
+ *   conformance [--strict] [DATA_DIR [SUBSTRING]]   (SUBSTRING filters case names)
+ *
+ * --strict makes a skipped case fail the run too, for data sets whose every
+ * case is meant to run (tests/exec/data/linalg).
  *
  * The last line is "conformance: N passed, N failed, N skipped"; the exit
  * status is non-zero when a case failed or DATA_DIR is missing. */
@@ -268,6 +271,11 @@ static outcome run_case(const char *case_dir, char *why, size_t why_size) {
 }
 
 int main(int argc, char **argv) {
+  bool strict = argc > 1 && strcmp(argv[1], "--strict") == 0;
+  if (strict) {
+    argc--;
+    argv++;
+  }
   const char *root = argc > 1 ? argv[1] : "/usr/share/libonnx-testdata/data";
   const char *filter = argc > 2 ? argv[2] : NULL;
   static const char *const suites[] = {"node", "pytorch-converted", "pytorch-operator"};
@@ -309,5 +317,5 @@ int main(int argc, char **argv) {
   }
   rq__pool_clear(&case_pool);
   printf("conformance: %d passed, %d failed, %d skipped\n", c.passed, c.failed, c.skipped);
-  return c.failed == 0 ? 0 : 1;
+  return c.failed == 0 && !(strict && c.skipped > 0) ? 0 : 1;
 }
