@@ -444,7 +444,8 @@ static rq_status op_det(rq__op_ctx *c) {
   if (x->dtype != RQ__DT_FLOAT && x->dtype != RQ__DT_DOUBLE && x->dtype != RQ__DT_FLOAT16)
     return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type %s", rq__dtype_name(x->dtype));
   if (x->ndim < 2 || x->dims[x->ndim - 1] != x->dims[x->ndim - 2])
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must be [..., M, M] (square matrices)");
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must be [..., M, M] (square matrices), not rank %d ending in %lld",
+                      x->ndim, x->ndim ? (long long)x->dims[x->ndim - 1] : 0LL);
   size_t n = (size_t)x->dims[x->ndim - 1], nn = n * n;
   rq__tensor *y;
   RQ_TRY(rq__op_output_uninit(c, 0, x->dtype, x->ndim - 2, x->dims, &y));

@@ -498,6 +498,16 @@ static const struct {
   {"pool_pads_huge", RQ_ERR_FORMAT, "huge_pads"},
   {"batchnorm_training", RQ_ERR_UNSUPPORTED, "train_bn"},
   {"slice_extreme", RQ_OK, "extreme_slice"}, /* clamps to one element: valid */
+  {"einsum_unbalanced_ellipsis", RQ_ERR_FORMAT, "einsum_unbalanced_ellipsis"},
+  {"einsum_letter_not_in_input", RQ_ERR_FORMAT, "einsum_letter_not_in_input"},
+  {"einsum_operand_count", RQ_ERR_FORMAT, "einsum_operand_count"},
+  {"einsum_illegal_char", RQ_ERR_FORMAT, "einsum_illegal_char"},
+  {"einsum_two_arrows", RQ_ERR_FORMAT, "einsum_two_arrows"},
+  {"einsum_rank_mismatch", RQ_ERR_FORMAT, "einsum_rank_mismatch"},
+  {"einsum_diagonal_mismatch", RQ_ERR_FORMAT, "einsum_diagonal_mismatch"},
+  {"einsum_dim_mismatch", RQ_ERR_FORMAT, "einsum_dim_mismatch"},
+  {"det_non_square", RQ_ERR_FORMAT, "rect_det"},
+  {"maxunpool_index_range", RQ_ERR_FORMAT, "far_unpool"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {
@@ -533,7 +543,8 @@ START_TEST(hostile_models_fail_cleanly) {
 END_TEST
 
 START_TEST(supported_ops) {
-  const char *ops[] = {"Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Resize", "LayerNormalization"};
+  const char *ops[] = {"Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Resize", "LayerNormalization",
+                       "Einsum", "Det", "MeanVarianceNormalization", "MaxUnpool"};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) ck_assert_msg(rq_exec_supports_op(ops[i]), "%s", ops[i]);
   ck_assert(!rq_exec_supports_op("Loop"));
   ck_assert(!rq_exec_supports_op(NULL));
