@@ -443,9 +443,10 @@ static rq_status op_det(rq__op_ctx *c) {
   RQ_TRY(rq__op_need(c, 0, &x));
   if (x->dtype != RQ__DT_FLOAT && x->dtype != RQ__DT_DOUBLE && x->dtype != RQ__DT_FLOAT16)
     return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type %s", rq__dtype_name(x->dtype));
-  if (x->ndim < 2 || x->dims[x->ndim - 1] != x->dims[x->ndim - 2])
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must be [..., M, M] (square matrices), not rank %d ending in %lld",
-                      x->ndim, x->ndim ? (long long)x->dims[x->ndim - 1] : 0LL);
+  if (x->ndim < 2) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must be [..., M, M], not of rank %d", x->ndim);
+  if (x->dims[x->ndim - 1] != x->dims[x->ndim - 2])
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must be [..., M, M] (square matrices), not [..., %lld, %lld]",
+                      (long long)x->dims[x->ndim - 2], (long long)x->dims[x->ndim - 1]);
   size_t n = (size_t)x->dims[x->ndim - 1], nn = n * n;
   rq__tensor *y;
   RQ_TRY(rq__op_output_uninit(c, 0, x->dtype, x->ndim - 2, x->dims, &y));

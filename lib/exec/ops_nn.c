@@ -1013,11 +1013,12 @@ static rq_status op_mvn(rq__op_ctx *c) {
   const rq__tensor *x;
   RQ_TRY(rq__op_need_float(c, 0, &x));
   static const int64_t default_axes[] = {0, 2, 3};
-  size_t n_axes;
-  const int64_t *axes = rq__node_attr_ints(c->node, "axes", &n_axes);
-  if (axes == NULL) {
-    axes = default_axes;
-    n_axes = 3;
+  const int64_t *axes = default_axes;
+  size_t n_axes = 3;
+  const rq__attr *axes_attr = rq__node_attr(c->node, "axes");
+  if (axes_attr != NULL) {
+    axes = rq__node_attr_ints(c->node, "axes", &n_axes);
+    if (axes == NULL || n_axes == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axes must be a non-empty list of ints");
   }
   bool reduced[RQ__MAX_RANK] = {false};
   for (size_t i = 0; i < n_axes; i++) {
