@@ -22,6 +22,7 @@
  * per broadcast dimension of the ellipsis, right-aligned as in numpy. */
 #define N_LETTERS 52
 #define MAX_LABELS (N_LETTERS + RQ__MAX_RANK)
+#define MAX_OPERANDS 64
 
 typedef struct term {
   int n_letters;
@@ -40,7 +41,7 @@ typedef struct view {
 
 typedef struct einsum {
   int n_ops, ell_rank;
-  term in[RQ__MAX_RANK * 8];
+  term in[MAX_OPERANDS];
   int out_n, out_label[MAX_LABELS];
   int64_t size[MAX_LABELS]; /* -1 = label unused */
 } einsum;
@@ -108,10 +109,9 @@ static rq_status einsum_parse(const rq__op_ctx *c, const char *eq, einsum *e) {
   int count = 1;
   for (size_t i = 0; i < lhs_len; i++) count += s[i] == ',';
   if (st == RQ_OK && count != c->n_in)
-    st = RQ_OP_FAIL(c, RQ_ERR_FORMAT, "the equation has %d operand terms but the node has %d inputs", count,
+    st = RQ_OP_FAIL(c, RQ_ERR_FORMAT, "the equation has %d operand terms but the node %d inputs", count,
                     c->n_in);
-  if (st == RQ_OK && count > (int)(sizeof e->in / sizeof e->in[0]))
-    st = RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "more than %d operands", (int)(sizeof e->in / sizeof e->in[0]));
+  if (st == RQ_OK && count > MAX_OPERANDS) st = RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "more than %d operands", MAX_OPERANDS);
   e->n_ops = count;
   e->ell_rank = 0;
   size_t start = 0;
