@@ -7,9 +7,11 @@
  * broadcasts). The operands are then contracted pairwise, left to right:
  * each pair is gathered into [batch, M, K] and [batch, K, N] buffers (labels
  * needed by neither the output nor a later operand are summed on the way)
- * and multiplied, with rq__sgemm for FLOAT. A final gather puts the labels
- * in output order. FLOAT is computed in float (as PyTorch's bmm), every
- * other type in double. */
+ * and multiplied. A final gather puts the labels in output order. FLOAT
+ * intermediates are float and their products go through rq__sgemm (float
+ * accumulation, as PyTorch's bmm); the sums a gather does and products of
+ * tiny matrices accumulate in double. Every other type is computed in
+ * double. */
 #include "exec/exec.h"
 
 #include <math.h>
