@@ -65,6 +65,7 @@ einsum("einsum_illegal_char", "ab#d->a")
 einsum("einsum_two_arrows", "abcd->ab->a")
 einsum("einsum_rank_mismatch", "abc->a")
 einsum("einsum_diagonal_mismatch", "aacd->a")
+einsum("einsum_output_repeated", "abcd->aa")
 einsum("einsum_dim_mismatch", "abcd,abcd->", [F32("w", np.zeros((2, 4, 5, 3)))])
 save("det_non_square", [helper.make_node("Reshape", ["x", "s"], ["r"], name="to_10x4x5"),
                         helper.make_node("Det", ["r"], ["y"], name="rect_det")], [I64("s", [10, 4, 5])], opset=13)
@@ -72,4 +73,7 @@ far = np.zeros((2, 4, 5, 5), np.int64)
 far[1, 2, 3, 4] = 2 * 4 * 10 * 10  # one past the end of the [2, 4, 10, 10] output
 save("maxunpool_index_range", helper.make_node("MaxUnpool", ["x", "i"], ["y"], name="far_unpool", kernel_shape=[2, 2],
                                                strides=[2, 2]), [numpy_helper.from_array(far, "i")], opset=11)
+save("maxunpool_output_shape", helper.make_node("MaxUnpool", ["x", "i", "s"], ["y"], name="wrong_nc_unpool",
+                                                kernel_shape=[2, 2], strides=[2, 2]),
+     [numpy_helper.from_array(np.zeros((2, 4, 5, 5), np.int64), "i"), I64("s", [2, 3, 10, 10])], opset=11)
 print(sorted(f for f in os.listdir(out) if f.startswith("hostile_")))

@@ -505,9 +505,11 @@ static const struct {
   {"einsum_two_arrows", RQ_ERR_FORMAT, "einsum_two_arrows"},
   {"einsum_rank_mismatch", RQ_ERR_FORMAT, "einsum_rank_mismatch"},
   {"einsum_diagonal_mismatch", RQ_ERR_FORMAT, "einsum_diagonal_mismatch"},
+  {"einsum_output_repeated", RQ_ERR_FORMAT, "einsum_output_repeated"},
   {"einsum_dim_mismatch", RQ_ERR_FORMAT, "einsum_dim_mismatch"},
   {"det_non_square", RQ_ERR_FORMAT, "rect_det"},
   {"maxunpool_index_range", RQ_ERR_FORMAT, "far_unpool"},
+  {"maxunpool_output_shape", RQ_ERR_FORMAT, "wrong_nc_unpool"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {
