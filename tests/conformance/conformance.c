@@ -17,7 +17,8 @@
  * case is meant to run (tests/exec/data/linalg).
  *
  * The last line is "conformance: N passed, N failed, N skipped"; the exit
- * status is non-zero when a case failed or DATA_DIR is missing. */
+ * status is non-zero when a case failed (with --strict: or was skipped) or
+ * DATA_DIR is missing. */
 #include "exec/exec.h"
 
 #include <dirent.h>
