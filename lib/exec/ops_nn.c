@@ -854,6 +854,57 @@ static rq_status global_pool(rq__op_ctx *c, bool is_max) {
 static rq_status op_global_average_pool(rq__op_ctx *c) { return global_pool(c, false); }
 static rq_status op_global_max_pool(rq__op_ctx *c) { return global_pool(c, true); }
 
+/* MaxUnpool: each element of X goes to the flat position I gives it in the
+ * output (an index over the whole N x C x D1 x ... tensor, as MaxPool's
+ * Indices output has them); every other element is zero. */
+static rq_status op_max_unpool(rq__op_ctx *c) {
+  const rq__tensor *x, *ind, *shape_t = rq__op_in(c, 2);
+  RQ_TRY(rq__op_need(c, 0, &x));
+  RQ_TRY(rq__op_need(c, 1, &ind));
+  if (rq__dtype_size(x->dtype) == 0 || x->dtype == RQ__DT_STRING)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type %s", rq__dtype_name(x->dtype));
+  if (x->ndim < 3) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must have rank >= 3 (N, C, spatial...)");
+  if (ind->dtype != RQ__DT_INT64 || ind->ndim != x->ndim ||
+      memcmp(ind->dims, x->dims, sizeof(int64_t) * (size_t)x->ndim) != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "I must be INT64 with the shape of X");
+  int n = x->ndim - 2;
+  /* kernel_shape is required even when output_shape makes it moot. */
+  int64_t k[MAX_SP], s[MAX_SP], pads[2 * MAX_SP];
+  size_t nk;
+  const int64_t *ks = rq__node_attr_ints(c->node, "kernel_shape", &nk);
+  if (ks == NULL || nk != (size_t)n) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel_shape must have %d values", n);
+  memcpy(k, ks, sizeof *ks * nk);
+  RQ_TRY(read_ints_attr(c, "strides", n, 1, s));
+  RQ_TRY(read_ints_attr(c, "pads", 2 * n, 0, pads));
+  int64_t ydims[RQ__MAX_RANK] = {x->dims[0], x->dims[1]};
+  for (int i = 0; i < n; i++) {
+    if (k[i] < 1 || s[i] < 1 || pads[i] < 0 || pads[n + i] < 0 || !geometry_sane(k[i], s[i], 1, pads[i], pads[n + i]))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel_shape, strides or pads out of range");
+    /* The inverse of MaxPool's size arithmetic. */
+    ydims[2 + i] = (x->dims[2 + i] - 1) * s[i] + k[i] - pads[i] - pads[n + i];
+  }
+  if (shape_t != NULL) {
+    /* The exact size (MaxPool's floor division loses it); pads are then ignored. */
+    size_t count;
+    RQ_TRY(rq__op_ints(c, shape_t, ydims, RQ__MAX_RANK, &count));
+    if (count != (size_t)x->ndim || ydims[0] != x->dims[0] || ydims[1] != x->dims[1])
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "output_shape must have %d values starting with X's N and C", x->ndim);
+  }
+  for (int i = 0; i < n; i++)
+    if (ydims[2 + i] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "negative output size %lld", (long long)ydims[2 + i]);
+  rq__tensor *y;
+  RQ_TRY(rq__op_output(c, 0, x->dtype, x->ndim, ydims, &y));
+  size_t es = rq__dtype_size(x->dtype);
+  const int64_t *id = ind->data;
+  for (size_t i = 0; i < x->numel; i++) {
+    if (id[i] < 0 || (uint64_t)id[i] >= y->numel)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "index %lld is outside the output (%zu elements)", (long long)id[i],
+                        y->numel);
+    memcpy((char *)y->data + (size_t)id[i] * es, (const char *)x->data + i * es, es);
+  }
+  return RQ_OK;
+}
+
 /* ---- normalization ---- */
 
 static rq_status op_batch_norm(rq__op_ctx *c) {
@@ -950,6 +1001,64 @@ static rq_status op_instance_norm(rq__op_ctx *c) {
     double k = ((const float *)scale->data)[p % C] / sqrt(var + eps), b = ((const float *)bias->data)[p % C];
     for (size_t i = 0; i < area; i++) yp[i] = (float)((xp[i] - mean) * k + b);
   }
+  return RQ_OK;
+}
+
+/* MeanVarianceNormalization: (X - mean) / (sqrt(var) + 1e-9) over `axes`,
+ * as the op's ONNX function body defines it (epsilon added to the standard
+ * deviation, not the variance). The variance is computed in two passes in
+ * double rather than as the body's E[X^2] - E[X]^2: the same value without
+ * the cancellation. */
+static rq_status op_mvn(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need_float(c, 0, &x));
+  static const int64_t default_axes[] = {0, 2, 3};
+  const int64_t *axes = default_axes;
+  size_t n_axes = 3;
+  const rq__attr *axes_attr = rq__node_attr(c->node, "axes");
+  if (axes_attr != NULL) {
+    axes = rq__node_attr_ints(c->node, "axes", &n_axes);
+    if (axes == NULL || n_axes == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axes must be a non-empty list of ints");
+  }
+  bool reduced[RQ__MAX_RANK] = {false};
+  for (size_t i = 0; i < n_axes; i++) {
+    int a;
+    RQ_TRY(rq__op_axis(c, axes[i], x->ndim, &a));
+    if (reduced[a]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %d is listed twice", a);
+    reduced[a] = true;
+  }
+  /* Element i of x belongs to group `off` (its index over the kept axes),
+   * walked as in reduce(). */
+  int64_t gstride[RQ__MAX_RANK], s = 1;
+  for (int d = x->ndim - 1; d >= 0; d--) {
+    gstride[d] = reduced[d] ? 0 : s;
+    if (!reduced[d]) s *= x->dims[d];
+  }
+  size_t groups = (size_t)s, count = groups ? x->numel / groups : 0;
+  rq__tensor *y;
+  RQ_TRY(rq__op_output_uninit(c, 0, RQ__DT_FLOAT, x->ndim, x->dims, &y));
+  double *mean = rq__calloc(groups ? 2 * groups : 1, sizeof *mean);
+  if (mean == NULL) return rq__nomem("MeanVarianceNormalization", 2 * groups * sizeof *mean);
+  double *var = mean + groups;
+  const float *xd = x->data;
+  float *yd = y->data;
+  for (int pass = 0; pass < 3; pass++) {
+    int64_t idx[RQ__MAX_RANK] = {0};
+    size_t off = 0;
+    for (size_t i = 0; i < x->numel; i++) {
+      if (pass == 0) mean[off] += xd[i];
+      else if (pass == 1) var[off] += (xd[i] - mean[off]) * (xd[i] - mean[off]);
+      else yd[i] = (float)((xd[i] - mean[off]) / (sqrt(var[off]) + 1e-9));
+      for (int d = x->ndim - 1; d >= 0; d--) {
+        off += (size_t)gstride[d];
+        if (++idx[d] < x->dims[d]) break;
+        off -= (size_t)(gstride[d] * x->dims[d]);
+        idx[d] = 0;
+      }
+    }
+    for (size_t g = 0; g < groups && pass < 2; g++) (pass == 0 ? mean : var)[g] /= (double)count;
+  }
+  rq__free(mean);
   return RQ_OK;
 }
 
@@ -1510,6 +1619,6 @@ const rq__op_entry rq__ops_nn[] = {
   {"ReduceMean", op_reduce_mean}, {"ReduceSum", op_reduce_sum}, {"ReduceMax", op_reduce_max},
   {"ReduceMin", op_reduce_min}, {"ReduceProd", op_reduce_prod}, {"ReduceSumSquare", op_reduce_sum_square},
   {"ReduceL1", op_reduce_l1}, {"ReduceL2", op_reduce_l2}, {"ReduceLogSum", op_reduce_log_sum},
-  {"ReduceLogSumExp", op_reduce_log_sum_exp},
+  {"ReduceLogSumExp", op_reduce_log_sum_exp}, {"MeanVarianceNormalization", op_mvn}, {"MaxUnpool", op_max_unpool},
   {NULL, NULL},
 };

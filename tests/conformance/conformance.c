@@ -14,7 +14,7 @@
  *   conformance [--no-skip] [DATA_DIR [SUBSTRING]]   (SUBSTRING filters case names)
  *
  * --no-skip counts a skipped case as failed: for razorq's own fixture sets
- * (tests/exec/data/rnn), where every case must run.
+ * (tests/exec/data/<set>), where every case must run.
  *
  * The last line is "conformance: N passed, N failed, N skipped"; the exit
  * status is non-zero when a case failed or DATA_DIR is missing. */
@@ -53,6 +53,9 @@ static const struct {
    "the data's 'like' input has rank 1 where the model declares rank 2; razorq refuses inputs that contradict the "
    "declared shape (as ONNX Runtime does)"},
   {"test_castlike_BFLOAT16_to_FLOAT_expanded", "same data as test_castlike_BFLOAT16_to_FLOAT"},
+  {"test_maxunpool_export_with_output_shape",
+   "the data scatters I into the inferred 4x4 shape and then pads to output_shape; razorq scatters into output_shape "
+   "directly, as PyTorch and ONNX Runtime do (onnx/onnx#2398, onnxruntime#2193)"},
 };
 
 static const char *known_divergence(const char *name) {

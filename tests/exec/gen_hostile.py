@@ -19,7 +19,9 @@ F32 = lambda name, v: numpy_helper.from_array(np.array(v, np.float32), name)
 
 
 def save(name, node, inits=(), opset=13, out_type=TensorProto.FLOAT, before=()):
-    g = helper.make_graph(list(before) + [node], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 5, 5])],
+    """node: one node, or a list of them ending with the one that fails."""
+    nodes = list(before) + (node if isinstance(node, list) else [node])
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 5, 5])],
                           [helper.make_tensor_value_info("y", out_type, None)], list(inits))
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="razorq-tests")
     m.ir_version = 7
@@ -92,4 +94,28 @@ save("nms_boxes_shape", helper.make_node("NonMaxSuppression", ["bx", "sc"], ["y"
 save("nms_iou_threshold", helper.make_node("NonMaxSuppression", ["bx", "sc", "m", "iou"], ["y"], name="iou_2"),
      [F32("bx", np.zeros((1, 3, 4))), F32("sc", np.zeros((1, 2, 3))), I64("m", [3]), F32("iou", [2.0])],
      opset=11, out_type=TensorProto.INT64)
+
+def einsum(name, equation, inits=()):
+    save(name, helper.make_node("Einsum", ["x"] + [t.name for t in inits], ["y"], name=name, equation=equation),
+         inits, opset=12)
+
+
+einsum("einsum_unbalanced_ellipsis", "..abcd->abcd")
+einsum("einsum_letter_not_in_input", "abcd->abce")
+einsum("einsum_operand_count", "abcd,abcd->a")
+einsum("einsum_illegal_char", "ab#d->a")
+einsum("einsum_two_arrows", "abcd->ab->a")
+einsum("einsum_rank_mismatch", "abc->a")
+einsum("einsum_diagonal_mismatch", "aacd->a")
+einsum("einsum_output_repeated", "abcd->aa")
+einsum("einsum_dim_mismatch", "abcd,abcd->", [F32("w", np.zeros((2, 4, 5, 3)))])
+save("det_non_square", [helper.make_node("Reshape", ["x", "s"], ["r"], name="to_10x4x5"),
+                        helper.make_node("Det", ["r"], ["y"], name="rect_det")], [I64("s", [10, 4, 5])], opset=13)
+far = np.zeros((2, 4, 5, 5), np.int64)
+far[1, 2, 3, 4] = 2 * 4 * 10 * 10  # one past the end of the [2, 4, 10, 10] output
+save("maxunpool_index_range", helper.make_node("MaxUnpool", ["x", "i"], ["y"], name="far_unpool", kernel_shape=[2, 2],
+                                               strides=[2, 2]), [numpy_helper.from_array(far, "i")], opset=11)
+save("maxunpool_output_shape", helper.make_node("MaxUnpool", ["x", "i", "s"], ["y"], name="wrong_nc_unpool",
+                                                kernel_shape=[2, 2], strides=[2, 2]),
+     [numpy_helper.from_array(np.zeros((2, 4, 5, 5), np.int64), "i"), I64("s", [2, 3, 10, 10])], opset=11)
 print(sorted(f for f in os.listdir(out) if f.startswith("hostile_")))

@@ -513,6 +513,18 @@ static const struct {
   {"lstm_double", RQ_ERR_UNSUPPORTED, "double_w"},
   {"gru_initial_h", RQ_ERR_FORMAT, "h0_batch3"},
   {"gru_cell_output", RQ_ERR_FORMAT, "gru_with_c"},
+  {"einsum_unbalanced_ellipsis", RQ_ERR_FORMAT, "einsum_unbalanced_ellipsis"},
+  {"einsum_letter_not_in_input", RQ_ERR_FORMAT, "einsum_letter_not_in_input"},
+  {"einsum_operand_count", RQ_ERR_FORMAT, "einsum_operand_count"},
+  {"einsum_illegal_char", RQ_ERR_FORMAT, "einsum_illegal_char"},
+  {"einsum_two_arrows", RQ_ERR_FORMAT, "einsum_two_arrows"},
+  {"einsum_rank_mismatch", RQ_ERR_FORMAT, "einsum_rank_mismatch"},
+  {"einsum_diagonal_mismatch", RQ_ERR_FORMAT, "einsum_diagonal_mismatch"},
+  {"einsum_output_repeated", RQ_ERR_FORMAT, "einsum_output_repeated"},
+  {"einsum_dim_mismatch", RQ_ERR_FORMAT, "einsum_dim_mismatch"},
+  {"det_non_square", RQ_ERR_FORMAT, "rect_det"},
+  {"maxunpool_index_range", RQ_ERR_FORMAT, "far_unpool"},
+  {"maxunpool_output_shape", RQ_ERR_FORMAT, "wrong_nc_unpool"},
 };
 
 /* What some of those messages must say besides the node name. */
@@ -565,7 +577,8 @@ START_TEST(hostile_models_fail_cleanly) {
 END_TEST
 
 START_TEST(supported_ops) {
-  const char *ops[] = {"Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Resize", "LayerNormalization"};
+  const char *ops[] = {"Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Resize", "LayerNormalization",
+                       "Einsum", "Det", "MeanVarianceNormalization", "MaxUnpool"};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) ck_assert_msg(rq_exec_supports_op(ops[i]), "%s", ops[i]);
   ck_assert(!rq_exec_supports_op("Loop"));
   ck_assert(!rq_exec_supports_op(NULL));
