@@ -18,7 +18,8 @@ ninja -C build-fuzz >/dev/null || { echo "fuzz: build failed"; ninja -C build-fu
 status=0
 declare -A corpora=([onnx_load]=tests/fuzz/corpus/onnx [npy]=tests/fuzz/corpus/npy [config]=tests/fuzz/corpus/config
                      [observer_state]=tests/fuzz/corpus/observer_state
-                     [calibration_file]=tests/fuzz/corpus/calibration_file)
+                     [calibration_file]=tests/fuzz/corpus/calibration_file
+                     [exec]=tests/fuzz/corpus/exec)
 # fuzz_calibration_file reads tests/data/digits_mlp.onnx from here.
 export RAZORQ_SOURCE_ROOT="$PWD"
 for target in "${!corpora[@]}"; do
