@@ -15,6 +15,7 @@
 static const rq__op_entry *const op_families[] = {
   rq__ops_elementwise, rq__ops_nn, rq__ops_shape, rq__ops_quant,
   rq__ops_rnn,
+  rq__ops_signal,
 };
 
 rq__op_fn rq__exec_find_op(const char *domain, const char *op_type) {

@@ -184,5 +184,6 @@ extern const rq__op_entry rq__ops_nn[];
 extern const rq__op_entry rq__ops_shape[];
 extern const rq__op_entry rq__ops_quant[];
 extern const rq__op_entry rq__ops_rnn[];
+extern const rq__op_entry rq__ops_signal[];
 
 #endif
