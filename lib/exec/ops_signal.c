@@ -5,9 +5,11 @@
  * real/imaginary arrays (zero-padded or truncated to the DFT length,
  * multiplied by the STFT window), transformed in place and its bins written
  * back in the input's float type, so every sum is accumulated in double.
- * Power-of-two lengths take an iterative radix-2 FFT; other lengths the
- * direct O(n^2) sum. Both read one table of cos/sin(2 pi k / n), computed
- * directly per k rather than by recurrence, so twiddles carry no
+ * Power-of-two lengths take an iterative radix-2 FFT; other lengths up to
+ * DIRECT_MAX the direct O(n^2) sum, longer ones Bluestein's algorithm (the
+ * DFT as a convolution with a chirp, done by power-of-two FFTs), so an
+ * n_fft of 400 costs as much as one of 1024. Twiddles and chirps come from
+ * cos/sin of each angle, never from a recurrence, so they carry no
  * accumulated error. */
 #include "exec/exec.h"
 
@@ -16,38 +18,41 @@
 
 /* ---- the transform ---- */
 
+/* Non-power-of-two lengths up to this take the direct sum, longer ones
+ * Bluestein (three FFTs of at least twice the length cost more below). */
+#define DIRECT_MAX 64
+
 typedef struct dft_plan {
   size_t n;
   bool inverse;
-  double *cos_t, *sin_t; /* [n]: cos/sin(2 pi k / n) */
-  double *re, *im;       /* [n]: the line, transformed in place */
-  double *out_re, *out_im; /* [n]: the direct sum's result */
+  double *re, *im; /* [n]: the line, transformed in place */
+  /* m: Bluestein's FFT length (a power of two >= 2n - 1), 0 when n is a
+   * power of two or takes the direct sum. The table and the work arrays
+   * have m entries (otherwise n). */
+  size_t m;
+  double *cos_t, *sin_t; /* cos/sin(2 pi k / table length) */
+  double *work_re, *work_im;   /* the direct sum's result; Bluestein's convolution */
+  double *chirp_re, *chirp_im; /* Bluestein, [n]: e^(-+i pi k^2 / n) */
+  double *kern_re, *kern_im;   /* Bluestein, [m]: FFT of the conjugate chirp */
 } dft_plan;
 
 static bool is_pow2(size_t n) { return (n & (n - 1)) == 0; }
 
-static rq_status plan_init(rq__op_ctx *c, dft_plan *p, size_t n, bool inverse) {
-  double *block = rq__malloc_array(n, 6 * sizeof *block);
-  if (block == NULL) return rq__nomem(c->node->op_type, n * 6 * sizeof *block);
-  *p = (dft_plan){n, inverse, block, block + n, block + 2 * n, block + 3 * n, block + 4 * n, block + 5 * n};
-  for (size_t k = 0; k < n; k++) {
-    double angle = 2 * M_PI * (double)k / (double)n;
-    p->cos_t[k] = cos(angle);
-    p->sin_t[k] = sin(angle);
+static void fill_table(double *cos_t, double *sin_t, size_t len) {
+  for (size_t k = 0; k < len; k++) {
+    double angle = 2 * M_PI * (double)k / (double)len;
+    cos_t[k] = cos(angle);
+    sin_t[k] = sin(angle);
   }
-  return RQ_OK;
 }
 
-static void plan_free(dft_plan *p) { rq__free(p->cos_t); }
-
-/* Radix-2 decimation in time: bit-reversal permutation, then butterflies
- * of growing span; the twiddle of position j in a span of len is table
- * entry j * n / len. */
-static void fft_pow2(dft_plan *p) {
-  size_t n = p->n;
-  double *re = p->re, *im = p->im, sign = p->inverse ? 1.0 : -1.0;
-  for (size_t i = 1, j = 0; i < n; i++) {
-    size_t bit = n >> 1;
+/* Radix-2 decimation in time over len points (a power of two, table of
+ * len entries): bit-reversal permutation, then butterflies of growing
+ * span; the twiddle of position j in a span of s is entry j * len / s.
+ * sign -1: forward, +1: inverse (unscaled). */
+static void fft_pow2(const dft_plan *p, size_t len, double sign, double *re, double *im) {
+  for (size_t i = 1, j = 0; i < len; i++) {
+    size_t bit = len >> 1;
     for (; j & bit; bit >>= 1) j ^= bit;
     j |= bit;
     if (i < j) {
@@ -55,9 +60,9 @@ static void fft_pow2(dft_plan *p) {
       t = im[i]; im[i] = im[j]; im[j] = t;
     }
   }
-  for (size_t len = 2; len <= n; len <<= 1) {
-    size_t half = len / 2, step = n / len;
-    for (size_t start = 0; start < n; start += len)
+  for (size_t span = 2; span <= len; span <<= 1) {
+    size_t half = span / 2, step = len / span;
+    for (size_t start = 0; start < len; start += span)
       for (size_t j = 0; j < half; j++) {
         double wr = p->cos_t[j * step], wi = sign * p->sin_t[j * step];
         size_t a = start + j, b = a + half;
@@ -69,6 +74,59 @@ static void fft_pow2(dft_plan *p) {
       }
   }
 }
+
+static rq_status plan_init(rq__op_ctx *c, dft_plan *p, size_t n, bool inverse) {
+  *p = (dft_plan){.n = n, .inverse = inverse};
+  if (n > SIZE_MAX / 64) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "DFT length %zu is too large", n);
+  size_t m = 0, table = n; /* Bluestein only: m, and a table of m */
+  if (!is_pow2(n) && n > DIRECT_MAX) {
+    for (m = 1; m < 2 * n - 1; m <<= 1) continue;
+    table = m;
+  }
+  /* line [n], table and work [table], Bluestein's chirp [n] and kernel [m] */
+  size_t doubles = 2 * n + 4 * table + (m ? 2 * n + 2 * m : 0);
+  double *block = rq__malloc_array(doubles, sizeof *block);
+  if (block == NULL) return rq__nomem(c->node->op_type, doubles * sizeof *block);
+  p->m = m;
+  p->re = block;
+  p->im = block + n;
+  p->cos_t = block + 2 * n;
+  p->sin_t = p->cos_t + table;
+  p->work_re = p->sin_t + table;
+  p->work_im = p->work_re + table;
+  fill_table(p->cos_t, p->sin_t, table);
+  if (p->m == 0) return RQ_OK;
+  /* Bluestein: jk = (j^2 + k^2 - (k - j)^2) / 2 turns the DFT into
+   * X[k] = chirp[k] * sum_j (x[j] chirp[j]) conj(chirp[k - j]) with
+   * chirp[k] = e^(-+i pi k^2 / n): a convolution, done cyclically over m
+   * points with the conjugate chirp wrapped to negative indices. k^2 is
+   * kept mod 2n (the chirp's period) without forming it. */
+  p->chirp_re = p->work_im + m;
+  p->chirp_im = p->chirp_re + n;
+  p->kern_re = p->chirp_im + n;
+  p->kern_im = p->kern_re + m;
+  double sign = inverse ? 1.0 : -1.0;
+  for (size_t k = 0, sq = 0; k < n; k++) {
+    double angle = M_PI * (double)sq / (double)n;
+    p->chirp_re[k] = cos(angle);
+    p->chirp_im[k] = sign * sin(angle);
+    sq += 2 * k + 1; /* (k + 1)^2 = k^2 + 2k + 1 */
+    while (sq >= 2 * n) sq -= 2 * n;
+  }
+  memset(p->kern_re, 0, 2 * m * sizeof *p->kern_re);
+  for (size_t k = 0; k < n; k++) {
+    p->kern_re[k] = p->chirp_re[k];
+    p->kern_im[k] = -p->chirp_im[k];
+    if (k > 0) {
+      p->kern_re[m - k] = p->chirp_re[k];
+      p->kern_im[m - k] = -p->chirp_im[k];
+    }
+  }
+  fft_pow2(p, m, -1.0, p->kern_re, p->kern_im);
+  return RQ_OK;
+}
+
+static void plan_free(dft_plan *p) { rq__free(p->re); }
 
 /* X[k] = sum_j x[j] e^(-+2 pi i jk/n); jk mod n walks the table without
  * forming the (possibly overflowing) product. */
@@ -84,17 +142,41 @@ static void dft_direct(dft_plan *p) {
       t += k;
       if (t >= n) t -= n;
     }
-    p->out_re[k] = sr;
-    p->out_im[k] = si;
+    p->work_re[k] = sr;
+    p->work_im[k] = si;
   }
-  memcpy(p->re, p->out_re, n * sizeof *p->re);
-  memcpy(p->im, p->out_im, n * sizeof *p->im);
+  memcpy(p->re, p->work_re, n * sizeof *p->re);
+  memcpy(p->im, p->work_im, n * sizeof *p->im);
+}
+
+static void dft_bluestein(dft_plan *p) {
+  size_t n = p->n, m = p->m;
+  double *ar = p->work_re, *ai = p->work_im;
+  for (size_t k = 0; k < n; k++) {
+    ar[k] = p->re[k] * p->chirp_re[k] - p->im[k] * p->chirp_im[k];
+    ai[k] = p->re[k] * p->chirp_im[k] + p->im[k] * p->chirp_re[k];
+  }
+  memset(ar + n, 0, (m - n) * sizeof *ar);
+  memset(ai + n, 0, (m - n) * sizeof *ai);
+  fft_pow2(p, m, -1.0, ar, ai);
+  for (size_t k = 0; k < m; k++) {
+    double r = ar[k] * p->kern_re[k] - ai[k] * p->kern_im[k];
+    ai[k] = ar[k] * p->kern_im[k] + ai[k] * p->kern_re[k];
+    ar[k] = r;
+  }
+  fft_pow2(p, m, 1.0, ar, ai);
+  for (size_t k = 0; k < n; k++) {
+    double r = ar[k] / (double)m, i = ai[k] / (double)m;
+    p->re[k] = r * p->chirp_re[k] - i * p->chirp_im[k];
+    p->im[k] = r * p->chirp_im[k] + i * p->chirp_re[k];
+  }
 }
 
 /* Transforms p->re/p->im in place; the inverse is scaled by 1/n. */
 static void transform(dft_plan *p) {
-  if (is_pow2(p->n)) fft_pow2(p);
-  else dft_direct(p);
+  if (is_pow2(p->n)) fft_pow2(p, p->n, p->inverse ? 1.0 : -1.0, p->re, p->im);
+  else if (p->m == 0) dft_direct(p);
+  else dft_bluestein(p);
   if (p->inverse)
     for (size_t k = 0; k < p->n; k++) {
       p->re[k] /= (double)p->n;
@@ -311,7 +393,7 @@ static rq_status op_mel_weight_matrix(rq__op_ctx *c) {
   double mel_step = (high_mel - low_mel) / (double)(mel_bins + 2);
   for (int64_t i = 0; i < mel_bins + 2; i++) {
     double hz = 700 * (pow(10, ((double)i * mel_step + low_mel) / 2595) - 1);
-    double b = np_floor_divide((double)(dft_length + 1) * hz, (double)sample_rate);
+    double b = np_floor_divide(((double)dft_length + 1) * hz, (double)sample_rate);
     /* Filters peak at bins 1..mel_bins, which must exist; the last point is only an
      * exclusive end. */
     int64_t limit = i == mel_bins + 1 ? spec_bins : spec_bins - 1;

@@ -8,7 +8,8 @@ the layout of ONNX's backend test data, which tests/conformance/conformance
 runs. ONNX's own cases cover one length (10, direct sum only), real input,
 axis 1 and 2, no dft_length, no onesided; STFT on one real signal; one
 MelWeightMatrix; Unique on float only with every output. These add lengths
-1, 5, 8, 12, 64 (both FFT paths), inverse, onesided, zero-padding and
+1, 5, 8, 12, 64, 65, 75, 97, 100, 130 (radix-2,
+direct sum and Bluestein), inverse, onesided, zero-padding and
 truncation by dft_length, rank-4 inputs, DOUBLE; STFT with and without a
 window, two-sided, complex, odd frame lengths; Unique on integer types
 (64-bit values beyond double's precision), slices along positive and
@@ -26,6 +27,7 @@ Expected outputs come from independent oracles:
 """
 import os
 import shutil
+import zlib
 
 import numpy as np
 import onnx
@@ -34,7 +36,11 @@ from onnx import helper, numpy_helper
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "signal", "node")
 ONNX_DATA = "/usr/share/libonnx-testdata/data/node"
-rng = np.random.default_rng(2026)
+
+
+def rng_for(name):
+    """Each case's own generator: adding a case leaves the others' data alone."""
+    return np.random.default_rng(zlib.crc32(name.encode()))
 
 
 def write_case(name, op, inputs, outputs, opset=17, **attrs):
@@ -65,7 +71,7 @@ def as_pairs(z, dtype):
 
 def dft_case(name, shape, complex_in=False, axis=1, inverse=0, onesided=0, dft_length=None, dtype=np.float32,
              length_type=np.int64):
-    x = rng.uniform(-1, 1, shape + (2 if complex_in else 1,)).astype(dtype)
+    x = rng_for(name).uniform(-1, 1, shape + (2 if complex_in else 1,)).astype(dtype)
     z = x[..., 0] + 1j * x[..., 1] if complex_in else x[..., 0].astype(np.float64)
     n = dft_length if dft_length is not None else shape[axis]
     if onesided:
@@ -89,7 +95,7 @@ def dft_case(name, shape, complex_in=False, axis=1, inverse=0, onesided=0, dft_l
 
 def stft_case(name, batch, length, step, frame_length, window=None, onesided=1, complex_in=False,
               give_length=True):
-    x = rng.uniform(-1, 1, (batch, length, 2 if complex_in else 1)).astype(np.float32)
+    x = rng_for(name).uniform(-1, 1, (batch, length, 2 if complex_in else 1)).astype(np.float32)
     sig = torch.from_numpy(x[..., 0].astype(np.float64))
     if complex_in:
         sig = torch.complex(sig, torch.from_numpy(x[..., 1].astype(np.float64)))
@@ -197,6 +203,12 @@ dft_case("dft_axis2_rank4", (2, 3, 6), axis=2)
 dft_case("dft_axis1_rank4_complex", (2, 5, 3), complex_in=True)
 dft_case("dft_axis2_inverse_pad", (2, 3, 4), complex_in=True, axis=2, inverse=1, dft_length=8)
 dft_case("dft_double", (2, 8), complex_in=True, dtype=np.float64)
+# longer than the direct sum's limit (64): Bluestein
+dft_case("dft_length65_complex", (1, 65), complex_in=True)
+dft_case("dft_length100_real", (2, 100))
+dft_case("dft_inverse_length75", (1, 75), complex_in=True, inverse=1)
+dft_case("dft_onesided_length97", (1, 97), onesided=1)
+dft_case("dft_pad_70_to_130", (1, 70), complex_in=True, dft_length=130)
 
 # STFT
 stft_case("stft_no_window", 2, 40, 6, 8)
@@ -204,6 +216,7 @@ stft_case("stft_hann_odd_length", 2, 37, 4, 9, window="hann_window", give_length
 stft_case("stft_hamming_two_sided", 1, 30, 3, 8, window="hamming_window", onesided=0)
 stft_case("stft_complex_window", 1, 30, 5, 8, window="hann_window", onesided=0, complex_in=True)
 stft_case("stft_complex_no_window_length6", 2, 20, 7, 6, onesided=0, complex_in=True)
+stft_case("stft_hann_length80", 1, 200, 40, 80, window="hann_window")
 
 # MelWeightMatrix
 mel_case("melweightmatrix_16k", 10, 64, 16000, 20.0, 8000.0)
