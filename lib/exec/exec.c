@@ -17,6 +17,7 @@ static const rq__op_entry *const op_families[] = {
   rq__ops_rnn,
   rq__ops_vision,
   rq__ops_linalg,
+  rq__ops_signal,
 };
 
 rq__op_fn rq__exec_find_op(const char *domain, const char *op_type) {

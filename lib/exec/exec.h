@@ -186,5 +186,6 @@ extern const rq__op_entry rq__ops_quant[];
 extern const rq__op_entry rq__ops_rnn[];
 extern const rq__op_entry rq__ops_vision[];
 extern const rq__op_entry rq__ops_linalg[];
+extern const rq__op_entry rq__ops_signal[];
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Data-movement ops: they work on any element type by copying element
  * bytes (Identity, Flatten, Reshape, Transpose, Concat, Split, Slice,
- * Gather, Unsqueeze, Squeeze, Shape, Pad, Expand, Dropout in inference), and
- * Resize/Upsample (FLOAT). */
+ * Gather, Unsqueeze, Squeeze, Shape, Pad, Expand, Dropout in inference),
+ * Unique (any numeric type) and Resize/Upsample (FLOAT). */
 #include "exec/exec.h"
 
 #include <math.h>
@@ -1222,6 +1222,136 @@ static rq_status op_hann_window(rq__op_ctx *c) { return window(c, (const double[
 static rq_status op_hamming_window(rq__op_ctx *c) { return window(c, (const double[]){25.0 / 46, -21.0 / 46}, 2); }
 static rq_status op_blackman_window(rq__op_ctx *c) { return window(c, (const double[]){0.42, -0.5, 0.08}, 3); }
 
+/* ---- Unique ---- */
+
+/* Unique's view of X: n items (slices along the axis, or the flattened
+ * elements), each outer * inner elements, item k's element (o, i) at
+ * (o * n + k) * inner + i. */
+typedef struct unique_items {
+  const void *data;
+  int32_t dtype;
+  size_t n, outer, inner;
+} unique_items;
+
+/* Element order by value in the element's own type (64-bit integers
+ * exactly); NaNs are equal to each other and above every number, as
+ * numpy.unique sorts and merges them. */
+static int elem_cmp(const void *data, int32_t dtype, size_t a, size_t b) {
+  switch (dtype) {
+#define RQ_CMP(T) { T x = ((const T *)data)[a], y = ((const T *)data)[b]; return (x > y) - (x < y); }
+    case RQ__DT_INT8: RQ_CMP(int8_t)
+    case RQ__DT_INT16: RQ_CMP(int16_t)
+    case RQ__DT_INT32: RQ_CMP(int32_t)
+    case RQ__DT_INT64: RQ_CMP(int64_t)
+    case RQ__DT_UINT8: case RQ__DT_BOOL: RQ_CMP(uint8_t)
+    case RQ__DT_UINT16: RQ_CMP(uint16_t)
+    case RQ__DT_UINT32: RQ_CMP(uint32_t)
+    case RQ__DT_UINT64: RQ_CMP(uint64_t)
+#undef RQ_CMP
+    default: {
+      double x = rq__elem_get(data, dtype, a), y = rq__elem_get(data, dtype, b);
+      if (isnan(x) || isnan(y)) return isnan(x) - isnan(y);
+      return (x > y) - (x < y);
+    }
+  }
+}
+
+/* Items compare lexicographically, element by element in row-major order. */
+static int item_cmp(const unique_items *u, size_t a, size_t b) {
+  for (size_t o = 0; o < u->outer; o++)
+    for (size_t i = 0; i < u->inner; i++) {
+      int r = elem_cmp(u->data, u->dtype, (o * u->n + a) * u->inner + i, (o * u->n + b) * u->inner + i);
+      if (r != 0) return r;
+    }
+  return 0;
+}
+
+/* Stable merge sort of item indices (tmp: scratch of the same length), so
+ * each run of equal items starts with its first occurrence. */
+static void sort_items(const unique_items *u, size_t *idx, size_t *tmp, size_t n) {
+  if (n < 2) return;
+  size_t half = n / 2;
+  sort_items(u, idx, tmp, half);
+  sort_items(u, idx + half, tmp, n - half);
+  size_t a = 0, b = half, k = 0;
+  while (a < half && b < n) tmp[k++] = item_cmp(u, idx[b], idx[a]) < 0 ? idx[b++] : idx[a++];
+  while (a < half) tmp[k++] = idx[a++];
+  while (b < n) tmp[k++] = idx[b++];
+  memcpy(idx, tmp, n * sizeof *idx);
+}
+
+static bool output_wanted(const rq__op_ctx *c, int i) { return i < c->n_out && c->node->outputs[i] >= 0; }
+
+/* Y holds one item per group of equal items, in value order (sorted=1) or
+ * in order of first occurrence; indices the first occurrence of each,
+ * inverse_indices each item's position in Y, counts each group's size. */
+static rq_status op_unique(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  if (!rq__dtype_is_numeric(x->dtype))
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type %s", rq__dtype_name(x->dtype));
+  if (c->n_out > 4) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "%d outputs declared, at most 4 exist", c->n_out);
+  int64_t sorted = rq__node_attr_int(c->node, "sorted", 1);
+  if (sorted != 0 && sorted != 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "sorted must be 0 or 1, got %lld", (long long)sorted);
+  unique_items u = {x->data, x->dtype, x->numel, 1, 1};
+  int axis = -1;
+  if (rq__node_attr(c->node, "axis") != NULL) {
+    RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", 0), x->ndim, &axis));
+    if (x->ndim == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis given for a scalar input");
+    u.n = (size_t)x->dims[axis];
+    for (int d = 0; d < axis; d++) u.outer *= (size_t)x->dims[d];
+    for (int d = axis + 1; d < x->ndim; d++) u.inner *= (size_t)x->dims[d];
+  }
+  size_t n = u.n;
+  /* order/tmp: the sort; group_of: each item's group (groups numbered in
+   * value order); first/count per group; slot: each group's place in Y. */
+  size_t *block = rq__malloc_array(n ? n : 1, 6 * sizeof *block);
+  if (block == NULL) return rq__nomem(c->node->op_type, n * 6 * sizeof *block);
+  size_t *order = block, *tmp = block + n, *group_of = block + 2 * n, *first = block + 3 * n,
+         *count = block + 4 * n, *slot = block + 5 * n;
+  for (size_t k = 0; k < n; k++) order[k] = k;
+  sort_items(&u, order, tmp, n);
+  size_t groups = 0;
+  for (size_t k = 0; k < n; k++) {
+    if (k == 0 || item_cmp(&u, order[k - 1], order[k]) != 0) {
+      first[groups] = order[k];
+      count[groups++] = 0;
+    }
+    group_of[order[k]] = groups - 1;
+    count[groups - 1]++;
+  }
+  if (sorted) {
+    for (size_t g = 0; g < groups; g++) slot[g] = g;
+  } else { /* a group's first item is where the scan in input order meets it first */
+    size_t next = 0;
+    for (size_t k = 0; k < n; k++)
+      if (first[group_of[k]] == k) slot[group_of[k]] = next++;
+  }
+
+  int64_t dims[RQ__MAX_RANK] = {(int64_t)groups}, n_groups = (int64_t)groups;
+  int ndim = 1;
+  if (axis >= 0) {
+    memcpy(dims, x->dims, sizeof dims);
+    dims[axis] = n_groups;
+    ndim = x->ndim;
+  }
+  rq__tensor *y, *t;
+  rq_status st = rq__op_output_uninit(c, 0, x->dtype, ndim, dims, &y);
+  size_t es = rq__dtype_size(x->dtype), row = u.inner * es;
+  for (size_t g = 0; st == RQ_OK && g < groups; g++)
+    for (size_t o = 0; o < u.outer && row; o++)
+      memcpy((char *)y->data + (o * groups + slot[g]) * row, (const char *)x->data + (o * n + first[g]) * row, row);
+  if (st == RQ_OK && output_wanted(c, 1) && (st = rq__op_output_uninit(c, 1, RQ__DT_INT64, 1, &n_groups, &t)) == RQ_OK)
+    for (size_t g = 0; g < groups; g++) ((int64_t *)t->data)[slot[g]] = (int64_t)first[g];
+  int64_t n_items = (int64_t)n;
+  if (st == RQ_OK && output_wanted(c, 2) && (st = rq__op_output_uninit(c, 2, RQ__DT_INT64, 1, &n_items, &t)) == RQ_OK)
+    for (size_t k = 0; k < n; k++) ((int64_t *)t->data)[k] = (int64_t)slot[group_of[k]];
+  if (st == RQ_OK && output_wanted(c, 3) && (st = rq__op_output_uninit(c, 3, RQ__DT_INT64, 1, &n_groups, &t)) == RQ_OK)
+    for (size_t g = 0; g < groups; g++) ((int64_t *)t->data)[slot[g]] = (int64_t)count[g];
+  rq__free(block);
+  return st;
+}
+
 const rq__op_entry rq__ops_shape[] = {
   {"ScatterElements", scatter_elements}, {"Scatter", scatter_elements}, {"GatherND", op_gather_nd},
   {"ScatterND", op_scatter_nd}, {"ReverseSequence", op_reverse_sequence}, {"HannWindow", op_hann_window},
@@ -1234,5 +1364,6 @@ const rq__op_entry rq__ops_shape[] = {
   {"Unsqueeze", op_unsqueeze}, {"Squeeze", op_squeeze}, {"Shape", op_shape}, {"Transpose", op_transpose},
   {"Concat", op_concat}, {"Split", op_split}, {"Slice", op_slice}, {"Gather", op_gather},
   {"Expand", op_expand}, {"Pad", op_pad}, {"Resize", op_resize}, {"Upsample", op_upsample},
+  {"Unique", op_unique},
   {NULL, NULL},
 };

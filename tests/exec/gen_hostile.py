@@ -118,4 +118,25 @@ save("maxunpool_index_range", helper.make_node("MaxUnpool", ["x", "i"], ["y"], n
 save("maxunpool_output_shape", helper.make_node("MaxUnpool", ["x", "i", "s"], ["y"], name="wrong_nc_unpool",
                                                 kernel_shape=[2, 2], strides=[2, 2]),
      [numpy_helper.from_array(np.zeros((2, 4, 5, 5), np.int64), "i"), I64("s", [2, 3, 10, 10])], opset=11)
+
+# Signal ops read x as signals: batch 2, 100 samples, real (1) or, concatenated
+# three times, an impossible 3 parts per sample.
+sig = [helper.make_node("Reshape", ["x", "sig_shape"], ["xs"], name="to_signal")]
+sig_shape = I64("sig_shape", [2, 100, 1])
+save("stft_frame_step_zero", helper.make_node("STFT", ["xs", "step", "", "len"], ["y"], name="step0_stft"),
+     [sig_shape, I64("step", 0), I64("len", 8)], opset=17, before=sig)
+save("stft_window_length", helper.make_node("STFT", ["xs", "step", "win", "len"], ["y"], name="short_window"),
+     [sig_shape, I64("step", 4), F32("win", np.ones(12)), I64("len", 16)], opset=17, before=sig)
+save("stft_complex_onesided", helper.make_node("STFT", ["xc", "step", "", "len"], ["y"], name="complex_stft"),
+     [sig_shape, I64("step", 4), I64("len", 8)], opset=17,
+     before=sig + [helper.make_node("Concat", ["xs", "xs"], ["xc"], name="as_complex", axis=2)])
+save("dft_last_dim", helper.make_node("DFT", ["x3"], ["y"], name="three_parts"), [sig_shape], opset=17,
+     before=sig + [helper.make_node("Concat", ["xs", "xs", "xs"], ["x3"], name="three", axis=2)])
+save("dft_length_zero", helper.make_node("DFT", ["xs", "n"], ["y"], name="empty_dft"), [sig_shape, I64("n", 0)],
+     opset=17, before=sig)
+save("dft_axis", helper.make_node("DFT", ["xs"], ["y"], name="dft_axis2", axis=2), [sig_shape], opset=17,
+     before=sig)
+save("unique_axis", helper.make_node("Unique", ["x"], ["y"], name="unique_axis4", axis=4))
+save("mel_upper_edge", helper.make_node("MelWeightMatrix", ["m", "n", "sr", "lo", "hi"], ["y"], name="past_nyquist"),
+     [I64("m", 8), I64("n", 16), I64("sr", 8000), F32("lo", 0), F32("hi", 16000)], opset=17)
 print(sorted(f for f in os.listdir(out) if f.startswith("hostile_")))

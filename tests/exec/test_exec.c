@@ -525,6 +525,14 @@ static const struct {
   {"det_non_square", RQ_ERR_FORMAT, "rect_det"},
   {"maxunpool_index_range", RQ_ERR_FORMAT, "far_unpool"},
   {"maxunpool_output_shape", RQ_ERR_FORMAT, "wrong_nc_unpool"},
+  {"stft_frame_step_zero", RQ_ERR_FORMAT, "step0_stft"},
+  {"stft_window_length", RQ_ERR_FORMAT, "short_window"},
+  {"stft_complex_onesided", RQ_ERR_FORMAT, "complex_stft"},
+  {"dft_last_dim", RQ_ERR_FORMAT, "three_parts"},
+  {"dft_length_zero", RQ_ERR_FORMAT, "empty_dft"},
+  {"dft_axis", RQ_ERR_FORMAT, "dft_axis2"},
+  {"unique_axis", RQ_ERR_FORMAT, "unique_axis4"},
+  {"mel_upper_edge", RQ_ERR_FORMAT, "past_nyquist"},
 };
 
 /* What some of those messages must say besides the node name. */
@@ -538,6 +546,14 @@ static const struct {
   {"lstm_double", "W has element type DOUBLE; only FLOAT is implemented"},
   {"gru_initial_h", "initial_h has shape [1, 3, 3], expected [1, 4, 3]"},
   {"gru_cell_output", "3 outputs given, at most 6 and 2 exist"},
+  {"stft_frame_step_zero", "frame_step must be positive, got 0"},
+  {"stft_window_length", "window has 12 values but frame_length is 16"},
+  {"stft_complex_onesided", "onesided output needs a real signal"},
+  {"dft_last_dim", "last dimension is 3; it must be 1 (real) or 2 (complex)"},
+  {"dft_length_zero", "the DFT length must be positive, got 0"},
+  {"dft_axis", "axis 2 is out of range: the signal axes of a rank-3 input are 1..1"},
+  {"unique_axis", "axis 4 is out of range for rank 4"},
+  {"mel_upper_edge", "upper_edge_hertz must not exceed sample_rate / 2"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {
