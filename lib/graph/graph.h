@@ -349,7 +349,9 @@ rq_status rq__pass_fold_constants(rq_graph *g, int *count);
  * with broadcasting, Conv/pools, Gemm/MatMul, Flatten, Reshape with constant
  * shape, Transpose, Concat, (Un)Squeeze, Reduce*, Shape, Pad, Gather).
  * Symbolic dims pass through by name; what cannot be derived stays unknown
- * (never an error). *count = outputs filled. */
+ * (never an error). Where a shape cannot be derived, the element type still
+ * is for the ops whose output type is fixed or follows an input's (so the
+ * quantizer knows integer edges). *count = outputs whose shape was filled. */
 rq_status rq__pass_infer_shapes(rq_graph *g, int *count);
 
 /* BatchNormalization (inference form, one output) whose input is produced

@@ -420,6 +420,71 @@ static bool infer(const rq_graph *g, const rq__node *n, work_shape *o) {
   return false;
 }
 
+/* Element types alone, for outputs whose shape cannot be inferred (an op
+ * not listed above, an unknown input shape): the quantizer must know which
+ * edges carry integers even then (a Gather of a Shape deep inside an LSTM's
+ * plumbing is int64 whatever the shapes). Output k of n has the type of
+ * input `from` (-1: the fixed `dtype`) for the ops listed (`out` -1: every
+ * output); anything else stays undefined. */
+static int32_t infer_dtype(const rq_graph *g, const rq__node *n, int k) {
+  static const struct {
+    const char *ops; /* space-separated */
+    int out;         /* output index, -1 = every output */
+    int from;        /* input whose type it has, -1 = dtype */
+    int32_t dtype;
+  } rules[] = {
+      {"Shape Size NonZero ArgMax ArgMin NonMaxSuppression", 0, -1, RQ__DT_INT64},
+      {"TopK MaxPool", 1, -1, RQ__DT_INT64},
+      {"Unique", 1, -1, RQ__DT_INT64}, {"Unique", 2, -1, RQ__DT_INT64}, {"Unique", 3, -1, RQ__DT_INT64},
+      {"Equal Less Greater LessOrEqual GreaterOrEqual And Or Xor Not IsNaN IsInf", 0, -1, RQ__DT_BOOL},
+      {"Dropout", 1, -1, RQ__DT_BOOL},
+      {"DequantizeLinear", 0, -1, RQ__DT_FLOAT},
+      {"MatMulInteger ConvInteger", 0, -1, RQ__DT_INT32},
+      {"DynamicQuantizeLinear", 0, -1, RQ__DT_UINT8}, {"DynamicQuantizeLinear", 1, -1, RQ__DT_FLOAT},
+      {"DynamicQuantizeLinear", 2, -1, RQ__DT_UINT8},
+      {"QLinearConv QLinearMatMul", 0, 7, 0},
+      {"Where CastLike", 0, 1, 0},
+      {"OneHot", 0, 2, 0},
+      {"Split RNN GRU LSTM BatchNormalization", -1, 0, 0},
+      {"Relu Sigmoid Tanh Clip HardSigmoid HardSwish LeakyRelu Erf Sqrt Identity Softmax LogSoftmax Neg Abs "
+       "Exp Log Elu Selu Softplus Softsign Reciprocal Floor Ceil Round LayerNormalization Dropout Sign Sin Cos "
+       "InstanceNormalization LRN Mish Celu ThresholdedRelu Shrink PRelu Add Sub Mul Div Pow Max Min Sum Mean "
+       "Mod Conv ConvTranspose Gemm MatMul MaxPool AveragePool LpPool GlobalAveragePool GlobalMaxPool "
+       "ReduceMean ReduceSum ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceSumSquare ReduceLogSum "
+       "ReduceLogSumExp Transpose Reshape Flatten Squeeze Unsqueeze Concat Slice Gather GatherElements "
+       "GatherND Expand Tile Pad Resize Upsample DepthToSpace SpaceToDepth ReverseSequence Compress Trilu "
+       "CumSum TopK Unique Einsum ScatterElements ScatterND Scatter MaxUnpool GridSample RoiAlign Range "
+       "MeanVarianceNormalization Hardmax BitShift Det DFT STFT",
+       0, 0, 0},
+  };
+  const char *op = n->op_type;
+  size_t len = strlen(op);
+  for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
+    if (rules[r].out != -1 && rules[r].out != k) continue;
+    for (const char *p = strstr(rules[r].ops, op); p != NULL; p = strstr(p + 1, op)) {
+      bool whole = (p == rules[r].ops || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0');
+      if (!whole) continue;
+      if (rules[r].from < 0) return rules[r].dtype;
+      const rq__value *v = input(g, n, rules[r].from);
+      return v != NULL ? v->dtype : RQ__DT_UNDEFINED;
+    }
+  }
+  if (k != 0) return RQ__DT_UNDEFINED;
+  if (is_op(n, "Cast")) return (int32_t)rq__node_attr_int(n, "to", RQ__DT_UNDEFINED);
+  if (is_op(n, "EyeLike")) {
+    const rq__value *v = input(g, n, 0);
+    return (int32_t)rq__node_attr_int(n, "dtype", v != NULL ? v->dtype : RQ__DT_UNDEFINED);
+  }
+  if (is_op(n, "HannWindow") || is_op(n, "HammingWindow") || is_op(n, "BlackmanWindow") ||
+      is_op(n, "MelWeightMatrix"))
+    return (int32_t)rq__node_attr_int(n, "output_datatype", RQ__DT_FLOAT);
+  if (is_op(n, "ConstantOfShape")) {
+    const rq__attr *value = rq__node_attr(n, "value");
+    return value != NULL && value->type == RQ__ATTR_TENSOR && value->t != NULL ? value->t->dtype : RQ__DT_FLOAT;
+  }
+  return RQ__DT_UNDEFINED;
+}
+
 rq_status rq__pass_infer_shapes(rq_graph *g, int *count) {
   RQ_CHECK_NOT_NULL(g);
   int filled = 0;
@@ -445,6 +510,16 @@ rq_status rq__pass_infer_shapes(rq_graph *g, int *count) {
     }
     if (out->dtype == RQ__DT_UNDEFINED) out->dtype = o.dtype;
     filled++;
+  }
+  /* Types alone where shapes could not be inferred, in node order, so they
+   * flow through chains of ops whose shapes stay unknown. */
+  for (int i = 0; i < g->n_nodes; i++) {
+    const rq__node *n = &g->nodes[i];
+    if (n->domain[0] != '\0' && strcmp(n->domain, "ai.onnx") != 0) continue;
+    for (int k = 0; k < n->n_outputs; k++) {
+      if (n->outputs[k] < 0 || g->values[n->outputs[k]].dtype != RQ__DT_UNDEFINED) continue;
+      g->values[n->outputs[k]].dtype = infer_dtype(g, n, k);
+    }
   }
   if (count) *count = filled;
   return RQ_OK;

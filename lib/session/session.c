@@ -325,6 +325,15 @@ static rq_status apply_fake_quant(void *user, const char *edge, DLTensor *value)
     size_t i = (ctx->next + k) % n;
     if (strcmp(s->hook_edges[i], edge) != 0) continue;
     ctx->next = i + 1;
+    if (value->dtype.code != kDLFloat && value->dtype.code != kDLBfloat)
+      /* The plan took the edge for float (its type was undeclared and not
+       * inferable): exporting a QuantizeLinear on integers would give a
+       * model no runtime loads, so say which edge and how to leave it out. */
+      return rq__fail(RQ_ERR_UNSUPPORTED, NULL,
+                      "edge '%s' has a fake-quant but carries %s%u values at run time (the model declares "
+                      "it float, or its type could not be inferred); leave the nodes that read it float with "
+                      "quantizer.tracer.skipped_nodes",
+                      edge, value->dtype.code == kDLInt ? "int" : "uint", (unsigned)value->dtype.bits);
     if (value->dtype.code != kDLFloat || value->dtype.bits != 32) return RQ_OK; /* only float32 edges */
     rq_status st = rq_fake_quant_forward(s->fake_quants[s->hook_fq[i]], value, value);
     if (st != RQ_OK) {
