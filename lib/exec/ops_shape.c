@@ -618,6 +618,25 @@ static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const double *scales
       for (int t = 0; t < taps; t++) si[t] = si[t] < 0 ? 0 : si[t] >= in ? in - 1 : si[t];
     }
   }
+  /* Taps of weight 0 are dropped, the others kept in order: the sum below
+   * skips zero weights anyway, so the result is the same, but a dimension
+   * Resize leaves alone (N and C of an image) then costs one tap instead of
+   * four, and a cubic resize of NCHW visits 16 taps per output, not 256. */
+  int dim_taps[RQ__MAX_RANK];
+  for (int d = 0; d < r; d++) {
+    dim_taps[d] = 1;
+    for (int64_t o = 0; o < dims[d]; o++) {
+      size_t at = (base[d] + (size_t)o) * RESIZE_MAX_TAPS;
+      int kept = 0;
+      for (int t = 0; t < taps; t++)
+        if (w[at + t] != 0) {
+          src[at + kept] = src[at + t];
+          w[at + kept++] = w[at + t];
+        }
+      for (int t = kept; t < taps; t++) w[at + t] = 0;
+      if (kept > dim_taps[d]) dim_taps[d] = kept;
+    }
+  }
   int64_t in_stride[RQ__MAX_RANK], st = 1;
   for (int d = r - 1; d >= 0; d--) {
     in_stride[d] = st;
@@ -626,7 +645,7 @@ static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const double *scales
   const float *xd = x->data;
   int64_t idx[RQ__MAX_RANK] = {0};
   size_t combos = 1;
-  for (int d = 0; d < r; d++) combos *= (size_t)taps;
+  for (int d = 0; d < r; d++) combos *= (size_t)dim_taps[d];
   for (size_t i = 0; i < y->numel; i++) {
     double v = 0;
     bool out_of_input = false;
@@ -636,8 +655,8 @@ static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const double *scales
       int64_t off = 0;
       size_t rest = t;
       for (int d = 0; d < r && wt != 0; d++) {
-        size_t at = (base[d] + (size_t)idx[d]) * RESIZE_MAX_TAPS + rest % (size_t)taps;
-        rest /= (size_t)taps;
+        size_t at = (base[d] + (size_t)idx[d]) * RESIZE_MAX_TAPS + rest % (size_t)dim_taps[d];
+        rest /= (size_t)dim_taps[d];
         wt *= w[at];
         off += src[at] * in_stride[d];
       }
