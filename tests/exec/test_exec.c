@@ -525,6 +525,11 @@ static const struct {
   {"det_non_square", RQ_ERR_FORMAT, "rect_det"},
   {"maxunpool_index_range", RQ_ERR_FORMAT, "far_unpool"},
   {"maxunpool_output_shape", RQ_ERR_FORMAT, "wrong_nc_unpool"},
+  {"if_branch_outputs", RQ_ERR_FORMAT, "mismatched_if"},
+  {"loop_body_inputs", RQ_ERR_FORMAT, "two_input_body"},
+  {"loop_cond_float", RQ_ERR_FORMAT, "float_cond"},
+  {"loop_body_cond_shape", RQ_ERR_FORMAT, "two_conds"},
+  {"scan_axis_range", RQ_ERR_FORMAT, "axis_7_scan"},
 };
 
 /* What some of those messages must say besides the node name. */
@@ -538,6 +543,11 @@ static const struct {
   {"lstm_double", "W has element type DOUBLE; only FLOAT is implemented"},
   {"gru_initial_h", "initial_h has shape [1, 3, 3], expected [1, 4, 3]"},
   {"gru_cell_output", "3 outputs given, at most 6 and 2 exist"},
+  {"if_branch_outputs", "the node has 1 outputs but then_branch has 1 and else_branch 2"},
+  {"loop_body_inputs", "the body takes 2 inputs, expected 3"},
+  {"loop_cond_float", "cond must be a bool scalar, got FLOAT"},
+  {"loop_body_cond_shape", "the body's cond output must be a bool scalar, got BOOL with 2 elements"},
+  {"scan_axis_range", "scan_input_axes[0] = 7 is out of range for rank 4"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {
