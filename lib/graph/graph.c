@@ -605,6 +605,56 @@ typedef struct slot_change {
   int old;
 } slot_change;
 
+/* The outer-scope reference of sub that stands for implicit slot `slot`,
+ * or -1 (a subgraph has at most one per slot). */
+static int outer_ref(const rq_graph *sub, int slot) {
+  for (int v = 0; v < sub->n_values; v++)
+    if (sub->values[v].is_outer && sub->values[v].outer_slot == slot) return v;
+  return -1;
+}
+
+/* Merges implicit inputs of node that name the same value (left by a
+ * rewire), so the node and its subgraphs look as a reload of the saved
+ * model would: one slot, one outer-scope reference per outer value. */
+static rq_status merge_implicit(rq_graph *g, int node) {
+  rq__node *n = &g->nodes[node];
+  int base = rq__node_n_explicit(n);
+  for (int j = 1; j < n->n_implicit; j++) {
+    int i = 0;
+    while (i < j && n->inputs[base + i] != n->inputs[base + j]) i++;
+    if (i == j) continue;
+    /* Two references that are both outputs of one subgraph cannot become
+     * one value; they keep their slots (the saved model is still right). */
+    bool both_outputs = false;
+    for (int a = 0; a < n->n_attrs; a++) {
+      rq_graph *sub = n->attrs[a].type == RQ__ATTR_GRAPH ? n->attrs[a].g : NULL;
+      int pi = sub ? outer_ref(sub, i) : -1, pj = sub ? outer_ref(sub, j) : -1;
+      if (pi >= 0 && pj >= 0 && sub->values[pi].is_output && sub->values[pj].is_output) both_outputs = true;
+    }
+    if (both_outputs) continue;
+    for (int a = 0; a < n->n_attrs; a++) {
+      rq_graph *sub = n->attrs[a].type == RQ__ATTR_GRAPH ? n->attrs[a].g : NULL;
+      if (sub == NULL) continue;
+      int pi = outer_ref(sub, i), pj = outer_ref(sub, j);
+      if (pj >= 0 && pi >= 0) {
+        RQ_TRY(rq__graph_rewire(sub, pj, pi));
+        sub->values[pj].is_outer = false; /* nothing reads it now */
+        sub->values[pj].outer_slot = -1;
+        RQ_TRY(rq__graph_compact(sub));
+      } else if (pj >= 0) {
+        sub->values[pj].outer_slot = i;
+      }
+      for (int v = 0; v < sub->n_values; v++)
+        if (sub->values[v].is_outer && sub->values[v].outer_slot > j) sub->values[v].outer_slot--;
+    }
+    memmove(&n->inputs[base + j], &n->inputs[base + j + 1], (size_t)(n->n_implicit - j - 1) * sizeof *n->inputs);
+    n->n_inputs--;
+    n->n_implicit--;
+    j--;
+  }
+  return RQ_OK;
+}
+
 rq_status rq__graph_rewire(rq_graph *g, int from, int to) {
   RQ_CHECK_NOT_NULL(g);
   RQ_CHECK_ARG(from >= 0 && from < g->n_values, "value id %d is out of range", from);
@@ -639,6 +689,9 @@ rq_status rq__graph_rewire(rq_graph *g, int from, int to) {
     g->values[to].is_output = to_was_output;
   }
   rq__free(changes);
+  /* A subgraph that read both from and to now reads one value twice. */
+  for (int i = 0; s == RQ_OK && i < g->n_nodes; i++)
+    if (g->nodes[i].n_implicit > 1) s = merge_implicit(g, i);
   return s;
 }
 

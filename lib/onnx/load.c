@@ -237,38 +237,46 @@ static rq_status load_attr(loader *L, const Onnx__AttributeProto *ap, const char
   return s;
 }
 
+/* Gives outer-scope reference v of subgraph sub its implicit-input slot in
+ * the node being bound (ids[0 .. *n) so far): the slot of the outer value
+ * of the same name, appended when new. */
+static rq_status bind_one(loader *L, rq_graph *sub, int v, int **ids, int *n, int *cap) {
+  if (v < 0 || !sub->values[v].is_outer || sub->values[v].outer_slot >= 0) return RQ_OK;
+  int id;
+  RQ_TRY(value_for(L, sub->values[v].name, &id));
+  int slot = 0;
+  while (slot < *n && (*ids)[slot] != id) slot++;
+  if (slot == *n) {
+    if (*n == *cap) {
+      int cap2 = *cap ? 2 * *cap : 8;
+      int *grown = rq__realloc_array(*ids, (size_t)cap2, sizeof *grown);
+      if (grown == NULL) return rq__nomem(L->where, (size_t)cap2 * sizeof *grown);
+      *ids = grown;
+      *cap = cap2;
+    }
+    (*ids)[(*n)++] = id;
+  }
+  sub->values[v].outer_slot = slot;
+  return RQ_OK;
+}
+
 /* Lists the names node's subgraphs read from this graph as its implicit
- * inputs (once each, in order of first appearance) and points each
- * subgraph's outer-scope reference at its slot. A name this graph does not
- * define either becomes an outer-scope reference of this graph in turn (in
- * a subgraph) or is reported dangling by the sort (in the main graph). */
+ * inputs (once each) and points each subgraph's outer-scope reference at
+ * its slot. Slots follow the order of first use in the (sorted) subgraphs,
+ * then their outputs: what a save and reload reproduces, unlike value ids.
+ * A name this graph does not define either becomes an outer-scope
+ * reference of this graph in turn (in a subgraph) or is reported dangling
+ * by the sort (in the main graph). */
 static rq_status bind_outer_refs(loader *L, int node) {
   rq_status s = RQ_OK;
   int *ids = NULL, n = 0, cap = 0;
   for (int a = 0; a < L->g->nodes[node].n_attrs && s == RQ_OK; a++) {
     if (L->g->nodes[node].attrs[a].type != RQ__ATTR_GRAPH) continue;
     rq_graph *sub = L->g->nodes[node].attrs[a].g;
-    for (int v = 0; v < sub->n_values && s == RQ_OK; v++) {
-      if (!sub->values[v].is_outer) continue;
-      int id;
-      s = value_for(L, sub->values[v].name, &id);
-      if (s != RQ_OK) break;
-      int slot = 0;
-      while (slot < n && ids[slot] != id) slot++;
-      if (slot == n) {
-        if (n == cap) {
-          cap = cap ? 2 * cap : 8;
-          int *grown = rq__realloc_array(ids, (size_t)cap, sizeof *grown);
-          if (grown == NULL) {
-            s = rq__nomem(L->where, (size_t)cap * sizeof *grown);
-            break;
-          }
-          ids = grown;
-        }
-        ids[n++] = id;
-      }
-      sub->values[v].outer_slot = slot;
-    }
+    for (int i = 0; i < sub->n_nodes && s == RQ_OK; i++)
+      for (int k = 0; k < sub->nodes[i].n_inputs && s == RQ_OK; k++)
+        s = bind_one(L, sub, sub->nodes[i].inputs[k], &ids, &n, &cap);
+    for (int k = 0; k < sub->n_outputs && s == RQ_OK; k++) s = bind_one(L, sub, sub->outputs[k], &ids, &n, &cap);
   }
   if (s == RQ_OK && n > 0) {
     rq__node *nd = &L->g->nodes[node];

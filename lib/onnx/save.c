@@ -12,9 +12,6 @@ typedef struct arena {
   void **ptrs;
   size_t n, cap;
   bool failed;
-  /* Set (with failed) when a subgraph's outer-scope reference would be
-   * written under a name the subgraph itself defines. */
-  const char *name_clash;
 } arena;
 
 static void *arena_calloc(arena *a, size_t count, size_t size) {
@@ -258,10 +255,13 @@ static bool graph_pb(arena *A, const rq_graph *g, char *const *names, Onnx__Grap
   for (int v = 0; v < g->n_values; v++) n_init += g->values[v].init != NULL;
   gp->initializer = arena_calloc(A, n_init, sizeof *gp->initializer);
   if (gp->initializer == NULL) return false;
-  for (int v = 0; v < g->n_values; v++)
-    if (g->values[v].init != NULL &&
-        (gp->initializer[gp->n_initializer++] = initializer_pb(A, g->values[v].init, ext)) == NULL)
-      return false;
+  for (int v = 0; v < g->n_values; v++) {
+    if (g->values[v].init == NULL) continue;
+    Onnx__TensorProto *t = initializer_pb(A, g->values[v].init, ext);
+    if (t == NULL) return false;
+    t->name = names[v];
+    gp->initializer[gp->n_initializer++] = t;
+  }
 
   /* IR versions before 4 require every initializer to be listed as a graph
    * input too (with its type and shape), or onnx.checker refuses the model. */
@@ -306,14 +306,25 @@ static Onnx__GraphProto *subgraph_pb(arena *A, const rq_graph *sub, const rq__no
     names[v] = val->name;
     if (!val->is_outer || val->outer_slot < 0 || val->outer_slot >= owner->n_implicit) continue;
     int outer = owner->inputs[n_explicit + val->outer_slot];
-    if (outer < 0) continue;
-    names[v] = outer_names[outer];
-    int clash = rq__graph_find_value(sub, names[v]);
-    if (clash >= 0 && clash != v) {
-      A->failed = true;
-      A->name_clash = names[v];
-      return NULL;
+    if (outer >= 0) names[v] = outer_names[outer];
+  }
+  /* A local value that happens to carry a name the outer scope now uses
+   * (after a rename there) would capture the reference on reload: it is
+   * written under a fresh name instead. */
+  for (int v = 0; v < sub->n_values; v++) {
+    if (!sub->values[v].is_outer || names[v] == sub->values[v].name) continue;
+    int local = rq__graph_find_value(sub, names[v]);
+    if (local < 0 || local == v || sub->values[local].is_outer) continue;
+    size_t len = strlen(names[v]) + 24;
+    char *fresh = arena_calloc(A, len, 1);
+    if (fresh == NULL) return NULL;
+    for (unsigned k = 1;; k++) {
+      snprintf(fresh, len, "%s__local%u", names[v], k);
+      bool taken = rq__graph_find_value(sub, fresh) >= 0;
+      for (int u = 0; u < sub->n_values && !taken; u++) taken = strcmp(names[u], fresh) == 0;
+      if (!taken) break;
     }
+    names[local] = fresh;
   }
   return graph_pb(A, sub, names, gp, NULL, false) ? gp : NULL;
 }
@@ -329,13 +340,8 @@ static rq_status serialize(const rq_graph *g, external_plan *ext, void **data, s
   Onnx__ModelProto m;
   Onnx__GraphProto gp;
   if (!build_model(&A, g, &m, &gp, ext)) {
-    rq_status s = A.name_clash == NULL
-                      ? rq__nomem(__func__, 0)
-                      : rq__fail(RQ_ERR_STATE, __func__,
-                                 "a subgraph reads outer value '%s' but also defines a value of that "
-                                 "name", A.name_clash);
     arena_free(&A);
-    return s;
+    return rq__nomem(__func__, 0);
   }
   size_t n = protobuf_c_message_get_packed_size(&m.base);
   rq_status s = RQ_OK;
@@ -378,13 +384,8 @@ static rq_status inline_size(const rq_graph *g, size_t *n) {
   Onnx__GraphProto gp;
   bool ok = build_model(&A, g, &m, &gp, NULL);
   if (ok) *n = protobuf_c_message_get_packed_size(&m.base);
-  rq_status s = ok ? RQ_OK
-              : A.name_clash == NULL ? rq__nomem(__func__, 0)
-              : rq__fail(RQ_ERR_STATE, __func__,
-                         "a subgraph reads outer value '%s' but also defines a value of that name",
-                         A.name_clash);
   arena_free(&A);
-  return s;
+  return ok ? RQ_OK : rq__nomem(__func__, 0);
 }
 
 static rq_status write_file(const char *path, const void *data, size_t size) {

@@ -292,6 +292,21 @@ def subgraph_only_value():
     save("subgraph_only_value", m, [[("x", x if x.sum() > 0 else -x)], [("x", -x if x.sum() > 0 else x)]], restate)
 
 
+# ---- branches reading both x and an Identity of it: removing the Identity
+#      leaves the If reading one value through two references ----
+
+def if_identity_pair():
+    then_g = helper.make_graph([helper.make_node("Add", ["x", "x_copy"], ["t_out"])], "then", [], [vi("t_out", F, [4])])
+    else_g = helper.make_graph([helper.make_node("Sub", ["x_copy", "w"], ["e_out"])], "else", [], [vi("e_out", F, [4])])
+    w = randn(4)
+    m = model([helper.make_node("Relu", ["x_in"], ["x"]), helper.make_node("Identity", ["x"], ["x_copy"]),
+               helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g)],
+              [vi("x_in", F, [4]), vi("c", B, [])], [vi("y", F, [4])], inits=[("w", w)])
+    x = randn(4)
+    save("if_identity_pair", m, [[("x_in", x), ("c", np.array(True))], [("x_in", x), ("c", np.array(False))]],
+         lambda f: [2 * np.maximum(f["x_in"], 0) if f["c"] else np.maximum(f["x_in"], 0) - w])
+
+
 if __name__ == "__main__":
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
@@ -303,4 +318,5 @@ if __name__ == "__main__":
     loop_zero_iterations()
     scan_reverse_axes()
     subgraph_only_value()
+    if_identity_pair()
     print("wrote", root)

@@ -813,7 +813,7 @@ END_TEST
 
 static const char *const control_cases[] = {"if_outer_ref", "loop_scan_outer_ref", "loop_nested_if",
                                             "loop_m_only", "loop_cond_only", "loop_zero_iterations",
-                                            "scan_reverse_axes", "subgraph_only_value"};
+                                            "scan_reverse_axes", "subgraph_only_value", "if_identity_pair"};
 
 static rq_graph *load_control(const char *name) {
   char rel[256];
@@ -949,7 +949,36 @@ START_TEST(test_passes_keep_subgraph_values) {
   /* The Neg only the nested If reads stays. */
   passes_keep("loop_nested_if", 1, 2);
   passes_keep("loop_scan_outer_ref", 1, 1);
+  /* The Identity goes: its two references (x, x_copy) become one slot. */
+  rq_graph *g = load_control("if_identity_pair");
+  int if_node = g->n_nodes - 1;
+  ck_assert_str_eq(g->nodes[if_node].op_type, "If");
+  ck_assert_int_eq(g->nodes[if_node].n_implicit, 3);
+  ck_assert_int_eq(rq__pass_fold_constants(g, NULL), RQ_OK);
+  if_node = g->n_nodes - 1;
+  ck_assert_int_eq(g->nodes[if_node].n_implicit, 2);
+  rq_graph_destroy(g);
+  passes_keep("if_identity_pair", 2, 2);
   ck_assert_uint_eq(rq_memory_in_use(), before);
+}
+END_TEST
+
+/* An outer value renamed to a name a branch uses for a local value: the
+ * saved model must still read the outer one (the local is written under a
+ * fresh name). */
+START_TEST(test_outer_rename_onto_local_name) {
+  rq_graph *g = load_control("if_outer_ref"), *b = NULL;
+  ck_assert_int_eq(rq__graph_rename_value(g, rq__graph_find_value(g, "w"), "e_mid"), RQ_OK);
+  void *d;
+  size_t n;
+  ck_assert_int_eq(rq__graph_serialize(g, &d, &n), RQ_OK);
+  ck_assert_msg(rq_graph_load_buffer(d, n, &b) == RQ_OK, "%s", rq_last_error());
+  ck_assert_uint_eq(rq__graph_fingerprint(g), rq__graph_fingerprint(b));
+  check_control_run(b, "if_outer_ref", 0);
+  check_control_run(b, "if_outer_ref", 1);
+  rq__free(d);
+  rq_graph_destroy(b);
+  rq_graph_destroy(g);
 }
 END_TEST
 
@@ -1052,6 +1081,7 @@ static Suite *graph_suite(void) {
   tcase_add_test(tc, test_subgraph_roundtrip);
   tcase_add_test(tc, test_subgraph_fingerprint_and_implicit_inputs);
   tcase_add_test(tc, test_passes_keep_subgraph_values);
+  tcase_add_test(tc, test_outer_rename_onto_local_name);
   tcase_add_test(tc, test_reject_subgraph_nesting);
   tcase_add_test(tc, test_tensor_proto_file);
   tcase_add_test(tc, test_public_api_arguments);
