@@ -31,9 +31,17 @@ static rq_status bool_scalar(const rq__op_ctx *c, const rq__tensor *t, const cha
   return RQ_OK;
 }
 
-static rq_status scalar_tensor(int32_t dtype, double v, rq__tensor **out) {
-  RQ_TRY(rq__tensor_create(NULL, dtype, 0, NULL, out));
-  rq__elem_set((*out)->data, dtype, 0, v);
+/* The body's iteration number (INT64) and cond (BOOL) inputs. */
+static rq_status iteration_inputs(int64_t i, bool cond, rq__tensor **iter, rq__tensor **cond_t) {
+  RQ_TRY(rq__tensor_create(NULL, RQ__DT_INT64, 0, NULL, iter));
+  *(int64_t *)(*iter)->data = i;
+  rq_status st = rq__tensor_create(NULL, RQ__DT_BOOL, 0, NULL, cond_t);
+  if (st != RQ_OK) {
+    rq__tensor_destroy(*iter);
+    *iter = NULL;
+    return st;
+  }
+  *(uint8_t *)(*cond_t)->data = cond;
   return RQ_OK;
 }
 
@@ -152,11 +160,13 @@ static rq_status stack_output(rq__op_ctx *c, int i, const collected *col, int64_
 
 /* ---- Loop ---- */
 
-/* Semantics per the ONNX spec: M (trip count) and cond are both optional;
- * the loop runs while (M absent or i < M) and (cond absent or cond), and
- * the body's cond output feeds the next test only when cond was given
- * (with M alone it is ignored, as the spec's pseudo-code says). Nothing
- * else bounds the iteration count. */
+/* M (trip count) and cond are both optional; the loop runs while (M absent
+ * or i < M) and cond, cond starting as the input (true when absent) and
+ * then taken from the body's cond output after every iteration. That is
+ * what ONNX Runtime and onnx's reference implementation do even without a
+ * cond input, where the spec's pseudo-code calls the body's output ignored
+ * (tests/exec/data/control/node/loop_m_body_stops). Nothing else bounds
+ * the iteration count. */
 static rq_status op_loop(rq__op_ctx *c) {
   const rq_graph *body;
   RQ_TRY(body_attr(c, "body", &body));
@@ -201,12 +211,8 @@ static rq_status op_loop(rq__op_ctx *c) {
   }
   for (int64_t i = 0; st == RQ_OK && (!has_trip || i < trip) && cond; i++) {
     /* The body takes ownership of its inputs: the carried tensors move in. */
-    st = scalar_tensor(RQ__DT_INT64, (double)i, &body_in[0]);
-    if (st == RQ_OK) st = scalar_tensor(RQ__DT_BOOL, cond, &body_in[1]);
-    if (st != RQ_OK) {
-      destroy_all(body_in, 2);
-      break;
-    }
+    st = iteration_inputs(i, cond, &body_in[0], &body_in[1]);
+    if (st != RQ_OK) break;
     for (int k = 0; k < n_carried; k++) {
       body_in[2 + k] = carried[k];
       carried[k] = NULL;
@@ -215,9 +221,7 @@ static rq_status op_loop(rq__op_ctx *c) {
     st = rq__exec_run_subgraph(c, body, body_in, 2 + n_carried, &outs);
     memset(body_in, 0, ((size_t)n_carried + 2) * sizeof *body_in);
     if (st != RQ_OK) break;
-    bool next = true;
-    st = bool_scalar(c, outs[0], "the body's cond output", &next);
-    if (cond_t != NULL) cond = next;
+    st = bool_scalar(c, outs[0], "the body's cond output", &cond);
     rq__tensor_destroy(outs[0]);
     for (int k = 0; k < n_carried; k++) carried[k] = outs[1 + k];
     for (int k = 0; k < n_scan; k++) {

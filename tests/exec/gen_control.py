@@ -168,8 +168,7 @@ def loop_nested_if():
     save("loop_nested_if", m, [[("a_in", a_in), ("M", np.array(5, np.int64)), ("v0", v0)]], restate)
 
 
-# ---- Loop with M only (the body's cond output is ignored per the spec;
-#      it stays true here so every reading of the spec agrees) ----
+# ---- Loop with M only (the body's cond output stays true) ----
 
 def loop_m_only():
     body = helper.make_graph(
@@ -307,6 +306,31 @@ def if_identity_pair():
          lambda f: [2 * np.maximum(f["x_in"], 0) if f["c"] else np.maximum(f["x_in"], 0) - w])
 
 
+# ---- M without cond, the body's cond output turning false early: ONNX
+#      Runtime (and onnx's reference implementation) stop there, though the
+#      spec's pseudo-code calls that output ignored ----
+
+def loop_m_body_stops():
+    body = helper.make_graph(
+        [const("two", np.array(2, np.int64)),
+         helper.make_node("Less", ["i", "two"], ["cond_out"]),
+         helper.make_node("Add", ["v", "v"], ["v_out"])],
+        "body", [vi("i", I64, []), vi("cond_in", B, []), vi("v", F, [2])],
+        [vi("cond_out", B, []), vi("v_out", F, [2])])
+    m = model([helper.make_node("Loop", ["M", "", "v0"], ["v_final"], body=body)],
+              [vi("M", I64, []), vi("v0", F, [2])], [vi("v_final", F, [2])])
+    v0 = randn(2)
+
+    def restate(f):  # onnx.reference's Loop: cond = body output after every iteration
+        v, i, cond = f["v0"], 0, True
+        while cond and i < int(f["M"]):
+            v = v + v
+            cond = i < 2
+            i += 1
+        return [v]
+    save("loop_m_body_stops", m, [[("M", np.array(10, np.int64)), ("v0", v0)]], restate)
+
+
 if __name__ == "__main__":
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
@@ -319,4 +343,5 @@ if __name__ == "__main__":
     scan_reverse_axes()
     subgraph_only_value()
     if_identity_pair()
+    loop_m_body_stops()
     print("wrote", root)

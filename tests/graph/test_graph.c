@@ -813,7 +813,8 @@ END_TEST
 
 static const char *const control_cases[] = {"if_outer_ref", "loop_scan_outer_ref", "loop_nested_if",
                                             "loop_m_only", "loop_cond_only", "loop_zero_iterations",
-                                            "scan_reverse_axes", "subgraph_only_value", "if_identity_pair"};
+                                            "scan_reverse_axes", "subgraph_only_value", "if_identity_pair",
+                                            "loop_m_body_stops"};
 
 static rq_graph *load_control(const char *name) {
   char rel[256];
