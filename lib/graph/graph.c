@@ -507,8 +507,9 @@ rq_status rq__graph_sort(rq_graph *g) {
       const rq__value *v = &g->values[id];
       if (producer[id] < 0 && v->init == NULL && !v->is_input && !v->is_outer) {
         s = rq__fail(RQ_ERR_FORMAT, __func__,
-                     "node '%s' (%s): input '%s' is dangling (not a graph input, initializer or "
-                     "node output)", node_label(n), n->op_type, v->name);
+                     "node '%s' (%s): input '%s'%s is dangling (not a graph input, initializer or "
+                     "node output)", node_label(n), n->op_type, v->name,
+                     k >= rq__node_n_explicit(n) ? " (read inside its subgraph)" : "");
         goto done;
       }
       if (producer[id] >= 0) {
