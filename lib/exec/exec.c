@@ -18,6 +18,7 @@ static const rq__op_entry *const op_families[] = {
   rq__ops_vision,
   rq__ops_linalg,
   rq__ops_signal,
+  rq__ops_control,
 };
 
 rq__op_fn rq__exec_find_op(const char *domain, const char *op_type) {
@@ -135,6 +136,11 @@ typedef struct run_state {
   node_act *act;
   unsigned char *forward;
   rq__buffer_pool *pool; /* the graph's cached pool, or this run's own */
+  /* A subgraph run: the live tensors of the calling node's implicit inputs,
+   * which the subgraph's outer-scope references read (borrowed, never
+   * owned or changed). NULL for the main graph. */
+  const rq__tensor *const *scope;
+  int n_scope;
 } run_state;
 
 static void release(run_state *s, int v) {
@@ -156,12 +162,14 @@ static rq_status call_hook(run_state *s, int v) {
   return RQ_OK;
 }
 
-static rq_status check_input(const rq_graph *g, int i, const rq__tensor *t) {
+/* A subgraph's inputs are checked for their element type only: ONNX lets
+ * loop-carried values change shape between iterations. */
+static rq_status check_input(const rq_graph *g, int i, const rq__tensor *t, bool subgraph) {
   const rq__value *val = &g->values[g->inputs[i]];
   if (val->dtype != RQ__DT_UNDEFINED && val->dtype != t->dtype)
-    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "input %d ('%s') has element type %s, the model declares %s",
-                    i, val->name, rq__dtype_name(t->dtype), rq__dtype_name(val->dtype));
-  if (val->shape.ndim < 0) return RQ_OK;
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "%sinput %d ('%s') has element type %s, the model declares %s",
+                    subgraph ? "subgraph " : "", i, val->name, rq__dtype_name(t->dtype), rq__dtype_name(val->dtype));
+  if (val->shape.ndim < 0 || subgraph) return RQ_OK;
   if (val->shape.ndim != t->ndim)
     return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "input %d ('%s') has rank %d, the model declares %d",
                     i, val->name, t->ndim, val->shape.ndim);
@@ -241,8 +249,9 @@ static rq_status run_node(run_state *s, int ni) {
   }
   for (int i = 0; i < node->n_outputs; i++) out[i] = NULL;
   rq__op_ctx ctx = {
-    .node = node, .opset = rq__graph_opset(g, ""), .n_in = node->n_inputs,
+    .node = node, .opset = rq__graph_opset(g, ""), .n_in = rq__node_n_explicit(node),
     .in = in, .n_out = node->n_outputs, .out = out, .pool = s->pool,
+    .n_implicit = node->n_implicit, .implicit = in + rq__node_n_explicit(node),
     .threads = s->opts.num_threads > 1 ? s->opts.num_threads : 1,
     /* act[ni] of an IN_PLACE node that runs after all belongs to it, not the op */
     .act = s->act[ni].on && s->forward[ni] == RUN, .act_lo = s->act[ni].lo, .act_hi = s->act[ni].hi,
@@ -359,6 +368,11 @@ static rq_status prepare(run_state *s) {
   for (size_t v = 0; v < nv; v++) {
     s->last_use[v] = -1;
     s->slot[v] = g->values[v].init;
+    if (!g->values[v].is_outer) continue;
+    int k = g->values[v].outer_slot;
+    if (k < 0 || k >= s->n_scope || s->scope[k] == NULL)
+      return rq__fail(RQ_ERR_INTERNAL, "rq_graph_run", "outer-scope value '%s' is not bound", g->values[v].name);
+    s->slot[v] = (rq__tensor *)s->scope[k]; /* borrowed: owned[v] stays false */
   }
   for (int ni = 0; ni < g->n_nodes; ni++)
     for (int i = 0; i < g->nodes[ni].n_inputs; i++)
@@ -416,15 +430,16 @@ rq_status rq_graph_trim(rq_graph *graph) {
   return RQ_OK;
 }
 
-rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__buffer_pool *pool,
-                       rq__tensor **inputs, int n_inputs, rq__tensor ***outputs) {
-  run_state s = {.g = g, .pool = pool};
+static rq_status run_graph(const rq_graph *g, const rq_exec_options *opts, rq__buffer_pool *pool,
+                           const rq__tensor *const *scope, int n_scope, rq__tensor **inputs, int n_inputs,
+                           rq__tensor ***outputs) {
+  run_state s = {.g = g, .pool = pool, .scope = scope, .n_scope = n_scope};
   rq__tensor **result = NULL;
   rq_status st = copy_options(opts, &s.opts);
   if (st == RQ_OK && n_inputs != g->n_inputs)
-    st = rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "the graph has %d inputs, %d were given", g->n_inputs,
-                  n_inputs);
-  for (int i = 0; st == RQ_OK && i < n_inputs; i++) st = check_input(g, i, inputs[i]);
+    st = rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "the %sgraph has %d inputs, %d were given",
+                  scope != NULL ? "sub" : "", g->n_inputs, n_inputs);
+  for (int i = 0; st == RQ_OK && i < n_inputs; i++) st = check_input(g, i, inputs[i], scope != NULL);
   if (st == RQ_OK) st = prepare(&s);
   if (st != RQ_OK) {
     for (int i = 0; i < n_inputs; i++) rq__tensor_destroy(inputs[i]);
@@ -479,6 +494,20 @@ done:
   rq__free(s.forward);
   *outputs = result;
   return st;
+}
+
+rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__buffer_pool *pool,
+                       rq__tensor **inputs, int n_inputs, rq__tensor ***outputs) {
+  return run_graph(g, opts, pool, NULL, 0, inputs, n_inputs, outputs);
+}
+
+rq_status rq__exec_run_subgraph(const rq__op_ctx *c, const rq_graph *body, rq__tensor **inputs, int n_inputs,
+                                rq__tensor ***outputs) {
+  /* Hooks watch the main graph's edges only; the thread budget carries over. */
+  rq_exec_options opts = {.struct_size = sizeof opts, .num_threads = c->threads};
+  static const rq__tensor *const no_scope[1] = {NULL};
+  return run_graph(body, &opts, c->pool, c->n_implicit > 0 ? c->implicit : no_scope, c->n_implicit, inputs,
+                   n_inputs, outputs);
 }
 
 /* ---- the public API ---- */

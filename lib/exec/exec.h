@@ -32,6 +32,11 @@ typedef struct rq__op_ctx {
    * Conv's output into it (see plan_fusion in exec.c). */
   bool act;
   float act_lo, act_hi;
+  /* The tensors of the node's implicit inputs (what its subgraphs read
+   * from the outer scope; see rq__node in graph.h), for
+   * rq__exec_run_subgraph. n_in counts the explicit inputs only. */
+  int n_implicit;
+  const rq__tensor *const *implicit;
 } rq__op_ctx;
 
 /* Calls fn(arg, begin, end) on disjoint chunks covering [0, n): on the
@@ -74,6 +79,13 @@ rq__op_fn rq__exec_find_op(const char *domain, const char *op_type);
  * the run frees. */
 rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__buffer_pool *pool,
                        rq__tensor **inputs, int n_inputs, rq__tensor ***outputs);
+
+/* Runs subgraph body (a GRAPH attribute of c->node) inside the calling
+ * run: its outer-scope references read c->implicit, its buffers come from
+ * and go back to c->pool, and it gets c->threads. Takes ownership of the
+ * inputs like rq__exec_run; *outputs as there. */
+rq_status rq__exec_run_subgraph(const rq__op_ctx *c, const rq_graph *body, rq__tensor **inputs, int n_inputs,
+                                rq__tensor ***outputs);
 
 /* ONNX dtype <-> DLPack dtype. BOOL travels as uint8. */
 bool rq__dtype_to_dl(int32_t dtype, DLDataType *dl);
@@ -187,5 +199,6 @@ extern const rq__op_entry rq__ops_rnn[];
 extern const rq__op_entry rq__ops_vision[];
 extern const rq__op_entry rq__ops_linalg[];
 extern const rq__op_entry rq__ops_signal[];
+extern const rq__op_entry rq__ops_control[];
 
 #endif

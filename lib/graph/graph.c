@@ -16,7 +16,14 @@ void rq__attr_clear(rq__attr *a) {
   for (size_t i = 0; a->strings != NULL && i < a->count; i++) rq__free(a->strings[i]);
   rq__free(a->strings);
   rq__tensor_destroy(a->t);
+  rq_graph_destroy(a->g);
   memset(a, 0, sizeof *a);
+}
+
+bool rq__node_has_subgraph(const rq__node *n) {
+  for (int i = 0; n != NULL && i < n->n_attrs; i++)
+    if (n->attrs[i].type == RQ__ATTR_GRAPH) return true;
+  return false;
 }
 
 const rq__attr *rq__node_attr(const rq__node *n, const char *name) {
@@ -295,6 +302,7 @@ rq_status rq__graph_add_value(rq_graph *g, const char *name, int *id) {
   v->name = unique;
   v->shape.ndim = -1;
   v->producer = -1;
+  v->outer_slot = -1;
   index_put(g, g->n_values);
   if (id != NULL) *id = g->n_values;
   g->n_values++;
@@ -419,7 +427,11 @@ rq_status rq__node_append_input(rq_graph *g, int node, int id) {
   int *grown = rq__realloc_array(n->inputs, (size_t)n->n_inputs + 1, sizeof *grown);
   if (grown == NULL) return rq__nomem(__func__, ((size_t)n->n_inputs + 1) * sizeof *grown);
   n->inputs = grown;
-  n->inputs[n->n_inputs++] = id;
+  /* New explicit inputs go before the implicit ones, which stay last. */
+  int at = rq__node_n_explicit(n);
+  memmove(&n->inputs[at + 1], &n->inputs[at], (size_t)n->n_implicit * sizeof *n->inputs);
+  n->inputs[at] = id;
+  n->n_inputs++;
   return rq__graph_sort(g);
 }
 
@@ -493,10 +505,11 @@ rq_status rq__graph_sort(rq_graph *g) {
       int id = n->inputs[k];
       if (id < 0) continue;
       const rq__value *v = &g->values[id];
-      if (producer[id] < 0 && v->init == NULL && !v->is_input) {
+      if (producer[id] < 0 && v->init == NULL && !v->is_input && !v->is_outer) {
         s = rq__fail(RQ_ERR_FORMAT, __func__,
-                     "node '%s' (%s): input '%s' is dangling (not a graph input, initializer or "
-                     "node output)", node_label(n), n->op_type, v->name);
+                     "node '%s' (%s): input '%s'%s is dangling (not a graph input, initializer or "
+                     "node output)", node_label(n), n->op_type, v->name,
+                     k >= rq__node_n_explicit(n) ? " (read inside its subgraph)" : "");
         goto done;
       }
       if (producer[id] >= 0) {
@@ -507,7 +520,7 @@ rq_status rq__graph_sort(rq_graph *g) {
   }
   for (int k = 0; k < g->n_outputs; k++) {
     const rq__value *v = &g->values[g->outputs[k]];
-    if (producer[g->outputs[k]] < 0 && v->init == NULL && !v->is_input) {
+    if (producer[g->outputs[k]] < 0 && v->init == NULL && !v->is_input && !v->is_outer) {
       s = rq__fail(RQ_ERR_FORMAT, __func__, "graph output '%s' is dangling (nothing produces it)",
                    v->name);
       goto done;
@@ -593,6 +606,56 @@ typedef struct slot_change {
   int old;
 } slot_change;
 
+/* The outer-scope reference of sub that stands for implicit slot `slot`,
+ * or -1 (a subgraph has at most one per slot). */
+static int outer_ref(const rq_graph *sub, int slot) {
+  for (int v = 0; v < sub->n_values; v++)
+    if (sub->values[v].is_outer && sub->values[v].outer_slot == slot) return v;
+  return -1;
+}
+
+/* Merges implicit inputs of node that name the same value (left by a
+ * rewire), so the node and its subgraphs look as a reload of the saved
+ * model would: one slot, one outer-scope reference per outer value. */
+static rq_status merge_implicit(rq_graph *g, int node) {
+  rq__node *n = &g->nodes[node];
+  int base = rq__node_n_explicit(n);
+  for (int j = 1; j < n->n_implicit; j++) {
+    int i = 0;
+    while (i < j && n->inputs[base + i] != n->inputs[base + j]) i++;
+    if (i == j) continue;
+    /* Two references that are both outputs of one subgraph cannot become
+     * one value; they keep their slots (the saved model is still right). */
+    bool both_outputs = false;
+    for (int a = 0; a < n->n_attrs; a++) {
+      rq_graph *sub = n->attrs[a].type == RQ__ATTR_GRAPH ? n->attrs[a].g : NULL;
+      int pi = sub ? outer_ref(sub, i) : -1, pj = sub ? outer_ref(sub, j) : -1;
+      if (pi >= 0 && pj >= 0 && sub->values[pi].is_output && sub->values[pj].is_output) both_outputs = true;
+    }
+    if (both_outputs) continue;
+    for (int a = 0; a < n->n_attrs; a++) {
+      rq_graph *sub = n->attrs[a].type == RQ__ATTR_GRAPH ? n->attrs[a].g : NULL;
+      if (sub == NULL) continue;
+      int pi = outer_ref(sub, i), pj = outer_ref(sub, j);
+      if (pj >= 0 && pi >= 0) {
+        RQ_TRY(rq__graph_rewire(sub, pj, pi));
+        sub->values[pj].is_outer = false; /* nothing reads it now */
+        sub->values[pj].outer_slot = -1;
+        RQ_TRY(rq__graph_compact(sub));
+      } else if (pj >= 0) {
+        sub->values[pj].outer_slot = i;
+      }
+      for (int v = 0; v < sub->n_values; v++)
+        if (sub->values[v].is_outer && sub->values[v].outer_slot > j) sub->values[v].outer_slot--;
+    }
+    memmove(&n->inputs[base + j], &n->inputs[base + j + 1], (size_t)(n->n_implicit - j - 1) * sizeof *n->inputs);
+    n->n_inputs--;
+    n->n_implicit--;
+    j--;
+  }
+  return RQ_OK;
+}
+
 rq_status rq__graph_rewire(rq_graph *g, int from, int to) {
   RQ_CHECK_NOT_NULL(g);
   RQ_CHECK_ARG(from >= 0 && from < g->n_values, "value id %d is out of range", from);
@@ -627,6 +690,9 @@ rq_status rq__graph_rewire(rq_graph *g, int from, int to) {
     g->values[to].is_output = to_was_output;
   }
   rq__free(changes);
+  /* A subgraph that read both from and to now reads one value twice. */
+  for (int i = 0; s == RQ_OK && i < g->n_nodes; i++)
+    if (g->nodes[i].n_implicit > 1) s = merge_implicit(g, i);
   return s;
 }
 
@@ -810,7 +876,8 @@ static void fp_tensor(uint64_t *h, const rq__tensor *t) {
 }
 
 /* Values are numbered in order of first appearance, so the hash does not
- * depend on names; an initializer's data is hashed when first met. */
+ * depend on names; an initializer's data is hashed when first met, and an
+ * outer-scope reference of a subgraph by the implicit-input slot it reads. */
 static void fp_value(uint64_t *h, const rq_graph *g, int id, int *canon, int *next) {
   if (id < 0) {
     fp_i64(h, -1);
@@ -819,58 +886,68 @@ static void fp_value(uint64_t *h, const rq_graph *g, int id, int *canon, int *ne
   if (canon[id] < 0) {
     canon[id] = (*next)++;
     if (g->values[id].init != NULL) fp_tensor(h, g->values[id].init);
+    if (g->values[id].is_outer) fp_i64(h, -2 - (int64_t)g->values[id].outer_slot);
   }
   fp_i64(h, canon[id]);
 }
 
-uint64_t rq__graph_fingerprint(const rq_graph *g) {
-  if (g == NULL) return 0;
-  uint64_t h = 0x72617a6f72710001ull; /* "razorq" + format 1 */
+/* Hashes g's structure into *h; subgraphs recursively (their depth is
+ * bounded at load). false when out of memory. */
+static bool fp_graph(uint64_t *h, const rq_graph *g, bool subgraph) {
   int *canon = rq__malloc_array((size_t)g->n_values + 1, sizeof *canon);
-  if (canon == NULL) return 0;
+  if (canon == NULL) return false;
   for (int v = 0; v < g->n_values; v++) canon[v] = -1;
   int next = 0;
-  for (int i = 0; i < g->n_opsets; i++) {
-    fp_str(&h, g->opsets[i].domain);
-    fp_i64(&h, g->opsets[i].version);
+  bool ok = true;
+  /* A subgraph's opsets are a copy of the model's: not part of its identity. */
+  for (int i = 0; !subgraph && i < g->n_opsets; i++) {
+    fp_str(h, g->opsets[i].domain);
+    fp_i64(h, g->opsets[i].version);
   }
   for (int k = 0; k < g->n_inputs; k++) {
-    fp_value(&h, g, g->inputs[k], canon, &next);
-    fp_shape(&h, &g->values[g->inputs[k]]);
+    fp_value(h, g, g->inputs[k], canon, &next);
+    fp_shape(h, &g->values[g->inputs[k]]);
   }
-  for (int i = 0; i < g->n_nodes; i++) {
+  for (int i = 0; i < g->n_nodes && ok; i++) {
     const rq__node *n = &g->nodes[i];
-    fp_str(&h, n->op_type);
-    fp_str(&h, n->domain);
-    fp_i64(&h, n->n_inputs);
-    for (int k = 0; k < n->n_inputs; k++) fp_value(&h, g, n->inputs[k], canon, &next);
-    fp_i64(&h, n->n_outputs);
-    for (int k = 0; k < n->n_outputs; k++) fp_value(&h, g, n->outputs[k], canon, &next);
-    fp_i64(&h, n->n_attrs);
-    for (int a = 0; a < n->n_attrs; a++) {
+    fp_str(h, n->op_type);
+    fp_str(h, n->domain);
+    fp_i64(h, n->n_inputs); /* implicit ones follow from the subgraphs hashed below */
+    for (int k = 0; k < n->n_inputs; k++) fp_value(h, g, n->inputs[k], canon, &next);
+    fp_i64(h, n->n_outputs);
+    for (int k = 0; k < n->n_outputs; k++) fp_value(h, g, n->outputs[k], canon, &next);
+    fp_i64(h, n->n_attrs);
+    for (int a = 0; a < n->n_attrs && ok; a++) {
       const rq__attr *at = &n->attrs[a];
-      fp_str(&h, at->name);
-      fp_i64(&h, at->type);
+      fp_str(h, at->name);
+      fp_i64(h, at->type);
       switch (at->type) {
-        case RQ__ATTR_INT: fp_i64(&h, at->i); break;
-        case RQ__ATTR_FLOAT: fp_bytes(&h, &at->f, sizeof at->f); break;
-        case RQ__ATTR_STRING: fp_bytes(&h, at->s, at->s_len); break;
-        case RQ__ATTR_INTS: fp_bytes(&h, at->ints, at->count * sizeof *at->ints); break;
-        case RQ__ATTR_FLOATS: fp_bytes(&h, at->floats, at->count * sizeof *at->floats); break;
+        case RQ__ATTR_INT: fp_i64(h, at->i); break;
+        case RQ__ATTR_FLOAT: fp_bytes(h, &at->f, sizeof at->f); break;
+        case RQ__ATTR_STRING: fp_bytes(h, at->s, at->s_len); break;
+        case RQ__ATTR_INTS: fp_bytes(h, at->ints, at->count * sizeof *at->ints); break;
+        case RQ__ATTR_FLOATS: fp_bytes(h, at->floats, at->count * sizeof *at->floats); break;
         case RQ__ATTR_STRINGS:
-          for (size_t s = 0; s < at->count; s++) fp_str(&h, at->strings[s]);
+          for (size_t s = 0; s < at->count; s++) fp_str(h, at->strings[s]);
           break;
-        case RQ__ATTR_TENSOR: fp_tensor(&h, at->t); break;
+        case RQ__ATTR_TENSOR: fp_tensor(h, at->t); break;
+        case RQ__ATTR_GRAPH: ok = fp_graph(h, at->g, true); break;
         default: break;
       }
     }
   }
   for (int k = 0; k < g->n_outputs; k++) {
-    fp_value(&h, g, g->outputs[k], canon, &next);
-    fp_shape(&h, &g->values[g->outputs[k]]);
+    fp_value(h, g, g->outputs[k], canon, &next);
+    fp_shape(h, &g->values[g->outputs[k]]);
   }
   rq__free(canon);
-  return h;
+  return ok;
+}
+
+uint64_t rq__graph_fingerprint(const rq_graph *g) {
+  if (g == NULL) return 0;
+  uint64_t h = 0x72617a6f72710001ull; /* "razorq" + format 1 */
+  return fp_graph(&h, g, false) ? h : 0;
 }
 
 uint64_t rq__graph_parameter_count(const rq_graph *g) {

@@ -116,17 +116,24 @@ typedef struct rq__value {
   rq__tensor *init;  /* constant data (initializer / folded Constant), owned */
   bool is_input;     /* listed in graph.input (and not an initializer) */
   bool is_output;    /* listed in graph.output */
+  /* Subgraphs only: an outer-scope reference, a name the subgraph reads but
+   * does not define. It stands for implicit input `outer_slot` of the node
+   * owning the subgraph (see rq__node), so it follows that slot through
+   * rewires and renames of the outer graph. */
+  bool is_outer;
+  int outer_slot;
 } rq__value;
 
 /* ----------------------------------------------------------------- nodes -- */
 
-/* ONNX AttributeProto.AttributeType values. GRAPH/GRAPHS/SPARSE_TENSOR
- * attributes are rejected at load (no supported op needs them). */
+/* ONNX AttributeProto.AttributeType values. GRAPHS/SPARSE_TENSOR(S)/
+ * TENSORS attributes are rejected at load (no supported op needs them). */
 typedef enum rq__attr_type {
   RQ__ATTR_FLOAT = 1,
   RQ__ATTR_INT = 2,
   RQ__ATTR_STRING = 3,
   RQ__ATTR_TENSOR = 4,
+  RQ__ATTR_GRAPH = 5, /* a subgraph: If's branches, Loop's and Scan's body */
   RQ__ATTR_FLOATS = 6,
   RQ__ATTR_INTS = 7,
   RQ__ATTR_STRINGS = 8,
@@ -144,19 +151,45 @@ typedef struct rq__attr {
   float *floats;   /* FLOATS */
   char **strings;  /* STRINGS */
   rq__tensor *t;   /* TENSOR */
+  rq_graph *g;     /* GRAPH: owned subgraph (its opsets copy the model's) */
 } rq__attr;
 
+/* Subgraphs and implicit inputs. A node with GRAPH attributes (If, Loop,
+ * Scan) may read values of its graph from inside those subgraphs by name
+ * (ONNX outer-scope references). The loader lists them once per node, like
+ * ONNX Runtime's "implicit inputs", and stores them as the LAST n_implicit
+ * entries of inputs[]: every pass that reasons about uses, liveness or
+ * order (sort, consumers, dead-value removal, rewire, fusion, the
+ * executor's release of dead tensors) then sees them as ordinary inputs
+ * and can neither drop nor reorder what a subgraph reads. A rewire that
+ * moves such a slot moves the subgraph's reference with it: inside the
+ * subgraph the name is a value with is_outer set that points at the slot,
+ * and the serializer writes the slot's current name for it. Only code that
+ * deals with the op's own inputs (kernels, the serializer, shape inference)
+ * uses rq__node_n_explicit(). */
 typedef struct rq__node {
   char *name;     /* never NULL; "" when the model gave none */
   char *op_type;
   char *domain;   /* "" for the default ai.onnx domain */
-  int n_inputs;
+  int n_inputs;   /* explicit inputs, then n_implicit implicit ones */
   int *inputs;    /* value ids; -1 = omitted optional input */
+  int n_implicit; /* outer-scope references of the node's subgraphs */
   int n_outputs;
   int *outputs;   /* value ids; -1 = omitted optional output */
   int n_attrs;
   rq__attr *attrs;
 } rq__node;
+
+/* The op's own inputs (inputs[0 .. n_explicit)), without implicit ones. */
+static inline int rq__node_n_explicit(const rq__node *n) { return n->n_inputs - n->n_implicit; }
+
+/* Deepest nesting of subgraphs the loader accepts (a subgraph's subgraph is
+ * depth 2); deeper models are refused with RQ_ERR_FORMAT, so neither the
+ * loader, the passes nor the executor can exhaust the stack. */
+#define RQ__MAX_SUBGRAPH_DEPTH 16
+
+/* True when the node owns a GRAPH attribute. */
+bool rq__node_has_subgraph(const rq__node *n);
 
 /* Attribute lookups: NULL / the default when absent. The typed getters
  * return the default when the attribute exists with another type too; the

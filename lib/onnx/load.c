@@ -15,7 +15,10 @@ typedef struct loader {
   rq_graph *g;
   const char *base_dir; /* model folder for external data, or NULL */
   const char *where;    /* public function name for messages */
+  int depth;            /* 0 = the main graph, 1 = its subgraphs, ... */
 } loader;
+
+static rq_status load_graph(loader *L, const Onnx__GraphProto *gp);
 
 static const char *str_or_empty(const char *s) { return s ? s : ""; }
 
@@ -91,6 +94,12 @@ static rq_status value_for(loader *L, const char *name, int *id) {
   *id = rq__graph_find_value(L->g, name);
   if (*id >= 0) return RQ_OK;
   return relabel(rq__graph_add_value(L->g, name, id), L->where);
+}
+
+static rq_status dup_string(const char *src, char **dst, const char *where) {
+  if (src == NULL) return RQ_OK;
+  *dst = rq__strdup(src);
+  return *dst ? RQ_OK : rq__nomem(where, strlen(src) + 1);
 }
 
 static rq_status load_attr(loader *L, const Onnx__AttributeProto *ap, const char *node_desc,
@@ -174,6 +183,45 @@ static rq_status load_attr(loader *L, const Onnx__AttributeProto *ap, const char
         }
       }
       break;
+    case RQ__ATTR_GRAPH: {
+      if (ap->g == NULL) {
+        s = rq__fail(RQ_ERR_FORMAT, L->where, "%s: graph attribute '%s' holds no graph", node_desc, aname);
+        break;
+      }
+      if (L->depth + 1 > RQ__MAX_SUBGRAPH_DEPTH) {
+        s = rq__fail(RQ_ERR_FORMAT, L->where, "%s: attribute '%s': subgraphs nest deeper than %d levels",
+                     node_desc, aname, RQ__MAX_SUBGRAPH_DEPTH);
+        break;
+      }
+      char where[768];
+      snprintf(where, sizeof where, "%s: %s attribute '%s'", L->where, node_desc, aname);
+      loader sub = {NULL, L->base_dir, where, L->depth + 1};
+      s = rq__graph_create(&sub.g);
+      /* The subgraph runs under the model's opsets. */
+      for (int i = 0; s == RQ_OK && i < L->g->n_opsets; i++) {
+        if (rq__graph_opset(sub.g, L->g->opsets[i].domain) != 0) {
+          for (int j = 0; j < sub.g->n_opsets; j++)
+            if (strcmp(sub.g->opsets[j].domain, L->g->opsets[i].domain) == 0)
+              sub.g->opsets[j].version = L->g->opsets[i].version;
+          continue;
+        }
+        rq__opset *grown = rq__realloc_array(sub.g->opsets, (size_t)sub.g->n_opsets + 1, sizeof *grown);
+        if (grown == NULL) {
+          s = rq__nomem(L->where, sizeof *grown);
+          break;
+        }
+        sub.g->opsets = grown;
+        grown[sub.g->n_opsets].version = L->g->opsets[i].version;
+        grown[sub.g->n_opsets].domain = rq__strdup(L->g->opsets[i].domain);
+        if (grown[sub.g->n_opsets].domain == NULL) s = rq__nomem(L->where, 1);
+        else sub.g->n_opsets++;
+      }
+      if (s == RQ_OK) s = load_graph(&sub, ap->g);
+      if (s == RQ_OK && ap->g->name != NULL) s = dup_string(ap->g->name, &sub.g->name, L->where);
+      if (s != RQ_OK) rq_graph_destroy(sub.g);
+      else a->g = sub.g;
+      break;
+    }
     default: {
       static const char *const names[] = {"UNDEFINED", "FLOAT", "INT", "STRING", "TENSOR", "GRAPH",
                                           "FLOATS", "INTS", "STRINGS", "TENSORS", "GRAPHS",
@@ -186,6 +234,63 @@ static rq_status load_attr(loader *L, const Onnx__AttributeProto *ap, const char
     }
   }
   if (s != RQ_OK) rq__attr_clear(a);
+  return s;
+}
+
+/* Gives outer-scope reference v of subgraph sub its implicit-input slot in
+ * the node being bound (ids[0 .. *n) so far): the slot of the outer value
+ * of the same name, appended when new. */
+static rq_status bind_one(loader *L, rq_graph *sub, int v, int **ids, int *n, int *cap) {
+  if (v < 0 || !sub->values[v].is_outer || sub->values[v].outer_slot >= 0) return RQ_OK;
+  int id;
+  RQ_TRY(value_for(L, sub->values[v].name, &id));
+  int slot = 0;
+  while (slot < *n && (*ids)[slot] != id) slot++;
+  if (slot == *n) {
+    if (*n == *cap) {
+      int cap2 = *cap ? 2 * *cap : 8;
+      int *grown = rq__realloc_array(*ids, (size_t)cap2, sizeof *grown);
+      if (grown == NULL) return rq__nomem(L->where, (size_t)cap2 * sizeof *grown);
+      *ids = grown;
+      *cap = cap2;
+    }
+    (*ids)[(*n)++] = id;
+  }
+  sub->values[v].outer_slot = slot;
+  return RQ_OK;
+}
+
+/* Lists the names node's subgraphs read from this graph as its implicit
+ * inputs (once each) and points each subgraph's outer-scope reference at
+ * its slot. Slots follow the order of first use in the (sorted) subgraphs,
+ * then their outputs: what a save and reload reproduces, unlike value ids.
+ * A name this graph does not define either becomes an outer-scope
+ * reference of this graph in turn (in a subgraph) or is reported dangling
+ * by the sort (in the main graph). */
+static rq_status bind_outer_refs(loader *L, int node) {
+  rq_status s = RQ_OK;
+  int *ids = NULL, n = 0, cap = 0;
+  for (int a = 0; a < L->g->nodes[node].n_attrs && s == RQ_OK; a++) {
+    if (L->g->nodes[node].attrs[a].type != RQ__ATTR_GRAPH) continue;
+    rq_graph *sub = L->g->nodes[node].attrs[a].g;
+    for (int i = 0; i < sub->n_nodes && s == RQ_OK; i++)
+      for (int k = 0; k < sub->nodes[i].n_inputs && s == RQ_OK; k++)
+        s = bind_one(L, sub, sub->nodes[i].inputs[k], &ids, &n, &cap);
+    for (int k = 0; k < sub->n_outputs && s == RQ_OK; k++) s = bind_one(L, sub, sub->outputs[k], &ids, &n, &cap);
+  }
+  if (s == RQ_OK && n > 0) {
+    rq__node *nd = &L->g->nodes[node];
+    int *grown = rq__realloc_array(nd->inputs, (size_t)nd->n_inputs + (size_t)n + 1, sizeof *grown);
+    if (grown == NULL) {
+      s = rq__nomem(L->where, ((size_t)nd->n_inputs + (size_t)n) * sizeof *grown);
+    } else {
+      nd->inputs = grown;
+      memcpy(&nd->inputs[nd->n_inputs], ids, (size_t)n * sizeof *ids);
+      nd->n_inputs += n;
+      nd->n_implicit = n;
+    }
+  }
+  rq__free(ids);
   return s;
 }
 
@@ -227,13 +332,7 @@ static rq_status load_node(loader *L, const Onnx__NodeProto *np, size_t index) {
     }
     RQ_TRY(relabel(rq__node_take_attr(&L->g->nodes[node], &a), L->where));
   }
-  return RQ_OK;
-}
-
-static rq_status dup_string(const char *src, char **dst, const char *where) {
-  if (src == NULL) return RQ_OK;
-  *dst = rq__strdup(src);
-  return *dst ? RQ_OK : rq__nomem(where, strlen(src) + 1);
+  return bind_outer_refs(L, node);
 }
 
 static rq_status append_id(int **arr, int *n, int id, const char *where) {
@@ -281,6 +380,13 @@ static rq_status load_model(loader *L, const Onnx__ModelProto *m) {
                     "ai.onnx opset %lld is outside the %d..%d razorq supports (convert the model "
                     "with onnx.version_converter)", (long long)opset, RQ__OPSET_MIN, RQ__OPSET_MAX);
 
+  return load_graph(L, gp);
+}
+
+/* The graph's values and nodes (the main graph or a subgraph). */
+static rq_status load_graph(loader *L, const Onnx__GraphProto *gp) {
+  rq_graph *g = L->g;
+  const char *where = L->where;
   if (gp->n_sparse_initializer > 0)
     return rq__fail(RQ_ERR_UNSUPPORTED, where, "sparse initializers are not supported");
   if (gp->n_initializer > MAX_ITEMS || gp->n_node > MAX_ITEMS || gp->n_input > MAX_ITEMS ||
@@ -325,6 +431,8 @@ static rq_status load_model(loader *L, const Onnx__ModelProto *m) {
     const char *name = str_or_empty(vi->name);
     if (name[0] == '\0') return rq__fail(RQ_ERR_FORMAT, where, "graph output #%zu has no name", i);
     int id = rq__graph_find_value(g, name);
+    /* A subgraph may hand an outer-scope value straight on. */
+    if (id < 0 && L->depth > 0) RQ_TRY(value_for(L, name, &id));
     if (id < 0)
       return rq__fail(RQ_ERR_FORMAT, where,
                       "graph output '%s' is dangling (no node, input or initializer has that name)",
@@ -345,6 +453,12 @@ static rq_status load_model(loader *L, const Onnx__ModelProto *m) {
       RQ_TRY(apply_type(L, &g->values[id], vi->type, "value_info", false));
   }
 
+  /* What a subgraph reads but does not define comes from the outer scope;
+   * the node owning it binds these to its implicit inputs (bind_outer_refs). */
+  for (int v = 0; L->depth > 0 && v < g->n_values; v++)
+    if (g->values[v].init == NULL && !g->values[v].is_input && g->values[v].producer < 0)
+      g->values[v].is_outer = true;
+
   RQ_TRY(relabel(rq__pass_constant_nodes(g, NULL), where));
   return relabel(rq__graph_sort(g), where);
 }
@@ -355,7 +469,7 @@ static rq_status load_impl(const void *data, size_t size, const char *base_dir, 
   Onnx__ModelProto *m = onnx__model_proto__unpack(&rq__pb_allocator, size, data);
   if (m == NULL)
     return rq__pb_unpack_failure(where, "not a valid ONNX model (protobuf decoding failed)");
-  loader L = {NULL, base_dir, where};
+  loader L = {NULL, base_dir, where, 0};
   rq_status s = rq__graph_create(&L.g);
   if (s == RQ_OK) s = load_model(&L, m);
   onnx__model_proto__free_unpacked(m, &rq__pb_allocator);

@@ -48,11 +48,11 @@ static Onnx__TensorProto *tensor_pb(arena *A, const rq__tensor *t) {
   return p;
 }
 
-static Onnx__ValueInfoProto *value_info_pb(arena *A, const rq__value *v) {
+static Onnx__ValueInfoProto *value_info_pb(arena *A, const rq__value *v, const char *name) {
   Onnx__ValueInfoProto *vi = arena_calloc(A, 1, sizeof *vi);
   if (vi == NULL) return NULL;
   onnx__value_info_proto__init(vi);
-  vi->name = v->name;
+  vi->name = (char *)name;
   Onnx__TypeProto *tp = arena_calloc(A, 1, sizeof *tp);
   Onnx__TypeProto__Tensor *tt = arena_calloc(A, 1, sizeof *tt);
   if (tp == NULL || tt == NULL) return NULL;
@@ -89,7 +89,12 @@ static Onnx__ValueInfoProto *value_info_pb(arena *A, const rq__value *v) {
   return vi;
 }
 
-static Onnx__AttributeProto *attr_pb(arena *A, const rq__attr *a) {
+typedef struct external_plan external_plan;
+static Onnx__GraphProto *subgraph_pb(arena *A, const rq_graph *sub, const rq__node *owner,
+                                     char *const *outer_names);
+
+/* names[v] is the name value v is written under (see subgraph_pb). */
+static Onnx__AttributeProto *attr_pb(arena *A, const rq__attr *a, const rq__node *n, char *const *names) {
   Onnx__AttributeProto *p = arena_calloc(A, 1, sizeof *p);
   if (p == NULL) return NULL;
   onnx__attribute_proto__init(p);
@@ -107,6 +112,9 @@ static Onnx__AttributeProto *attr_pb(arena *A, const rq__attr *a) {
     case RQ__ATTR_TENSOR:
       if ((p->t = tensor_pb(A, a->t)) == NULL) return NULL;
       break;
+    case RQ__ATTR_GRAPH:
+      if ((p->g = subgraph_pb(A, a->g, n, names)) == NULL) return NULL;
+      break;
     case RQ__ATTR_FLOATS: p->n_floats = a->count; p->floats = a->floats; break;
     case RQ__ATTR_INTS: p->n_ints = a->count; p->ints = a->ints; break;
     case RQ__ATTR_STRINGS:
@@ -123,19 +131,23 @@ static Onnx__AttributeProto *attr_pb(arena *A, const rq__attr *a) {
   return p;
 }
 
-static Onnx__NodeProto *node_pb(arena *A, const rq_graph *g, const rq__node *n) {
+static bool graph_pb(arena *A, const rq_graph *g, char *const *names, Onnx__GraphProto *gp,
+                     external_plan *ext, bool list_initializers);
+
+static Onnx__NodeProto *node_pb(arena *A, char *const *names, const rq__node *n) {
   Onnx__NodeProto *p = arena_calloc(A, 1, sizeof *p);
-  char **ins = arena_calloc(A, (size_t)n->n_inputs, sizeof *ins);
+  int n_explicit = rq__node_n_explicit(n); /* implicit inputs are the subgraphs' references */
+  char **ins = arena_calloc(A, (size_t)n_explicit, sizeof *ins);
   char **outs = arena_calloc(A, (size_t)n->n_outputs, sizeof *outs);
   Onnx__AttributeProto **attrs = arena_calloc(A, (size_t)n->n_attrs, sizeof *attrs);
   if (p == NULL || ins == NULL || outs == NULL || attrs == NULL) return NULL;
   onnx__node_proto__init(p);
-  for (int k = 0; k < n->n_inputs; k++) ins[k] = n->inputs[k] >= 0 ? g->values[n->inputs[k]].name : empty;
+  for (int k = 0; k < n_explicit; k++) ins[k] = n->inputs[k] >= 0 ? names[n->inputs[k]] : empty;
   for (int k = 0; k < n->n_outputs; k++)
-    outs[k] = n->outputs[k] >= 0 ? g->values[n->outputs[k]].name : empty;
+    outs[k] = n->outputs[k] >= 0 ? names[n->outputs[k]] : empty;
   for (int k = 0; k < n->n_attrs; k++)
-    if ((attrs[k] = attr_pb(A, &n->attrs[k])) == NULL) return NULL;
-  p->n_input = (size_t)n->n_inputs;
+    if ((attrs[k] = attr_pb(A, &n->attrs[k], n, names)) == NULL) return NULL;
+  p->n_input = (size_t)n_explicit;
   p->input = ins;
   p->n_output = (size_t)n->n_outputs;
   p->output = outs;
@@ -150,13 +162,13 @@ static Onnx__NodeProto *node_pb(arena *A, const rq_graph *g, const rq__node *n) 
 /* Where large initializers go when the model would not fit protobuf's 2 GB:
  * one data file next to the model, each tensor at a 4096-aligned offset
  * (ONNX's recommendation, so readers can mmap). */
-typedef struct external_plan {
+struct external_plan {
   size_t threshold;     /* initializers of at least this many bytes; 0 = all inline */
   const char *location; /* data file name, relative to the model's folder */
   FILE *f;
   uint64_t offset;
   bool io_failed;
-} external_plan;
+};
 
 static Onnx__StringStringEntryProto *entry(arena *A, const char *key, const char *value) {
   Onnx__StringStringEntryProto *e = arena_calloc(A, 1, sizeof *e);
@@ -224,29 +236,42 @@ static bool build_model(arena *A, const rq_graph *g, Onnx__ModelProto *m, Onnx__
     m->opset_import[m->n_opset_import++] = op;
   }
 
+  char **names = arena_calloc(A, (size_t)g->n_values, sizeof *names);
+  if (names == NULL) return false;
+  for (int v = 0; v < g->n_values; v++) names[v] = g->values[v].name;
+  return graph_pb(A, g, names, gp, ext, g->ir_version < 4);
+}
+
+/* Nodes, initializers, inputs and outputs of g (the main graph or a
+ * subgraph) into gp, value v named names[v]. */
+static bool graph_pb(arena *A, const rq_graph *g, char *const *names, Onnx__GraphProto *gp,
+                     external_plan *ext, bool list_initializers) {
   gp->node = arena_calloc(A, (size_t)g->n_nodes, sizeof *gp->node);
   if (gp->node == NULL) return false;
   for (int i = 0; i < g->n_nodes; i++)
-    if ((gp->node[gp->n_node++] = node_pb(A, g, &g->nodes[i])) == NULL) return false;
+    if ((gp->node[gp->n_node++] = node_pb(A, names, &g->nodes[i])) == NULL) return false;
 
   size_t n_init = 0;
   for (int v = 0; v < g->n_values; v++) n_init += g->values[v].init != NULL;
   gp->initializer = arena_calloc(A, n_init, sizeof *gp->initializer);
   if (gp->initializer == NULL) return false;
-  for (int v = 0; v < g->n_values; v++)
-    if (g->values[v].init != NULL &&
-        (gp->initializer[gp->n_initializer++] = initializer_pb(A, g->values[v].init, ext)) == NULL)
-      return false;
+  for (int v = 0; v < g->n_values; v++) {
+    if (g->values[v].init == NULL) continue;
+    Onnx__TensorProto *t = initializer_pb(A, g->values[v].init, ext);
+    if (t == NULL) return false;
+    t->name = names[v];
+    gp->initializer[gp->n_initializer++] = t;
+  }
 
   /* IR versions before 4 require every initializer to be listed as a graph
    * input too (with its type and shape), or onnx.checker refuses the model. */
-  bool list_initializers = g->ir_version < 4;
+  
   size_t n_in = (size_t)g->n_inputs + (list_initializers ? n_init : 0);
   gp->input = arena_calloc(A, n_in > 0 ? n_in : 1, sizeof *gp->input);
   gp->output = arena_calloc(A, (size_t)g->n_outputs, sizeof *gp->output);
   if (gp->input == NULL || gp->output == NULL) return false;
   for (int k = 0; k < g->n_inputs; k++)
-    if ((gp->input[gp->n_input++] = value_info_pb(A, &g->values[g->inputs[k]])) == NULL) return false;
+    if ((gp->input[gp->n_input++] = value_info_pb(A, &g->values[g->inputs[k]], names[g->inputs[k]])) == NULL) return false;
   for (int v = 0; list_initializers && v < g->n_values; v++) {
     const rq__tensor *t = g->values[v].init;
     if (t == NULL) continue;
@@ -256,12 +281,52 @@ static bool build_model(arena *A, const rq_graph *g, Onnx__ModelProto *m, Onnx__
     as_input->dtype = t->dtype;
     as_input->shape.ndim = t->ndim;
     for (int d = 0; d < t->ndim; d++) as_input->shape.dims[d] = t->dims[d];
-    if ((gp->input[gp->n_input++] = value_info_pb(A, as_input)) == NULL) return false;
+    if ((gp->input[gp->n_input++] = value_info_pb(A, as_input, as_input->name)) == NULL) return false;
   }
   for (int k = 0; k < g->n_outputs; k++)
-    if ((gp->output[gp->n_output++] = value_info_pb(A, &g->values[g->outputs[k]])) == NULL)
+    if ((gp->output[gp->n_output++] = value_info_pb(A, &g->values[g->outputs[k]], names[g->outputs[k]])) == NULL)
       return false;
   return true;
+}
+
+/* A subgraph of node owner (of a graph whose values are written under
+ * outer_names). Its outer-scope references are written under the name of
+ * the implicit input they stand for, which a rewire or rename of the outer
+ * graph may have changed since load. */
+static Onnx__GraphProto *subgraph_pb(arena *A, const rq_graph *sub, const rq__node *owner,
+                                     char *const *outer_names) {
+  Onnx__GraphProto *gp = arena_calloc(A, 1, sizeof *gp);
+  char **names = arena_calloc(A, (size_t)sub->n_values, sizeof *names);
+  if (gp == NULL || names == NULL) return NULL;
+  onnx__graph_proto__init(gp);
+  gp->name = sub->name ? sub->name : (char *)"subgraph";
+  int n_explicit = rq__node_n_explicit(owner);
+  for (int v = 0; v < sub->n_values; v++) {
+    const rq__value *val = &sub->values[v];
+    names[v] = val->name;
+    if (!val->is_outer || val->outer_slot < 0 || val->outer_slot >= owner->n_implicit) continue;
+    int outer = owner->inputs[n_explicit + val->outer_slot];
+    if (outer >= 0) names[v] = outer_names[outer];
+  }
+  /* A local value that happens to carry a name the outer scope now uses
+   * (after a rename there) would capture the reference on reload: it is
+   * written under a fresh name instead. */
+  for (int v = 0; v < sub->n_values; v++) {
+    if (!sub->values[v].is_outer || names[v] == sub->values[v].name) continue;
+    int local = rq__graph_find_value(sub, names[v]);
+    if (local < 0 || local == v || sub->values[local].is_outer) continue;
+    size_t len = strlen(names[v]) + 24;
+    char *fresh = arena_calloc(A, len, 1);
+    if (fresh == NULL) return NULL;
+    for (unsigned k = 1;; k++) {
+      snprintf(fresh, len, "%s__local%u", names[v], k);
+      bool taken = rq__graph_find_value(sub, fresh) >= 0;
+      for (int u = 0; u < sub->n_values && !taken; u++) taken = strcmp(names[u], fresh) == 0;
+      if (!taken) break;
+    }
+    names[local] = fresh;
+  }
+  return graph_pb(A, sub, names, gp, NULL, false) ? gp : NULL;
 }
 
 #define PROTOBUF_LIMIT (((size_t)1 << 31) - 1)

@@ -139,4 +139,51 @@ save("dft_axis", helper.make_node("DFT", ["xs"], ["y"], name="dft_axis2", axis=2
 save("unique_axis", helper.make_node("Unique", ["x"], ["y"], name="unique_axis4", axis=4))
 save("mel_upper_edge", helper.make_node("MelWeightMatrix", ["m", "n", "sr", "lo", "hi"], ["y"], name="past_nyquist"),
      [I64("m", 8), I64("n", 16), I64("sr", 8000), F32("lo", 0), F32("hi", 16000)], opset=17)
+
+# ---- control flow: subgraphs that do not fit their op ----
+B = TensorProto.BOOL
+BOOL = lambda name, v: numpy_helper.from_array(np.array(v, np.bool_), name)
+vi = helper.make_tensor_value_info
+
+
+def branch(name, n_outputs):
+    return helper.make_graph([helper.make_node("Identity", ["x"], [f"{name}_{k}"]) for k in range(n_outputs)], name, [],
+                             [vi(f"{name}_{k}", TensorProto.FLOAT, None) for k in range(n_outputs)])
+
+
+save("if_branch_outputs", helper.make_node("If", ["c"], ["y"], name="mismatched_if", then_branch=branch("t", 1),
+                                           else_branch=branch("e", 2)), [BOOL("c", True)])
+loop_body = lambda inputs, cond_shape: helper.make_graph(
+    [helper.make_node("Identity", ["x"], ["v_out"]), helper.make_node("Constant", [], ["cond_out"],
+                                                                       value=BOOL("k", np.ones(cond_shape, np.bool_)))],
+    "body", inputs, [vi("cond_out", B, cond_shape), vi("v_out", TensorProto.FLOAT, None)])
+save("loop_body_inputs", helper.make_node("Loop", ["m", "c", "x"], ["y"], name="two_input_body",
+                                          body=loop_body([vi("i", TensorProto.INT64, []), vi("ci", B, [])], [])),
+     [I64("m", 2), BOOL("c", True)])
+full_inputs = [vi("i", TensorProto.INT64, []), vi("ci", B, []), vi("v", TensorProto.FLOAT, None)]
+save("loop_cond_float", helper.make_node("Loop", ["m", "c", "x"], ["y"], name="float_cond",
+                                         body=loop_body(full_inputs, [])), [I64("m", 2), F32("c", 1.0)])
+save("loop_body_cond_shape", helper.make_node("Loop", ["m", "c", "x"], ["y"], name="two_conds",
+                                              body=loop_body(full_inputs, [2])), [I64("m", 2), BOOL("c", True)])
+scan_body = helper.make_graph([helper.make_node("Identity", ["xs"], ["ys"])], "body",
+                              [vi("xs", TensorProto.FLOAT, None)], [vi("ys", TensorProto.FLOAT, None)])
+save("scan_axis_range", helper.make_node("Scan", ["x"], ["y"], name="axis_7_scan", body=scan_body, num_scan_inputs=1,
+                                         scan_input_axes=[7]), opset=16)
+
+
+def nested_if(levels):
+    """If nodes nested `levels` subgraphs deep (then_branch holds the next
+    level; every level reads the main graph's cond c)."""
+    inner = branch("leaf", 1)
+    for level in range(levels - 1):
+        inner = helper.make_graph([helper.make_node("If", ["c"], [f"o{level}"], then_branch=inner,
+                                                    else_branch=branch(f"e{level}", 1))],
+                                  f"level{level}", [], [vi(f"o{level}", TensorProto.FLOAT, None)])
+    return helper.make_node("If", ["c"], ["y"], name="deep_if", then_branch=inner, else_branch=branch("e", 1))
+
+
+# Loading refuses more than 16 levels (RQ__MAX_SUBGRAPH_DEPTH) and takes 16.
+save("if_too_deep", nested_if(17), [BOOL("c", True)])
+save("if_deepest", nested_if(16), [BOOL("c", True)])
+
 print(sorted(f for f in os.listdir(out) if f.startswith("hostile_")))

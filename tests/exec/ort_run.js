@@ -2,14 +2,14 @@
 // Runs one ONNX model in ONNX Runtime (npm onnxruntime-node, installed with
 // `npm install --ignore-scripts onnxruntime-node`) for the generator scripts
 // of tests/exec (gen_vision.py): reads
-//   {"model": PATH, "inputs": {NAME: {"type": "float32"|"int64", "dims": [...], "data": BASE64}}}
+//   {"model": PATH, "inputs": {NAME: {"type": "float32"|"int64"|"bool", "dims": [...], "data": BASE64}}}
 // on stdin and writes {NAME: {"type", "dims", "data"}} for every output on
 // stdout; data is the tensor's little-endian bytes.
 'use strict';
 const fs = require('fs');
 const ort = require(process.env.ORT_NODE || 'onnxruntime-node');
 
-const arrays = { float32: Float32Array, int64: BigInt64Array };
+const arrays = { float32: Float32Array, int64: BigInt64Array, bool: Uint8Array };
 
 async function main() {
   const req = JSON.parse(fs.readFileSync(0, 'utf8'));

@@ -533,6 +533,11 @@ static const struct {
   {"dft_axis", RQ_ERR_FORMAT, "dft_axis2"},
   {"unique_axis", RQ_ERR_FORMAT, "unique_axis4"},
   {"mel_upper_edge", RQ_ERR_FORMAT, "past_nyquist"},
+  {"if_branch_outputs", RQ_ERR_FORMAT, "mismatched_if"},
+  {"loop_body_inputs", RQ_ERR_FORMAT, "two_input_body"},
+  {"loop_cond_float", RQ_ERR_FORMAT, "float_cond"},
+  {"loop_body_cond_shape", RQ_ERR_FORMAT, "two_conds"},
+  {"scan_axis_range", RQ_ERR_FORMAT, "axis_7_scan"},
 };
 
 /* What some of those messages must say besides the node name. */
@@ -554,6 +559,11 @@ static const struct {
   {"dft_axis", "axis 2 is out of range: the signal axes of a rank-3 input are 1..1"},
   {"unique_axis", "axis 4 is out of range for rank 4"},
   {"mel_upper_edge", "upper_edge_hertz must not exceed sample_rate / 2"},
+  {"if_branch_outputs", "the node has 1 outputs but then_branch has 1 and else_branch 2"},
+  {"loop_body_inputs", "the body takes 2 inputs, expected 3"},
+  {"loop_cond_float", "cond must be a bool scalar, got FLOAT"},
+  {"loop_body_cond_shape", "the body's cond output must be a bool scalar, got BOOL with 2 elements"},
+  {"scan_axis_range", "scan_input_axes[0] = 7 is out of range for rank 4"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {
@@ -596,7 +606,8 @@ START_TEST(supported_ops) {
   const char *ops[] = {"Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Resize", "LayerNormalization",
                        "Einsum", "Det", "MeanVarianceNormalization", "MaxUnpool"};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) ck_assert_msg(rq_exec_supports_op(ops[i]), "%s", ops[i]);
-  ck_assert(!rq_exec_supports_op("Loop"));
+  ck_assert(rq_exec_supports_op("If") && rq_exec_supports_op("Loop") && rq_exec_supports_op("Scan"));
+  ck_assert(!rq_exec_supports_op("SequenceConstruct"));
   ck_assert(!rq_exec_supports_op(NULL));
 }
 END_TEST

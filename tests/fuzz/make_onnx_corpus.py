@@ -4,7 +4,8 @@
 
 Small models covering what the loader handles: every attribute type the IR
 holds, Constant forms, BN folding, initializers in typed fields and raw_data,
-symbolic dims, value_info; plus a few broken ones. Deterministic.
+symbolic dims, value_info, subgraphs (If/Loop/Scan with outer-scope
+references, nested); plus a few broken ones. Deterministic.
 Run: /usr/bin/python3 tests/fuzz/make_onnx_corpus.py
 """
 import os
@@ -104,6 +105,35 @@ def main():
          numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads"),
          numpy_helper.from_array(np.array([[0, 1], [2, 0]], np.int64), "idx"),
          numpy_helper.from_array(f32(2, 2), "gt2")], opset=15))
+
+    # Subgraphs: If branches and a Loop body reading main-graph values, an If
+    # nested in the Loop body, a Scan; Constant nodes inside bodies.
+    then_g = helper.make_graph([helper.make_node("Mul", ["x", "w"], ["t"])], "then", [], [vi("t", [2])])
+    else_g = helper.make_graph([helper.make_node("Neg", ["x"], ["e"])], "else", [], [vi("e", [2])])
+    nested = helper.make_node("If", ["ci"], ["v1"], then_branch=then_g, else_branch=else_g)
+    body = helper.make_graph(
+        [helper.make_node("Constant", [], ["k"], value=numpy_helper.from_array(np.array(True), "k")),
+         helper.make_node("And", ["ci", "k"], ["co"]), nested,
+         helper.make_node("Add", ["v", "v1"], ["vo"]), helper.make_node("Identity", ["vo"], ["vs"])],
+        "body", [vi("i", [], TP.INT64), vi("ci", [], TP.BOOL), vi("v", [2])],
+        [vi("co", [], TP.BOOL), vi("vo", [2]), vi("vs", [2])])
+    save("loop_if.onnx", model(
+        [helper.make_node("Relu", ["x_in"], ["x"]),
+         helper.make_node("Loop", ["m", "c", "x"], ["y", "ys"], body=body)],
+        [vi("x_in", [2]), vi("m", [], TP.INT64), vi("c", [], TP.BOOL)], [vi("y", [2]), vi("ys", [None, 2])],
+        [numpy_helper.from_array(f32(2), "w")], opset=16))
+    scan_body = helper.make_graph([helper.make_node("Add", ["s", "xs"], ["so"]),
+                                   helper.make_node("Mul", ["xs", "w"], ["ys"])], "scan_body",
+                                  [vi("s", [3]), vi("xs", [3])], [vi("so", [3]), vi("ys", [3])])
+    save("scan.onnx", model(
+        [helper.make_node("Scan", ["s0", "x"], ["s", "y"], body=scan_body, num_scan_inputs=1,
+                          scan_input_axes=[1], scan_input_directions=[1], scan_output_axes=[-1])],
+        [vi("s0", [3]), vi("x", [3, 4])], [vi("s", [3]), vi("y", [3, 4])],
+        [numpy_helper.from_array(f32(3), "w")], opset=16))
+    save("if_dangling_outer.onnx", model(
+        [helper.make_node("If", ["c"], ["y"], then_branch=helper.make_graph(
+            [helper.make_node("Relu", ["ghost"], ["t"])], "then", [], [vi("t", [1])]), else_branch=else_g)],
+        [vi("c", [], TP.BOOL), vi("x", [2])], [vi("y", [2])]), check=False)
 
     # Broken: dangling input, cycle, duplicate output, opset 5 (no checker).
     save("dangling.onnx", model([helper.make_node("Relu", ["ghost"], ["y"])], [vi("x", [1])],

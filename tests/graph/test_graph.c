@@ -3,6 +3,8 @@
  * tests/graph/gen_expect.py (onnx's Python API and PyTorch). */
 #include "graph/graph.h"
 
+#include <razorq/exec.h>
+
 #include <check.h>
 #include <jansson.h>
 #include <math.h>
@@ -804,6 +806,197 @@ START_TEST(test_reject_deep_nesting) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ subgraphs -- */
+/* Models with If/Loop/Scan from tests/exec/gen_control.py (expected
+ * outputs from ONNX Runtime). */
+
+static const char *const control_cases[] = {"if_outer_ref", "loop_scan_outer_ref", "loop_nested_if",
+                                            "loop_m_only", "loop_cond_only", "loop_zero_iterations",
+                                            "scan_reverse_axes", "subgraph_only_value", "if_identity_pair",
+                                            "loop_m_body_stops"};
+
+static rq_graph *load_control(const char *name) {
+  char rel[256];
+  snprintf(rel, sizeof rel, "tests/exec/data/control/node/%s/model.onnx", name);
+  return load_model(rel);
+}
+
+/* Runs g on test_data_set_<set> of control case `name` and compares every
+ * output with ONNX Runtime's (relative 1e-5: folding BN into a Conv
+ * rounds differently from running them apart). */
+static void check_control_run(const rq_graph *g, const char *name, int set) {
+  char rel[256];
+  DLTensor in[8];
+  rq__tensor *held[8];
+  size_t n_in = rq_graph_input_count(g);
+  ck_assert_uint_le(n_in, 8);
+  for (size_t k = 0; k < n_in; k++) {
+    snprintf(rel, sizeof rel, "tests/exec/data/control/node/%s/test_data_set_%d/input_%zu.pb", name, set, k);
+    ck_assert_msg(rq__tensor_from_proto_file(src_path(rel), &held[k]) == RQ_OK, "%s", rq_last_error());
+    memset(&in[k], 0, sizeof in[k]);
+    in[k].data = held[k]->data;
+    in[k].device.device_type = kDLCPU;
+    in[k].ndim = held[k]->ndim;
+    in[k].shape = held[k]->dims;
+    in[k].dtype = (DLDataType){held[k]->dtype == RQ__DT_FLOAT ? kDLFloat : held[k]->dtype == RQ__DT_INT64 ? kDLInt : kDLUInt,
+                               (uint8_t)(rq__dtype_size(held[k]->dtype) * 8), 1};
+  }
+  rq_tensor_list *out = NULL;
+  ck_assert_msg(rq_graph_run(g, NULL, in, n_in, &out) == RQ_OK, "%s: %s", name, rq_last_error());
+  for (size_t o = 0; o < rq_tensor_list_count(out); o++) {
+    rq__tensor *want;
+    const DLTensor *got;
+    snprintf(rel, sizeof rel, "tests/exec/data/control/node/%s/test_data_set_%d/output_%zu.pb", name, set, o);
+    ck_assert_int_eq(rq__tensor_from_proto_file(src_path(rel), &want), RQ_OK);
+    ck_assert_int_eq(rq_tensor_list_get(out, o, NULL, &got), RQ_OK);
+    ck_assert_int_eq(got->ndim, want->ndim);
+    for (int d = 0; d < want->ndim; d++) ck_assert_int_eq(got->shape[d], want->dims[d]);
+    ck_assert_int_eq(want->dtype, RQ__DT_FLOAT);
+    for (size_t i = 0; i < want->numel; i++) {
+      float w = ((const float *)want->data)[i], y = ((const float *)got->data)[i];
+      ck_assert_msg(fabsf(y - w) <= 1e-5f * (1.0f + fabsf(w)), "%s output %zu [%zu]: %g vs %g", name, o, i, y, w);
+    }
+    rq__tensor_destroy(want);
+  }
+  rq_tensor_list_destroy(out);
+  for (size_t k = 0; k < n_in; k++) rq__tensor_destroy(held[k]);
+}
+
+START_TEST(test_subgraph_roundtrip) {
+  size_t before = rq_memory_in_use();
+  for (size_t c = 0; c < sizeof control_cases / sizeof *control_cases; c++) {
+    rq_graph *a = load_control(control_cases[c]), *b = NULL;
+    void *d1, *d2;
+    size_t n1, n2;
+    ck_assert_int_eq(rq__graph_serialize(a, &d1, &n1), RQ_OK);
+    ck_assert_msg(rq_graph_load_buffer(d1, n1, &b) == RQ_OK, "%s: %s", control_cases[c], rq_last_error());
+    ck_assert_msg(rq__graph_fingerprint(a) == rq__graph_fingerprint(b), "%s", control_cases[c]);
+    ck_assert_int_eq(rq__graph_serialize(b, &d2, &n2), RQ_OK);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert_int_eq(memcmp(d1, d2, n1), 0);
+    check_control_run(b, control_cases[c], 0);
+    rq__free(d1);
+    rq__free(d2);
+    rq_graph_destroy(a);
+    rq_graph_destroy(b);
+  }
+  ck_assert_uint_eq(rq_memory_in_use(), before);
+}
+END_TEST
+
+START_TEST(test_subgraph_fingerprint_and_implicit_inputs) {
+  rq_graph *g = load_control("if_outer_ref");
+  /* The If reads x and w from its branches: two implicit inputs after cond. */
+  ck_assert_int_eq(g->n_nodes, 1);
+  const rq__node *n = &g->nodes[0];
+  ck_assert_int_eq(n->n_implicit, 2);
+  ck_assert_int_eq(rq__node_n_explicit(n), 1);
+  ck_assert_str_eq(g->values[n->inputs[1]].name, "x");
+  ck_assert_str_eq(g->values[n->inputs[2]].name, "w");
+  ck_assert_int_eq(rq__graph_consumers(g, rq__graph_find_value(g, "w"), NULL, 0), 1);
+  /* Swapping the branches is a different model. */
+  uint64_t fp = rq__graph_fingerprint(g);
+  rq__attr *then_a = &g->nodes[0].attrs[0], *else_a = &g->nodes[0].attrs[1];
+  rq_graph *tmp = then_a->g;
+  then_a->g = else_a->g;
+  else_a->g = tmp;
+  ck_assert_uint_ne(rq__graph_fingerprint(g), fp);
+  rq_graph_destroy(g);
+  /* Two scopes up: the nested If's reference to 'a' makes the Loop read it. */
+  g = load_control("loop_nested_if");
+  int a = rq__graph_find_value(g, "a"), loop;
+  ck_assert_int_ge(a, 0);
+  ck_assert_int_eq(rq__graph_consumers(g, a, &loop, 1), 1);
+  ck_assert_str_eq(g->nodes[loop].op_type, "Loop");
+  ck_assert_int_eq(g->nodes[loop].n_implicit, 1);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+/* Values only a subgraph reads survive every pass, and the graph still
+ * computes ONNX Runtime's outputs after them and after a save/reload. */
+static void passes_keep(const char *name, int n_sets, int want_nodes) {
+  rq_graph *g = load_control(name);
+  int count;
+  ck_assert_int_eq(rq__pass_fold_constants(g, &count), RQ_OK);
+  ck_assert_int_eq(rq__pass_fold_batchnorm(g, &count), RQ_OK);
+  ck_assert_int_eq(rq__graph_remove_dead(g, &count), RQ_OK);
+  ck_assert_int_eq(count, 0);
+  rq__fusion *f;
+  int n_f;
+  ck_assert_int_eq(rq__graph_find_fusions(g, &f, &n_f), RQ_OK);
+  rq__free(f);
+  ck_assert_int_eq(rq__pass_infer_shapes(g, &count), RQ_OK);
+  ck_assert_int_eq(g->n_nodes, want_nodes);
+  for (int s = 0; s < n_sets; s++) check_control_run(g, name, s);
+  void *d;
+  size_t n;
+  rq_graph *b = NULL;
+  ck_assert_int_eq(rq__graph_serialize(g, &d, &n), RQ_OK);
+  ck_assert_msg(rq_graph_load_buffer(d, n, &b) == RQ_OK, "%s: %s", name, rq_last_error());
+  ck_assert_uint_eq(rq__graph_fingerprint(g), rq__graph_fingerprint(b));
+  for (int s = 0; s < n_sets; s++) check_control_run(b, name, s);
+  rq__free(d);
+  rq_graph_destroy(b);
+  rq_graph_destroy(g);
+}
+
+START_TEST(test_passes_keep_subgraph_values) {
+  size_t before = rq_memory_in_use();
+  /* Conv+BN folds and the Identity goes (both rewire what the If's
+   * branches read); Conv, ReduceSum, Greater, If remain. */
+  passes_keep("subgraph_only_value", 2, 4);
+  /* The Neg only the nested If reads stays. */
+  passes_keep("loop_nested_if", 1, 2);
+  passes_keep("loop_scan_outer_ref", 1, 1);
+  /* The Identity goes: its two references (x, x_copy) become one slot. */
+  rq_graph *g = load_control("if_identity_pair");
+  int if_node = g->n_nodes - 1;
+  ck_assert_str_eq(g->nodes[if_node].op_type, "If");
+  ck_assert_int_eq(g->nodes[if_node].n_implicit, 3);
+  ck_assert_int_eq(rq__pass_fold_constants(g, NULL), RQ_OK);
+  if_node = g->n_nodes - 1;
+  ck_assert_int_eq(g->nodes[if_node].n_implicit, 2);
+  rq_graph_destroy(g);
+  passes_keep("if_identity_pair", 2, 2);
+  ck_assert_uint_eq(rq_memory_in_use(), before);
+}
+END_TEST
+
+/* An outer value renamed to a name a branch uses for a local value: the
+ * saved model must still read the outer one (the local is written under a
+ * fresh name). */
+START_TEST(test_outer_rename_onto_local_name) {
+  rq_graph *g = load_control("if_outer_ref"), *b = NULL;
+  ck_assert_int_eq(rq__graph_rename_value(g, rq__graph_find_value(g, "w"), "e_mid"), RQ_OK);
+  void *d;
+  size_t n;
+  ck_assert_int_eq(rq__graph_serialize(g, &d, &n), RQ_OK);
+  ck_assert_msg(rq_graph_load_buffer(d, n, &b) == RQ_OK, "%s", rq_last_error());
+  ck_assert_uint_eq(rq__graph_fingerprint(g), rq__graph_fingerprint(b));
+  check_control_run(b, "if_outer_ref", 0);
+  check_control_run(b, "if_outer_ref", 1);
+  rq__free(d);
+  rq_graph_destroy(b);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+START_TEST(test_reject_subgraph_nesting) {
+  /* gen_hostile.py: If branches nested one level deeper than the limit,
+   * and exactly at the limit. */
+  rq_graph *g = NULL;
+  size_t before = rq_memory_in_use();
+  ck_assert_int_eq(rq_graph_load(src_path("tests/exec/data/hostile_if_too_deep.onnx"), &g), RQ_ERR_FORMAT);
+  ck_assert_ptr_nonnull(strstr(rq_last_error(), "subgraphs nest deeper than 16 levels"));
+  ck_assert_ptr_null(g);
+  g = load_model("tests/exec/data/hostile_if_deepest.onnx");
+  rq_graph_destroy(g);
+  ck_assert_uint_eq(rq_memory_in_use(), before);
+}
+END_TEST
+
 START_TEST(test_tensor_proto_file) {
   /* A TensorProto written by the graph writer for an initializer round-trips
    * through rq__tensor_from_proto_buffer; garbage is refused. */
@@ -886,6 +1079,11 @@ static Suite *graph_suite(void) {
   tcase_add_test(tc, test_reject_opset);
   tcase_add_test(tc, test_reject_truncated_and_random);
   tcase_add_test(tc, test_reject_deep_nesting);
+  tcase_add_test(tc, test_subgraph_roundtrip);
+  tcase_add_test(tc, test_subgraph_fingerprint_and_implicit_inputs);
+  tcase_add_test(tc, test_passes_keep_subgraph_values);
+  tcase_add_test(tc, test_outer_rename_onto_local_name);
+  tcase_add_test(tc, test_reject_subgraph_nesting);
   tcase_add_test(tc, test_tensor_proto_file);
   tcase_add_test(tc, test_public_api_arguments);
   suite_add_tcase(s, tc);

@@ -7,7 +7,8 @@
   initializers), initializer count and interface sizes;
 - a model razorq refuses must be one onnx's API shows to use something razorq
   documents as unsupported (opset outside 1..17, subgraph/sparse/type-proto
-  attributes, string or complex tensors, non-tensor inputs/outputs, rank > 8);
+  attributes other than GRAPH, string or complex tensors, non-tensor
+  inputs/outputs, rank > 8, anywhere in the graph or its subgraphs);
   anything else razorq refuses is a failure, and so is loading one of those;
 - a tensor file must give numpy_helper.to_array's dtype, shape and bytes;
 - every shape razorq infers (rq__pass_infer_shapes) must agree with
@@ -15,7 +16,8 @@
 - every model razorq loads, saved back by razorq, must pass onnx.checker (when
   the original does) and equal the original for onnx's API: nodes with their
   edges and attribute values, initializers (Constant nodes folded) bit for
-  bit, and the interface's names, types and dims.
+  bit, and the interface's names, types and dims; subgraphs (If/Loop/Scan
+  bodies) compared the same way, recursively.
 
 Usage: check_testdata.py ONNX_DUMP [DATA_ROOT]. Exit 77 (skip) when the data or
 the onnx module is missing.
@@ -38,7 +40,7 @@ SUPPORTED = {TensorProto.FLOAT, TensorProto.UINT8, TensorProto.INT8, TensorProto
              TensorProto.INT16, TensorProto.INT32, TensorProto.INT64, TensorProto.BOOL,
              TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.UINT32, TensorProto.UINT64,
              TensorProto.BFLOAT16}
-BAD_ATTRS = {AttributeProto.GRAPH, AttributeProto.GRAPHS, AttributeProto.SPARSE_TENSOR,
+BAD_ATTRS = {AttributeProto.GRAPHS, AttributeProto.SPARSE_TENSOR,
              AttributeProto.SPARSE_TENSORS, AttributeProto.TENSORS, AttributeProto.TYPE_PROTO,
              AttributeProto.TYPE_PROTOS}
 MAX_RANK = 8
@@ -60,6 +62,8 @@ def tensor_problem(t):
 
 
 def type_problem(vi):
+    if not vi.HasField("type"):  # undeclared (usual in subgraphs): nothing to refuse
+        return None
     tp = vi.type
     if tp.WhichOneof("value") != "tensor_type":
         return "non-tensor value " + vi.name
@@ -76,7 +80,11 @@ def expected_refusal(m):
     versions = [o.version for o in m.opset_import if o.domain in ("", "ai.onnx")]
     if not versions or not 1 <= versions[0] <= 17:
         return "opset %s" % versions
-    g = m.graph
+    return graph_refusal(m.graph)
+
+
+def graph_refusal(g):
+    """Why razorq should refuse graph g (the main graph or a subgraph), or None."""
     if g.sparse_initializer:
         return "sparse initializer"
     for t in g.initializer:
@@ -92,6 +100,8 @@ def expected_refusal(m):
                 return "attribute type %d" % a.type
             if a.type == AttributeProto.TENSOR and tensor_problem(a.t):
                 return tensor_problem(a.t)
+            if a.type == AttributeProto.GRAPH and graph_refusal(a.g):
+                return graph_refusal(a.g)
         if n.op_type == "Constant" and n.domain in ("", "ai.onnx"):
             if any(a.name in ("value_string", "value_strings") for a in n.attribute):
                 return "string constant"
@@ -138,6 +148,8 @@ def attr_values(node):
             v = (str(v.dtype), v.shape, v.tobytes())
         elif isinstance(v, list):
             v = [x for x in v]
+        elif isinstance(v, onnx.GraphProto):
+            v = ("graph", v)  # compared structurally by compare_graph
         out[a.name] = v
     return out
 
@@ -182,6 +194,16 @@ def compare_saved(orig_path, copy_path):
             onnx.checker.check_model(b)
         except Exception as e:
             return "checker: %s" % str(e).splitlines()[0]
+    return compare_graph(a.graph, b.graph)
+
+
+def compare_graph(ga, gb):
+    """Differences between graph ga and razorq's copy gb (recursing into
+    subgraphs), as a string, or None."""
+    class G:  # the shape compare_saved's body expects
+        pass
+    a, b = G(), G()
+    a.graph, b.graph = ga, gb
     is_const = lambda n: n.op_type == "Constant" and n.domain in ("", "ai.onnx")
     na = [(n.op_type, n.domain, list(n.input), list(n.output), attr_values(n))
           for n in a.graph.node if not is_const(n)]
@@ -192,7 +214,13 @@ def compare_saved(orig_path, copy_path):
         if x[:4] != y[:4] or set(x[4]) != set(y[4]):
             return "node %s vs %s" % (x[:4], y[:4])
         for k in x[4]:
-            if repr(x[4][k]) != repr(y[4][k]):
+            if isinstance(x[4][k], tuple) and x[4][k][:1] == ("graph",):
+                if not isinstance(y[4][k], tuple) or y[4][k][:1] != ("graph",):
+                    return "node %s attribute %s is no longer a graph" % (x[3], k)
+                why = compare_graph(x[4][k][1], y[4][k][1])
+                if why is not None:
+                    return "node %s attribute %s: %s" % (x[3], k, why)
+            elif repr(x[4][k]) != repr(y[4][k]):
                 return "node %s attribute %s" % (x[3], k)
     ia = {t.name: numpy_helper.to_array(t) for t in a.graph.initializer}
     ia.update({n.output[0]: constant_array(n) for n in a.graph.node if is_const(n)})

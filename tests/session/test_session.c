@@ -606,6 +606,73 @@ START_TEST(misuse_is_refused) {
 }
 END_TEST
 
+
+/* A model with control flow (tests/exec/gen_control.py's
+ * subgraph_only_value: Conv + BN whose output only an If's branches read)
+ * prepares, calibrates and converts; fake-quants sit on main-graph edges
+ * only (the quantizer does not look inside subgraphs), and the quantized
+ * model stays within a few quantization steps of ONNX Runtime's float
+ * output, also once exported and reloaded. */
+START_TEST(ptq_on_a_model_with_if) {
+  char dir[4200], path[4400];
+  snprintf(dir, sizeof dir, "%s/../exec/data/control/node/subgraph_only_value", data_dir);
+  rq_graph *model;
+  snprintf(path, sizeof path, "%s/model.onnx", dir);
+  ck_assert_msg(rq_graph_load(path, &model) == RQ_OK, "%s", rq_last_error());
+  rq_quantizer *q = issue6_quantizer("OpenVINOQuantizer", 8, "");
+  rq_session *s;
+  ck_assert_msg(rq_quantizer_prepare(q, model, &s) == RQ_OK, "%s", rq_last_error());
+  rq__tensor *x[2], *want[2];
+  DLTensor dx[2];
+  for (int set = 0; set < 2; set++) {
+    snprintf(path, sizeof path, "%s/test_data_set_%d/input_0.pb", dir, set);
+    ck_assert_int_eq(rq__tensor_from_proto_file(path, &x[set]), RQ_OK);
+    snprintf(path, sizeof path, "%s/test_data_set_%d/output_0.pb", dir, set);
+    ck_assert_int_eq(rq__tensor_from_proto_file(path, &want[set]), RQ_OK);
+    dx[set] = (DLTensor){.data = x[set]->data, .device = {kDLCPU, 0}, .ndim = x[set]->ndim,
+                         .dtype = {kDLFloat, 32, 1}, .shape = x[set]->dims};
+    ck_assert_msg(rq_session_calibrate(s, &dx[set], 1) == RQ_OK, "%s", rq_last_error());
+  }
+  ck_assert_msg(rq_session_convert(s) == RQ_OK, "%s", rq_last_error());
+  const rq_graph *g = rq_session_graph(s);
+  ck_assert_uint_gt(rq_session_point_count(s), 0);
+  for (size_t i = 0; i < rq_session_point_count(s); i++) {
+    const char *edge;
+    ck_assert_int_eq(rq_session_point_info(s, i, &edge, NULL, NULL), RQ_OK);
+    ck_assert_msg(rq__graph_find_value(g, edge) >= 0, "point '%s' is not a main-graph edge", edge);
+    ck_assert_msg(strcmp(edge, "t_out") != 0 && strcmp(edge, "e_out") != 0, "point '%s' is inside a branch", edge);
+  }
+  snprintf(path, sizeof path, "/tmp/rq_ptq_if_%ld.onnx", (long)getpid());
+  ck_assert_msg(rq_session_export(s, path) == RQ_OK, "%s", rq_last_error());
+  rq_graph *exported;
+  ck_assert_msg(rq_graph_load(path, &exported) == RQ_OK, "%s", rq_last_error());
+  unlink(path);
+  for (int set = 0; set < 2; set++) {
+    rq_tensor_list *out[2];
+    ck_assert_msg(rq_session_run(s, &dx[set], 1, &out[0]) == RQ_OK, "%s", rq_last_error());
+    ck_assert_msg(rq_graph_run(exported, NULL, &dx[set], 1, &out[1]) == RQ_OK, "%s", rq_last_error());
+    float range = 0;
+    for (size_t i = 0; i < want[set]->numel; i++) range = fmaxf(range, fabsf(((float *)want[set]->data)[i]));
+    for (int k = 0; k < 2; k++) {
+      const DLTensor *y;
+      ck_assert_int_eq(rq_tensor_list_get(out[k], 0, NULL, &y), RQ_OK);
+      ck_assert_int_eq(y->ndim, 4);
+      for (size_t i = 0; i < want[set]->numel; i++)
+        ck_assert_msg(fabsf(((float *)y->data)[i] - ((float *)want[set]->data)[i]) <= 0.05f * range,
+                      "set %d %s [%zu]: %g vs %g", set, k ? "exported" : "session", i, ((float *)y->data)[i],
+                      ((float *)want[set]->data)[i]);
+      rq_tensor_list_destroy(out[k]);
+    }
+    rq__tensor_destroy(x[set]);
+    rq__tensor_destroy(want[set]);
+  }
+  rq_graph_destroy(exported);
+  rq_session_destroy(s);
+  rq_quantizer_destroy(q);
+  rq_graph_destroy(model);
+}
+END_TEST
+
 int main(void) {
   const char *root = getenv("RAZORQ_SOURCE_ROOT");
   snprintf(data_dir, sizeof data_dir, "%s/tests/data", root != NULL ? root : ".");
@@ -620,6 +687,7 @@ int main(void) {
   tcase_add_loop_test(tc, adaround_rounds_up_or_down_and_survives_a_table, 0, 3);
   tcase_add_test(tc, convert_failing_midway_leaves_the_session_as_it_was);
   tcase_add_test(tc, misuse_is_refused);
+  tcase_add_test(tc, ptq_on_a_model_with_if);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
