@@ -401,8 +401,9 @@ static rq_status op_gather(rq__op_ctx *c) {
       if (k < 0) k += dim;
       if (k < 0 || k >= dim)
         return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "index %lld is out of range for dimension %lld", (long long)k, (long long)dim);
-      memcpy((char *)y->data + (o * ind->numel + j) * inner, (const char *)x->data + (o * (size_t)dim + (size_t)k) * inner,
-             inner);
+      if (inner != 0) /* an empty slice: y (and maybe x) hold no data at all */
+        memcpy((char *)y->data + (o * ind->numel + j) * inner,
+               (const char *)x->data + (o * (size_t)dim + (size_t)k) * inner, inner);
     }
   }
   return RQ_OK;
