@@ -385,6 +385,7 @@ RQ_API rq_status rq_fake_quant_forward(rq_fake_quant *fq, const DLTensor *x, DLT
   RQ_TRY(check_tensor(y, "y", &ys, where));
   RQ_CHECK_ARG(ys.elem == RQ__ELEM_F32, "y must be float32");
   RQ_CHECK_ARG(same_shape(x, y), "y's shape differs from x's");
+  if (xs.numel == 0) return RQ_OK; /* as PyTorch: nothing to observe, an empty result */
   rq_fake_quant_batch b;
   RQ_TRY(layout(fq, x, xs.numel, &b, where));
   if (!fq->observer_on && fq->fake_quant_on && fq->info.per_channel && !fq->channels_known &&

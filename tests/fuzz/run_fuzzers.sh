@@ -19,10 +19,11 @@ status=0
 declare -A corpora=([onnx_load]=tests/fuzz/corpus/onnx [npy]=tests/fuzz/corpus/npy [config]=tests/fuzz/corpus/config
                      [observer_state]=tests/fuzz/corpus/observer_state
                      [calibration_file]=tests/fuzz/corpus/calibration_file
-                     [exec]=tests/fuzz/corpus/exec)
-# A slow input is a failure everywhere but in the executor, where a model may
-# legitimately ask for much compute: there it ends the session, reported.
-declare -A extra=([exec]="-timeout=30 -timeout_exitcode=0")
+                     [exec]=tests/fuzz/corpus/exec [ptq]=tests/fuzz/corpus/exec)
+# A slow input is a failure everywhere but where models run (exec, ptq): a
+# model may legitimately ask for much compute; there it ends the session,
+# reported.
+declare -A extra=([exec]="-timeout=30 -timeout_exitcode=0" [ptq]="-timeout=30 -timeout_exitcode=0")
 # fuzz_calibration_file reads tests/data/digits_mlp.onnx from here.
 export RAZORQ_SOURCE_ROOT="$PWD"
 for target in "${!corpora[@]}"; do

@@ -179,3 +179,27 @@ def test_bad_configs_name_the_key():
         razorq.FakeQuant({"type": "NoSuchFakeQuantize"})
     with pytest.raises(razorq.NonFiniteError):
         razorq.FakeQuant({"type": "FakeQuantize"}).forward(np.array([np.inf], np.float32))
+
+
+@pytest.mark.parametrize("per_channel", [False, True], ids=["per-tensor", "per-channel"])
+def test_an_empty_batch_changes_nothing_as_in_pytorch(per_channel):
+    """FakeQuantize.forward on an empty tensor: PyTorch's observer returns it
+    untouched, so the statistics and qparams stay those of the batch before."""
+    if per_channel:
+        config = {"type": "FakeQuantize", "observer": {"type": "MovingAveragePerChannelMinMaxObserver", "ch_axis": 1,
+                                                       "dtype": "qint8", "qscheme": "per_channel_symmetric"}}
+        theirs = tq.FakeQuantize(observer=tq.MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127,
+                                 dtype=torch.qint8, qscheme=torch.per_channel_symmetric, ch_axis=1)
+    else:
+        config = {"type": "FakeQuantize"}
+        theirs = tq.FakeQuantize()
+    ours = razorq.FakeQuant(config)
+    x = data(30)
+    ours.forward(x)
+    theirs(torch.from_numpy(x))
+    empty = np.empty((0, 3, 5, 5), np.float32)
+    assert ours.forward(empty).shape == (0, 3, 5, 5)
+    assert tuple(theirs(torch.from_numpy(empty)).shape) == (0, 3, 5, 5)
+    t_scale, t_zp = theirs.calculate_qparams()
+    np.testing.assert_array_equal(ours.qparams()[0], t_scale.numpy())
+    np.testing.assert_array_equal(ours.qparams()[1], t_zp.numpy().astype(np.int32))
