@@ -15,18 +15,13 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from test_ptq_e2e import CALIB_X, DATA, HERE, MODELS, RAZORQ, SOURCE, TEST_X, TEST_Y, example_config, \
+import e2e_tools
+from test_ptq_e2e import CALIB_X, DATA, MODELS, RAZORQ, SOURCE, TEST_X, TEST_Y, example_config, \
     fake_quant_eval, razorq
 
 
 def ort_run(model, tmp_path, optimized=None, script="ort_run.js"):
-    out = tmp_path / "ort_out.npy"
-    args = ["node", os.path.join(HERE, script), str(model), TEST_X, str(out)]
-    if optimized is not None:
-        args.append(str(optimized))
-    done = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "RAZORQ_SOURCE_ROOT": SOURCE})
-    assert done.returncode == 0, done.stderr
-    return np.load(out)
+    return e2e_tools.ort_run(model, TEST_X, tmp_path, optimized, script)
 
 
 def initializers(model):

@@ -16,10 +16,8 @@ import subprocess
 
 import numpy as np
 import pytest
+from e2e_tools import HERE, RAZORQ, SOURCE, ort_run, razorq
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.environ.get("RAZORQ_SOURCE_ROOT", os.path.join(HERE, "..", ".."))
-RAZORQ = os.environ["RAZORQ_CLI"]
 DATA = os.path.join(SOURCE, "tests", "data")
 BASELINE = json.load(open(os.path.join(HERE, "fx_baseline.json")))
 MODELS = ["digits_cnn", "digits_mlp", "digits_dw"]
@@ -27,12 +25,6 @@ BACKENDS = ["openvino", "tensorrt", "native", "onnxruntime", "academic"]
 TEST_X = os.path.join(DATA, "digits_test_x.npy")
 TEST_Y = os.path.join(DATA, "digits_test_y.npy")
 CALIB_X = os.path.join(DATA, "digits_calib_x.npy")
-
-
-def razorq(*args):
-    done = subprocess.run([RAZORQ, *args], capture_output=True, text=True)
-    assert done.returncode == 0, f"razorq {' '.join(args)}\n{done.stdout}\n{done.stderr}"
-    return done.stdout
 
 
 def example_config(tmp_path, backend, bits=8):
@@ -45,11 +37,7 @@ def example_config(tmp_path, backend, bits=8):
 
 
 def ort_logits(model, tmp_path):
-    out = tmp_path / "ort_logits.npy"
-    done = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), model, TEST_X, str(out)],
-                          capture_output=True, text=True, env={**os.environ, "RAZORQ_SOURCE_ROOT": SOURCE})
-    assert done.returncode == 0, done.stderr
-    return np.load(out)
+    return ort_run(model, TEST_X, tmp_path)
 
 
 def fake_quant_eval(model, config, tmp_path):
@@ -233,7 +221,4 @@ def test_integer_shape_edges_are_left_alone(tmp_path):
     dq_inputs = {n.input[0] for n in quantized.graph.node if n.op_type == "QuantizeLinear"}
     assert not dq_inputs & {"s", "n", "n1", "newshape"}, dq_inputs
     razorq("run", str(exported), "-i", str(x), "-o", str(tmp_path / "ours.npy"))
-    done = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), str(exported), str(x), str(tmp_path / "ort.npy")],
-                          capture_output=True, text=True, env={**os.environ, "RAZORQ_SOURCE_ROOT": SOURCE})
-    assert done.returncode == 0, done.stderr
-    assert np.abs(np.load(tmp_path / "ours.npy") - np.load(tmp_path / "ort.npy")).max() <= 1e-4
+    assert np.abs(np.load(tmp_path / "ours.npy") - ort_run(exported, x, tmp_path)).max() <= 1e-4

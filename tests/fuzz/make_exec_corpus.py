@@ -11,7 +11,6 @@ Run: /usr/bin/python3 tests/fuzz/make_exec_corpus.py
 import os
 
 import numpy as np
-import onnx
 from onnx import helper, numpy_helper, TensorProto as TP
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "exec")
