@@ -308,7 +308,9 @@ rq_status rq__bcast_init(const rq__op_ctx *c, rq__bcast *b, int n, const rq__ten
       int kd = d - (nd - ts[k]->ndim);
       int64_t v = kd < 0 ? 1 : ts[k]->dims[kd];
       b->strides[k][d] = (v == 1) ? 0 : stride;
-      stride *= v;
+      /* Only a shape operand (Expand's) can be this large; its output could not exist. */
+      if (__builtin_mul_overflow(stride, v, &stride))
+        return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "shapes too large to broadcast: the element count overflows");
     }
   }
   size_t numel = 1;

@@ -50,17 +50,25 @@ rq_status rq__shape_numel(const char *what, int ndim, const int64_t *dims, size_
                           size_t *numel) {
   if (ndim < 0 || ndim > RQ__MAX_RANK)
     return rq__fail(RQ_ERR_UNSUPPORTED, what, "rank %d is outside 0..%d", ndim, RQ__MAX_RANK);
+  /* The product of the nonzero dimensions must fit too, empty tensor or
+   * not: strides are products of dimensions, and code walking an empty
+   * [0, 2^61, 8] must not overflow computing them. */
   size_t n = 1;
+  bool empty = false;
   for (int i = 0; i < ndim; i++) {
     if (dims[i] < 0)
       return rq__fail(RQ_ERR_FORMAT, what, "dimension %d is negative (%lld)", i, (long long)dims[i]);
-    if ((uint64_t)dims[i] > SIZE_MAX || !rq__mul_size(n, (size_t)dims[i], &n))
+    if (dims[i] == 0) {
+      empty = true;
+      continue;
+    }
+    if ((uint64_t)dims[i] > SIZE_MAX || !rq__mul_size(n, (size_t)dims[i], &n) || n > (size_t)INT64_MAX)
       return rq__fail(RQ_ERR_FORMAT, what, "element count overflows");
   }
   size_t bytes;
   if (elem_size != 0 && !rq__mul_size(n, elem_size, &bytes))
     return rq__fail(RQ_ERR_FORMAT, what, "byte size overflows");
-  *numel = n;
+  *numel = empty ? 0 : n;
   return RQ_OK;
 }
 

@@ -178,6 +178,20 @@ static void assert_same_graph(const rq_graph *a, const rq_graph *b) {
   ck_assert_uint_eq(rq__graph_fingerprint(a), rq__graph_fingerprint(b));
 }
 
+/* Empty tensors too must have dimensions whose nonzero product fits: their
+ * strides are products of dimensions. The bounds are int64's and size_t's. */
+START_TEST(test_tensor_shapes_must_multiply_without_overflow) {
+  rq__tensor *t = NULL;
+  const int64_t empty_huge[3] = {0, (int64_t)1 << 61, 8}, empty_fine[3] = {0, (int64_t)1 << 40, 4};
+  ck_assert_int_eq(rq__tensor_create("e", RQ__DT_FLOAT, 3, empty_huge, &t), RQ_ERR_FORMAT);
+  ck_assert_ptr_null(t);
+  ck_assert_ptr_nonnull(strstr(rq_last_error(), "element count overflows"));
+  ck_assert_int_eq(rq__tensor_create("e", RQ__DT_FLOAT, 3, empty_fine, &t), RQ_OK);
+  ck_assert_uint_eq(t->numel, 0);
+  rq__tensor_destroy(t);
+}
+END_TEST
+
 START_TEST(test_save_reload_roundtrip) {
   static const char *const models[] = {"digits_cnn", "digits_mlp", "digits_dw", "bn_conv",
                                        "const_identity"};
@@ -1057,6 +1071,7 @@ static Suite *graph_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_digits_models_match_onnx);
   tcase_add_test(tc, test_symbolic_dims);
+  tcase_add_test(tc, test_tensor_shapes_must_multiply_without_overflow);
   tcase_add_test(tc, test_save_reload_roundtrip);
   tcase_add_test(tc, test_save_external_data);
   tcase_add_test(tc, test_fingerprint_tracks_weights_not_names);
