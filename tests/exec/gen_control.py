@@ -19,19 +19,16 @@ main-graph value (behind a Conv + BatchNormalization and an Identity)
 read only inside a subgraph, which tests/graph also runs through the
 passes (fold constants, BN folding, dead-value removal).
 """
-import base64
-import json
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-here = os.path.dirname(os.path.abspath(__file__))
-root = os.path.join(here, "data", "control", "node")
+import case_writer
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "control", "node")
 rng = np.random.default_rng(20261127)
 F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
 NP = {F: np.float32, I64: np.int64, B: np.bool_}
@@ -46,55 +43,23 @@ def const(name, array):
 
 
 def model(nodes, inputs, outputs, inits=(), opset=16):
-    g = helper.make_graph(nodes, "control", inputs, outputs,
-                          initializer=[numpy_helper.from_array(a, n) for n, a in inits])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="razorq-tests")
-    m.ir_version = 8
-    onnx.checker.check_model(m, full_check=True)
-    return m
-
-
-def ort_run(m, feeds):
-    path = os.path.join(root, "_ort_model.onnx")
-    onnx.save(m, path)
-    req = {"model": path, "inputs": {
-        n: {"type": "bool" if a.dtype == np.bool_ else str(a.dtype), "dims": list(a.shape),
-            "data": base64.b64encode(a.tobytes()).decode()} for n, a in feeds}}
-    res = subprocess.run(["node", os.path.join(here, "ort_run.js")], input=json.dumps(req).encode(),
-                         capture_output=True, check=False)
-    os.remove(path)
-    if res.returncode != 0:
-        sys.exit("ort_run.js failed: " + res.stderr.decode())
-    out = json.loads(res.stdout)
-    result = []
-    for o in m.graph.output:
-        t = out[o.name]
-        dtype = {"float32": np.float32, "int64": np.int64, "bool": np.bool_}[t["type"]]
-        result.append(np.frombuffer(base64.b64decode(t["data"]), dtype).reshape(t["dims"]))
-    return result
+    return case_writer.make_model(nodes, inputs, outputs, inits, name="control", opset=opset, ir_version=8,
+                                  full_check=True)
 
 
 def save(case, m, data_sets, restate):
     """data_sets: list of [(name, array)] feeds; restate(feeds dict) -> list of
     arrays, the NumPy statement of the model, checked against ONNX Runtime."""
-    d = os.path.join(root, case)
-    os.makedirs(d)
-    onnx.save(m, os.path.join(d, "model.onnx"))
+    checked = []
     for s, feeds in enumerate(data_sets):
-        got = ort_run(m, feeds)
+        got = case_writer.ort_run(m, feeds)
         want = restate(dict(feeds))
         for k, (g, w) in enumerate(zip(got, want)):
             w = np.asarray(w)
             if g.shape != w.shape or g.dtype != w.dtype or not np.allclose(g, w, rtol=1e-5, atol=1e-6):
                 sys.exit(f"{case}: set {s} output {k}: ONNX Runtime {g.dtype}{g.shape} vs NumPy {w.dtype}{w.shape}\n{g}\n{w}")
-        ds = os.path.join(d, f"test_data_set_{s}")
-        os.makedirs(ds)
-        for k, (n, a) in enumerate(feeds):
-            with open(os.path.join(ds, f"input_{k}.pb"), "wb") as f:
-                f.write(numpy_helper.from_array(a, n).SerializeToString())
-        for k, (o, a) in enumerate(zip(m.graph.output, got)):
-            with open(os.path.join(ds, f"output_{k}.pb"), "wb") as f:
-                f.write(numpy_helper.from_array(np.ascontiguousarray(a), o.name).SerializeToString())
+        checked.append((feeds, [(o.name, g) for o, g in zip(m.graph.output, got)]))
+    case_writer.write_case_sets(root, case, m, checked)
 
 
 def randn(*shape):

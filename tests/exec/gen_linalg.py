@@ -16,15 +16,14 @@ import os
 import shutil
 
 import numpy as np
-import onnx
 import torch
 import torch.nn.functional as F
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
+
+import case_writer
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "linalg", "node")
 rng = np.random.default_rng(20261127)
-ELEM = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
-        np.dtype(np.int32): TensorProto.INT32, np.dtype(np.int64): TensorProto.INT64}
 
 
 def save(case, op, inputs, outputs, opset, **attrs):
@@ -32,19 +31,10 @@ def save(case, op, inputs, outputs, opset, **attrs):
     names_in = [f"x{i}" for i in range(len(inputs))]
     names_out = [f"y{i}" for i in range(len(outputs))]
     node = helper.make_node(op, names_in, names_out, name=case, **attrs)
-    g = helper.make_graph([node], case,
-                          [helper.make_tensor_value_info(n, ELEM[a.dtype], a.shape) for n, a in zip(names_in, inputs)],
-                          [helper.make_tensor_value_info(n, ELEM[a.dtype], a.shape) for n, a in zip(names_out, outputs)])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="razorq-tests")
-    m.ir_version = 7
-    onnx.checker.check_model(m)
-    d = os.path.join(ROOT, case)
-    os.makedirs(os.path.join(d, "test_data_set_0"))
-    onnx.save(m, os.path.join(d, "model.onnx"))
-    for kind, arrays in (("input", inputs), ("output", outputs)):
-        for i, a in enumerate(arrays):
-            with open(os.path.join(d, "test_data_set_0", f"{kind}_{i}.pb"), "wb") as f:
-                f.write(numpy_helper.from_array(np.asarray(a)).SerializeToString())
+    ins, outs = list(zip(names_in, inputs)), list(zip(names_out, outputs))
+    m = case_writer.make_model([node], case_writer.tensor_infos(ins), case_writer.tensor_infos(outs), name=case,
+                               opset=opset, ir_version=7)
+    case_writer.write_case(ROOT, case, m, ins, outs, tensor_names=False)
 
 
 def randn(*shape, dtype=np.float32):

@@ -24,9 +24,10 @@ import os
 import shutil
 
 import numpy as np
-import onnx
 import torch
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
+
+import case_writer
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "rnn", "node")
 GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
@@ -208,25 +209,11 @@ def make_case(name, op, direction="forward", S=4, N=3, I=2, H=3, layout=0, lens=
         if betas:
             attrs["activation_beta"] = betas
     node = helper.make_node(op, node_inputs, node_outputs, name=name, **attrs)
-    vi = lambda k, v: helper.make_tensor_value_info(k, TensorProto.INT32 if v.dtype == np.int32 else
-                                                    TensorProto.FLOAT, list(v.shape))
-    graph = helper.make_graph([node], name, [vi(k, v) for k, v in feeds if v is not None],
-                              [vi(k, results[k]) for k in node_outputs if k],
-                              [numpy_helper.from_array(v, k) for k, v in inits if v is not None])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], producer_name="razorq-tests")
-    model.ir_version = 7
-    onnx.checker.check_model(model)
-
-    case_dir = os.path.join(ROOT, name)
-    shutil.rmtree(case_dir, ignore_errors=True)
-    os.makedirs(os.path.join(case_dir, "test_data_set_0"))
-    onnx.save(model, os.path.join(case_dir, "model.onnx"))
-    for k, (key, v) in enumerate((k, v) for k, v in feeds if v is not None):
-        t = numpy_helper.from_array(v, key)
-        open(os.path.join(case_dir, "test_data_set_0", f"input_{k}.pb"), "wb").write(t.SerializeToString())
-    for k, key in enumerate(k for k in node_outputs if k):
-        t = numpy_helper.from_array(results[key].astype(np.float32), key)
-        open(os.path.join(case_dir, "test_data_set_0", f"output_{k}.pb"), "wb").write(t.SerializeToString())
+    inputs = [(k, v) for k, v in feeds if v is not None]
+    outs = [(k, results[k].astype(np.float32)) for k in node_outputs if k]
+    model = case_writer.make_model([node], case_writer.tensor_infos(inputs), case_writer.tensor_infos(outs),
+                                   [(k, v) for k, v in inits if v is not None], name=name, opset=14, ir_version=7)
+    case_writer.write_case(ROOT, name, model, inputs, outs)
     print(f"{name}: {'PyTorch' if torch_ok else 'NumPy'} oracle")
 
 

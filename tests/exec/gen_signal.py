@@ -34,6 +34,8 @@ import onnx
 import torch
 from onnx import helper, numpy_helper
 
+import case_writer
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "signal", "node")
 ONNX_DATA = "/usr/share/libonnx-testdata/data/node"
 
@@ -47,19 +49,10 @@ def write_case(name, op, inputs, outputs, opset=17, **attrs):
     """inputs/outputs: lists of (name, array); name "" = omitted (inputs: an
     empty input slot; outputs: an optional output the node does not produce)."""
     node = helper.make_node(op, [n for n, _ in inputs], [n for n, _ in outputs], name=name, **attrs)
-    info = lambda n, a: helper.make_tensor_value_info(n, onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[np.dtype(a.dtype)], a.shape)
-    graph = helper.make_graph([node], name, [info(n, a) for n, a in inputs if n],
-                              [info(n, a) for n, a in outputs if n])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="razorq-tests")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    case_dir = os.path.join(ROOT, name)
-    os.makedirs(os.path.join(case_dir, "test_data_set_0"))
-    onnx.save(model, os.path.join(case_dir, "model.onnx"))
-    for kind, pairs in (("input", inputs), ("output", outputs)):
-        for k, (_, a) in enumerate(p for p in pairs if p[0]):
-            t = numpy_helper.from_array(np.asarray(a))
-            open(os.path.join(case_dir, "test_data_set_0", f"{kind}_{k}.pb"), "wb").write(t.SerializeToString())
+    inputs, outputs = [p for p in inputs if p[0]], [p for p in outputs if p[0]]
+    model = case_writer.make_model([node], case_writer.tensor_infos(inputs), case_writer.tensor_infos(outputs),
+                                   name=name, opset=opset, ir_version=8)
+    case_writer.write_case(ROOT, name, model, inputs, outputs, tensor_names=False)
 
 
 def as_pairs(z, dtype):

@@ -20,69 +20,26 @@ from independent implementations:
 The committed data was made with torch 1.13, torchvision 0.14 and
 onnxruntime-node 1.30.0; runs the C tests need neither.
 """
-import base64
-import json
 import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
-import onnx
 import torch
 import torch.nn.functional as F
 import torchvision
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
-here = os.path.dirname(os.path.abspath(__file__))
-root = os.path.join(here, "data", "vision", "node")
+import case_writer
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "vision", "node")
 rng = np.random.default_rng(20261127)
-ONNX_TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int64): TensorProto.INT64}
 
 
 def make_model(node, inputs, outputs, opset):
     """inputs: list of (name, array); outputs: list of (name, elem_type)."""
-    g = helper.make_graph(
-        [node], node.op_type,
-        [helper.make_tensor_value_info(n, ONNX_TYPES[a.dtype], a.shape) for n, a in inputs],
-        [helper.make_tensor_value_info(n, t, None) for n, t in outputs])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="razorq-tests")
-    m.ir_version = 8
-    return m
-
-
-def write_case(name, model, inputs, expected):
-    case = os.path.join(root, name)
-    data = os.path.join(case, "test_data_set_0")
-    os.makedirs(data)
-    onnx.save(model, os.path.join(case, "model.onnx"))
-    for k, (n, a) in enumerate(inputs):
-        with open(os.path.join(data, f"input_{k}.pb"), "wb") as f:
-            f.write(numpy_helper.from_array(a, n).SerializeToString())
-    for k, (n, a) in enumerate(expected):
-        with open(os.path.join(data, f"output_{k}.pb"), "wb") as f:
-            f.write(numpy_helper.from_array(a, n).SerializeToString())
-
-
-def ort_run(model, inputs):
-    """Outputs of ONNX Runtime for model (saved to a temporary file) as a list of arrays."""
-    path = os.path.join(root, "_ort_model.onnx")
-    onnx.save(model, path)
-    req = {"model": path, "inputs": {
-        n: {"type": str(a.dtype), "dims": list(a.shape), "data": base64.b64encode(a.tobytes()).decode()}
-        for n, a in inputs}}
-    res = subprocess.run(["node", os.path.join(here, "ort_run.js")], input=json.dumps(req).encode(),
-                         capture_output=True, check=False)
-    os.remove(path)
-    if res.returncode != 0:
-        sys.exit("ort_run.js failed: " + res.stderr.decode())
-    out = json.loads(res.stdout)
-    result = []
-    for o in model.graph.output:
-        t = out[o.name]
-        dtype = {"float32": np.float32, "int64": np.int64}[t["type"]]
-        result.append(np.frombuffer(base64.b64decode(t["data"]), dtype).reshape(t["dims"]))
-    return result
+    return case_writer.make_model([node], case_writer.tensor_infos(inputs),
+                                  [helper.make_tensor_value_info(n, t, None) for n, t in outputs],
+                                  name=node.op_type, opset=opset, ir_version=8, check=False)
 
 
 # ---- GridSample: PyTorch ----
@@ -112,7 +69,7 @@ def gen_gridsample():
                 model = make_model(node, inputs, [("Y", TensorProto.FLOAT)], 16)
                 y = F.grid_sample(torch.from_numpy(x_gs), torch.from_numpy(grid), mode=mode, padding_mode=padding,
                                   align_corners=bool(align)).numpy()
-                write_case(f"gridsample_{mode}_{padding}_align{align}", model, inputs, [("Y", y)])
+                case_writer.write_case(root, f"gridsample_{mode}_{padding}_align{align}", model, inputs, [("Y", y)])
 
 
 # ---- RoiAlign: ONNX Runtime, avg cross-checked with torchvision ----
@@ -133,7 +90,7 @@ def gen_roialign():
                                         output_height=3, output_width=2, sampling_ratio=ratio, spatial_scale=0.9,
                                         coordinate_transformation_mode=ctm)
                 model = make_model(node, inputs, [("Y", TensorProto.FLOAT)], 16)
-                (y,) = ort_run(model, inputs)
+                (y,) = case_writer.ort_run(model, inputs)
                 if mode == "avg":
                     tv = torchvision.ops.roi_align(
                         torch.from_numpy(x_roi),
@@ -141,13 +98,13 @@ def gen_roialign():
                         (3, 2), spatial_scale=0.9, sampling_ratio=ratio if ratio else -1,
                         aligned=ctm == "half_pixel").numpy()
                     np.testing.assert_allclose(y, tv, rtol=1e-5, atol=1e-6)
-                write_case(f"roialign_{mode}_{ctm}_ratio{ratio}", model, inputs, [("Y", y)])
+                case_writer.write_case(root, f"roialign_{mode}_{ctm}_ratio{ratio}", model, inputs, [("Y", y)])
     # Opset 10: no coordinate_transformation_mode; behaves as output_half_pixel.
     node = helper.make_node("RoiAlign", ["X", "rois", "batch_indices"], ["Y"], mode="avg", output_height=2,
                             output_width=3, sampling_ratio=0, spatial_scale=1.0)
     model = make_model(node, inputs, [("Y", TensorProto.FLOAT)], 10)
-    (y,) = ort_run(model, inputs)
-    write_case("roialign_opset10", model, inputs, [("Y", y)])
+    (y,) = case_writer.ort_run(model, inputs)
+    case_writer.write_case(root, "roialign_opset10", model, inputs, [("Y", y)])
 
 
 # ---- NonMaxSuppression: ONNX Runtime ----
@@ -177,8 +134,8 @@ def nms_case(name, boxes, scores, max_output=None, iou=None, score=None, center_
         names.pop()
     node = helper.make_node("NonMaxSuppression", names, ["selected_indices"], center_point_box=center_point_box)
     model = make_model(node, inputs, [("selected_indices", TensorProto.INT64)], 11)
-    (y,) = ort_run(model, inputs)
-    write_case(f"nms_{name}", model, inputs, [("selected_indices", y)])
+    (y,) = case_writer.ort_run(model, inputs)
+    case_writer.write_case(root, f"nms_{name}", model, inputs, [("selected_indices", y)])
 
 
 def gen_nms():
