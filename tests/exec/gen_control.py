@@ -31,7 +31,6 @@ import case_writer
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "control", "node")
 rng = np.random.default_rng(20261127)
 F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
-NP = {F: np.float32, I64: np.int64, B: np.bool_}
 
 
 def vi(name, elem, shape):

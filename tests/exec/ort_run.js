@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs one ONNX model in ONNX Runtime (npm onnxruntime-node, installed with
 // `npm install --ignore-scripts onnxruntime-node`) for the generator scripts
-// of tests/exec (gen_vision.py): reads
+// of tests/exec (case_writer.ort_run: gen_vision.py, gen_control.py): reads
 //   {"model": PATH, "inputs": {NAME: {"type": "float32"|"int64"|"bool", "dims": [...], "data": BASE64}}}
 // on stdin and writes {NAME: {"type", "dims", "data"}} for every output on
 // stdout; data is the tensor's little-endian bytes.
