@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Runs an ONNX model in ONNX Runtime (npm onnxruntime-node) on a .npy input
-// and writes its first output as a .npy file: the independent runtime the
-// end-to-end tests compare razorq's fake-quantized evaluation against.
-// Usage: node ort_run.js MODEL.onnx INPUT.npy OUTPUT.npy
+// and writes its first output as a .npy file (or, given a directory, every
+// output as DIR/<name>.npy): the independent runtime the end-to-end tests
+// compare razorq's fake-quantized evaluation against.
+// Usage: node ort_run.js MODEL.onnx INPUT.npy OUTPUT.npy|OUTPUT_DIR
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -30,7 +31,8 @@ function readNpy(file) {
 }
 
 function writeNpy(file, shape, data) {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const descr = data instanceof BigInt64Array ? '<i8' : '<f4';
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
   const pre = Buffer.alloc(10);
@@ -44,7 +46,7 @@ function writeNpy(file, shape, data) {
 async function main() {
   const [modelPath, inputPath, outputPath] = process.argv.slice(2);
   if (!outputPath) {
-    console.error('usage: node ort_run.js MODEL.onnx INPUT.npy OUTPUT.npy');
+    console.error('usage: node ort_run.js MODEL.onnx INPUT.npy OUTPUT.npy|OUTPUT_DIR');
     process.exit(2);
   }
   const ort = loadOrt();
@@ -57,6 +59,11 @@ async function main() {
   const x = readNpy(inputPath);
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x.data, x.shape) };
   const results = await session.run(feeds);
+  if (fs.existsSync(outputPath) && fs.statSync(outputPath).isDirectory()) {
+    // A directory: every output, as DIR/<name>.npy (float32 or int64).
+    for (const name of session.outputNames) writeNpy(path.join(outputPath, `${name}.npy`), results[name].dims, results[name].data);
+    return;
+  }
   const y = results[session.outputNames[0]];
   writeNpy(outputPath, y.dims, y.data);
 }
