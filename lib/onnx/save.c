@@ -85,6 +85,29 @@ static Onnx__ValueInfoProto *value_info_pb(arena *A, const rq__value *v, const c
     sp->dim = dims;
     tt->shape = sp;
   }
+  /* Sequences and optionals wrap the tensor type, as the loader unwraps it. */
+  if (v->kind == RQ__KIND_SEQUENCE || (v->kind == RQ__KIND_OPTIONAL && v->inner_kind == RQ__KIND_SEQUENCE)) {
+    Onnx__TypeProto *outer = arena_calloc(A, 1, sizeof *outer);
+    Onnx__TypeProto__Sequence *seq = arena_calloc(A, 1, sizeof *seq);
+    if (outer == NULL || seq == NULL) return NULL;
+    onnx__type_proto__init(outer);
+    onnx__type_proto__sequence__init(seq);
+    seq->elem_type = tp;
+    outer->value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
+    outer->sequence_type = seq;
+    tp = outer;
+  }
+  if (v->kind == RQ__KIND_OPTIONAL) {
+    Onnx__TypeProto *outer = arena_calloc(A, 1, sizeof *outer);
+    Onnx__TypeProto__Optional *opt = arena_calloc(A, 1, sizeof *opt);
+    if (outer == NULL || opt == NULL) return NULL;
+    onnx__type_proto__init(outer);
+    onnx__type_proto__optional__init(opt);
+    opt->elem_type = tp;
+    outer->value_case = ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE;
+    outer->optional_type = opt;
+    tp = outer;
+  }
   vi->type = tp;
   return vi;
 }

@@ -607,7 +607,8 @@ START_TEST(supported_ops) {
                        "Einsum", "Det", "MeanVarianceNormalization", "MaxUnpool"};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) ck_assert_msg(rq_exec_supports_op(ops[i]), "%s", ops[i]);
   ck_assert(rq_exec_supports_op("If") && rq_exec_supports_op("Loop") && rq_exec_supports_op("Scan"));
-  ck_assert(!rq_exec_supports_op("SequenceConstruct"));
+  ck_assert(rq_exec_supports_op("SequenceConstruct") && rq_exec_supports_op("ConcatFromSequence"));
+  ck_assert(!rq_exec_supports_op("SequenceMapNoSuchOp"));
   ck_assert(!rq_exec_supports_op(NULL));
 }
 END_TEST
