@@ -168,9 +168,14 @@ static rq_status call_hook(run_state *s, int v) {
  * loop-carried values change shape between iterations. */
 static rq_status check_input(const rq_graph *g, int i, const rq__tensor *t, bool subgraph) {
   const rq__value *val = &g->values[g->inputs[i]];
-  if (val->kind != t->kind)
-    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "%sinput %d ('%s') is a %s, the model declares a %s",
-                    subgraph ? "subgraph " : "", i, val->name, rq__kind_name(t->kind), rq__kind_name(val->kind));
+  int got_inner = t->kind == RQ__KIND_OPTIONAL && t->n_items > 0 ? t->items[0]->kind : val->inner_kind;
+  if (val->kind != t->kind || (val->kind == RQ__KIND_OPTIONAL && got_inner != val->inner_kind))
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "%sinput %d ('%s') is of kind %s%s%s, the model declares %s%s%s",
+                    subgraph ? "subgraph " : "", i, val->name, rq__kind_name(t->kind),
+                    t->kind == RQ__KIND_OPTIONAL ? " of " : "", t->kind == RQ__KIND_OPTIONAL ? rq__kind_name(got_inner) : "",
+                    rq__kind_name(val->kind),
+                    val->kind == RQ__KIND_OPTIONAL ? " of " : "",
+                    val->kind == RQ__KIND_OPTIONAL ? rq__kind_name(val->inner_kind) : "");
   /* A sequence's element type is checked on its tensors as ops use them;
    * here only a declared one must agree with the sequence's own. */
   if (t->kind != RQ__KIND_TENSOR) {
@@ -192,6 +197,25 @@ static rq_status check_input(const rq_graph *g, int i, const rq__tensor *t, bool
                       "input %d ('%s') has dimension %d = %lld, the model declares %lld", i, val->name, d,
                       (long long)t->dims[d], (long long)val->shape.dims[d]);
   }
+  return RQ_OK;
+}
+
+/* A tensor or sequence given where the graph declares an optional is that
+ * optional, present (as ONNX Runtime takes it: a Loop may carry
+ * optional(seq) in and a sequence back out, test_loop16_seq_none). */
+static rq_status wrap_optional(const rq_graph *g, int i, rq__tensor **t) {
+  const rq__value *val = &g->values[g->inputs[i]];
+  if (*t == NULL || val->kind != RQ__KIND_OPTIONAL || (*t)->kind == RQ__KIND_OPTIONAL)
+    return RQ_OK;
+  rq__tensor *opt;
+  RQ_TRY(rq__tensor_create_container(RQ__KIND_OPTIONAL, (*t)->dtype, &opt));
+  rq_status st = rq__tensor_insert_item(opt, 0, *t);
+  *t = NULL; /* taken by the optional (freed with it on failure) */
+  if (st != RQ_OK) {
+    rq__tensor_destroy(opt);
+    return st;
+  }
+  *t = opt;
   return RQ_OK;
 }
 
@@ -240,7 +264,7 @@ static rq_status run_node(run_state *s, int ni) {
     for (int i = 0; i < node->n_inputs; i++) {
       int v = node->inputs[i];
       if (v >= 0 && s->slot[v] != NULL && s->slot[v]->kind != RQ__KIND_TENSOR)
-        return rq__fail(RQ_ERR_FORMAT, "rq_graph_run", "node '%s' (%s): input %d ('%s') is a %s; the op takes tensors",
+        return rq__fail(RQ_ERR_FORMAT, "rq_graph_run", "node '%s' (%s): input %d ('%s') is a value of kind %s; the op takes tensors",
                         node->name, node->op_type, i, g->values[v].name, rq__kind_name(s->slot[v]->kind));
     }
   }
@@ -461,6 +485,7 @@ static rq_status run_graph(const rq_graph *g, const rq_exec_options *opts, rq__b
   if (st == RQ_OK && n_inputs != g->n_inputs)
     st = rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "the %sgraph has %d inputs, %d were given",
                   scope != NULL ? "sub" : "", g->n_inputs, n_inputs);
+  for (int i = 0; st == RQ_OK && i < n_inputs; i++) st = wrap_optional(g, i, &inputs[i]);
   for (int i = 0; st == RQ_OK && i < n_inputs; i++) st = check_input(g, i, inputs[i], scope != NULL);
   if (st == RQ_OK) st = prepare(&s);
   if (st != RQ_OK) {
@@ -588,7 +613,7 @@ rq_status rq_graph_run(const rq_graph *graph, const rq_exec_options *options, co
     const rq__value *v = &graph->values[k < graph->n_inputs ? graph->inputs[k] : graph->outputs[k - graph->n_inputs]];
     if (v->kind != RQ__KIND_TENSOR)
       return rq__fail(RQ_ERR_UNSUPPORTED, __func__,
-                      "graph %s '%s' is a %s; rq_graph_run passes tensors only (DLTensor inputs and outputs)",
+                      "graph %s '%s' is of kind %s; rq_graph_run passes tensors only (DLTensor inputs and outputs)",
                       k < graph->n_inputs ? "input" : "output", v->name, rq__kind_name(v->kind));
   }
   rq__tensor **in = rq__calloc(n_inputs ? n_inputs : 1, sizeof *in);
@@ -611,7 +636,7 @@ rq_status rq_graph_run(const rq_graph *graph, const rq_exec_options *options, co
   for (int o = 0; st == RQ_OK && o < graph->n_outputs; o++)
     if (out[o]->kind != RQ__KIND_TENSOR)
       st = rq__fail(RQ_ERR_UNSUPPORTED, __func__,
-                    "graph output '%s' is a %s; rq_graph_run passes tensors only (DLTensor inputs and outputs)",
+                    "graph output '%s' is of kind %s; rq_graph_run passes tensors only (DLTensor inputs and outputs)",
                     graph->values[graph->outputs[o]].name, rq__kind_name(out[o]->kind));
   if (st != RQ_OK) {
     for (int o = 0; out != NULL && o < graph->n_outputs; o++) rq__tensor_destroy(out[o]);

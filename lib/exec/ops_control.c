@@ -85,7 +85,7 @@ typedef struct collected {
 static rq_status collect(const rq__op_ctx *c, collected *col, rq__tensor *t) {
   if (t->kind != RQ__KIND_TENSOR) {
     rq__tensor_destroy(t);
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "a scan output is a %s; scan outputs are stacked tensors",
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "a scan output is of kind %s; scan outputs are stacked tensors",
                       rq__kind_name(t->kind));
   }
   if (col->n > 0) {

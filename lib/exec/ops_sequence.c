@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Sequence ops: SequenceEmpty, SequenceConstruct, SequenceAt,
  * SequenceInsert, SequenceErase, SequenceLength, SplitToSequence,
- * ConcatFromSequence. A sequence is an rq__tensor of kind SEQUENCE whose
+ * ConcatFromSequence; and the optional ops Optional, OptionalHasElement,
+ * OptionalGetElement (an optional is an rq__tensor of kind OPTIONAL with
+ * zero or one item). A sequence is an rq__tensor of kind SEQUENCE whose
  * items are the element tensors (graph.h); these kernels never share an
  * item between two values, so every value owns what it holds and the
  * executor frees sequences like any tensor.
@@ -20,7 +22,7 @@
 bool rq__op_takes_non_tensors(const char *op_type) {
   static const char *const ops[] = {
     "SequenceConstruct", "SequenceAt", "SequenceInsert", "SequenceErase", "SequenceLength",
-    "ConcatFromSequence", "Identity", "If", "Loop",
+    "ConcatFromSequence", "Identity", "If", "Loop", "Optional", "OptionalHasElement", "OptionalGetElement",
   };
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
     if (strcmp(ops[i], op_type) == 0) return true;
@@ -31,7 +33,7 @@ bool rq__op_takes_non_tensors(const char *op_type) {
 static rq_status need_kind(const rq__op_ctx *c, int i, int kind, const rq__tensor **t) {
   RQ_TRY(rq__op_need(c, i, t));
   if ((*t)->kind != kind)
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input %d must be a %s, got a %s", i, rq__kind_name(kind),
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input %d must be of kind %s, got %s", i, rq__kind_name(kind),
                       rq__kind_name((*t)->kind));
   return RQ_OK;
 }
@@ -55,7 +57,7 @@ static rq_status position(const rq__op_ctx *c, const rq__tensor *t, size_t n, bo
  * untyped sequence takes any type). */
 static rq_status check_element(const rq__op_ctx *c, const rq__tensor *seq, const rq__tensor *t, const char *what) {
   if (t->kind != RQ__KIND_TENSOR)
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "%s is a %s; sequences hold tensors", what, rq__kind_name(t->kind));
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "%s is of kind %s; sequences hold tensors", what, rq__kind_name(t->kind));
   if (seq->dtype != RQ__DT_UNDEFINED && t->dtype != seq->dtype)
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "%s has element type %s, the sequence holds %s", what,
                       rq__dtype_name(t->dtype), rq__dtype_name(seq->dtype));
@@ -287,6 +289,55 @@ static rq_status op_concat_from_sequence(rq__op_ctx *c) {
   return RQ_OK;
 }
 
+/* ---- optionals ---- */
+
+/* Optional(x): x (a tensor or a sequence) wrapped; without x an absent
+ * optional of the `type` attribute's element type. */
+static rq_status op_optional(rq__op_ctx *c) {
+  const rq__tensor *x = rq__op_in(c, 0);
+  int32_t dtype = RQ__DT_UNDEFINED;
+  if (x == NULL) {
+    const rq__attr *type = rq__node_attr(c->node, "type");
+    if (type == NULL || type->type != RQ__ATTR_TYPE_PROTO)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "without an input the attribute 'type' (a type) is required");
+    dtype = (int32_t)type->ints[2];
+  } else if (x->kind == RQ__KIND_OPTIONAL) {
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "the input is already an optional");
+  }
+  rq__tensor *opt, *copy;
+  RQ_TRY(rq__tensor_create_container(RQ__KIND_OPTIONAL, x != NULL ? x->dtype : dtype, &opt));
+  c->out[0] = opt;
+  if (x == NULL) return RQ_OK;
+  RQ_TRY(rq__tensor_clone(x, &copy));
+  return rq__tensor_insert_item(opt, 0, copy);
+}
+
+/* Whether the optional holds a value; from opset 18 the input may also be
+ * a tensor or sequence (present) or omitted (absent). */
+static rq_status op_optional_has_element(rq__op_ctx *c) {
+  const rq__tensor *x = rq__op_in(c, 0);
+  if (x == NULL && c->opset < 18) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input 0 (an optional) is missing");
+  if (x != NULL && x->kind != RQ__KIND_OPTIONAL && c->opset < 18)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input 0 must be an optional, got a value of kind %s", rq__kind_name(x->kind));
+  rq__tensor *t;
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_BOOL, 0, NULL, &t));
+  *(uint8_t *)t->data = x != NULL && (x->kind != RQ__KIND_OPTIONAL || x->n_items > 0);
+  return RQ_OK;
+}
+
+/* The optional's value; an absent one is an error (as in ONNX Runtime). */
+static rq_status op_optional_get_element(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  if (x->kind != RQ__KIND_OPTIONAL) {
+    if (c->opset < 18)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input 0 must be an optional, got a value of kind %s", rq__kind_name(x->kind));
+    return rq__tensor_clone(x, &c->out[0]);
+  }
+  if (x->n_items == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "the optional is empty: it has no element to get");
+  return rq__tensor_clone(x->items[0], &c->out[0]);
+}
+
 const rq__op_entry rq__ops_sequence[] = {
   {"SequenceEmpty", op_sequence_empty},
   {"SequenceConstruct", op_sequence_construct},
@@ -296,5 +347,8 @@ const rq__op_entry rq__ops_sequence[] = {
   {"SequenceLength", op_sequence_length},
   {"SplitToSequence", op_split_to_sequence},
   {"ConcatFromSequence", op_concat_from_sequence},
+  {"Optional", op_optional},
+  {"OptionalHasElement", op_optional_has_element},
+  {"OptionalGetElement", op_optional_get_element},
   {NULL, NULL},
 };

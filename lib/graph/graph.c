@@ -933,7 +933,7 @@ static bool fp_graph(uint64_t *h, const rq_graph *g, bool subgraph) {
       switch (at->type) {
         case RQ__ATTR_INT: fp_i64(h, at->i); break;
         case RQ__ATTR_FLOAT: fp_bytes(h, &at->f, sizeof at->f); break;
-        case RQ__ATTR_STRING: fp_bytes(h, at->s, at->s_len); break;
+        case RQ__ATTR_STRING: case RQ__ATTR_TYPE_PROTO: fp_bytes(h, at->s, at->s_len); break;
         case RQ__ATTR_INTS: fp_bytes(h, at->ints, at->count * sizeof *at->ints); break;
         case RQ__ATTR_FLOATS: fp_bytes(h, at->floats, at->count * sizeof *at->floats); break;
         case RQ__ATTR_STRINGS:

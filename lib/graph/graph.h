@@ -173,7 +173,8 @@ typedef struct rq__value {
 /* ----------------------------------------------------------------- nodes -- */
 
 /* ONNX AttributeProto.AttributeType values. GRAPHS/SPARSE_TENSOR(S)/
- * TENSORS attributes are rejected at load (no supported op needs them). */
+ * TENSORS/TYPE_PROTOS attributes are rejected at load (no supported op
+ * needs them). */
 typedef enum rq__attr_type {
   RQ__ATTR_FLOAT = 1,
   RQ__ATTR_INT = 2,
@@ -183,6 +184,10 @@ typedef enum rq__attr_type {
   RQ__ATTR_FLOATS = 6,
   RQ__ATTR_INTS = 7,
   RQ__ATTR_STRINGS = 8,
+  /* A TypeProto (Optional's `type`): kept as its protobuf bytes in s/s_len
+   * so a save writes it back exactly; kind/inner_kind/dtype in ints[0..3)
+   * say what it describes. */
+  RQ__ATTR_TYPE_PROTO = 13,
 } rq__attr_type;
 
 typedef struct rq__attr {

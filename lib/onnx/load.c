@@ -250,6 +250,29 @@ static rq_status load_attr(loader *L, const Onnx__AttributeProto *ap, const char
       else a->g = sub.g;
       break;
     }
+    case RQ__ATTR_TYPE_PROTO: {
+      int kind, inner;
+      const Onnx__TypeProto__Tensor *tt;
+      if (ap->tp == NULL || !unwrap_type(ap->tp, &kind, &inner, &tt)) {
+        s = rq__fail(RQ_ERR_UNSUPPORTED, L->where,
+                     "%s: attribute '%s' is not a tensor, sequence(tensor) or optional type", node_desc, aname);
+        break;
+      }
+      size_t len = onnx__type_proto__get_packed_size(ap->tp);
+      a->s = rq__malloc(len + 1);
+      a->ints = rq__malloc_array(3, sizeof *a->ints);
+      if (a->s == NULL || a->ints == NULL) {
+        s = rq__nomem(L->where, len + 1);
+        break;
+      }
+      a->s_len = onnx__type_proto__pack(ap->tp, (uint8_t *)a->s);
+      a->s[a->s_len] = '\0';
+      a->count = 3;
+      a->ints[0] = kind;
+      a->ints[1] = kind == RQ__KIND_OPTIONAL ? inner : RQ__KIND_TENSOR;
+      a->ints[2] = tt->has_elem_type ? tt->elem_type : RQ__DT_UNDEFINED;
+      break;
+    }
     default: {
       static const char *const names[] = {"UNDEFINED", "FLOAT", "INT", "STRING", "TENSOR", "GRAPH",
                                           "FLOATS", "INTS", "STRINGS", "TENSORS", "GRAPHS",

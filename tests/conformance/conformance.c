@@ -163,7 +163,7 @@ static bool same_tensor(const rq__tensor *want, const rq__tensor *got, char *why
  * items, each the same. */
 static bool same_value(const rq__tensor *want, const rq__tensor *got, char *why, size_t why_size) {
   if (want->kind != got->kind) {
-    fmt(why, why_size, "a %s, expected a %s", rq__kind_name(got->kind), rq__kind_name(want->kind));
+    fmt(why, why_size, "kind %s, expected %s", rq__kind_name(got->kind), rq__kind_name(want->kind));
     return false;
   }
   if (want->kind == RQ__KIND_TENSOR) return same_tensor(want, got, why, why_size);
