@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Sequence ops: SequenceEmpty, SequenceConstruct, SequenceAt,
  * SequenceInsert, SequenceErase, SequenceLength, SplitToSequence,
- * ConcatFromSequence; and the optional ops Optional, OptionalHasElement,
+ * ConcatFromSequence, SequenceMap (a body subgraph run per element, like
+ * Loop's); and the optional ops Optional, OptionalHasElement,
  * OptionalGetElement (an optional is an rq__tensor of kind OPTIONAL with
  * zero or one item). A sequence is an rq__tensor of kind SEQUENCE whose
  * items are the element tensors (graph.h); these kernels never share an
@@ -23,6 +24,7 @@ bool rq__op_takes_non_tensors(const char *op_type) {
   static const char *const ops[] = {
     "SequenceConstruct", "SequenceAt", "SequenceInsert", "SequenceErase", "SequenceLength",
     "ConcatFromSequence", "Identity", "If", "Loop", "Optional", "OptionalHasElement", "OptionalGetElement",
+    "SequenceMap",
   };
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
     if (strcmp(ops[i], op_type) == 0) return true;
@@ -289,6 +291,69 @@ static rq_status op_concat_from_sequence(rq__op_ctx *c) {
   return RQ_OK;
 }
 
+/* SequenceMap: runs the body once per element of the first input; a
+ * sequence input hands the body its element at that position, a tensor
+ * input itself every time. Output k collects the body's output k. */
+static rq_status op_sequence_map(rq__op_ctx *c) {
+  const rq__attr *a = rq__node_attr(c->node, "body");
+  if (a == NULL || a->type != RQ__ATTR_GRAPH || a->g == NULL)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "attribute 'body' (a graph) is missing");
+  const rq_graph *body = a->g;
+  const rq__tensor *first;
+  RQ_TRY(need_kind(c, 0, RQ__KIND_SEQUENCE, &first));
+  if (body->n_inputs != c->n_in || body->n_outputs != c->n_out)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "the body takes %d inputs and has %d outputs; the node has %d and %d",
+                      body->n_inputs, body->n_outputs, c->n_in, c->n_out);
+  size_t n = first->n_items;
+  for (int i = 0; i < c->n_in; i++) {
+    const rq__tensor *x;
+    RQ_TRY(rq__op_need(c, i, &x));
+    if (x->kind == RQ__KIND_OPTIONAL)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input %d is an optional; SequenceMap takes sequences and tensors", i);
+    if (x->kind == RQ__KIND_SEQUENCE && x->n_items != n)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input %d has %zu elements, input 0 has %zu", i, x->n_items, n);
+  }
+  for (int k = 0; k < c->n_out; k++) {
+    int32_t dtype = body->values[body->outputs[k]].dtype;
+    RQ_TRY(rq__tensor_create_container(RQ__KIND_SEQUENCE, dtype, &c->out[k]));
+  }
+  rq__tensor **body_in = rq__calloc((size_t)c->n_in, sizeof *body_in);
+  if (body_in == NULL) return rq__nomem(c->node->op_type, (size_t)c->n_in * sizeof *body_in);
+  rq_status st = RQ_OK;
+  for (size_t it = 0; st == RQ_OK && it < n; it++) {
+    for (int i = 0; st == RQ_OK && i < c->n_in; i++) {
+      const rq__tensor *x = c->in[i];
+      st = rq__tensor_clone(x->kind == RQ__KIND_SEQUENCE ? x->items[it] : x, &body_in[i]);
+    }
+    if (st != RQ_OK) {
+      for (int i = 0; i < c->n_in; i++) rq__tensor_destroy(body_in[i]);
+      break;
+    }
+    rq__tensor **outs;
+    st = rq__exec_run_subgraph(c, body, body_in, c->n_in, &outs); /* takes body_in's tensors */
+    memset(body_in, 0, (size_t)c->n_in * sizeof *body_in);
+    if (st != RQ_OK) break;
+    for (int k = 0; k < c->n_out; k++) {
+      rq__tensor *seq = c->out[k];
+      if (st == RQ_OK && outs[k]->kind != RQ__KIND_TENSOR)
+        st = RQ_OP_FAIL(c, RQ_ERR_FORMAT, "body output %d is of kind %s; it must be a tensor", k,
+                        rq__kind_name(outs[k]->kind));
+      if (st == RQ_OK && seq->n_items > 0 && outs[k]->dtype != seq->dtype)
+        st = RQ_OP_FAIL(c, RQ_ERR_FORMAT, "body output %d changes element type (%s, then %s)", k,
+                        rq__dtype_name(seq->dtype), rq__dtype_name(outs[k]->dtype));
+      if (st != RQ_OK) {
+        rq__tensor_destroy(outs[k]);
+        continue;
+      }
+      seq->dtype = outs[k]->dtype;
+      st = rq__tensor_insert_item(seq, seq->n_items, outs[k]);
+    }
+    rq__free(outs);
+  }
+  rq__free(body_in);
+  return st; /* on failure the executor frees the partial outputs */
+}
+
 /* ---- optionals ---- */
 
 /* Optional(x): x (a tensor or a sequence) wrapped; without x an absent
@@ -347,6 +412,7 @@ const rq__op_entry rq__ops_sequence[] = {
   {"SequenceLength", op_sequence_length},
   {"SplitToSequence", op_split_to_sequence},
   {"ConcatFromSequence", op_concat_from_sequence},
+  {"SequenceMap", op_sequence_map},
   {"Optional", op_optional},
   {"OptionalHasElement", op_optional_has_element},
   {"OptionalGetElement", op_optional_get_element},

@@ -493,7 +493,7 @@ static int32_t infer_dtype(const rq_graph *g, const rq__node *n, int k) {
 }
 
 /* The kind (and element type) of output k of n when it is a sequence or
- * an optional: sequence ops, Identity of one, and If/Loop outputs whose
+ * an optional: sequence and optional ops, Identity of one, and If/Loop outputs whose
  * subgraph declares one. False for tensors and what is not known. */
 static bool infer_kind(const rq_graph *g, const rq__node *n, int k, int *kind, int *inner, int32_t *dtype) {
   const rq__value *x = input(g, n, 0), *decl = NULL;
@@ -507,6 +507,18 @@ static bool infer_kind(const rq_graph *g, const rq__node *n, int k, int *kind, i
   if (k == 0 && is_op(n, "SequenceEmpty")) {
     *kind = RQ__KIND_SEQUENCE;
     *dtype = (int32_t)rq__node_attr_int(n, "dtype", RQ__DT_FLOAT);
+    return true;
+  }
+  if (k == 0 && is_op(n, "Optional")) {
+    *kind = RQ__KIND_OPTIONAL;
+    if (x != NULL) *inner = x->kind == RQ__KIND_SEQUENCE ? RQ__KIND_SEQUENCE : RQ__KIND_TENSOR, *dtype = x->dtype;
+    return true;
+  }
+  if (is_op(n, "SequenceMap")) { /* output k collects the body's output k */
+    const rq__attr *body = rq__node_attr(n, "body");
+    *kind = RQ__KIND_SEQUENCE;
+    if (body != NULL && body->type == RQ__ATTR_GRAPH && body->g != NULL && k < body->g->n_outputs)
+      *dtype = body->g->values[body->g->outputs[k]].dtype;
     return true;
   }
   if (k == 0 && (is_op(n, "SequenceInsert") || is_op(n, "SequenceErase") || is_op(n, "Identity"))) decl = x;
