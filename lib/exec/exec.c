@@ -625,6 +625,17 @@ rq_status rq_graph_run(const rq_graph *graph, const rq_exec_options *options, co
   rq__tensor **out = NULL;
   if (st == RQ_OK) {
     st = rq__exec_run(graph, options, pool, in, (int)n_inputs, &out);
+    /* An output the model left undeclared may still turn out a sequence. */
+    for (int o = 0; st == RQ_OK && o < graph->n_outputs; o++)
+      if (out[o]->kind != RQ__KIND_TENSOR)
+        st = rq__fail(RQ_ERR_UNSUPPORTED, __func__,
+                      "graph output '%s' is of kind %s; rq_graph_run passes tensors only (DLTensor inputs and outputs)",
+                      graph->values[graph->outputs[o]].name, rq__kind_name(out[o]->kind));
+    if (st != RQ_OK && out != NULL) {
+      for (int o = 0; o < graph->n_outputs; o++) rq__tensor_destroy(out[o]);
+      rq__free(out);
+      out = NULL;
+    }
   } else {
     for (size_t i = 0; i < n_inputs; i++) rq__tensor_destroy(in[i]);
   }
@@ -632,17 +643,7 @@ rq_status rq_graph_run(const rq_graph *graph, const rq_exec_options *options, co
   if (st == RQ_OK) pool_keep(graph, pool);
   else if (pool != NULL) pool_destroy(pool);
   rq__free(in);
-  /* An output the model left undeclared may still turn out a sequence. */
-  for (int o = 0; st == RQ_OK && o < graph->n_outputs; o++)
-    if (out[o]->kind != RQ__KIND_TENSOR)
-      st = rq__fail(RQ_ERR_UNSUPPORTED, __func__,
-                    "graph output '%s' is of kind %s; rq_graph_run passes tensors only (DLTensor inputs and outputs)",
-                    graph->values[graph->outputs[o]].name, rq__kind_name(out[o]->kind));
-  if (st != RQ_OK) {
-    for (int o = 0; out != NULL && o < graph->n_outputs; o++) rq__tensor_destroy(out[o]);
-    rq__free(out);
-    return st;
-  }
+  if (st != RQ_OK) return st;
   size_t n = (size_t)graph->n_outputs;
   rq_tensor_list *list = rq__calloc(1, sizeof *list);
   DLTensor *views = rq__calloc(n ? n : 1, sizeof *views);
