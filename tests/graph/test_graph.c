@@ -1011,6 +1011,98 @@ START_TEST(test_reject_subgraph_nesting) {
 }
 END_TEST
 
+/* --------------------------------------------------- sequence / optional -- */
+
+static rq_graph *reload(const rq_graph *g) {
+  void *d;
+  size_t n;
+  ck_assert_int_eq(rq__graph_serialize(g, &d, &n), RQ_OK);
+  rq_graph *g2 = NULL;
+  ck_assert_msg(rq_graph_load_buffer(d, n, &g2) == RQ_OK, "%s", rq_last_error());
+  rq__free(d);
+  return g2;
+}
+
+/* Value kinds as tests/exec/gen_sequence.py declares them (the oracle is
+ * the model file: onnx's API compares every libonnx-testdata model the same
+ * way in tests/onnx/check_testdata.py). They survive serialize + reload
+ * with the fingerprint, and the fingerprint sees them. */
+START_TEST(test_sequence_types_round_trip) {
+  rq_graph *g = NULL;
+  ck_assert_int_eq(rq_graph_load(src_path("tests/exec/data/sequence/node/sequence_input/model.onnx"), &g), RQ_OK);
+  const rq__value *s = &g->values[g->inputs[0]];
+  ck_assert_int_eq(s->kind, RQ__KIND_SEQUENCE); /* seq(tensor(float)), element shape undeclared */
+  ck_assert_int_eq(s->dtype, RQ__DT_FLOAT);
+  ck_assert_int_eq(s->shape.ndim, -1);
+  ck_assert_int_eq(g->values[g->outputs[0]].kind, RQ__KIND_TENSOR);
+  rq_graph *g2 = reload(g);
+  ck_assert_int_eq(g2->values[g2->inputs[0]].kind, RQ__KIND_SEQUENCE);
+  ck_assert_int_eq(g2->values[g2->inputs[0]].dtype, RQ__DT_FLOAT);
+  ck_assert_uint_eq(rq__graph_fingerprint(g2), rq__graph_fingerprint(g));
+  /* The same model with a tensor input is another model. */
+  uint64_t fp = rq__graph_fingerprint(g);
+  g->values[g->inputs[0]].kind = RQ__KIND_TENSOR;
+  ck_assert_uint_ne(rq__graph_fingerprint(g), fp);
+  rq_graph_destroy(g2);
+  rq_graph_destroy(g);
+
+  /* A Loop body carrying a sequence: the subgraph's input and output. */
+  ck_assert_int_eq(rq_graph_load(src_path("tests/exec/data/sequence/node/loop_carries_sequence/model.onnx"), &g),
+                   RQ_OK);
+  const rq__node *loop = NULL;
+  for (int i = 0; i < g->n_nodes; i++)
+    if (strcmp(g->nodes[i].op_type, "Loop") == 0) loop = &g->nodes[i];
+  ck_assert_ptr_nonnull(loop);
+  const rq_graph *body = rq__node_attr(loop, "body")->g;
+  ck_assert_int_eq(body->values[body->inputs[2]].kind, RQ__KIND_SEQUENCE);
+  ck_assert_int_eq(body->values[body->outputs[1]].kind, RQ__KIND_SEQUENCE);
+  g2 = reload(g);
+  ck_assert_uint_eq(rq__graph_fingerprint(g2), rq__graph_fingerprint(g));
+  for (int i = 0; i < g2->n_nodes; i++)
+    if (strcmp(g2->nodes[i].op_type, "Loop") == 0) loop = &g2->nodes[i];
+  body = rq__node_attr(loop, "body")->g;
+  ck_assert_int_eq(body->values[body->inputs[2]].kind, RQ__KIND_SEQUENCE);
+  /* Shape inference marks the sequence edges the model left undeclared
+   * (SequenceEmpty's output, the Loop's), so the quantizer never takes
+   * them for float tensors. */
+  ck_assert_int_eq(rq__pass_infer_shapes(g2, NULL), RQ_OK);
+  for (int i = 0; i < g2->n_nodes; i++) {
+    const rq__node *n = &g2->nodes[i];
+    if (strcmp(n->op_type, "SequenceEmpty") == 0 || strcmp(n->op_type, "Loop") == 0) {
+      ck_assert_int_eq(g2->values[n->outputs[0]].kind, RQ__KIND_SEQUENCE);
+      ck_assert_int_eq(g2->values[n->outputs[0]].dtype, RQ__DT_FLOAT);
+    }
+  }
+  rq_graph_destroy(g2);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+/* Optional's TYPE_PROTO attribute (tests/exec/gen_hostile.py declares
+ * optional(tensor(float))): loaded, saved back byte for byte. */
+START_TEST(test_type_proto_attribute_round_trip) {
+  rq_graph *g = NULL;
+  ck_assert_int_eq(rq_graph_load(src_path("tests/exec/data/hostile_optional_get_empty.onnx"), &g), RQ_OK);
+  const rq__attr *a = NULL;
+  for (int i = 0; i < g->n_nodes; i++)
+    if (strcmp(g->nodes[i].op_type, "Optional") == 0) a = rq__node_attr(&g->nodes[i], "type");
+  ck_assert_ptr_nonnull(a);
+  ck_assert_int_eq(a->type, RQ__ATTR_TYPE_PROTO);
+  ck_assert_int_eq(a->ints[0], RQ__KIND_TENSOR); /* the type the optional holds: tensor(float) */
+  ck_assert_int_eq(a->ints[2], RQ__DT_FLOAT);
+  rq_graph *g2 = reload(g);
+  const rq__attr *b = NULL;
+  for (int i = 0; i < g2->n_nodes; i++)
+    if (strcmp(g2->nodes[i].op_type, "Optional") == 0) b = rq__node_attr(&g2->nodes[i], "type");
+  ck_assert_ptr_nonnull(b);
+  ck_assert_uint_eq(b->s_len, a->s_len);
+  ck_assert_int_eq(memcmp(b->s, a->s, a->s_len), 0);
+  ck_assert_uint_eq(rq__graph_fingerprint(g2), rq__graph_fingerprint(g));
+  rq_graph_destroy(g2);
+  rq_graph_destroy(g);
+}
+END_TEST
+
 START_TEST(test_tensor_proto_file) {
   /* A TensorProto written by the graph writer for an initializer round-trips
    * through rq__tensor_from_proto_buffer; garbage is refused. */
@@ -1100,6 +1192,8 @@ static Suite *graph_suite(void) {
   tcase_add_test(tc, test_outer_rename_onto_local_name);
   tcase_add_test(tc, test_reject_subgraph_nesting);
   tcase_add_test(tc, test_tensor_proto_file);
+  tcase_add_test(tc, test_sequence_types_round_trip);
+  tcase_add_test(tc, test_type_proto_attribute_round_trip);
   tcase_add_test(tc, test_public_api_arguments);
   suite_add_tcase(s, tc);
   return s;
