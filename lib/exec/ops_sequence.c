@@ -14,6 +14,10 @@
  * split sizes that do not add up) fails with RQ_ERR_FORMAT. */
 #include "exec/exec.h"
 
+/* Most tensors a sequence op creates at once: SplitToSequence of an empty
+ * tensor with a huge axis would otherwise make that many tensors. */
+#define MAX_ITEMS ((size_t)1 << 24)
+
 #include <stdio.h>
 #include <string.h>
 
@@ -193,6 +197,8 @@ static rq_status op_split_to_sequence(rq__op_ctx *c) {
       n = split->numel;
     }
   }
+  if (n > MAX_ITEMS)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "the sequence would hold %zu tensors (at most %zu)", n, MAX_ITEMS);
   lens = rq__malloc_array(n ? n : 1, sizeof *lens);
   if (lens == NULL) return rq__nomem(c->node->op_type, n * sizeof *lens);
   rq_status st = RQ_OK;

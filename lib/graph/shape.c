@@ -511,7 +511,10 @@ static bool infer_kind(const rq_graph *g, const rq__node *n, int k, int *kind, i
   }
   if (k == 0 && is_op(n, "Optional")) {
     *kind = RQ__KIND_OPTIONAL;
-    if (x != NULL) *inner = x->kind == RQ__KIND_SEQUENCE ? RQ__KIND_SEQUENCE : RQ__KIND_TENSOR, *dtype = x->dtype;
+    if (x != NULL) {
+      *inner = x->kind == RQ__KIND_SEQUENCE ? RQ__KIND_SEQUENCE : RQ__KIND_TENSOR;
+      *dtype = x->dtype;
+    }
     return true;
   }
   if (is_op(n, "SequenceMap")) { /* output k collects the body's output k */

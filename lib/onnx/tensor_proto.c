@@ -381,7 +381,6 @@ static rq_status container_from_wire(const uint8_t *data, size_t size, int kind,
   rq__tensor *c = *out;
   wire w = {data, data + size};
   rq_status st = RQ_OK;
-  uint64_t elem_kind = 0;
   while (st == RQ_OK && w.p < w.end) {
     uint32_t field;
     int type;
@@ -392,9 +391,8 @@ static rq_status container_from_wire(const uint8_t *data, size_t size, int kind,
       st = rq__fail(RQ_ERR_FORMAT, __func__, "not a valid %s (truncated or malformed field)", what);
       break;
     }
-    if (field == 2 && type == 0) {
-      elem_kind = v;
-    } else if ((field == 3 || field == 5 || field == 7) && type == 2) {
+    /* name (1) and elem_type (2) are not needed: the items say what they are */
+    if ((field == 3 || field == 5 || field == 7) && type == 2) {
       if (kind == RQ__KIND_OPTIONAL && c->n_items > 0) {
         st = rq__fail(RQ_ERR_FORMAT, __func__, "OptionalProto holds more than one value");
         break;
@@ -420,14 +418,10 @@ static rq_status container_from_wire(const uint8_t *data, size_t size, int kind,
         break;
       }
       st = rq__tensor_insert_item(c, c->n_items, item);
-    } else if (field == 4 || field == 6) {
+    } else if ((field == 4 || field == 6) && type == 2) {
       st = rq__fail(RQ_ERR_UNSUPPORTED, __func__, "%s holds sparse tensors or maps", what);
-    } else if (field != 1) {
-      /* unknown fields are skipped, as protobuf readers do */
-    }
+    } /* other fields are skipped, as protobuf readers do */
   }
-  if (st == RQ_OK && elem_kind != 0 && elem_kind != 1 && elem_kind != 3 && c->n_items == 0 && kind == RQ__KIND_SEQUENCE)
-    st = rq__fail(RQ_ERR_UNSUPPORTED, __func__, "SequenceProto of element kind %llu", (unsigned long long)elem_kind);
   if (st != RQ_OK) {
     rq__tensor_destroy(c);
     *out = NULL;

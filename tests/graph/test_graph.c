@@ -1103,6 +1103,56 @@ START_TEST(test_type_proto_attribute_round_trip) {
 }
 END_TEST
 
+/* SequenceProto test data (tests/exec/gen_sequence.py writes the sequence
+ * input of its sequence_input case with onnx's numpy_helper.from_list:
+ * three FLOAT tensors of shapes [2], [3, 1], [4]). Every truncation of the
+ * file fails cleanly; read as an OptionalProto it holds too many values. */
+START_TEST(test_sequence_proto_file) {
+  const char *path = src_path("tests/exec/data/sequence/node/sequence_input/test_data_set_0/input_0.pb");
+  rq__tensor *s = NULL;
+  ck_assert_msg(rq__value_from_proto_file(path, RQ__KIND_SEQUENCE, &s) == RQ_OK, "%s", rq_last_error());
+  ck_assert_int_eq(s->kind, RQ__KIND_SEQUENCE);
+  ck_assert_int_eq(s->dtype, RQ__DT_FLOAT);
+  ck_assert_uint_eq(s->n_items, 3);
+  const int want_ndim[3] = {1, 2, 1};
+  const int64_t want_dim0[3] = {2, 3, 4};
+  for (size_t i = 0; i < 3; i++) {
+    ck_assert_int_eq(s->items[i]->kind, RQ__KIND_TENSOR);
+    ck_assert_int_eq(s->items[i]->ndim, want_ndim[i]);
+    ck_assert_int_eq(s->items[i]->dims[0], want_dim0[i]);
+  }
+  rq__tensor *copy = NULL;
+  ck_assert_int_eq(rq__tensor_clone(s, &copy), RQ_OK);
+  ck_assert_uint_eq(copy->n_items, 3);
+  ck_assert_int_eq(memcmp(copy->items[2]->data, s->items[2]->data, s->items[2]->nbytes), 0);
+  rq__tensor_destroy(copy);
+  rq__tensor_destroy(s);
+
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  unsigned char buf[4096];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  ck_assert_uint_lt(n, sizeof buf);
+  rq__tensor *opt = NULL;
+  ck_assert_int_eq(rq__value_from_proto_buffer(buf, n, RQ__KIND_OPTIONAL, &opt), RQ_ERR_FORMAT);
+  ck_assert_ptr_null(opt);
+  size_t before = rq_memory_in_use();
+  for (size_t cut = 1; cut < n; cut++) {
+    rq__tensor *t = NULL;
+    rq_status st = rq__value_from_proto_buffer(buf, cut, RQ__KIND_SEQUENCE, &t);
+    /* A cut between two items is a shorter, valid sequence. */
+    if (st == RQ_OK) {
+      ck_assert_uint_lt(t->n_items, 3);
+      rq__tensor_destroy(t);
+    } else {
+      ck_assert_ptr_null(t);
+    }
+  }
+  ck_assert_uint_eq(rq_memory_in_use(), before);
+}
+END_TEST
+
 START_TEST(test_tensor_proto_file) {
   /* A TensorProto written by the graph writer for an initializer round-trips
    * through rq__tensor_from_proto_buffer; garbage is refused. */
@@ -1193,6 +1243,7 @@ static Suite *graph_suite(void) {
   tcase_add_test(tc, test_reject_subgraph_nesting);
   tcase_add_test(tc, test_tensor_proto_file);
   tcase_add_test(tc, test_sequence_types_round_trip);
+  tcase_add_test(tc, test_sequence_proto_file);
   tcase_add_test(tc, test_type_proto_attribute_round_trip);
   tcase_add_test(tc, test_public_api_arguments);
   suite_add_tcase(s, tc);
