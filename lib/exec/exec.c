@@ -168,20 +168,22 @@ static rq_status call_hook(run_state *s, int v) {
  * loop-carried values change shape between iterations. */
 static rq_status check_input(const rq_graph *g, int i, const rq__tensor *t, bool subgraph) {
   const rq__value *val = &g->values[g->inputs[i]];
+  /* An absent optional fits any declared optional; a present one must hold
+   * the declared kind. */
   int got_inner = t->kind == RQ__KIND_OPTIONAL && t->n_items > 0 ? t->items[0]->kind : val->inner_kind;
-  if (val->kind != t->kind || (val->kind == RQ__KIND_OPTIONAL && got_inner != val->inner_kind))
-    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "%sinput %d ('%s') is of kind %s%s%s, the model declares %s%s%s",
-                    subgraph ? "subgraph " : "", i, val->name, rq__kind_name(t->kind),
-                    t->kind == RQ__KIND_OPTIONAL ? " of " : "", t->kind == RQ__KIND_OPTIONAL ? rq__kind_name(got_inner) : "",
-                    rq__kind_name(val->kind),
-                    val->kind == RQ__KIND_OPTIONAL ? " of " : "",
-                    val->kind == RQ__KIND_OPTIONAL ? rq__kind_name(val->inner_kind) : "");
+  bool opt_t = t->kind == RQ__KIND_OPTIONAL, opt_val = val->kind == RQ__KIND_OPTIONAL;
+  if (val->kind != t->kind || (opt_val && got_inner != val->inner_kind))
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run",
+                    "%sinput %d ('%s') is of kind %s%s%s, the model declares %s%s%s", subgraph ? "subgraph " : "", i,
+                    val->name, rq__kind_name(t->kind), opt_t ? " of " : "", opt_t ? rq__kind_name(got_inner) : "",
+                    rq__kind_name(val->kind), opt_val ? " of " : "", opt_val ? rq__kind_name(val->inner_kind) : "");
   /* A sequence's element type is checked on its tensors as ops use them;
    * here only a declared one must agree with the sequence's own. */
   if (t->kind != RQ__KIND_TENSOR) {
     if (val->dtype != RQ__DT_UNDEFINED && t->dtype != RQ__DT_UNDEFINED && val->dtype != t->dtype)
       return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "%sinput %d ('%s') holds %s, the model declares %s",
-                      subgraph ? "subgraph " : "", i, val->name, rq__dtype_name(t->dtype), rq__dtype_name(val->dtype));
+                      subgraph ? "subgraph " : "", i, val->name, rq__dtype_name(t->dtype),
+                      rq__dtype_name(val->dtype));
     return RQ_OK;
   }
   if (val->dtype != RQ__DT_UNDEFINED && val->dtype != t->dtype)
@@ -260,13 +262,13 @@ static rq_status run_node(run_state *s, int ni) {
     return rq__fail(RQ_ERR_UNSUPPORTED, "rq_graph_run", "node '%s': op %s%s%s is not implemented", node->name,
                     node->domain[0] ? node->domain : "", node->domain[0] ? "." : "", node->op_type);
   /* Before anything reads an input as a tensor (the in-place Relu too). */
-  if (!rq__op_takes_non_tensors(node->op_type)) {
-    for (int i = 0; i < node->n_inputs; i++) {
-      int v = node->inputs[i];
-      if (v >= 0 && s->slot[v] != NULL && s->slot[v]->kind != RQ__KIND_TENSOR)
-        return rq__fail(RQ_ERR_FORMAT, "rq_graph_run", "node '%s' (%s): input %d ('%s') is a value of kind %s; the op takes tensors",
-                        node->name, node->op_type, i, g->values[v].name, rq__kind_name(s->slot[v]->kind));
-    }
+  for (int i = 0; i < node->n_inputs; i++) {
+    int v = node->inputs[i];
+    if (v >= 0 && s->slot[v] != NULL && s->slot[v]->kind != RQ__KIND_TENSOR &&
+        !rq__op_takes_non_tensors(node->op_type))
+      return rq__fail(RQ_ERR_FORMAT, "rq_graph_run",
+                      "node '%s' (%s): input %d ('%s') is a value of kind %s; the op takes tensors", node->name,
+                      node->op_type, i, g->values[v].name, rq__kind_name(s->slot[v]->kind));
   }
   if (s->forward[ni] == FORWARD ||
       (s->forward[ni] == IN_PLACE && s->owned[node->inputs[0]] && s->slot[node->inputs[0]] != NULL &&
@@ -610,7 +612,8 @@ rq_status rq_graph_run(const rq_graph *graph, const rq_exec_options *options, co
   RQ_CHECK_ARG(n_inputs == (size_t)graph->n_inputs, "the graph has %d inputs, n_inputs is %zu",
                graph->n_inputs, n_inputs);
   for (int k = 0; k < graph->n_inputs + graph->n_outputs; k++) {
-    const rq__value *v = &graph->values[k < graph->n_inputs ? graph->inputs[k] : graph->outputs[k - graph->n_inputs]];
+    int id = k < graph->n_inputs ? graph->inputs[k] : graph->outputs[k - graph->n_inputs];
+    const rq__value *v = &graph->values[id];
     if (v->kind != RQ__KIND_TENSOR)
       return rq__fail(RQ_ERR_UNSUPPORTED, __func__,
                       "graph %s '%s' is of kind %s; rq_graph_run passes tensors only (DLTensor inputs and outputs)",

@@ -402,7 +402,8 @@ static rq_status op_optional_get_element(rq__op_ctx *c) {
   RQ_TRY(rq__op_need(c, 0, &x));
   if (x->kind != RQ__KIND_OPTIONAL) {
     if (c->opset < 18)
-      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input 0 must be an optional, got a value of kind %s", rq__kind_name(x->kind));
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input 0 must be an optional, got a value of kind %s",
+                        rq__kind_name(x->kind));
     return rq__tensor_clone(x, &c->out[0]);
   }
   if (x->n_items == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "the optional is empty: it has no element to get");

@@ -525,7 +525,9 @@ static bool infer_kind(const rq_graph *g, const rq__node *n, int k, int *kind, i
     return true;
   }
   if (k == 0 && (is_op(n, "SequenceInsert") || is_op(n, "SequenceErase") || is_op(n, "Identity"))) decl = x;
-  const rq__attr *a = is_op(n, "If") ? rq__node_attr(n, "then_branch") : is_op(n, "Loop") ? rq__node_attr(n, "body") : NULL;
+  const rq__attr *a = is_op(n, "If")     ? rq__node_attr(n, "then_branch")
+                      : is_op(n, "Loop") ? rq__node_attr(n, "body")
+                                         : NULL;
   if (a != NULL && a->type == RQ__ATTR_GRAPH && a->g != NULL) {
     int slot = is_op(n, "Loop") ? k + 1 : k; /* a Loop body's output 0 is cond */
     if (slot < a->g->n_outputs) decl = &a->g->values[a->g->outputs[slot]];
