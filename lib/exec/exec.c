@@ -19,6 +19,7 @@ static const rq__op_entry *const op_families[] = {
   rq__ops_linalg,
   rq__ops_signal,
   rq__ops_control,
+  rq__ops_sequence,
 };
 
 rq__op_fn rq__exec_find_op(const char *domain, const char *op_type) {
@@ -150,7 +151,8 @@ static void release(run_state *s, int v) {
 }
 
 static rq_status call_hook(run_state *s, int v) {
-  if (s->opts.hook == NULL || !s->watched[v]) return RQ_OK;
+  /* Hooks see tensors; sequences and optionals have no DLTensor form. */
+  if (s->opts.hook == NULL || !s->watched[v] || s->slot[v]->kind != RQ__KIND_TENSOR) return RQ_OK;
   DLTensor dl;
   to_dltensor(s->slot[v], &dl);
   rq_status st = s->opts.hook(s->opts.hook_user, s->g->values[v].name, &dl);
@@ -166,6 +168,24 @@ static rq_status call_hook(run_state *s, int v) {
  * loop-carried values change shape between iterations. */
 static rq_status check_input(const rq_graph *g, int i, const rq__tensor *t, bool subgraph) {
   const rq__value *val = &g->values[g->inputs[i]];
+  /* An absent optional fits any declared optional; a present one must hold
+   * the declared kind. */
+  int got_inner = t->kind == RQ__KIND_OPTIONAL && t->n_items > 0 ? t->items[0]->kind : val->inner_kind;
+  bool opt_t = t->kind == RQ__KIND_OPTIONAL, opt_val = val->kind == RQ__KIND_OPTIONAL;
+  if (val->kind != t->kind || (opt_val && got_inner != val->inner_kind))
+    return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run",
+                    "%sinput %d ('%s') is of kind %s%s%s, the model declares %s%s%s", subgraph ? "subgraph " : "", i,
+                    val->name, rq__kind_name(t->kind), opt_t ? " of " : "", opt_t ? rq__kind_name(got_inner) : "",
+                    rq__kind_name(val->kind), opt_val ? " of " : "", opt_val ? rq__kind_name(val->inner_kind) : "");
+  /* A sequence's element type is checked on its tensors as ops use them;
+   * here only a declared one must agree with the sequence's own. */
+  if (t->kind != RQ__KIND_TENSOR) {
+    if (val->dtype != RQ__DT_UNDEFINED && t->dtype != RQ__DT_UNDEFINED && val->dtype != t->dtype)
+      return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "%sinput %d ('%s') holds %s, the model declares %s",
+                      subgraph ? "subgraph " : "", i, val->name, rq__dtype_name(t->dtype),
+                      rq__dtype_name(val->dtype));
+    return RQ_OK;
+  }
   if (val->dtype != RQ__DT_UNDEFINED && val->dtype != t->dtype)
     return rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "%sinput %d ('%s') has element type %s, the model declares %s",
                     subgraph ? "subgraph " : "", i, val->name, rq__dtype_name(t->dtype), rq__dtype_name(val->dtype));
@@ -179,6 +199,25 @@ static rq_status check_input(const rq_graph *g, int i, const rq__tensor *t, bool
                       "input %d ('%s') has dimension %d = %lld, the model declares %lld", i, val->name, d,
                       (long long)t->dims[d], (long long)val->shape.dims[d]);
   }
+  return RQ_OK;
+}
+
+/* A tensor or sequence given where the graph declares an optional is that
+ * optional, present (as ONNX Runtime takes it: a Loop may carry
+ * optional(seq) in and a sequence back out, test_loop16_seq_none). */
+static rq_status wrap_optional(const rq_graph *g, int i, rq__tensor **t) {
+  const rq__value *val = &g->values[g->inputs[i]];
+  if (*t == NULL || val->kind != RQ__KIND_OPTIONAL || (*t)->kind == RQ__KIND_OPTIONAL)
+    return RQ_OK;
+  rq__tensor *opt;
+  RQ_TRY(rq__tensor_create_container(RQ__KIND_OPTIONAL, (*t)->dtype, &opt));
+  rq_status st = rq__tensor_insert_item(opt, 0, *t);
+  *t = NULL; /* taken by the optional (freed with it on failure) */
+  if (st != RQ_OK) {
+    rq__tensor_destroy(opt);
+    return st;
+  }
+  *t = opt;
   return RQ_OK;
 }
 
@@ -218,14 +257,23 @@ static rq_status forward_node(run_state *s, int ni) {
 static rq_status run_node(run_state *s, int ni) {
   const rq_graph *g = s->g;
   const rq__node *node = &g->nodes[ni];
-  if (s->forward[ni] == FORWARD ||
-      (s->forward[ni] == IN_PLACE && s->owned[node->inputs[0]] && s->slot[node->inputs[0]] != NULL &&
-       s->slot[node->inputs[0]]->dtype == RQ__DT_FLOAT))
-    return forward_node(s, ni);
   rq__op_fn fn = rq__exec_find_op(node->domain, node->op_type);
   if (fn == NULL)
     return rq__fail(RQ_ERR_UNSUPPORTED, "rq_graph_run", "node '%s': op %s%s%s is not implemented", node->name,
                     node->domain[0] ? node->domain : "", node->domain[0] ? "." : "", node->op_type);
+  /* Before anything reads an input as a tensor (the in-place Relu too). */
+  for (int i = 0; i < node->n_inputs; i++) {
+    int v = node->inputs[i];
+    if (v >= 0 && s->slot[v] != NULL && s->slot[v]->kind != RQ__KIND_TENSOR &&
+        !rq__op_takes_non_tensors(node->op_type))
+      return rq__fail(RQ_ERR_FORMAT, "rq_graph_run",
+                      "node '%s' (%s): input %d ('%s') is a value of kind %s; the op takes tensors", node->name,
+                      node->op_type, i, g->values[v].name, rq__kind_name(s->slot[v]->kind));
+  }
+  if (s->forward[ni] == FORWARD ||
+      (s->forward[ni] == IN_PLACE && s->owned[node->inputs[0]] && s->slot[node->inputs[0]] != NULL &&
+       s->slot[node->inputs[0]]->dtype == RQ__DT_FLOAT))
+    return forward_node(s, ni);
   enum { SMALL = 16 };
   const rq__tensor *in_small[SMALL];
   rq__tensor *out_small[SMALL];
@@ -439,6 +487,7 @@ static rq_status run_graph(const rq_graph *g, const rq_exec_options *opts, rq__b
   if (st == RQ_OK && n_inputs != g->n_inputs)
     st = rq__fail(RQ_ERR_INVALID_ARG, "rq_graph_run", "the %sgraph has %d inputs, %d were given",
                   scope != NULL ? "sub" : "", g->n_inputs, n_inputs);
+  for (int i = 0; st == RQ_OK && i < n_inputs; i++) st = wrap_optional(g, i, &inputs[i]);
   for (int i = 0; st == RQ_OK && i < n_inputs; i++) st = check_input(g, i, inputs[i], scope != NULL);
   if (st == RQ_OK) st = prepare(&s);
   if (st != RQ_OK) {
@@ -562,6 +611,14 @@ rq_status rq_graph_run(const rq_graph *graph, const rq_exec_options *options, co
   RQ_CHECK_ARG(n_inputs == 0 || inputs != NULL, "inputs is NULL but n_inputs is %zu", n_inputs);
   RQ_CHECK_ARG(n_inputs == (size_t)graph->n_inputs, "the graph has %d inputs, n_inputs is %zu",
                graph->n_inputs, n_inputs);
+  for (int k = 0; k < graph->n_inputs + graph->n_outputs; k++) {
+    int id = k < graph->n_inputs ? graph->inputs[k] : graph->outputs[k - graph->n_inputs];
+    const rq__value *v = &graph->values[id];
+    if (v->kind != RQ__KIND_TENSOR)
+      return rq__fail(RQ_ERR_UNSUPPORTED, __func__,
+                      "graph %s '%s' is of kind %s; rq_graph_run passes tensors only (DLTensor inputs and outputs)",
+                      k < graph->n_inputs ? "input" : "output", v->name, rq__kind_name(v->kind));
+  }
   rq__tensor **in = rq__calloc(n_inputs ? n_inputs : 1, sizeof *in);
   if (in == NULL) return rq__nomem(__func__, n_inputs * sizeof *in);
   rq__buffer_pool *pool = pool_acquire(graph);
@@ -571,6 +628,17 @@ rq_status rq_graph_run(const rq_graph *graph, const rq_exec_options *options, co
   rq__tensor **out = NULL;
   if (st == RQ_OK) {
     st = rq__exec_run(graph, options, pool, in, (int)n_inputs, &out);
+    /* An output the model left undeclared may still turn out a sequence. */
+    for (int o = 0; st == RQ_OK && o < graph->n_outputs; o++)
+      if (out[o]->kind != RQ__KIND_TENSOR)
+        st = rq__fail(RQ_ERR_UNSUPPORTED, __func__,
+                      "graph output '%s' is of kind %s; rq_graph_run passes tensors only (DLTensor inputs and outputs)",
+                      graph->values[graph->outputs[o]].name, rq__kind_name(out[o]->kind));
+    if (st != RQ_OK && out != NULL) {
+      for (int o = 0; o < graph->n_outputs; o++) rq__tensor_destroy(out[o]);
+      rq__free(out);
+      out = NULL;
+    }
   } else {
     for (size_t i = 0; i < n_inputs; i++) rq__tensor_destroy(in[i]);
   }

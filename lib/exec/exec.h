@@ -200,5 +200,11 @@ extern const rq__op_entry rq__ops_vision[];
 extern const rq__op_entry rq__ops_linalg[];
 extern const rq__op_entry rq__ops_signal[];
 extern const rq__op_entry rq__ops_control[];
+extern const rq__op_entry rq__ops_sequence[];
+
+/* True for the ops whose kernels take sequence/optional inputs and check
+ * their kinds themselves (ops_sequence.c); the executor refuses non-tensor
+ * inputs to every other op. */
+bool rq__op_takes_non_tensors(const char *op_type);
 
 #endif

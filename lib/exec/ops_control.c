@@ -24,7 +24,7 @@ static rq_status body_attr(const rq__op_ctx *c, const char *name, const rq_graph
 
 /* A BOOL tensor of exactly one element. */
 static rq_status bool_scalar(const rq__op_ctx *c, const rq__tensor *t, const char *what, bool *out) {
-  if (t->dtype != RQ__DT_BOOL || t->numel != 1)
+  if (t->kind != RQ__KIND_TENSOR || t->dtype != RQ__DT_BOOL || t->numel != 1)
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "%s must be a bool scalar, got %s with %zu elements", what,
                       rq__dtype_name(t->dtype), t->numel);
   *out = ((const uint8_t *)t->data)[0] != 0;
@@ -83,6 +83,11 @@ typedef struct collected {
 } collected;
 
 static rq_status collect(const rq__op_ctx *c, collected *col, rq__tensor *t) {
+  if (t->kind != RQ__KIND_TENSOR) {
+    rq__tensor_destroy(t);
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "a scan output is of kind %s; scan outputs are stacked tensors",
+                      rq__kind_name(t->kind));
+  }
   if (col->n > 0) {
     const rq__tensor *first = col->items[0];
     bool same = first->dtype == t->dtype && first->ndim == t->ndim;
@@ -189,7 +194,7 @@ static rq_status op_loop(rq__op_ctx *c) {
   int64_t trip = 0;
   bool has_trip = m_t != NULL, cond = true;
   if (has_trip) {
-    if (m_t->dtype != RQ__DT_INT64 || m_t->numel != 1)
+    if (m_t->kind != RQ__KIND_TENSOR || m_t->dtype != RQ__DT_INT64 || m_t->numel != 1)
       return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "M must be an INT64 scalar, got %s with %zu elements",
                         rq__dtype_name(m_t->dtype), m_t->numel);
     trip = ((const int64_t *)m_t->data)[0];

@@ -22,6 +22,7 @@ static rq_status copy_as(rq__op_ctx *c, const rq__tensor *x, int ndim, const int
 static rq_status op_identity(rq__op_ctx *c) {
   const rq__tensor *x;
   RQ_TRY(rq__op_need(c, 0, &x));
+  if (x->kind != RQ__KIND_TENSOR) return rq__tensor_clone(x, &c->out[0]); /* sequence / optional */
   return copy_as(c, x, x->ndim, x->dims);
 }
 

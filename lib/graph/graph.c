@@ -727,6 +727,8 @@ rq_status rq__graph_insert_on_edge(rq_graph *g, int id, const char *op_type, con
     g->values[id].shape = g->values[nv].shape;
     g->values[nv].shape = sh;
     g->values[nv].dtype = g->values[id].dtype;
+    g->values[nv].kind = g->values[id].kind;
+    g->values[nv].inner_kind = g->values[id].inner_kind;
     if (g->values[id].init) RQ_TRY(rq__tensor_set_name(g->values[id].init, g->values[id].name));
     RQ_TRY(index_rebuild(g, (size_t)g->n_values));
   }
@@ -863,6 +865,13 @@ static void fp_i64(uint64_t *h, int64_t x) { fp_bytes(h, &x, sizeof x); }
 static void fp_str(uint64_t *h, const char *s) { fp_bytes(h, s, strlen(s) + 1); }
 
 static void fp_shape(uint64_t *h, const rq__value *v) {
+  /* Tensors hash as they did before values had kinds, so fingerprints
+   * recorded for tensor-only models stay valid. */
+  if (v->kind != RQ__KIND_TENSOR) {
+    fp_str(h, "kind");
+    fp_i64(h, v->kind);
+    fp_i64(h, v->inner_kind);
+  }
   fp_i64(h, v->dtype);
   fp_i64(h, v->shape.ndim);
   for (int i = 0; i < v->shape.ndim; i++) fp_i64(h, v->shape.dims[i]);
@@ -924,7 +933,7 @@ static bool fp_graph(uint64_t *h, const rq_graph *g, bool subgraph) {
       switch (at->type) {
         case RQ__ATTR_INT: fp_i64(h, at->i); break;
         case RQ__ATTR_FLOAT: fp_bytes(h, &at->f, sizeof at->f); break;
-        case RQ__ATTR_STRING: fp_bytes(h, at->s, at->s_len); break;
+        case RQ__ATTR_STRING: case RQ__ATTR_TYPE_PROTO: fp_bytes(h, at->s, at->s_len); break;
         case RQ__ATTR_INTS: fp_bytes(h, at->ints, at->count * sizeof *at->ints); break;
         case RQ__ATTR_FLOATS: fp_bytes(h, at->floats, at->count * sizeof *at->floats); break;
         case RQ__ATTR_STRINGS:

@@ -62,6 +62,18 @@ const char *rq__dtype_name(int32_t dtype);
 #define RQ__OPSET_MIN 1
 #define RQ__OPSET_MAX 17
 
+/* What a value holds (ONNX TypeProto's value cases razorq knows): a tensor,
+ * a sequence of tensors, or an optional (absent, or one tensor or
+ * sequence). */
+typedef enum rq__value_kind {
+  RQ__KIND_TENSOR = 0,
+  RQ__KIND_SEQUENCE = 1,
+  RQ__KIND_OPTIONAL = 2,
+} rq__value_kind;
+
+/* "tensor", "sequence", "optional". */
+const char *rq__kind_name(int kind);
+
 /* ---------------------------------------------------------------- tensor -- */
 
 /* A dense, contiguous, row-major tensor in host memory. Owns its name and
@@ -74,6 +86,18 @@ typedef struct rq__tensor {
   size_t numel;
   size_t nbytes;
   void *data;
+  /* The executor's non-tensor values use the same struct, so they travel
+   * through slots, subgraph runs and Loop-carried state like tensors: kind
+   * SEQUENCE holds items[0 .. n_items) in order, kind OPTIONAL holds at
+   * most one item (none = an absent optional), which may itself be a
+   * sequence. Items are owned. Such a value has ndim 0, numel 0, nbytes 0
+   * and data NULL; its dtype is its tensors' element type (UNDEFINED while
+   * nothing fixes it, e.g. an empty sequence of undeclared type). Kernels
+   * only ever see them when they take non-tensors (rq__op_takes_non_tensors
+   * in lib/exec). A plain tensor has kind TENSOR and no items. */
+  int kind;
+  size_t n_items;
+  struct rq__tensor **items;
 } rq__tensor;
 
 /* Element count of dims, with every dim >= 0 and the product (times
@@ -85,8 +109,16 @@ rq_status rq__shape_numel(const char *what, int ndim, const int64_t *dims,
 /* Allocates a zero-filled tensor. name may be NULL. */
 rq_status rq__tensor_create(const char *name, int32_t dtype, int ndim, const int64_t *dims,
                             rq__tensor **out);
+/* Deep copy, items of sequences and optionals included. */
 rq_status rq__tensor_clone(const rq__tensor *src, rq__tensor **out);
+/* Frees t and, for sequences and optionals, its items. */
 void rq__tensor_destroy(rq__tensor *t);
+/* An empty sequence (or, kind OPTIONAL, an absent optional) whose
+ * elements have element type dtype (UNDEFINED allowed). */
+rq_status rq__tensor_create_container(int kind, int32_t dtype, rq__tensor **out);
+/* Appends item (ownership taken, even on failure) at position pos
+ * (0 .. n_items) of container c. */
+rq_status rq__tensor_insert_item(rq__tensor *c, size_t pos, rq__tensor *item);
 /* Renames (copying the string); name may be NULL. */
 rq_status rq__tensor_set_name(rq__tensor *t, const char *name);
 
@@ -96,6 +128,12 @@ rq_status rq__tensor_set_name(rq__tensor *t, const char *name);
  * External data is refused here (no model folder to resolve it against). */
 rq_status rq__tensor_from_proto_buffer(const void *data, size_t size, rq__tensor **out);
 rq_status rq__tensor_from_proto_file(const char *path, rq__tensor **out);
+/* A value of kind `kind` as the backend tests store it: a TensorProto,
+ * or an onnx-data.proto SequenceProto (of tensors) / OptionalProto (of a
+ * tensor or a sequence) for sequences and optionals. The name is not kept
+ * for containers. */
+rq_status rq__value_from_proto_buffer(const void *data, size_t size, int kind, rq__tensor **out);
+rq_status rq__value_from_proto_file(const char *path, int kind, rq__tensor **out);
 
 /* ---------------------------------------------------------------- values -- */
 
@@ -108,10 +146,18 @@ typedef struct rq__shape {
   char *sym[RQ__MAX_RANK]; /* owned; NULL for fixed or anonymous dims */
 } rq__shape;
 
+/* A value's type is kind (rq__value_kind) plus, for an optional, what it
+ * holds (inner_kind: TENSOR or SEQUENCE); dtype and shape always describe
+ * the innermost tensor type: a tensor's own, a sequence's elements'. So a
+ * seq(tensor(float)) value has kind SEQUENCE and dtype FLOAT: code that
+ * treats dtype as the type of a tensor edge (the quantizer, shape
+ * inference) must check kind first. */
 typedef struct rq__value {
   char *name;
   int32_t dtype;     /* RQ__DT_UNDEFINED when not declared */
   rq__shape shape;   /* ndim -1 when not declared */
+  int kind;          /* rq__value_kind; TENSOR unless declared otherwise */
+  int inner_kind;    /* OPTIONAL only: TENSOR or SEQUENCE */
   int producer;      /* node index, -1 for graph inputs and initializers */
   rq__tensor *init;  /* constant data (initializer / folded Constant), owned */
   bool is_input;     /* listed in graph.input (and not an initializer) */
@@ -127,7 +173,8 @@ typedef struct rq__value {
 /* ----------------------------------------------------------------- nodes -- */
 
 /* ONNX AttributeProto.AttributeType values. GRAPHS/SPARSE_TENSOR(S)/
- * TENSORS attributes are rejected at load (no supported op needs them). */
+ * TENSORS/TYPE_PROTOS attributes are rejected at load (no supported op
+ * needs them). */
 typedef enum rq__attr_type {
   RQ__ATTR_FLOAT = 1,
   RQ__ATTR_INT = 2,
@@ -137,6 +184,10 @@ typedef enum rq__attr_type {
   RQ__ATTR_FLOATS = 6,
   RQ__ATTR_INTS = 7,
   RQ__ATTR_STRINGS = 8,
+  /* A TypeProto (Optional's `type`): kept as its protobuf bytes in s/s_len
+   * so a save writes it back exactly; kind/inner_kind/dtype in ints[0..3)
+   * say what it describes. */
+  RQ__ATTR_TYPE_PROTO = 13,
 } rq__attr_type;
 
 typedef struct rq__attr {
@@ -342,7 +393,8 @@ rq_status rq__graph_rename_value(rq_graph *g, int id, const char *name);
 rq_status rq__graph_compact(rq_graph *g);
 
 /* Stable 64-bit XXH3 fingerprint over structure (op types, domains,
- * attributes, edges by position, inputs/outputs with shapes, opsets) and
+ * attributes, edges by position, inputs/outputs with shapes and, for
+ * sequences and optionals only, their kind, opsets) and
  * weights (initializer dtype, dims, bytes). Independent of node names,
  * value names and metadata, so renaming does not change it. */
 uint64_t rq__graph_fingerprint(const rq_graph *g);

@@ -125,6 +125,8 @@ rq_status rq__pass_remove_identity(rq_graph *g, int *count) {
       vx->shape = vy->shape;
       vy->shape = tmp;
       vx->dtype = vy->dtype;
+      vx->kind = vy->kind;
+      vx->inner_kind = vy->inner_kind;
     }
     /* y's consumers and output slot now read x; the Identity is then dead. */
     RQ_TRY(rq__graph_rewire(g, y, x));

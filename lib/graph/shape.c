@@ -30,7 +30,7 @@ static const rq__value *input(const rq_graph *g, const rq__node *n, int k) {
 static bool from_value(const rq__value *v, work_shape *w) {
   memset(w, 0, sizeof *w);
   w->ndim = -1;
-  if (v == NULL) return false;
+  if (v == NULL || v->kind != RQ__KIND_TENSOR) return false; /* a sequence's dtype/shape are its elements' */
   w->dtype = v->dtype;
   w->ndim = v->shape.ndim;
   for (int i = 0; i < w->ndim; i++) {
@@ -438,6 +438,8 @@ static int32_t infer_dtype(const rq_graph *g, const rq__node *n, int k) {
       {"Unique", 1, -1, RQ__DT_INT64}, {"Unique", 2, -1, RQ__DT_INT64}, {"Unique", 3, -1, RQ__DT_INT64},
       {"Equal Less Greater LessOrEqual GreaterOrEqual And Or Xor Not IsNaN IsInf", 0, -1, RQ__DT_BOOL},
       {"Dropout", 1, -1, RQ__DT_BOOL},
+      {"SequenceLength", 0, -1, RQ__DT_INT64},
+      {"OptionalHasElement", 0, -1, RQ__DT_BOOL},
       {"DequantizeLinear", 0, -1, RQ__DT_FLOAT},
       {"MatMulInteger ConvInteger", 0, -1, RQ__DT_INT32},
       {"DynamicQuantizeLinear", 0, -1, RQ__DT_UINT8}, {"DynamicQuantizeLinear", 1, -1, RQ__DT_FLOAT},
@@ -466,10 +468,15 @@ static int32_t infer_dtype(const rq_graph *g, const rq__node *n, int k) {
       if (!whole) continue;
       if (rules[r].from < 0) return rules[r].dtype;
       const rq__value *v = input(g, n, rules[r].from);
-      return v != NULL ? v->dtype : RQ__DT_UNDEFINED;
+      return v != NULL && v->kind == RQ__KIND_TENSOR ? v->dtype : RQ__DT_UNDEFINED;
     }
   }
   if (k != 0) return RQ__DT_UNDEFINED;
+  /* A tensor taken out of a sequence has the sequence's element type. */
+  if (is_op(n, "SequenceAt") || is_op(n, "ConcatFromSequence")) {
+    const rq__value *v = input(g, n, 0);
+    return v != NULL && v->kind == RQ__KIND_SEQUENCE ? v->dtype : RQ__DT_UNDEFINED;
+  }
   if (is_op(n, "Cast")) return (int32_t)rq__node_attr_int(n, "to", RQ__DT_UNDEFINED);
   if (is_op(n, "EyeLike")) {
     const rq__value *v = input(g, n, 0);
@@ -485,14 +492,79 @@ static int32_t infer_dtype(const rq_graph *g, const rq__node *n, int k) {
   return RQ__DT_UNDEFINED;
 }
 
+/* The kind (and element type) of output k of n when it is a sequence or
+ * an optional: sequence and optional ops, Identity of one, and If/Loop outputs whose
+ * subgraph declares one. False for tensors and what is not known. */
+static bool infer_kind(const rq_graph *g, const rq__node *n, int k, int *kind, int *inner, int32_t *dtype) {
+  const rq__value *x = input(g, n, 0), *decl = NULL;
+  *inner = RQ__KIND_TENSOR;
+  *dtype = RQ__DT_UNDEFINED;
+  if (k == 0 && (is_op(n, "SplitToSequence") || is_op(n, "SequenceConstruct"))) {
+    *kind = RQ__KIND_SEQUENCE;
+    if (x != NULL && x->kind == RQ__KIND_TENSOR) *dtype = x->dtype;
+    return true;
+  }
+  if (k == 0 && is_op(n, "SequenceEmpty")) {
+    *kind = RQ__KIND_SEQUENCE;
+    *dtype = (int32_t)rq__node_attr_int(n, "dtype", RQ__DT_FLOAT);
+    return true;
+  }
+  if (k == 0 && is_op(n, "Optional")) {
+    *kind = RQ__KIND_OPTIONAL;
+    if (x != NULL) {
+      *inner = x->kind == RQ__KIND_SEQUENCE ? RQ__KIND_SEQUENCE : RQ__KIND_TENSOR;
+      *dtype = x->dtype;
+    }
+    return true;
+  }
+  if (is_op(n, "SequenceMap")) { /* output k collects the body's output k */
+    const rq__attr *body = rq__node_attr(n, "body");
+    *kind = RQ__KIND_SEQUENCE;
+    if (body != NULL && body->type == RQ__ATTR_GRAPH && body->g != NULL && k < body->g->n_outputs)
+      *dtype = body->g->values[body->g->outputs[k]].dtype;
+    return true;
+  }
+  if (k == 0 && (is_op(n, "SequenceInsert") || is_op(n, "SequenceErase") || is_op(n, "Identity"))) decl = x;
+  const rq__attr *a = is_op(n, "If")     ? rq__node_attr(n, "then_branch")
+                      : is_op(n, "Loop") ? rq__node_attr(n, "body")
+                                         : NULL;
+  if (a != NULL && a->type == RQ__ATTR_GRAPH && a->g != NULL) {
+    int slot = is_op(n, "Loop") ? k + 1 : k; /* a Loop body's output 0 is cond */
+    if (slot < a->g->n_outputs) decl = &a->g->values[a->g->outputs[slot]];
+  }
+  if (decl == NULL || decl->kind == RQ__KIND_TENSOR) return false;
+  *kind = decl->kind;
+  *inner = decl->inner_kind;
+  *dtype = decl->dtype;
+  return true;
+}
+
 rq_status rq__pass_infer_shapes(rq_graph *g, int *count) {
   RQ_CHECK_NOT_NULL(g);
   int filled = 0;
+  /* Kinds first, in node order (they flow along chains of sequence ops), so
+   * that nothing below takes a sequence edge for an undeclared tensor. */
+  for (int i = 0; i < g->n_nodes; i++) {
+    const rq__node *n = &g->nodes[i];
+    if (n->domain[0] != '\0' && strcmp(n->domain, "ai.onnx") != 0) continue;
+    for (int k = 0; k < n->n_outputs; k++) {
+      if (n->outputs[k] < 0) continue;
+      rq__value *out = &g->values[n->outputs[k]];
+      int kind, inner;
+      int32_t dtype;
+      if (out->kind != RQ__KIND_TENSOR || out->dtype != RQ__DT_UNDEFINED || out->shape.ndim >= 0 ||
+          !infer_kind(g, n, k, &kind, &inner, &dtype))
+        continue;
+      out->kind = kind;
+      out->inner_kind = inner;
+      out->dtype = dtype;
+    }
+  }
   for (int i = 0; i < g->n_nodes; i++) {
     const rq__node *n = &g->nodes[i];
     if (n->n_outputs < 1 || n->outputs[0] < 0) continue;
     rq__value *out = &g->values[n->outputs[0]];
-    if (out->shape.ndim >= 0) continue; /* declared by the model: kept */
+    if (out->shape.ndim >= 0 || out->kind != RQ__KIND_TENSOR) continue; /* declared by the model: kept */
     work_shape o;
     if (!infer(g, n, &o) || o.ndim < 0 || o.ndim > RQ__MAX_RANK) continue;
     char *sym[RQ__MAX_RANK] = {0};

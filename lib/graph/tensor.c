@@ -107,13 +107,70 @@ rq_status rq__tensor_create(const char *name, int32_t dtype, int ndim, const int
 
 void rq__tensor_destroy(rq__tensor *t) {
   if (t == NULL) return;
+  for (size_t i = 0; i < t->n_items; i++) rq__tensor_destroy(t->items[i]);
+  rq__free(t->items);
   rq__free(t->name);
   rq__free(t->data);
   rq__free(t);
 }
 
+const char *rq__kind_name(int kind) {
+  switch (kind) {
+    case RQ__KIND_TENSOR: return "tensor";
+    case RQ__KIND_SEQUENCE: return "sequence";
+    case RQ__KIND_OPTIONAL: return "optional";
+    default: return "?";
+  }
+}
+
+rq_status rq__tensor_create_container(int kind, int32_t dtype, rq__tensor **out) {
+  RQ_CHECK_NOT_NULL(out);
+  *out = NULL;
+  RQ_CHECK_ARG(kind == RQ__KIND_SEQUENCE || kind == RQ__KIND_OPTIONAL, "kind %d is not a container", kind);
+  rq__tensor *t = rq__calloc(1, sizeof *t);
+  if (t == NULL) return rq__nomem(__func__, sizeof *t);
+  t->kind = kind;
+  t->dtype = dtype;
+  *out = t;
+  return RQ_OK;
+}
+
+rq_status rq__tensor_insert_item(rq__tensor *c, size_t pos, rq__tensor *item) {
+  if (c == NULL || item == NULL || c->kind == RQ__KIND_TENSOR || pos > c->n_items ||
+      (c->kind == RQ__KIND_OPTIONAL && c->n_items > 0)) {
+    rq__tensor_destroy(item);
+    return rq__fail(RQ_ERR_INTERNAL, __func__, "no room for an item at position %zu", pos);
+  }
+  /* Grown one at a time: sequences stay short (a list in a model). */
+  rq__tensor **grown = rq__realloc_array(c->items, c->n_items + 1, sizeof *grown);
+  if (grown == NULL) {
+    rq__tensor_destroy(item);
+    return rq__nomem(__func__, (c->n_items + 1) * sizeof *grown);
+  }
+  c->items = grown;
+  memmove(c->items + pos + 1, c->items + pos, (c->n_items - pos) * sizeof *c->items);
+  c->items[pos] = item;
+  c->n_items++;
+  return RQ_OK;
+}
+
 rq_status rq__tensor_clone(const rq__tensor *src, rq__tensor **out) {
   RQ_CHECK_NOT_NULL(src);
+  RQ_CHECK_NOT_NULL(out);
+  if (src->kind != RQ__KIND_TENSOR) {
+    RQ_TRY(rq__tensor_create_container(src->kind, src->dtype, out));
+    rq_status st = rq__tensor_set_name(*out, src->name);
+    for (size_t i = 0; st == RQ_OK && i < src->n_items; i++) {
+      rq__tensor *item;
+      st = rq__tensor_clone(src->items[i], &item);
+      if (st == RQ_OK) st = rq__tensor_insert_item(*out, i, item);
+    }
+    if (st != RQ_OK) {
+      rq__tensor_destroy(*out);
+      *out = NULL;
+    }
+    return st;
+  }
   RQ_TRY(rq__tensor_create(src->name, src->dtype, src->ndim, src->dims, out));
   if (src->nbytes > 0) memcpy((*out)->data, src->data, src->nbytes);
   return RQ_OK;

@@ -33,16 +33,42 @@ static rq_status relabel(rq_status s, const char *where) {
   return rq__fail(s, where, "%s", msg);
 }
 
+/* The kinds razorq holds: a tensor, a sequence of tensors, an optional
+ * tensor or sequence of tensors. Sets *kind, *inner and the innermost tensor
+ * type (NULL when the model leaves it out); false for anything else (maps,
+ * sparse tensors, nested sequences, a missing element type). */
+static bool unwrap_type(const Onnx__TypeProto *tp, int *kind, int *inner, const Onnx__TypeProto__Tensor **tt) {
+  *kind = RQ__KIND_TENSOR;
+  *inner = RQ__KIND_TENSOR;
+  *tt = NULL;
+  if (tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE) {
+    if (tp->optional_type == NULL || tp->optional_type->elem_type == NULL) return false;
+    *kind = RQ__KIND_OPTIONAL;
+    tp = tp->optional_type->elem_type;
+    if (tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE) *inner = RQ__KIND_SEQUENCE;
+  } else if (tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE) {
+    *kind = RQ__KIND_SEQUENCE;
+  }
+  if (tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE) {
+    if (tp->sequence_type == NULL || tp->sequence_type->elem_type == NULL) return false;
+    tp = tp->sequence_type->elem_type;
+  }
+  if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || tp->tensor_type == NULL) return false;
+  *tt = tp->tensor_type;
+  return true;
+}
+
 /* Declared type/shape of a graph input/output or value_info entry. */
 static rq_status apply_type(loader *L, rq__value *v, const Onnx__TypeProto *tp, const char *role,
                             bool required_tensor) {
   if (tp == NULL) return RQ_OK;
-  if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || tp->tensor_type == NULL) {
+  int kind, inner;
+  const Onnx__TypeProto__Tensor *tt;
+  if (!unwrap_type(tp, &kind, &inner, &tt)) {
     if (!required_tensor) return RQ_OK;
-    return rq__fail(RQ_ERR_UNSUPPORTED, L->where, "%s '%s': only tensor types are supported", role,
-                    v->name);
+    return rq__fail(RQ_ERR_UNSUPPORTED, L->where,
+                    "%s '%s': only tensor, sequence(tensor) and optional types are supported", role, v->name);
   }
-  const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
   int32_t dtype = tt->has_elem_type ? tt->elem_type : RQ__DT_UNDEFINED;
   if (dtype != RQ__DT_UNDEFINED && rq__dtype_size(dtype) == 0) {
     if (!required_tensor) return RQ_OK;
@@ -86,6 +112,8 @@ static rq_status apply_type(loader *L, rq__value *v, const Onnx__TypeProto *tp, 
   }
   v->shape.ndim = ndim;
   v->dtype = dtype;
+  v->kind = kind;
+  v->inner_kind = kind == RQ__KIND_OPTIONAL ? inner : RQ__KIND_TENSOR;
   return RQ_OK;
 }
 
@@ -220,6 +248,29 @@ static rq_status load_attr(loader *L, const Onnx__AttributeProto *ap, const char
       if (s == RQ_OK && ap->g->name != NULL) s = dup_string(ap->g->name, &sub.g->name, L->where);
       if (s != RQ_OK) rq_graph_destroy(sub.g);
       else a->g = sub.g;
+      break;
+    }
+    case RQ__ATTR_TYPE_PROTO: {
+      int kind, inner;
+      const Onnx__TypeProto__Tensor *tt;
+      if (ap->tp == NULL || !unwrap_type(ap->tp, &kind, &inner, &tt)) {
+        s = rq__fail(RQ_ERR_UNSUPPORTED, L->where,
+                     "%s: attribute '%s' is not a tensor, sequence(tensor) or optional type", node_desc, aname);
+        break;
+      }
+      size_t len = onnx__type_proto__get_packed_size(ap->tp);
+      a->s = rq__malloc(len + 1);
+      a->ints = rq__malloc_array(3, sizeof *a->ints);
+      if (a->s == NULL || a->ints == NULL) {
+        s = rq__nomem(L->where, len + 1);
+        break;
+      }
+      a->s_len = onnx__type_proto__pack(ap->tp, (uint8_t *)a->s);
+      a->s[a->s_len] = '\0';
+      a->count = 3;
+      a->ints[0] = kind;
+      a->ints[1] = kind == RQ__KIND_OPTIONAL ? inner : RQ__KIND_TENSOR;
+      a->ints[2] = tt->has_elem_type ? tt->elem_type : RQ__DT_UNDEFINED;
       break;
     }
     default: {

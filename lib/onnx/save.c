@@ -12,6 +12,10 @@ typedef struct arena {
   void **ptrs;
   size_t n, cap;
   bool failed;
+  /* TYPE_PROTO attributes unpacked from their stored bytes; freed with
+   * protobuf-c after packing. */
+  Onnx__TypeProto **types;
+  size_t n_types;
 } arena;
 
 static void *arena_calloc(arena *a, size_t count, size_t size) {
@@ -35,7 +39,24 @@ static void *arena_calloc(arena *a, size_t count, size_t size) {
   return p;
 }
 
+/* The TypeProto a TYPE_PROTO attribute's bytes hold, owned by the arena. */
+static Onnx__TypeProto *arena_type_proto(arena *a, const rq__attr *at) {
+  if (a->failed) return NULL;
+  Onnx__TypeProto **grown = rq__realloc_array(a->types, a->n_types + 1, sizeof *grown);
+  if (grown == NULL) {
+    a->failed = true;
+    return NULL;
+  }
+  a->types = grown;
+  Onnx__TypeProto *tp = onnx__type_proto__unpack(&rq__pb_allocator, at->s_len, (const uint8_t *)at->s);
+  if (tp == NULL) a->failed = true;
+  else a->types[a->n_types++] = tp;
+  return tp;
+}
+
 static void arena_free(arena *a) {
+  for (size_t i = 0; i < a->n_types; i++) onnx__type_proto__free_unpacked(a->types[i], &rq__pb_allocator);
+  rq__free(a->types);
   for (size_t i = 0; i < a->n; i++) rq__free(a->ptrs[i]);
   rq__free(a->ptrs);
 }
@@ -85,6 +106,29 @@ static Onnx__ValueInfoProto *value_info_pb(arena *A, const rq__value *v, const c
     sp->dim = dims;
     tt->shape = sp;
   }
+  /* Sequences and optionals wrap the tensor type, as the loader unwraps it. */
+  if (v->kind == RQ__KIND_SEQUENCE || (v->kind == RQ__KIND_OPTIONAL && v->inner_kind == RQ__KIND_SEQUENCE)) {
+    Onnx__TypeProto *outer = arena_calloc(A, 1, sizeof *outer);
+    Onnx__TypeProto__Sequence *seq = arena_calloc(A, 1, sizeof *seq);
+    if (outer == NULL || seq == NULL) return NULL;
+    onnx__type_proto__init(outer);
+    onnx__type_proto__sequence__init(seq);
+    seq->elem_type = tp;
+    outer->value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
+    outer->sequence_type = seq;
+    tp = outer;
+  }
+  if (v->kind == RQ__KIND_OPTIONAL) {
+    Onnx__TypeProto *outer = arena_calloc(A, 1, sizeof *outer);
+    Onnx__TypeProto__Optional *opt = arena_calloc(A, 1, sizeof *opt);
+    if (outer == NULL || opt == NULL) return NULL;
+    onnx__type_proto__init(outer);
+    onnx__type_proto__optional__init(opt);
+    opt->elem_type = tp;
+    outer->value_case = ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE;
+    outer->optional_type = opt;
+    tp = outer;
+  }
   vi->type = tp;
   return vi;
 }
@@ -111,6 +155,9 @@ static Onnx__AttributeProto *attr_pb(arena *A, const rq__attr *a, const rq__node
       break;
     case RQ__ATTR_TENSOR:
       if ((p->t = tensor_pb(A, a->t)) == NULL) return NULL;
+      break;
+    case RQ__ATTR_TYPE_PROTO:
+      if ((p->tp = arena_type_proto(A, a)) == NULL) return NULL;
       break;
     case RQ__ATTR_GRAPH:
       if ((p->g = subgraph_pb(A, a->g, n, names)) == NULL) return NULL;

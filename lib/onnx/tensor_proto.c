@@ -322,3 +322,139 @@ rq_status rq__tensor_from_proto_file(const char *path, rq__tensor **out) {
   }
   return RQ_OK;
 }
+
+/* ---- SequenceProto / OptionalProto (onnx-data.proto) ----
+ * The backend tests store sequence and optional values in these messages,
+ * which the onnx.proto razorq compiles does not define. They are small, so
+ * they are read straight off the protobuf wire format:
+ *   SequenceProto { 1 name; 2 elem_type; 3 repeated TensorProto tensor_values;
+ *                   4 sparse, 5 sequence, 6 map, 7 optional values }
+ *   OptionalProto { 1 name; 2 elem_type; 3 TensorProto tensor_value;
+ *                   4 sparse, 5 sequence, 6 map, 7 optional value }
+ * elem_type there is the kind (1 TENSOR, 3 SEQUENCE, 5 OPTIONAL). */
+
+typedef struct wire {
+  const uint8_t *p, *end;
+} wire;
+
+static bool wire_varint(wire *w, uint64_t *v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && w->p < w->end; shift += 7) {
+    uint8_t b = *w->p++;
+    *v |= (uint64_t)(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+/* One field: its number and wire type, and for length-delimited ones the
+ * bytes (other types are skipped over, their varint value in *v). */
+static bool wire_field(wire *w, uint32_t *field, int *type, uint64_t *v, const uint8_t **bytes, size_t *len) {
+  uint64_t key;
+  if (!wire_varint(w, &key) || key >> 3 == 0 || key >> 3 > UINT32_MAX) return false;
+  *field = (uint32_t)(key >> 3);
+  *type = (int)(key & 7);
+  switch (*type) {
+    case 0: return wire_varint(w, v);
+    case 1: case 5: {
+      size_t n = *type == 1 ? 8 : 4;
+      if ((size_t)(w->end - w->p) < n) return false;
+      w->p += n;
+      return true;
+    }
+    case 2:
+      if (!wire_varint(w, v) || *v > (uint64_t)(w->end - w->p)) return false;
+      *bytes = w->p;
+      *len = (size_t)*v;
+      w->p += *len;
+      return true;
+    default: return false; /* groups are not used by onnx */
+  }
+}
+
+static rq_status value_from_wire(const uint8_t *data, size_t size, int kind, int depth, rq__tensor **out);
+
+static rq_status container_from_wire(const uint8_t *data, size_t size, int kind, int depth, rq__tensor **out) {
+  const char *what = kind == RQ__KIND_SEQUENCE ? "SequenceProto" : "OptionalProto";
+  if (depth > 2) return rq__fail(RQ_ERR_UNSUPPORTED, __func__, "%s nests deeper than razorq's value kinds", what);
+  RQ_TRY(rq__tensor_create_container(kind, RQ__DT_UNDEFINED, out));
+  rq__tensor *c = *out;
+  wire w = {data, data + size};
+  rq_status st = RQ_OK;
+  while (st == RQ_OK && w.p < w.end) {
+    uint32_t field;
+    int type;
+    uint64_t v = 0;
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (!wire_field(&w, &field, &type, &v, &bytes, &len)) {
+      st = rq__fail(RQ_ERR_FORMAT, __func__, "not a valid %s (truncated or malformed field)", what);
+      break;
+    }
+    /* name (1) and elem_type (2) are not needed: the items say what they are */
+    if ((field == 3 || field == 5 || field == 7) && type == 2) {
+      if (kind == RQ__KIND_OPTIONAL && c->n_items > 0) {
+        st = rq__fail(RQ_ERR_FORMAT, __func__, "OptionalProto holds more than one value");
+        break;
+      }
+      int item_kind = field == 3 ? RQ__KIND_TENSOR : field == 5 ? RQ__KIND_SEQUENCE : RQ__KIND_OPTIONAL;
+      if (kind == RQ__KIND_SEQUENCE && item_kind != RQ__KIND_TENSOR) {
+        st = rq__fail(RQ_ERR_UNSUPPORTED, __func__, "a sequence of %ss (razorq's sequences hold tensors)",
+                      rq__kind_name(item_kind));
+        break;
+      }
+      if (item_kind == RQ__KIND_OPTIONAL) {
+        st = rq__fail(RQ_ERR_UNSUPPORTED, __func__, "an optional holding an optional");
+        break;
+      }
+      rq__tensor *item;
+      st = value_from_wire(bytes, len, item_kind, depth + 1, &item);
+      if (st != RQ_OK) break;
+      if (c->n_items == 0) c->dtype = item->dtype;
+      if (kind == RQ__KIND_SEQUENCE && item->dtype != c->dtype) {
+        st = rq__fail(RQ_ERR_FORMAT, __func__, "SequenceProto mixes element types %s and %s",
+                      rq__dtype_name(c->dtype), rq__dtype_name(item->dtype));
+        rq__tensor_destroy(item);
+        break;
+      }
+      st = rq__tensor_insert_item(c, c->n_items, item);
+    } else if ((field == 4 || field == 6) && type == 2) {
+      st = rq__fail(RQ_ERR_UNSUPPORTED, __func__, "%s holds sparse tensors or maps", what);
+    } /* other fields are skipped, as protobuf readers do */
+  }
+  if (st != RQ_OK) {
+    rq__tensor_destroy(c);
+    *out = NULL;
+  }
+  return st;
+}
+
+static rq_status value_from_wire(const uint8_t *data, size_t size, int kind, int depth, rq__tensor **out) {
+  if (kind == RQ__KIND_TENSOR) return rq__tensor_from_proto_buffer(data, size, out);
+  return container_from_wire(data, size, kind, depth, out);
+}
+
+rq_status rq__value_from_proto_buffer(const void *data, size_t size, int kind, rq__tensor **out) {
+  RQ_CHECK_NOT_NULL(out);
+  *out = NULL;
+  RQ_CHECK_ARG(data != NULL || size == 0, "data is NULL");
+  RQ_CHECK_ARG(kind == RQ__KIND_TENSOR || kind == RQ__KIND_SEQUENCE || kind == RQ__KIND_OPTIONAL, "kind %d", kind);
+  return value_from_wire(data, size, kind, 0, out);
+}
+
+rq_status rq__value_from_proto_file(const char *path, int kind, rq__tensor **out) {
+  RQ_CHECK_NOT_NULL(path);
+  RQ_CHECK_NOT_NULL(out);
+  *out = NULL;
+  void *data;
+  size_t size;
+  RQ_TRY(rq__read_file(path, &data, &size));
+  rq_status s = rq__value_from_proto_buffer(data, size, kind, out);
+  rq__free(data);
+  if (s != RQ_OK) {
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s", rq_last_error());
+    return rq__fail(s, path, "%s", detail);
+  }
+  return RQ_OK;
+}

@@ -63,7 +63,9 @@ static bool is_constant(const rq_graph *g, int v) { return v >= 0 && g->values[v
 static void request(planner *p, int v, const rq__qconfig *qc) {
   if (v < 0 || is_constant(p->g, v) || p->interior[v]) return;
   int32_t dt = p->g->values[v].dtype;
-  /* Only float edges are quantized (an undeclared type is assumed float). */
+  /* Only float tensor edges are quantized (an undeclared type is assumed
+   * float); a sequence's dtype is its elements' and it is never one. */
+  if (p->g->values[v].kind != RQ__KIND_TENSOR) return;
   if (dt != RQ__DT_UNDEFINED && dt != RQ__DT_FLOAT && dt != RQ__DT_FLOAT16 && dt != RQ__DT_BFLOAT16) return;
   if (p->act[v] == NULL) p->act[v] = qc;
 }

@@ -5,6 +5,8 @@
  * compares with the expected outputs using the tolerances of ONNX's own
  * backend test runner (onnx/backend/test/runner: rtol 1e-3, atol 1e-7, as
  * numpy.testing.assert_allclose; integer and bool outputs exactly).
+ * Sequence and optional values (SequenceProto / OptionalProto files, read
+ * as the model declares the input or output) compare item by item.
  *
  * A case is skipped, with the reason, when it uses an op the executor does
  * not implement, when the loader or an op reports RQ_ERR_UNSUPPORTED (a
@@ -157,6 +159,28 @@ static bool same_tensor(const rq__tensor *want, const rq__tensor *got, char *why
   return true;
 }
 
+/* same_tensor for sequences and optionals too: the same kind, as many
+ * items, each the same. */
+static bool same_value(const rq__tensor *want, const rq__tensor *got, char *why, size_t why_size) {
+  if (want->kind != got->kind) {
+    fmt(why, why_size, "kind %s, expected %s", rq__kind_name(got->kind), rq__kind_name(want->kind));
+    return false;
+  }
+  if (want->kind == RQ__KIND_TENSOR) return same_tensor(want, got, why, why_size);
+  if (want->n_items != got->n_items) {
+    fmt(why, why_size, "%zu items, expected %zu", got->n_items, want->n_items);
+    return false;
+  }
+  for (size_t i = 0; i < want->n_items; i++) {
+    char detail[200];
+    if (!same_value(want->items[i], got->items[i], detail, sizeof detail)) {
+      fmt(why, why_size, "item %zu: %s", i, detail);
+      return false;
+    }
+  }
+  return true;
+}
+
 /* ONNX 1.12 wrote BFLOAT16 test tensors as UINT16 protos holding the same
  * bits; take them as the type the model declares. */
 static void retag_bfloat16(const rq_graph *g, int value, rq__tensor *t) {
@@ -177,7 +201,7 @@ static outcome run_data_set(const rq_graph *g, const char *set_dir, char *why, s
     char path[4096];
     fmt(path, sizeof path, "%s/input_%d.pb", set_dir, k);
     rq__tensor *t;
-    if (rq__tensor_from_proto_file(path, &t) != RQ_OK) {
+    if (rq__value_from_proto_file(path, g->values[g->inputs[k]].kind, &t) != RQ_OK) {
       fmt(why, why_size, "reading input_%d.pb: %s", k, rq_last_error());
       goto done;
     }
@@ -207,14 +231,14 @@ static outcome run_data_set(const rq_graph *g, const char *set_dir, char *why, s
     fmt(path, sizeof path, "%s/output_%d.pb", set_dir, k);
     if (!is_file(path)) continue; /* no expected value for this output */
     rq__tensor *want;
-    if (rq__tensor_from_proto_file(path, &want) != RQ_OK) {
+    if (rq__value_from_proto_file(path, g->values[g->outputs[k]].kind, &want) != RQ_OK) {
       fmt(why, why_size, "reading output_%d.pb: %s", k, rq_last_error());
       goto done;
     }
     retag_bfloat16(g, g->outputs[k], want);
     compared++;
     char detail[256];
-    bool ok = same_tensor(want, outputs[k], detail, sizeof detail);
+    bool ok = same_value(want, outputs[k], detail, sizeof detail);
     rq__tensor_destroy(want);
     if (!ok) {
       fmt(why, why_size, "output %d ('%s'): %s", k, g->values[g->outputs[k]].name, detail);

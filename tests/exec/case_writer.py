@@ -1,6 +1,6 @@
 """Plumbing shared by the generator scripts of tests/exec (gen_rnn.py,
-gen_vision.py, gen_linalg.py, gen_signal.py, gen_control.py): building a
-model, writing a case in the layout of ONNX's backend test data
+gen_vision.py, gen_linalg.py, gen_signal.py, gen_control.py,
+gen_sequence.py): building a model, writing a case in the layout of ONNX's backend test data
 
     <root>/<case>/model.onnx
     <root>/<case>/test_data_set_N/{input,output}_K.pb
@@ -54,7 +54,8 @@ def make_model(nodes, inputs, outputs, initializers=(), *, name, opset, ir_versi
 def write_case_sets(root, case, model, data_sets, tensor_names=True):
     """data_sets: list of (inputs, outputs), each a list of (name, array)
     pairs in the model's input/output order; data set N goes to
-    test_data_set_N. tensor_names=False writes the .pb tensors unnamed."""
+    test_data_set_N. tensor_names=False writes the .pb tensors unnamed. A
+    list of arrays is a sequence value, written as a SequenceProto."""
     case_dir = os.path.join(root, case)
     os.makedirs(case_dir)  # no exist_ok: two cases of one name are a script bug
     onnx.save(model, os.path.join(case_dir, "model.onnx"))
@@ -63,7 +64,10 @@ def write_case_sets(root, case, model, data_sets, tensor_names=True):
         os.makedirs(data_dir)
         for kind, pairs in (("input", inputs), ("output", outputs)):
             for k, (n, a) in enumerate(pairs):
-                t = numpy_helper.from_array(np.asarray(a), n if tensor_names else None)
+                if isinstance(a, list):
+                    t = numpy_helper.from_list([np.asarray(x) for x in a], n if tensor_names else None)
+                else:
+                    t = numpy_helper.from_array(np.asarray(a), n if tensor_names else None)
                 with open(os.path.join(data_dir, f"{kind}_{k}.pb"), "wb") as f:
                     f.write(t.SerializeToString())
 

@@ -18,10 +18,12 @@ I64 = lambda name, v: numpy_helper.from_array(np.array(v, np.int64), name)
 F32 = lambda name, v: numpy_helper.from_array(np.array(v, np.float32), name)
 
 
-def save(name, node, inits=(), opset=13, out_type=TensorProto.FLOAT, before=()):
-    """node: one node, or a list of them ending with the one that fails."""
+def save(name, node, inits=(), opset=13, out_type=TensorProto.FLOAT, before=(), x_info=None):
+    """node: one node, or a list of them ending with the one that fails.
+    x_info: the input's ValueInfoProto when it is not the float x."""
     nodes = list(before) + (node if isinstance(node, list) else [node])
-    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 5, 5])],
+    x_info = x_info or helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 5, 5])
+    g = helper.make_graph(nodes, name, [x_info],
                           [helper.make_tensor_value_info("y", out_type, None)], list(inits))
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="razorq-tests")
     m.ir_version = 7
@@ -181,6 +183,41 @@ def nested_if(levels):
                                   f"level{level}", [], [vi(f"o{level}", TensorProto.FLOAT, None)])
     return helper.make_node("If", ["c"], ["y"], name="deep_if", then_branch=inner, else_branch=branch("e", 1))
 
+
+# Sequences (lib/exec/ops_sequence.c): x split along axis 0 is 2 tensors
+# [1, 4, 5, 5] (axis 1: 4 of [2, 1, 5, 5]).
+split0 = [helper.make_node("SplitToSequence", ["x"], ["s"], name="split_x")]
+save("sequence_at_range", helper.make_node("SequenceAt", ["s", "p"], ["y"], name="at_5"), [I64("p", 5)],
+     opset=16, before=split0)
+save("sequence_insert_type", [helper.make_node("SequenceInsert", ["s", "p"], ["s2"], name="insert_int"),
+                              helper.make_node("ConcatFromSequence", ["s2"], ["y"], axis=0)],
+     [I64("p", [1])], opset=16, before=split0)
+save("sequence_erase_empty", [helper.make_node("SequenceErase", ["e"], ["e2"], name="erase_nothing"),
+                              helper.make_node("ConcatFromSequence", ["e2"], ["y"], axis=0)],
+     opset=16, before=[helper.make_node("SequenceEmpty", [], ["e"], dtype=TensorProto.FLOAT)])
+save("concat_from_sequence_empty", helper.make_node("ConcatFromSequence", ["e"], ["y"], name="concat_none", axis=0),
+     opset=16, before=[helper.make_node("SequenceEmpty", [], ["e"], dtype=TensorProto.FLOAT)])
+save("concat_from_sequence_shapes", [helper.make_node("SequenceConstruct", ["x", "w"], ["s"]),
+                                     helper.make_node("ConcatFromSequence", ["s"], ["y"], name="ragged", axis=0)],
+     [F32("w", np.zeros((2, 4, 5, 4)))], opset=16)
+save("split_to_sequence_sizes", [helper.make_node("SplitToSequence", ["x", "sp"], ["s"], name="split_1_2", axis=1),
+                                 helper.make_node("ConcatFromSequence", ["s"], ["y"], axis=1)],
+     [I64("sp", [1, 2])], opset=16)
+save("sequence_into_relu", helper.make_node("Relu", ["s"], ["y"], name="relu_of_list"), opset=16, before=split0)
+save("sequence_output", helper.make_node("Identity", ["s"], ["y"], name="list_out"), opset=16, before=split0)
+save("sequence_input", helper.make_node("SequenceLength", ["x"], ["y"], name="count"), opset=16,
+     out_type=TensorProto.INT64,
+     x_info=helper.make_value_info("x", helper.make_sequence_type_proto(
+         helper.make_tensor_type_proto(TensorProto.FLOAT, None))))
+save("optional_get_empty", [helper.make_node("Optional", [], ["o"], type=helper.make_tensor_type_proto(
+                                TensorProto.FLOAT, None)),
+                            helper.make_node("OptionalGetElement", ["o"], ["y"], name="get_none")], opset=16)
+map_body = helper.make_graph([helper.make_node("Add", ["a", "b"], ["c"])], "map_body",
+                             [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in "ab"],
+                             [helper.make_tensor_value_info("c", TensorProto.FLOAT, None)])
+save("sequence_map_lengths", [helper.make_node("SplitToSequence", ["x"], ["s1"], axis=1),
+                              helper.make_node("SequenceMap", ["s", "s1"], ["m"], name="map_2_vs_4", body=map_body),
+                              helper.make_node("ConcatFromSequence", ["m"], ["y"], axis=0)], opset=17, before=split0)
 
 # Loading refuses more than 16 levels (RQ__MAX_SUBGRAPH_DEPTH) and takes 16.
 save("if_too_deep", nested_if(17), [BOOL("c", True)])

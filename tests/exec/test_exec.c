@@ -538,6 +538,17 @@ static const struct {
   {"loop_cond_float", RQ_ERR_FORMAT, "float_cond"},
   {"loop_body_cond_shape", RQ_ERR_FORMAT, "two_conds"},
   {"scan_axis_range", RQ_ERR_FORMAT, "axis_7_scan"},
+  {"sequence_at_range", RQ_ERR_FORMAT, "at_5"},
+  {"sequence_insert_type", RQ_ERR_FORMAT, "insert_int"},
+  {"sequence_erase_empty", RQ_ERR_FORMAT, "erase_nothing"},
+  {"concat_from_sequence_empty", RQ_ERR_FORMAT, "concat_none"},
+  {"concat_from_sequence_shapes", RQ_ERR_FORMAT, "ragged"},
+  {"split_to_sequence_sizes", RQ_ERR_FORMAT, "split_1_2"},
+  {"sequence_into_relu", RQ_ERR_FORMAT, "relu_of_list"},
+  {"sequence_output", RQ_ERR_UNSUPPORTED, "graph output 'y'"}, /* the public API passes tensors only */
+  {"sequence_input", RQ_ERR_UNSUPPORTED, "graph input 'x'"},
+  {"optional_get_empty", RQ_ERR_FORMAT, "get_none"},
+  {"sequence_map_lengths", RQ_ERR_FORMAT, "map_2_vs_4"},
 };
 
 /* What some of those messages must say besides the node name. */
@@ -564,6 +575,17 @@ static const struct {
   {"loop_cond_float", "cond must be a bool scalar, got FLOAT"},
   {"loop_body_cond_shape", "the body's cond output must be a bool scalar, got BOOL with 2 elements"},
   {"scan_axis_range", "scan_input_axes[0] = 7 is out of range for rank 4"},
+  {"sequence_at_range", "position 5 is out of range [-2, 1] for a sequence of 2 tensors"},
+  {"sequence_insert_type", "the inserted tensor has element type INT64, the sequence holds FLOAT"},
+  {"sequence_erase_empty", "the sequence is empty: nothing to erase"},
+  {"concat_from_sequence_empty", "the sequence is empty: nothing to concatenate"},
+  {"concat_from_sequence_shapes", "element 1 has a type or shape that does not match element 0's"},
+  {"split_to_sequence_sizes", "split sizes add up to 3, the axis has length 4"},
+  {"sequence_into_relu", "input 0 ('s') is a value of kind sequence; the op takes tensors"},
+  {"sequence_output", "is of kind sequence; rq_graph_run passes tensors only"},
+  {"sequence_input", "is of kind sequence; rq_graph_run passes tensors only"},
+  {"optional_get_empty", "the optional is empty"},
+  {"sequence_map_lengths", "input 1 has 4 elements, input 0 has 2"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {
@@ -607,7 +629,8 @@ START_TEST(supported_ops) {
                        "Einsum", "Det", "MeanVarianceNormalization", "MaxUnpool"};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) ck_assert_msg(rq_exec_supports_op(ops[i]), "%s", ops[i]);
   ck_assert(rq_exec_supports_op("If") && rq_exec_supports_op("Loop") && rq_exec_supports_op("Scan"));
-  ck_assert(!rq_exec_supports_op("SequenceConstruct"));
+  ck_assert(rq_exec_supports_op("SequenceConstruct") && rq_exec_supports_op("ConcatFromSequence"));
+  ck_assert(!rq_exec_supports_op("SequenceMapNoSuchOp"));
   ck_assert(!rq_exec_supports_op(NULL));
 }
 END_TEST

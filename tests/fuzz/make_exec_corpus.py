@@ -106,6 +106,25 @@ def main():
     save("qdq", [node("QuantizeLinear", ["x", "s", "z"], ["q"], axis=1),
                  node("DequantizeLinear", ["q", "s", "z"], ["y"], axis=1)],
          [img], [vi("y", None)], {"s": np.array([0.1, 0.2], np.float32), "z": np.array([3, 250], np.uint8)})
+    # Sequence and optional ops (positions, split sizes, axes to mutate); the
+    # graph's inputs and outputs stay tensors, as rq_graph_run requires.
+    save("sequence_ops", [node("SplitToSequence", ["x", "split"], ["s"], axis=1),
+                          node("SequenceInsert", ["s", "x", "pos"], ["s2"]),
+                          node("SequenceErase", ["s2", "epos"], ["s3"]),
+                          node("SequenceAt", ["s3", "apos"], ["a"]),
+                          node("ConcatFromSequence", ["s3"], ["c"], axis=1),
+                          node("SequenceLength", ["s3"], ["n"]),
+                          node("Optional", ["a"], ["o"]),
+                          node("OptionalGetElement", ["o"], ["y"])],
+         [vi("x", [2, 6])], [vi("y", None), vi("c", None), vi("n", None, TP.INT64)],
+         {"split": np.array([1, 2, 3], np.int64), "pos": np.array(-1, np.int64), "epos": np.array(-3, np.int64),
+          "apos": np.array(1, np.int32)})
+    map_body = helper.make_graph([node("Mul", ["e", "t"], ["o"])], "map_body", [vi("e", None), vi("t", None)],
+                                 [vi("o", None)])
+    save("sequence_map", [node("SplitToSequence", ["x"], ["s"], axis=0, keepdims=0),
+                          node("SequenceMap", ["s", "t"], ["m"], body=map_body),
+                          node("ConcatFromSequence", ["m"], ["y"], axis=0, new_axis=1)],
+         [vi("x", [3, 4])], [vi("y", None)], {"t": f32(4)})
 
 
 if __name__ == "__main__":

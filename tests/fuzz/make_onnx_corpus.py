@@ -152,6 +152,37 @@ def main():
     save("huge_dims.onnx", model([helper.make_node("Add", ["x", "w"], ["y"])], [vi("x", [1])],
                                  [vi("y", [1])], [big]), check=False)
 
+    # Sequence and optional types: graph inputs/outputs, value_info, a Loop
+    # body carrying a sequence, SequenceMap's body, Optional's TYPE_PROTO
+    # attribute; and a sequence of sequences, which razorq refuses.
+    seq = lambda name, t=TP.FLOAT, dims=None: helper.make_value_info(
+        name, helper.make_sequence_type_proto(helper.make_tensor_type_proto(t, dims)))
+    opt_seq = helper.make_value_info("o", helper.make_optional_type_proto(
+        helper.make_sequence_type_proto(helper.make_tensor_type_proto(TP.FLOAT, ["n"]))))
+    save("sequence_types.onnx", model(
+        [helper.make_node("SequenceInsert", ["s", "x"], ["s2"]),
+         helper.make_node("Optional", ["s2"], ["o"]),
+         helper.make_node("Optional", [], ["e"], type=helper.make_tensor_type_proto(TP.INT64, [2])),
+         helper.make_node("OptionalHasElement", ["e"], ["h"]),
+         helper.make_node("ConcatFromSequence", ["s2"], ["y"], axis=0, new_axis=1)],
+        [seq("s", TP.FLOAT, [2]), vi("x", [2])], [vi("y", None), opt_seq, vi("h", [], TP.BOOL)], opset=16,
+        value_info=[seq("s2", TP.FLOAT, [2])]), check=False)
+    body = helper.make_graph([helper.make_node("Identity", ["c"], ["c_out"]),
+                              helper.make_node("SequenceInsert", ["sq", "x"], ["sq_out"])], "body",
+                             [vi("i", [], TP.INT64), vi("c", [], TP.BOOL), seq("sq")],
+                             [vi("c_out", [], TP.BOOL), seq("sq_out")])
+    map_body = helper.make_graph([helper.make_node("Relu", ["e"], ["r"])], "map", [vi("e", None)], [vi("r", None)])
+    save("sequence_loop_map.onnx", model(
+        [helper.make_node("SequenceEmpty", [], ["s0"]),
+         helper.make_node("Loop", ["m", "", "s0"], ["s1"], body=body),
+         helper.make_node("SequenceMap", ["s1"], ["s2"], body=map_body),
+         helper.make_node("ConcatFromSequence", ["s2"], ["y"], axis=0)],
+        [vi("x", [1, 2]), vi("m", [], TP.INT64)], [vi("y", None)], opset=17), check=False)
+    save("sequence_of_sequences.onnx", model(
+        [helper.make_node("Identity", ["s"], ["y"])],
+        [helper.make_value_info("s", helper.make_sequence_type_proto(helper.make_sequence_type_proto(
+            helper.make_tensor_type_proto(TP.FLOAT, None))))], [vi("y", None)], opset=16), check=False)
+
 
 if __name__ == "__main__":
     main()

@@ -1011,6 +1011,148 @@ START_TEST(test_reject_subgraph_nesting) {
 }
 END_TEST
 
+/* --------------------------------------------------- sequence / optional -- */
+
+static rq_graph *reload(const rq_graph *g) {
+  void *d;
+  size_t n;
+  ck_assert_int_eq(rq__graph_serialize(g, &d, &n), RQ_OK);
+  rq_graph *g2 = NULL;
+  ck_assert_msg(rq_graph_load_buffer(d, n, &g2) == RQ_OK, "%s", rq_last_error());
+  rq__free(d);
+  return g2;
+}
+
+/* Value kinds as tests/exec/gen_sequence.py declares them (the oracle is
+ * the model file: onnx's API compares every libonnx-testdata model the same
+ * way in tests/onnx/check_testdata.py). They survive serialize + reload
+ * with the fingerprint, and the fingerprint sees them. */
+START_TEST(test_sequence_types_round_trip) {
+  rq_graph *g = NULL;
+  ck_assert_int_eq(rq_graph_load(src_path("tests/exec/data/sequence/node/sequence_input/model.onnx"), &g), RQ_OK);
+  const rq__value *s = &g->values[g->inputs[0]];
+  ck_assert_int_eq(s->kind, RQ__KIND_SEQUENCE); /* seq(tensor(float)), element shape undeclared */
+  ck_assert_int_eq(s->dtype, RQ__DT_FLOAT);
+  ck_assert_int_eq(s->shape.ndim, -1);
+  ck_assert_int_eq(g->values[g->outputs[0]].kind, RQ__KIND_TENSOR);
+  rq_graph *g2 = reload(g);
+  ck_assert_int_eq(g2->values[g2->inputs[0]].kind, RQ__KIND_SEQUENCE);
+  ck_assert_int_eq(g2->values[g2->inputs[0]].dtype, RQ__DT_FLOAT);
+  ck_assert_uint_eq(rq__graph_fingerprint(g2), rq__graph_fingerprint(g));
+  /* The same model with a tensor input is another model. */
+  uint64_t fp = rq__graph_fingerprint(g);
+  g->values[g->inputs[0]].kind = RQ__KIND_TENSOR;
+  ck_assert_uint_ne(rq__graph_fingerprint(g), fp);
+  rq_graph_destroy(g2);
+  rq_graph_destroy(g);
+
+  /* A Loop body carrying a sequence: the subgraph's input and output. */
+  ck_assert_int_eq(rq_graph_load(src_path("tests/exec/data/sequence/node/loop_carries_sequence/model.onnx"), &g),
+                   RQ_OK);
+  const rq__node *loop = NULL;
+  for (int i = 0; i < g->n_nodes; i++)
+    if (strcmp(g->nodes[i].op_type, "Loop") == 0) loop = &g->nodes[i];
+  ck_assert_ptr_nonnull(loop);
+  const rq_graph *body = rq__node_attr(loop, "body")->g;
+  ck_assert_int_eq(body->values[body->inputs[2]].kind, RQ__KIND_SEQUENCE);
+  ck_assert_int_eq(body->values[body->outputs[1]].kind, RQ__KIND_SEQUENCE);
+  g2 = reload(g);
+  ck_assert_uint_eq(rq__graph_fingerprint(g2), rq__graph_fingerprint(g));
+  for (int i = 0; i < g2->n_nodes; i++)
+    if (strcmp(g2->nodes[i].op_type, "Loop") == 0) loop = &g2->nodes[i];
+  body = rq__node_attr(loop, "body")->g;
+  ck_assert_int_eq(body->values[body->inputs[2]].kind, RQ__KIND_SEQUENCE);
+  /* Shape inference marks the sequence edges the model left undeclared
+   * (SequenceEmpty's output, the Loop's), so the quantizer never takes
+   * them for float tensors. */
+  ck_assert_int_eq(rq__pass_infer_shapes(g2, NULL), RQ_OK);
+  for (int i = 0; i < g2->n_nodes; i++) {
+    const rq__node *n = &g2->nodes[i];
+    if (strcmp(n->op_type, "SequenceEmpty") == 0 || strcmp(n->op_type, "Loop") == 0) {
+      ck_assert_int_eq(g2->values[n->outputs[0]].kind, RQ__KIND_SEQUENCE);
+      ck_assert_int_eq(g2->values[n->outputs[0]].dtype, RQ__DT_FLOAT);
+    }
+  }
+  rq_graph_destroy(g2);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+/* Optional's TYPE_PROTO attribute (tests/exec/gen_hostile.py declares
+ * optional(tensor(float))): loaded, saved back byte for byte. */
+START_TEST(test_type_proto_attribute_round_trip) {
+  rq_graph *g = NULL;
+  ck_assert_int_eq(rq_graph_load(src_path("tests/exec/data/hostile_optional_get_empty.onnx"), &g), RQ_OK);
+  const rq__attr *a = NULL;
+  for (int i = 0; i < g->n_nodes; i++)
+    if (strcmp(g->nodes[i].op_type, "Optional") == 0) a = rq__node_attr(&g->nodes[i], "type");
+  ck_assert_ptr_nonnull(a);
+  ck_assert_int_eq(a->type, RQ__ATTR_TYPE_PROTO);
+  ck_assert_int_eq(a->ints[0], RQ__KIND_TENSOR); /* the type the optional holds: tensor(float) */
+  ck_assert_int_eq(a->ints[2], RQ__DT_FLOAT);
+  rq_graph *g2 = reload(g);
+  const rq__attr *b = NULL;
+  for (int i = 0; i < g2->n_nodes; i++)
+    if (strcmp(g2->nodes[i].op_type, "Optional") == 0) b = rq__node_attr(&g2->nodes[i], "type");
+  ck_assert_ptr_nonnull(b);
+  ck_assert_uint_eq(b->s_len, a->s_len);
+  ck_assert_int_eq(memcmp(b->s, a->s, a->s_len), 0);
+  ck_assert_uint_eq(rq__graph_fingerprint(g2), rq__graph_fingerprint(g));
+  rq_graph_destroy(g2);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+/* SequenceProto test data (tests/exec/gen_sequence.py writes the sequence
+ * input of its sequence_input case with onnx's numpy_helper.from_list:
+ * three FLOAT tensors of shapes [2], [3, 1], [4]). Every truncation of the
+ * file fails cleanly; read as an OptionalProto it holds too many values. */
+START_TEST(test_sequence_proto_file) {
+  const char *path = src_path("tests/exec/data/sequence/node/sequence_input/test_data_set_0/input_0.pb");
+  rq__tensor *s = NULL;
+  ck_assert_msg(rq__value_from_proto_file(path, RQ__KIND_SEQUENCE, &s) == RQ_OK, "%s", rq_last_error());
+  ck_assert_int_eq(s->kind, RQ__KIND_SEQUENCE);
+  ck_assert_int_eq(s->dtype, RQ__DT_FLOAT);
+  ck_assert_uint_eq(s->n_items, 3);
+  const int want_ndim[3] = {1, 2, 1};
+  const int64_t want_dim0[3] = {2, 3, 4};
+  for (size_t i = 0; i < 3; i++) {
+    ck_assert_int_eq(s->items[i]->kind, RQ__KIND_TENSOR);
+    ck_assert_int_eq(s->items[i]->ndim, want_ndim[i]);
+    ck_assert_int_eq(s->items[i]->dims[0], want_dim0[i]);
+  }
+  rq__tensor *copy = NULL;
+  ck_assert_int_eq(rq__tensor_clone(s, &copy), RQ_OK);
+  ck_assert_uint_eq(copy->n_items, 3);
+  ck_assert_int_eq(memcmp(copy->items[2]->data, s->items[2]->data, s->items[2]->nbytes), 0);
+  rq__tensor_destroy(copy);
+  rq__tensor_destroy(s);
+
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  unsigned char buf[4096];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  ck_assert_uint_lt(n, sizeof buf);
+  rq__tensor *opt = NULL;
+  ck_assert_int_eq(rq__value_from_proto_buffer(buf, n, RQ__KIND_OPTIONAL, &opt), RQ_ERR_FORMAT);
+  ck_assert_ptr_null(opt);
+  size_t before = rq_memory_in_use();
+  for (size_t cut = 1; cut < n; cut++) {
+    rq__tensor *t = NULL;
+    rq_status st = rq__value_from_proto_buffer(buf, cut, RQ__KIND_SEQUENCE, &t);
+    /* A cut between two items is a shorter, valid sequence. */
+    if (st == RQ_OK) {
+      ck_assert_uint_lt(t->n_items, 3);
+      rq__tensor_destroy(t);
+    } else {
+      ck_assert_ptr_null(t);
+    }
+  }
+  ck_assert_uint_eq(rq_memory_in_use(), before);
+}
+END_TEST
+
 START_TEST(test_tensor_proto_file) {
   /* A TensorProto written by the graph writer for an initializer round-trips
    * through rq__tensor_from_proto_buffer; garbage is refused. */
@@ -1100,6 +1242,9 @@ static Suite *graph_suite(void) {
   tcase_add_test(tc, test_outer_rename_onto_local_name);
   tcase_add_test(tc, test_reject_subgraph_nesting);
   tcase_add_test(tc, test_tensor_proto_file);
+  tcase_add_test(tc, test_sequence_types_round_trip);
+  tcase_add_test(tc, test_sequence_proto_file);
+  tcase_add_test(tc, test_type_proto_attribute_round_trip);
   tcase_add_test(tc, test_public_api_arguments);
   suite_add_tcase(s, tc);
   return s;

@@ -6,9 +6,10 @@
 - a model razorq loads must have onnx's node list (Constant nodes counted as
   initializers), initializer count and interface sizes;
 - a model razorq refuses must be one onnx's API shows to use something razorq
-  documents as unsupported (opset outside 1..17, subgraph/sparse/type-proto
-  attributes other than GRAPH, string or complex tensors, non-tensor
-  inputs/outputs, rank > 8, anywhere in the graph or its subgraphs);
+  documents as unsupported (opset outside 1..17, GRAPHS/SPARSE_TENSOR(S)/
+  TENSORS/TYPE_PROTOS attributes, string or complex tensors, inputs, outputs
+  or type attributes that are not tensors, sequences of tensors or optionals
+  of those, rank > 8, anywhere in the graph or its subgraphs);
   anything else razorq refuses is a failure, and so is loading one of those;
 - a tensor file must give numpy_helper.to_array's dtype, shape and bytes;
 - every shape razorq infers (rq__pass_infer_shapes) must agree with
@@ -41,8 +42,7 @@ SUPPORTED = {TensorProto.FLOAT, TensorProto.UINT8, TensorProto.INT8, TensorProto
              TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.UINT32, TensorProto.UINT64,
              TensorProto.BFLOAT16}
 BAD_ATTRS = {AttributeProto.GRAPHS, AttributeProto.SPARSE_TENSOR,
-             AttributeProto.SPARSE_TENSORS, AttributeProto.TENSORS, AttributeProto.TYPE_PROTO,
-             AttributeProto.TYPE_PROTOS}
+             AttributeProto.SPARSE_TENSORS, AttributeProto.TENSORS, AttributeProto.TYPE_PROTOS}
 MAX_RANK = 8
 
 
@@ -61,13 +61,22 @@ def tensor_problem(t):
     return None
 
 
+def innermost_tensor(tp):
+    """The tensor type inside the kinds razorq holds (a tensor, a sequence of
+    tensors, an optional tensor or sequence of tensors), or None."""
+    if tp.WhichOneof("value") == "optional_type":
+        tp = tp.optional_type.elem_type
+    if tp.WhichOneof("value") == "sequence_type":
+        tp = tp.sequence_type.elem_type
+    return tp.tensor_type if tp.WhichOneof("value") == "tensor_type" else None
+
+
 def type_problem(vi):
     if not vi.HasField("type"):  # undeclared (usual in subgraphs): nothing to refuse
         return None
-    tp = vi.type
-    if tp.WhichOneof("value") != "tensor_type":
+    tt = innermost_tensor(vi.type)
+    if tt is None:
         return "non-tensor value " + vi.name
-    tt = tp.tensor_type
     if tt.elem_type and tt.elem_type not in SUPPORTED:
         return "value %s of element type %d" % (vi.name, tt.elem_type)
     if tt.HasField("shape") and len(tt.shape.dim) > MAX_RANK:
@@ -98,6 +107,8 @@ def graph_refusal(g):
         for a in n.attribute:
             if a.type in BAD_ATTRS or a.ref_attr_name:
                 return "attribute type %d" % a.type
+            if a.type == AttributeProto.TYPE_PROTO and innermost_tensor(a.tp) is None:
+                return "type attribute of a kind razorq does not hold"
             if a.type == AttributeProto.TENSOR and tensor_problem(a.t):
                 return tensor_problem(a.t)
             if a.type == AttributeProto.GRAPH and graph_refusal(a.g):
@@ -173,10 +184,15 @@ def interface(vis, skip=()):
     for vi in vis:
         if vi.name in skip:
             continue
-        tt = vi.type.tensor_type
+        kinds = []  # the wrapping kinds, outermost first
+        tp = vi.type
+        while tp.WhichOneof("value") in ("optional_type", "sequence_type"):
+            kinds.append(tp.WhichOneof("value"))
+            tp = getattr(tp, tp.WhichOneof("value")).elem_type
+        tt = tp.tensor_type
         dims = None if not tt.HasField("shape") else \
             [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tt.shape.dim]
-        out.append((vi.name, tt.elem_type, dims))
+        out.append((vi.name, kinds, tt.elem_type, dims))
     return out
 
 
