@@ -145,6 +145,13 @@ int rq_cli_quantize(const char *command, const rq_quantizer *q, const rq_graph *
     rq_session_destroy(session);
     return RQ_CLI_FAILED;
   }
+  /* A model whose one input has no batch dimension (torchvision's detection
+   * models take a single [3, H, W] image) gets the samples one at a time. */
+  rq_value_info input;
+  rq_value_info_init(&input, sizeof input);
+  bool unbatched = rq_graph_input_count(model) == 1 && rq_graph_input_info(model, 0, &input) == RQ_OK &&
+                   input.ndim >= 0 && all.ndim == input.ndim + 1;
+  if (unbatched) batch = 1;
   size_t available = (size_t)((all.shape[0] + (int64_t)batch - 1) / (int64_t)batch);
   if (steps > available) steps = available;
   rq_cli_progress bar;
@@ -154,6 +161,10 @@ int rq_cli_quantize(const char *command, const rq_quantizer *q, const rq_graph *
     int64_t first = (int64_t)(i * batch), rows = (int64_t)batch;
     if (first + rows > all.shape[0]) rows = all.shape[0] - first;
     DLTensor x = rq_cli_rows(&all, first, rows, shape);
+    if (unbatched) { /* the sample itself, without its leading 1 */
+      x.ndim--;
+      x.shape = shape + 1;
+    }
     s = rq_session_calibrate(session, &x, 1);
     rq_cli_progress_update(&bar, i + 1);
   }
@@ -173,7 +184,10 @@ int rq_cli_quantize(const char *command, const rq_quantizer *q, const rq_graph *
   if (!quiet)
     for (size_t i = notes_before; i < rq_session_note_count(session); i++)
       fprintf(stderr, "note: %s\n", rq_session_note(session, i));
-  if (!quiet)
+  if (!quiet && unbatched)
+    fprintf(stderr, "calibrated %zu fake-quants on %zu samples, one at a time (the model's input has no batch "
+            "dimension)\n", rq_session_point_count(session), steps);
+  else if (!quiet)
     fprintf(stderr, "calibrated %zu fake-quants on %zu batches of up to %zu samples\n", rq_session_point_count(session),
             steps, batch);
   *out = session;

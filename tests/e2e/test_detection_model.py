@@ -33,6 +33,7 @@ def ssd(tmp_path_factory):
         torch.onnx.export(model, ([x],), str(tmp / "ssd.onnx"), opset_version=13, input_names=["img"],
                           output_names=list(OUTPUTS))
     np.save(tmp / "x.npy", x.numpy())
+    np.save(tmp / "calib.npy", torch.rand(3, 3, 320, 320).numpy())  # three images for an input of one
     return tmp
 
 
@@ -66,8 +67,10 @@ def test_float_detections_are_onnxruntimes(ssd):
 def test_quantized_detections_are_onnxruntimes(ssd):
     (ssd / "cfg.json").write_text(razorq("config", "--example", "openvino"))
     _, notes = razorq_run("ptq", str(ssd / "ssd.onnx"), "--config", str(ssd / "cfg.json"), "--calib",
-                          str(ssd / "x.npy"), "--batch", "3", "--steps", "1", "-o", str(ssd / "q.onnx"))
+                          str(ssd / "calib.npy"), "-o", str(ssd / "q.onnx"))
     assert "If (1 node): runs in float" in notes, notes
+    # The model takes one [3, 320, 320] image: the [3, 3, 320, 320] file is fed image by image.
+    assert "on 3 samples, one at a time" in notes, notes
     (ssd / "qrq").mkdir()
     (ssd / "qort").mkdir()
     ours = razorq_outputs(ssd / "q.onnx", ssd / "x.npy", ssd / "qrq")
