@@ -911,11 +911,13 @@ static rq_status op_batch_norm(rq__op_ctx *c) {
   const rq__tensor *x, *p[4];
   RQ_TRY(rq__op_need_float(c, 0, &x));
   for (int i = 0; i < 4; i++) RQ_TRY(rq__op_need_float(c, 1 + i, &p[i]));
-  if (rq__node_attr_int(c->node, "training_mode", 0) != 0)
-    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "training_mode=1 (only inference is implemented)");
-  for (int i = 1; i < c->n_out; i++)
+  /* training_mode (opset 14+): normalise with this batch's statistics and
+   * also output the updated running mean and variance. */
+  bool training = rq__node_attr_int(c->node, "training_mode", 0) != 0;
+  if (training && c->opset < 14) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "training_mode needs opset 14 or later");
+  for (int i = training ? 3 : 1; i < c->n_out; i++)
     if (c->node->outputs[i] >= 0)
-      return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "the training outputs (mean, var, ...) are not implemented");
+      return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "the training outputs of opset 9-13 (saved mean, var) are not implemented");
   if (rq__node_attr_int(c->node, "spatial", 1) != 1)
     return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "spatial=0");
   if (x->ndim < 2) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must have rank >= 2");
@@ -924,10 +926,40 @@ static rq_status op_batch_norm(rq__op_ctx *c) {
     if (p[i]->numel != (size_t)C)
       return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input %d has %zu values, expected %lld", 1 + i, p[i]->numel, (long long)C);
   float eps = rq__node_attr_float(c->node, "epsilon", 1e-5f);
-  rq__tensor *y;
-  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, x->dims, &y));
-  const float *scale = p[0]->data, *bias = p[1]->data, *mean = p[2]->data, *var = p[3]->data;
   size_t N = (size_t)x->dims[0], planes = N * (size_t)C, area = planes != 0 ? x->numel / planes : 0;
+  rq__tensor *y, *stat[2] = {NULL, NULL};
+  RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, x->ndim, x->dims, &y));
+  for (int k = 0; training && k < 2; k++)
+    if (c->n_out > 1 + k && c->node->outputs[1 + k] >= 0)
+      RQ_TRY(rq__op_output(c, 1 + k, RQ__DT_FLOAT, 1, &C, &stat[k]));
+  const float *scale = p[0]->data, *bias = p[1]->data, *mean = p[2]->data, *var = p[3]->data;
+  float *batch_stats = NULL;
+  if (training) {
+    /* Mean and (population) variance over everything but the channel axis,
+     * summed in double; the running statistics move by 1 - momentum. */
+    if (N * area == 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "training_mode on an empty batch");
+    batch_stats = rq__malloc_array(2 * (size_t)C, sizeof *batch_stats);
+    if (batch_stats == NULL) return rq__nomem("BatchNormalization", 2 * (size_t)C * sizeof *batch_stats);
+    float momentum = rq__node_attr_float(c->node, "momentum", 0.9f);
+    for (int64_t ch = 0; ch < C; ch++) {
+      double sum = 0, sq = 0;
+      for (size_t n = 0; n < N; n++) {
+        const float *xp = (const float *)x->data + (n * (size_t)C + (size_t)ch) * area;
+        for (size_t i = 0; i < area; i++) sum += xp[i];
+      }
+      double m = sum / (double)(N * area);
+      for (size_t n = 0; n < N; n++) {
+        const float *xp = (const float *)x->data + (n * (size_t)C + (size_t)ch) * area;
+        for (size_t i = 0; i < area; i++) sq += (xp[i] - m) * (xp[i] - m);
+      }
+      batch_stats[ch] = (float)m;
+      batch_stats[C + ch] = (float)(sq / (double)(N * area));
+      if (stat[0]) ((float *)stat[0]->data)[ch] = mean[ch] * momentum + batch_stats[ch] * (1 - momentum);
+      if (stat[1]) ((float *)stat[1]->data)[ch] = var[ch] * momentum + batch_stats[C + ch] * (1 - momentum);
+    }
+    mean = batch_stats;
+    var = batch_stats + C;
+  }
   for (size_t n = 0; n < N; n++) {
     for (int64_t ch = 0; ch < C; ch++) {
       float inv = 1.0f / sqrtf(var[ch] + eps), m = mean[ch], sc = scale[ch] * inv, bi = bias[ch];
@@ -936,6 +968,7 @@ static rq_status op_batch_norm(rq__op_ctx *c) {
       for (size_t i = 0; i < area; i++) yp[i] = (xp[i] - m) * sc + bi;
     }
   }
+  rq__free(batch_stats);
   return RQ_OK;
 }
 

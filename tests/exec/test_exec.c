@@ -496,7 +496,7 @@ static const struct {
   {"constant_of_shape_huge", RQ_ERR_FORMAT, "huge_fill"},
   {"tile_overflow", RQ_ERR_FORMAT, "many_tiles"},
   {"pool_pads_huge", RQ_ERR_FORMAT, "huge_pads"},
-  {"batchnorm_training", RQ_ERR_UNSUPPORTED, "train_bn"},
+  {"batchnorm_training", RQ_ERR_FORMAT, "train_bn"},
   {"roialign_batch_index", RQ_ERR_FORMAT, "far_batch"},
   {"roialign_rois_width", RQ_ERR_FORMAT, "wide_rois"},
   {"roialign_nan_roi", RQ_ERR_FORMAT, "nan_roi"},
@@ -555,6 +555,7 @@ static const struct {
 static const struct {
   const char *file, *says;
 } hostile_says[] = {
+  {"batchnorm_training", "training_mode needs opset 14 or later"},
   {"rnn_w_shape", "W has shape [1, 4, 25], expected [1, 3, 25]"},
   {"gru_hidden_size", "W has shape [1, 9, 25], expected [1, 15, 25]"},
   {"lstm_seq_lens", "sequence_lens[1] = 3 is outside [0, 2]"},
