@@ -307,20 +307,7 @@ rq_status rq__tensor_from_proto_buffer(const void *data, size_t size, rq__tensor
 }
 
 rq_status rq__tensor_from_proto_file(const char *path, rq__tensor **out) {
-  RQ_CHECK_NOT_NULL(path);
-  RQ_CHECK_NOT_NULL(out);
-  *out = NULL;
-  void *data;
-  size_t size;
-  RQ_TRY(rq__read_file(path, &data, &size));
-  rq_status s = rq__tensor_from_proto_buffer(data, size, out);
-  rq__free(data);
-  if (s != RQ_OK) {
-    char detail[512];
-    snprintf(detail, sizeof detail, "%s", rq_last_error());
-    return rq__fail(s, path, "%s", detail);
-  }
-  return RQ_OK;
+  return rq__value_from_proto_file(path, RQ__KIND_TENSOR, out);
 }
 
 /* ---- SequenceProto / OptionalProto (onnx-data.proto) ----
