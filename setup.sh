@@ -45,7 +45,9 @@ fi
 command -v npm >/dev/null || { sudo_npm=""; [ "$(id -u)" -eq 0 ] || sudo_npm="sudo"; $sudo_npm apt-get install -y -qq npm; }
 if [ ! -d node_modules/onnxruntime-node ]; then
   echo "setup: installing onnxruntime-node from npm"
-  npm install --no-save --no-audit --no-fund --ignore-scripts onnxruntime-node >/dev/null
+  # --prefix: into this checkout's node_modules even when a folder above it
+  # holds a package.json (npm would otherwise install there).
+  npm install --prefix "$PWD" --no-save --no-audit --no-fund --ignore-scripts onnxruntime-node >/dev/null
 fi
 
 if [ ! -d build ]; then
