@@ -187,49 +187,58 @@ static bool infer_matmul(const work_shape *a0, const work_shape *b0, work_shape 
   return true;
 }
 
+/* Op lists both passes share. same_ops: output 0 has input 0's shape;
+ * bcast_ops: numpy broadcasting of the inputs (bool_ops of them give BOOL);
+ * reduce_ops: Reduce*. Their output types follow list_op_dtype. */
+static const char *const same_ops[] = {
+    "Relu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "LeakyRelu", "Erf", "Sqrt",
+    "Identity", "Softmax", "LogSoftmax", "Neg", "Abs", "Exp", "Log", "Elu", "Selu", "Softplus",
+    "Reciprocal", "Floor", "Ceil", "Round", "BatchNormalization", "LayerNormalization",
+    "Dropout", "Not", "Sign", "Sin", "Cos", "Cast", "QuantizeLinear", "DequantizeLinear",
+    "InstanceNormalization", "LRN", "Mish", "Celu", "ThresholdedRelu", "Shrink", NULL};
+static const char *const bcast_ops[] = {"Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Max", "Min",
+                                        "Sum", "Mean", "Equal", "Less", "Greater", "LessOrEqual",
+                                        "GreaterOrEqual", "And", "Or", "Xor", "Mod", NULL};
+static const char *const bool_ops[] = {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+                                       "And", "Or", "Xor", "Not", "IsNaN", "IsInf", NULL};
+static const char *const reduce_ops[] = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
+                                         "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare",
+                                         "ReduceLogSum", "ReduceLogSumExp", NULL};
+
+/* Output 0's element type for the listed ops and Where: the type of input 0
+ * (Where: 1), except where the op sets it. */
+static int32_t list_op_dtype(const rq_graph *g, const rq__node *n) {
+  if (is_op(n, "Cast")) return (int32_t)rq__node_attr_int(n, "to", RQ__DT_UNDEFINED);
+  if (is_op(n, "DequantizeLinear")) return RQ__DT_FLOAT;
+  if (is_op(n, "QuantizeLinear")) {
+    const rq__value *zp = input(g, n, 2);
+    return zp != NULL ? zp->dtype : RQ__DT_UINT8;
+  }
+  if (in_list(n->op_type, bool_ops)) return RQ__DT_BOOL;
+  const rq__value *v = input(g, n, is_op(n, "Where") ? 1 : 0);
+  return v != NULL ? v->dtype : RQ__DT_UNDEFINED;
+}
+
 /* Infers output 0 of n into *o; false when it cannot. */
 static bool infer(const rq_graph *g, const rq__node *n, work_shape *o) {
-  static const char *const same[] = {
-      "Relu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "LeakyRelu", "Erf", "Sqrt",
-      "Identity", "Softmax", "LogSoftmax", "Neg", "Abs", "Exp", "Log", "Elu", "Selu", "Softplus",
-      "Reciprocal", "Floor", "Ceil", "Round", "BatchNormalization", "LayerNormalization",
-      "Dropout", "Not", "Sign", "Sin", "Cos", "Cast", "QuantizeLinear", "DequantizeLinear",
-      "InstanceNormalization", "LRN", "Mish", "Celu", "ThresholdedRelu", "Shrink", NULL};
-  static const char *const bcast[] = {"Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Max", "Min",
-                                      "Sum", "Mean", "Equal", "Less", "Greater", "LessOrEqual",
-                                      "GreaterOrEqual", "And", "Or", "Xor", "Mod", NULL};
-  static const char *const reduce[] = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
-                                       "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare",
-                                       "ReduceLogSum", "ReduceLogSumExp", NULL};
   if (n->domain[0] != '\0' && strcmp(n->domain, "ai.onnx") != 0) return false;
   const char *op = n->op_type;
   work_shape x;
   bool have_x = from_value(input(g, n, 0), &x);
 
-  if (in_list(op, same)) {
+  if (in_list(op, same_ops)) {
     if (!have_x) return false;
     *o = x;
-    if (is_op(n, "Cast")) o->dtype = (int32_t)rq__node_attr_int(n, "to", RQ__DT_UNDEFINED);
-    if (is_op(n, "DequantizeLinear")) o->dtype = RQ__DT_FLOAT;
-    if (is_op(n, "QuantizeLinear")) {
-      const rq__value *zp = input(g, n, 2);
-      o->dtype = zp != NULL ? zp->dtype : RQ__DT_UINT8;
-    }
+    o->dtype = list_op_dtype(g, n);
     return true;
   }
-  if (in_list(op, bcast) || is_op(n, "Where")) {
-    int first = is_op(n, "Where") ? 1 : 0;
+  if (in_list(op, bcast_ops) || is_op(n, "Where")) {
     if (!from_value(input(g, n, 0), o)) return false;
     for (int k = 1; k < n->n_inputs; k++) {
       work_shape b;
       if (!from_value(input(g, n, k), &b) || !broadcast(o, o, &b)) return false;
     }
-    work_shape d;
-    from_value(input(g, n, first), &d);
-    o->dtype = d.dtype;
-    if (in_list(op, (const char *const[]){"Equal", "Less", "Greater", "LessOrEqual",
-                                           "GreaterOrEqual", "And", "Or", "Xor", NULL}))
-      o->dtype = RQ__DT_BOOL;
+    o->dtype = list_op_dtype(g, n);
     return true;
   }
   if (is_op(n, "Conv") || is_op(n, "MaxPool") || is_op(n, "AveragePool") || is_op(n, "LpPool"))
@@ -349,7 +358,7 @@ static bool infer(const rq_graph *g, const rq__node *n, work_shape *o) {
     }
     return true;
   }
-  if (in_list(op, reduce)) {
+  if (in_list(op, reduce_ops)) {
     if (!have_x) return false;
     size_t na = 0;
     const int64_t *axes = axes_of(g, n, "axes", 1, &na);
@@ -423,61 +432,61 @@ static bool infer(const rq_graph *g, const rq__node *n, work_shape *o) {
 /* Element types alone, for outputs whose shape cannot be inferred (an op
  * not listed above, an unknown input shape): the quantizer must know which
  * edges carry integers even then (a Gather of a Shape deep inside an LSTM's
- * plumbing is int64 whatever the shapes). Output k of n has the type of
- * input `from` (-1: the fixed `dtype`) for the ops listed (`out` -1: every
- * output); anything else stays undefined. */
+ * plumbing is int64 whatever the shapes). Output `out` (-1: every output) of
+ * the ops listed has the type of input `from`, or the fixed `dtype` when
+ * `from` is -1; the ops of the shared lists above follow list_op_dtype. */
+static const struct {
+  const char *const *ops;
+  int out, from;
+  int32_t dtype;
+} dtype_rules[] = {
+    {(const char *const[]){"Shape", "Size", "NonZero", "ArgMax", "ArgMin", "NonMaxSuppression", "SequenceLength",
+                           NULL}, 0, -1, RQ__DT_INT64},
+    {(const char *const[]){"TopK", "MaxPool", "Unique", NULL}, 1, -1, RQ__DT_INT64},
+    {(const char *const[]){"Unique", NULL}, 2, -1, RQ__DT_INT64},
+    {(const char *const[]){"Unique", NULL}, 3, -1, RQ__DT_INT64},
+    {(const char *const[]){"IsNaN", "IsInf", "OptionalHasElement", NULL}, 0, -1, RQ__DT_BOOL},
+    {(const char *const[]){"Dropout", NULL}, 1, -1, RQ__DT_BOOL},
+    {(const char *const[]){"MatMulInteger", "ConvInteger", NULL}, 0, -1, RQ__DT_INT32},
+    {(const char *const[]){"DynamicQuantizeLinear", NULL}, 0, -1, RQ__DT_UINT8},
+    {(const char *const[]){"DynamicQuantizeLinear", NULL}, 1, -1, RQ__DT_FLOAT},
+    {(const char *const[]){"DynamicQuantizeLinear", NULL}, 2, -1, RQ__DT_UINT8},
+    {(const char *const[]){"QLinearConv", "QLinearMatMul", NULL}, 0, 7, 0},
+    {(const char *const[]){"CastLike", NULL}, 0, 1, 0},
+    {(const char *const[]){"OneHot", NULL}, 0, 2, 0},
+    {(const char *const[]){"Split", "RNN", "GRU", "LSTM", "BatchNormalization", NULL}, -1, 0, 0},
+    {(const char *const[]){"Softsign", "Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool",
+                           "LpPool", "GlobalAveragePool", "GlobalMaxPool", "Transpose", "Reshape", "Flatten",
+                           "Squeeze", "Unsqueeze", "Concat", "Slice", "Gather", "GatherElements", "GatherND",
+                           "Expand", "Tile", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth",
+                           "ReverseSequence", "Compress", "Trilu", "CumSum", "TopK", "Unique", "Einsum",
+                           "ScatterElements", "ScatterND", "Scatter", "MaxUnpool", "GridSample", "RoiAlign",
+                           "Range", "MeanVarianceNormalization", "Hardmax", "BitShift", "Det", "DFT", "STFT",
+                           NULL}, 0, 0, 0},
+};
+
+static int32_t tensor_dtype(const rq__value *v) {
+  return v != NULL && v->kind == RQ__KIND_TENSOR ? v->dtype : RQ__DT_UNDEFINED;
+}
+
 static int32_t infer_dtype(const rq_graph *g, const rq__node *n, int k) {
-  static const struct {
-    const char *ops; /* space-separated */
-    int out;         /* output index, -1 = every output */
-    int from;        /* input whose type it has, -1 = dtype */
-    int32_t dtype;
-  } rules[] = {
-      {"Shape Size NonZero ArgMax ArgMin NonMaxSuppression", 0, -1, RQ__DT_INT64},
-      {"TopK MaxPool", 1, -1, RQ__DT_INT64},
-      {"Unique", 1, -1, RQ__DT_INT64}, {"Unique", 2, -1, RQ__DT_INT64}, {"Unique", 3, -1, RQ__DT_INT64},
-      {"Equal Less Greater LessOrEqual GreaterOrEqual And Or Xor Not IsNaN IsInf", 0, -1, RQ__DT_BOOL},
-      {"Dropout", 1, -1, RQ__DT_BOOL},
-      {"SequenceLength", 0, -1, RQ__DT_INT64},
-      {"OptionalHasElement", 0, -1, RQ__DT_BOOL},
-      {"DequantizeLinear", 0, -1, RQ__DT_FLOAT},
-      {"MatMulInteger ConvInteger", 0, -1, RQ__DT_INT32},
-      {"DynamicQuantizeLinear", 0, -1, RQ__DT_UINT8}, {"DynamicQuantizeLinear", 1, -1, RQ__DT_FLOAT},
-      {"DynamicQuantizeLinear", 2, -1, RQ__DT_UINT8},
-      {"QLinearConv QLinearMatMul", 0, 7, 0},
-      {"Where CastLike", 0, 1, 0},
-      {"OneHot", 0, 2, 0},
-      {"Split RNN GRU LSTM BatchNormalization", -1, 0, 0},
-      {"Relu Sigmoid Tanh Clip HardSigmoid HardSwish LeakyRelu Erf Sqrt Identity Softmax LogSoftmax Neg Abs "
-       "Exp Log Elu Selu Softplus Softsign Reciprocal Floor Ceil Round LayerNormalization Dropout Sign Sin Cos "
-       "InstanceNormalization LRN Mish Celu ThresholdedRelu Shrink PRelu Add Sub Mul Div Pow Max Min Sum Mean "
-       "Mod Conv ConvTranspose Gemm MatMul MaxPool AveragePool LpPool GlobalAveragePool GlobalMaxPool "
-       "ReduceMean ReduceSum ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceSumSquare ReduceLogSum "
-       "ReduceLogSumExp Transpose Reshape Flatten Squeeze Unsqueeze Concat Slice Gather GatherElements "
-       "GatherND Expand Tile Pad Resize Upsample DepthToSpace SpaceToDepth ReverseSequence Compress Trilu "
-       "CumSum TopK Unique Einsum ScatterElements ScatterND Scatter MaxUnpool GridSample RoiAlign Range "
-       "MeanVarianceNormalization Hardmax BitShift Det DFT STFT",
-       0, 0, 0},
-  };
   const char *op = n->op_type;
-  size_t len = strlen(op);
-  for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
-    if (rules[r].out != -1 && rules[r].out != k) continue;
-    for (const char *p = strstr(rules[r].ops, op); p != NULL; p = strstr(p + 1, op)) {
-      bool whole = (p == rules[r].ops || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0');
-      if (!whole) continue;
-      if (rules[r].from < 0) return rules[r].dtype;
-      const rq__value *v = input(g, n, rules[r].from);
-      return v != NULL && v->kind == RQ__KIND_TENSOR ? v->dtype : RQ__DT_UNDEFINED;
-    }
-  }
+  for (size_t r = 0; r < sizeof dtype_rules / sizeof dtype_rules[0]; r++)
+    if ((dtype_rules[r].out == -1 || dtype_rules[r].out == k) && in_list(op, dtype_rules[r].ops))
+      return dtype_rules[r].from < 0 ? dtype_rules[r].dtype : tensor_dtype(input(g, n, dtype_rules[r].from));
   if (k != 0) return RQ__DT_UNDEFINED;
+  if (in_list(op, same_ops) || in_list(op, bcast_ops) || in_list(op, reduce_ops) || is_op(n, "Where")) {
+    /* Either the op sets the type, or it is a tensor input's. */
+    bool own = is_op(n, "Cast") || is_op(n, "QuantizeLinear") || is_op(n, "DequantizeLinear") ||
+               in_list(op, bool_ops);
+    bool from_tensor = tensor_dtype(input(g, n, is_op(n, "Where") ? 1 : 0)) != RQ__DT_UNDEFINED;
+    return own || from_tensor ? list_op_dtype(g, n) : RQ__DT_UNDEFINED;
+  }
   /* A tensor taken out of a sequence has the sequence's element type. */
   if (is_op(n, "SequenceAt") || is_op(n, "ConcatFromSequence")) {
     const rq__value *v = input(g, n, 0);
     return v != NULL && v->kind == RQ__KIND_SEQUENCE ? v->dtype : RQ__DT_UNDEFINED;
   }
-  if (is_op(n, "Cast")) return (int32_t)rq__node_attr_int(n, "to", RQ__DT_UNDEFINED);
   if (is_op(n, "EyeLike")) {
     const rq__value *v = input(g, n, 0);
     return (int32_t)rq__node_attr_int(n, "dtype", v != NULL ? v->dtype : RQ__DT_UNDEFINED);
