@@ -295,7 +295,10 @@ static rq_status run_node(run_state *s, int ni) {
       goto done;
     }
   }
-  for (int i = 0; i < node->n_outputs; i++) out[i] = NULL;
+  /* Every slot the op could write, declared or not: some ops set out[0]
+   * directly, so a malformed node with no outputs must not lose what they made. */
+  int slots = node->n_outputs > SMALL ? node->n_outputs : SMALL;
+  for (int i = 0; i < slots; i++) out[i] = NULL;
   rq__op_ctx ctx = {
     .node = node, .opset = rq__graph_opset(g, ""), .n_in = rq__node_n_explicit(node),
     .in = in, .n_out = node->n_outputs, .out = out, .pool = s->pool,
@@ -321,6 +324,13 @@ static rq_status run_node(run_state *s, int ni) {
     }
     s->slot[v] = out[i];
     s->owned[v] = true;
+  }
+  for (int i = node->n_outputs; i < slots; i++) {
+    if (out[i] == NULL) continue;
+    if (st == RQ_OK)
+      st = rq__fail(RQ_ERR_FORMAT, "rq_graph_run", "node '%s' (%s) declares %d output%s; the op produces more",
+                    node->name, node->op_type, node->n_outputs, node->n_outputs == 1 ? "" : "s");
+    rq__pool_recycle(s->pool, out[i]);
   }
   for (int i = 0; st == RQ_OK && i < node->n_outputs; i++)
     if (node->outputs[i] >= 0) st = call_hook(s, node->outputs[i]);
