@@ -274,6 +274,9 @@ static rq_status run_node(run_state *s, int ni) {
       (s->forward[ni] == IN_PLACE && s->owned[node->inputs[0]] && s->slot[node->inputs[0]] != NULL &&
        s->slot[node->inputs[0]]->dtype == RQ__DT_FLOAT))
     return forward_node(s, ni);
+  /* No ONNX op has zero outputs; ops may assume at least one (Split divides by it). */
+  if (node->n_outputs == 0)
+    return rq__fail(RQ_ERR_FORMAT, "rq_graph_run", "node '%s' (%s) declares no outputs", node->name, node->op_type);
   enum { SMALL = 16 };
   const rq__tensor *in_small[SMALL];
   rq__tensor *out_small[SMALL];
