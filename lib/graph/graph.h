@@ -406,6 +406,10 @@ uint64_t rq__graph_parameter_count(const rq_graph *g);
  * rq__malloc'd memory; rq_graph_save writes this to a file. */
 rq_status rq__graph_serialize(const rq_graph *g, void **data, size_t *size);
 
+/* A deep copy of the graph (a serialize and load), keeping the types and
+ * shapes known of intermediate values (which a saved model leaves out). */
+rq_status rq__graph_clone(const rq_graph *src, rq_graph **out);
+
 /* Writes the model to path with every initializer of at least `threshold`
  * bytes stored as ONNX external data in "<path>.data" (4096-aligned
  * offsets); threshold 0 = all inline. rq_graph_save uses this with 1 KiB

@@ -16,6 +16,9 @@ typedef struct arena {
    * protobuf-c after packing. */
   Onnx__TypeProto **types;
   size_t n_types;
+  /* Also write what is known of intermediate values as value_info (for a
+   * copy of the graph; a saved model leaves them to the runtime). */
+  bool value_info;
 } arena;
 
 static void *arena_calloc(arena *a, size_t count, size_t size) {
@@ -333,6 +336,16 @@ static bool graph_pb(arena *A, const rq_graph *g, char *const *names, Onnx__Grap
   for (int k = 0; k < g->n_outputs; k++)
     if ((gp->output[gp->n_output++] = value_info_pb(A, &g->values[g->outputs[k]], names[g->outputs[k]])) == NULL)
       return false;
+  if (!A->value_info) return true;
+  gp->value_info = arena_calloc(A, (size_t)g->n_values, sizeof *gp->value_info);
+  if (gp->value_info == NULL) return false;
+  for (int v = 0; v < g->n_values; v++) {
+    const rq__value *val = &g->values[v];
+    if (val->producer < 0 || val->is_output ||
+        (val->dtype == RQ__DT_UNDEFINED && val->shape.ndim < 0 && val->kind == RQ__KIND_TENSOR))
+      continue;
+    if ((gp->value_info[gp->n_value_info++] = value_info_pb(A, val, names[v])) == NULL) return false;
+  }
   return true;
 }
 
@@ -380,10 +393,10 @@ static Onnx__GraphProto *subgraph_pb(arena *A, const rq_graph *sub, const rq__no
 
 /* Builds and packs the model; with ext, large initializers are written to
  * ext->f instead. */
-static rq_status serialize(const rq_graph *g, external_plan *ext, void **data, size_t *size) {
+static rq_status serialize(const rq_graph *g, external_plan *ext, bool value_info, void **data, size_t *size) {
   *data = NULL;
   *size = 0;
-  arena A = {0};
+  arena A = {.value_info = value_info};
   Onnx__ModelProto m;
   Onnx__GraphProto gp;
   if (!build_model(&A, g, &m, &gp, ext)) {
@@ -421,7 +434,18 @@ rq_status rq__graph_serialize(const rq_graph *g, void **data, size_t *size) {
   RQ_CHECK_NOT_NULL(g);
   RQ_CHECK_NOT_NULL(data);
   RQ_CHECK_NOT_NULL(size);
-  return serialize(g, NULL, data, size);
+  return serialize(g, NULL, false, data, size);
+}
+
+rq_status rq__graph_clone(const rq_graph *src, rq_graph **out) {
+  RQ_CHECK_NOT_NULL(src);
+  RQ_CHECK_NOT_NULL(out);
+  void *data;
+  size_t size;
+  RQ_TRY(serialize(src, NULL, true, &data, &size));
+  rq_status st = rq_graph_load_buffer(data, size, out);
+  rq__free(data);
+  return st;
 }
 
 /* Size of the model with every tensor inline, without packing it. */
@@ -450,7 +474,7 @@ rq_status rq__graph_save_external(const rq_graph *g, const char *path, size_t th
   size_t size = 0;
   rq_status s;
   if (threshold == 0) {
-    s = serialize(g, NULL, &data, &size);
+    s = serialize(g, NULL, false, &data, &size);
   } else {
     /* <model>.data next to the model; location is its bare file name. */
     size_t len = strlen(path) + 6;
@@ -463,7 +487,7 @@ rq_status rq__graph_save_external(const rq_graph *g, const char *path, size_t th
     if (ext.f == NULL) {
       s = rq__fail(RQ_ERR_IO, "rq_graph_save", "%s: cannot create: %s", data_path, strerror(errno));
     } else {
-      s = serialize(g, &ext, &data, &size);
+      s = serialize(g, &ext, false, &data, &size);
       if (fclose(ext.f) != 0 && s == RQ_OK)
         s = rq__fail(RQ_ERR_IO, "rq_graph_save", "%s: write failed", data_path);
     }

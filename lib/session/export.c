@@ -324,20 +324,11 @@ static rq_status round_biases(const rq_session *s, rq_graph *g) {
   return rq__graph_compact(g);
 }
 
-static rq_status clone_graph(const rq_graph *src, rq_graph **out) {
-  void *data;
-  size_t size;
-  RQ_TRY(rq__graph_serialize(src, &data, &size));
-  rq_status st = rq_graph_load_buffer(data, size, out);
-  rq__free(data);
-  return st;
-}
-
 rq_status rq__session_quantize_biases(rq_session *s) {
   if (!s->int32_bias) return RQ_OK;
   /* On a copy, so a failure leaves the session's model as it was. */
   rq_graph *g;
-  RQ_TRY(clone_graph(s->fq_graph, &g));
+  RQ_TRY(rq__graph_clone(s->fq_graph, &g));
   rq_status st = round_biases(s, g);
   if (st != RQ_OK) {
     rq_graph_destroy(g);
@@ -625,7 +616,7 @@ rq_status rq_session_export_with(const rq_session *s, const char *path, const rq
     else return rq__fail(RQ_ERR_UNSUPPORTED, __func__, "export format '%s' is unknown", s->export_format);
   }
   rq_graph *g;
-  RQ_TRY(clone_graph(s->graph, &g));
+  RQ_TRY(rq__graph_clone(s->graph, &g));
   rq_status st = format == RQ_EXPORT_FORMAT_QDQ ? build_qdq(s, g, uint8_weights) : build_openvino_fq(s, g);
   if (st == RQ_OK) st = rq__graph_remove_dead(g, NULL);
   if (st == RQ_OK) st = rq_graph_save(g, path);

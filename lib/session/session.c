@@ -12,11 +12,7 @@
 #include <string.h>
 
 static rq_status clone_graph(const rq_graph *src, rq_graph **out, const char *where) {
-  void *data = NULL;
-  size_t size = 0;
-  RQ_TRY(rq__graph_serialize(src, &data, &size));
-  rq_status s = rq_graph_load_buffer(data, size, out);
-  rq__free(data);
+  rq_status s = rq__graph_clone(src, out);
   if (s != RQ_OK) return rq__fail(s, where, "could not copy the model: %s", rq_last_error());
   return RQ_OK;
 }

@@ -59,3 +59,34 @@ def test_an_integer_edge_declared_float_is_refused_at_calibration():
     assert "c" in {p.edge for p in session.points}  # the declaration is believed at prepare
     with pytest.raises(razorq.UnsupportedError, match=r"edge 'c' has a fake-quant but carries int64 values"):
         session.calibrate(X)
+
+
+def test_declared_types_of_intermediates_are_kept():
+    """An If whose branches leave their outputs untyped: only the model's
+    value_info says the edge is int64, so the planner must see the model's
+    declarations, not just what inference finds."""
+    def branch(name, value):
+        out = helper.make_tensor_value_info(name, TensorProto.UNDEFINED, None)
+        return helper.make_graph([helper.make_node("Constant", [], [name], value=numpy_helper.from_array(
+            np.array([value, value], np.int64)))], name, [], [out])
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["y"], name="mm"),
+        helper.make_node("If", ["flag"], ["k"], name="pick",
+                         then_branch=branch("then_k", 2), else_branch=branch("else_k", 3)),
+        helper.make_node("Add", ["k", "k"], ["kk"], name="double"),
+        helper.make_node("Cast", ["kk"], ["z"], name="to_float", to=TensorProto.FLOAT),
+    ]
+    g = helper.make_graph(nodes, "declared_intermediate",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+                           helper.make_tensor_value_info("z", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(np.eye(3, dtype=np.float32), "w"),
+                           numpy_helper.from_array(np.array(True), "flag")],
+                          value_info=[helper.make_tensor_value_info("k", TensorProto.INT64, [2])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    session = razorq.Quantizer(razorq.example_config("openvino")).prepare(razorq.Graph.from_bytes(m.SerializeToString()))
+    edges = {p.edge for p in session.points}
+    assert "x" in edges and not edges & {"k", "kk"}, edges
+    session.calibrate(X)
+    session.convert()
+    np.testing.assert_array_equal(session.run(X)["z"], np.array([4, 4], np.float32))
