@@ -5,8 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void print_value(const char *kind, const rq_value_info *info) {
-  printf("  %s %s: %s [", kind, info->name, rq_onnx_type_name(info->onnx_type));
+static void print_value(const char *role, const rq_value_info *info) {
+  const char *wrap = info->kind == RQ_VALUE_SEQUENCE                                         ? "sequence of "
+                     : info->kind == RQ_VALUE_OPTIONAL && info->inner_kind == RQ_VALUE_SEQUENCE ? "optional sequence of "
+                     : info->kind == RQ_VALUE_OPTIONAL                                        ? "optional "
+                                                                                              : "";
+  printf("  %s %s: %s%s [", role, info->name, wrap, rq_onnx_type_name(info->onnx_type));
   if (info->ndim < 0) printf("?");
   for (int d = 0; d < info->ndim; d++) {
     if (d) printf(", ");

@@ -47,6 +47,13 @@ RQ_API size_t rq_graph_op_type_count(const rq_graph *graph);
 RQ_API rq_status rq_graph_op_type_info(const rq_graph *graph, size_t index,
                                        const char **op_type, size_t *count);
 
+/* What a value holds: ONNX TypeProto's tensor, sequence or optional type. */
+typedef enum rq_value_kind {
+  RQ_VALUE_TENSOR = 0,
+  RQ_VALUE_SEQUENCE = 1, /* a sequence of tensors; onnx_type and the shape are its elements' */
+  RQ_VALUE_OPTIONAL = 2, /* absent, or one value of inner_kind */
+} rq_value_kind;
+
 /* A graph input or output as declared by the model. Pointers stay valid
  * while the graph is unchanged. */
 typedef struct rq_value_info {
@@ -56,6 +63,9 @@ typedef struct rq_value_info {
   int ndim;                    /* -1 = rank not declared */
   const int64_t *dims;         /* ndim entries; -1 = symbolic or unknown */
   const char *const *dim_names; /* ndim entries; symbolic name or NULL */
+  /* Added later: a caller whose struct_size ends before them does not get them. */
+  int kind;                    /* rq_value_kind */
+  int inner_kind;              /* RQ_VALUE_OPTIONAL: TENSOR or SEQUENCE; else equal to kind */
 } rq_value_info;
 
 RQ_API rq_status rq_value_info_init(rq_value_info *info, size_t struct_size);

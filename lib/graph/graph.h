@@ -66,9 +66,9 @@ const char *rq__dtype_name(int32_t dtype);
  * a sequence of tensors, or an optional (absent, or one tensor or
  * sequence). */
 typedef enum rq__value_kind {
-  RQ__KIND_TENSOR = 0,
-  RQ__KIND_SEQUENCE = 1,
-  RQ__KIND_OPTIONAL = 2,
+  RQ__KIND_TENSOR = RQ_VALUE_TENSOR, /* the public rq_value_kind values */
+  RQ__KIND_SEQUENCE = RQ_VALUE_SEQUENCE,
+  RQ__KIND_OPTIONAL = RQ_VALUE_OPTIONAL,
 } rq__value_kind;
 
 /* "tensor", "sequence", "optional". */

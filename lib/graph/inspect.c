@@ -68,6 +68,8 @@ static rq_status fill_info(const rq_graph *g, int id, rq_value_info *info) {
       .ndim = v->shape.ndim,
       .dims = v->shape.dims,
       .dim_names = (const char *const *)v->shape.sym,
+      .kind = v->kind,
+      .inner_kind = v->kind == RQ__KIND_OPTIONAL ? v->inner_kind : v->kind,
   };
   memcpy(info, &full, info->struct_size);
   return RQ_OK;

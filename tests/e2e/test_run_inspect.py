@@ -79,3 +79,22 @@ def test_inspect_reports_qparams_and_sqnr(tmp_path):
     weights = [r for r in rows.values() if r[0] == "weight"]
     assert len(weights) == 3 and all(r[2] == "per-channel" for r in weights)
     assert all(20 < float(r[-1]) < 80 for r in rows.values())
+
+
+def test_inspect_names_sequence_and_optional_outputs(tmp_path):
+    """The kinds as the onnx package builds them into the model's TypeProtos."""
+    from onnx import TensorProto, helper
+    seq = helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, None))
+    g = helper.make_graph(
+        [helper.make_node("SplitToSequence", ["x"], ["s"], axis=1),
+         helper.make_node("Optional", ["x"], ["o"])],
+        "kinds", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", 6])],
+        [helper.make_value_info("s", seq),
+         helper.make_value_info("o", helper.make_optional_type_proto(
+             helper.make_tensor_type_proto(TensorProto.FLOAT, ["b", 6])))])
+    path = tmp_path / "kinds.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 15)]), str(path))
+    text = razorq("inspect", str(path))
+    assert "input x: FLOAT [b, 6]" in text
+    assert "output s: sequence of FLOAT [?]" in text
+    assert "output o: optional FLOAT [b, 6]" in text

@@ -80,3 +80,31 @@ def test_ptq_prepares_calibrates_converts_and_exports(tmp_path):
             np.testing.assert_array_equal(y, fake)
         assert np.abs(fake - X @ W1 @ W2).max() < 0.05 * np.abs(X @ W1 @ W2).max(), backend
         assert np.abs(y - X @ W1 @ W2).max() < 0.05 * np.abs(X @ W1 @ W2).max(), backend
+
+
+def test_inputs_and_outputs_report_their_kind():
+    """Declared kinds as the onnx package reads the model's TypeProtos."""
+    float_seq = helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, None))
+    g = helper.make_graph(
+        [helper.make_node("SplitToSequence", ["x"], ["s"], name="split", axis=1),
+         helper.make_node("Optional", ["s"], ["o"], name="wrap"),
+         helper.make_node("Optional", ["x"], ["ot"], name="wrap_tensor"),
+         helper.make_node("Identity", ["x"], ["y"], name="copy")],
+        "kinds", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", 6])],
+        [helper.make_value_info("s", float_seq), helper.make_value_info("o", helper.make_optional_type_proto(float_seq)),
+         helper.make_value_info("ot", helper.make_optional_type_proto(
+             helper.make_tensor_type_proto(TensorProto.FLOAT, None))),
+         helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", 6])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15)])
+
+    def kind(type_proto):
+        which = type_proto.WhichOneof("value")
+        if which == "optional_type":
+            return "optional sequence" if kind(type_proto.optional_type.elem_type) == "sequence" else "optional"
+        return {"tensor_type": "tensor", "sequence_type": "sequence"}[which]
+
+    graph = razorq.Graph.from_bytes(m.SerializeToString())
+    assert [(v.name, v.kind) for v in graph.inputs + graph.outputs] == \
+        [(v.name, kind(v.type)) for v in list(m.graph.input) + list(m.graph.output)]
+    assert [v.kind for v in graph.outputs] == ["sequence", "optional sequence", "optional", "tensor"]
+    assert graph.outputs[0].type_name == "FLOAT"

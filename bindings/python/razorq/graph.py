@@ -22,7 +22,11 @@ class _ValueInfo(ctypes.Structure):
         ("ndim", ctypes.c_int),
         ("dims", ctypes.POINTER(ctypes.c_int64)),
         ("dim_names", _c_char_pp),
+        ("kind", ctypes.c_int),
+        ("inner_kind", ctypes.c_int),
     ]
+
+_KIND_NAMES = {0: "tensor", 1: "sequence", 2: "optional"}
 
 
 EDGE_HOOK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(DLTensor))
@@ -72,13 +76,15 @@ _rq_graph_trim = _lib.status_function("rq_graph_trim", ctypes.c_void_p)
 # rq_error_set is variadic; it is only ever called with the fixed "%s" format.
 _rq_error_set = _lib.plain_function("rq_error_set", ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p)
 
-ValueInfo = collections.namedtuple("ValueInfo", "name onnx_type type_name shape")
+ValueInfo = collections.namedtuple("ValueInfo", "name onnx_type type_name shape kind")
 ValueInfo.__doc__ = """A graph input or output as the model declares it.
 
 onnx_type is the ONNX TensorProto.DataType code (0 = not declared) and
 type_name its short name ("FLOAT"); shape is None when the rank is not
 declared, else a tuple with an int per fixed dim, the symbol's name (str) for
-a symbolic dim, and None for an unknown one."""
+a symbolic dim, and None for an unknown one. kind is "tensor", "sequence" (of
+tensors; type and shape are its elements'), "optional" or "optional
+sequence"."""
 
 Node = collections.namedtuple("Node", "op_type name")
 
@@ -109,7 +115,11 @@ def _value_info(fn, graph_ptr, index):
             else:
                 dims.append(None)
         shape = tuple(dims)
-    return ValueInfo(info.name.decode("utf-8", "replace"), info.onnx_type, onnx_type_name(info.onnx_type), shape)
+    kind = _KIND_NAMES[info.kind]
+    if info.kind == 2 and info.inner_kind == 1:
+        kind = "optional sequence"
+    return ValueInfo(info.name.decode("utf-8", "replace"), info.onnx_type, onnx_type_name(info.onnx_type), shape,
+                     kind)
 
 
 class _TensorList(_lib.Handle):
