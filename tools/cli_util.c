@@ -116,7 +116,103 @@ static void report_step(void *user, const char *what, uint64_t done, uint64_t to
   }
 }
 
-int rq_cli_quantize(const char *command, const rq_quantizer *q, const rq_graph *model, const char *calib_path,
+int rq_cli_specs_add(const char *command, rq_cli_specs *specs, const char *item) {
+  if (specs->n == RQ_CLI_MAX_INPUTS)
+    return rq_cli_usage_error(command, "at most %d %s files", RQ_CLI_MAX_INPUTS, specs->option);
+  specs->items[specs->n++] = item;
+  return RQ_CLI_OK;
+}
+
+void rq_cli_data_free(rq_cli_data *d) {
+  for (size_t j = 0; j < RQ_CLI_MAX_INPUTS; j++) rq_npy_destroy(d->arrays[j]);
+  memset(d, 0, sizeof *d);
+}
+
+static int input_index(const rq_graph *model, const char *name, size_t len) {
+  for (size_t j = 0; j < rq_graph_input_count(model); j++) {
+    rq_value_info info;
+    rq_value_info_init(&info, sizeof info);
+    rq_graph_input_info(model, j, &info);
+    if (strlen(info.name) == len && strncmp(info.name, name, len) == 0) return (int)j;
+  }
+  return -1;
+}
+
+static int load_array(const char *command, const char *path, rq_cli_data *d, size_t j) {
+  rq_status s = rq_npy_load(path, &d->arrays[j]);
+  if (s != RQ_OK) return rq_cli_fail(command, s);
+  rq_npy_dltensor(d->arrays[j], &d->all[j]);
+  return RQ_CLI_OK;
+}
+
+/* The rows along axis 0, equal in every array; and whether every array has
+ * one axis more than its input declares. */
+static int check_samples(const char *command, const rq_graph *model, const rq_cli_specs *specs, rq_cli_data *d) {
+  d->unbatched = 1;
+  const char *first_name = "";
+  for (size_t j = 0; j < d->n; j++) {
+    rq_value_info info;
+    rq_value_info_init(&info, sizeof info);
+    rq_graph_input_info(model, j, &info);
+    if (j == 0) first_name = info.name;
+    const DLTensor *t = &d->all[j];
+    if (t->ndim < 1 || t->shape[0] == 0) {
+      fprintf(stderr, "razorq %s: %s for input '%s' holds no samples\n", command, specs->option, info.name);
+      return RQ_CLI_FAILED;
+    }
+    if (j > 0 && t->shape[0] != d->samples) {
+      fprintf(stderr, "razorq %s: %s for input '%s' holds %lld samples, for input '%s' %lld; every input needs one "
+              "row per sample\n", command, specs->option, info.name, (long long)t->shape[0], first_name,
+              (long long)d->samples);
+      return RQ_CLI_FAILED;
+    }
+    d->samples = t->shape[0];
+    d->unbatched &= info.ndim >= 0 && t->ndim == info.ndim + 1;
+  }
+  return RQ_CLI_OK;
+}
+
+int rq_cli_data_load(const char *command, const rq_graph *model, const rq_cli_specs *specs, int samples,
+                     rq_cli_data *out) {
+  rq_cli_data *d = out;
+  memset(d, 0, sizeof *d);
+  d->n = rq_graph_input_count(model);
+  if (specs->n != d->n)
+    return rq_cli_usage_error(command, "the model has %zu input%s, %zu %s given", d->n, d->n == 1 ? "" : "s",
+                              specs->n, specs->option);
+  int bound[RQ_CLI_MAX_INPUTS] = {0};
+  for (size_t k = 0; k < specs->n; k++) {
+    const char *item = specs->items[k], *eq = strchr(item, '=');
+    if (eq == NULL) continue;
+    int j = input_index(model, item, (size_t)(eq - item));
+    if (j < 0)
+      return rq_cli_usage_error(command, "%s: the model has no input named '%.*s'", specs->option,
+                                (int)(eq - item), item);
+    if (bound[j]) return rq_cli_usage_error(command, "%s: input '%.*s' given twice", specs->option, (int)(eq - item), item);
+    bound[j] = 1;
+    if (load_array(command, eq + 1, d, (size_t)j) != RQ_CLI_OK) return RQ_CLI_FAILED;
+  }
+  for (size_t k = 0, next = 0; k < specs->n; k++) {
+    if (strchr(specs->items[k], '=') != NULL) continue;
+    while (bound[next]) next++;
+    bound[next] = 1;
+    if (load_array(command, specs->items[k], d, next) != RQ_CLI_OK) return RQ_CLI_FAILED;
+  }
+  return samples ? check_samples(command, model, specs, d) : RQ_CLI_OK;
+}
+
+void rq_cli_data_batch(const rq_cli_data *d, int64_t first, int64_t count, DLTensor *views,
+                       int64_t (*shapes)[RQ_NPY_MAX_DIMS]) {
+  for (size_t j = 0; j < d->n; j++) {
+    views[j] = rq_cli_rows(&d->all[j], first, count, shapes[j]);
+    if (d->unbatched) { /* the sample itself, without its leading 1 */
+      views[j].ndim--;
+      views[j].shape = shapes[j] + 1;
+    }
+  }
+}
+
+int rq_cli_quantize(const char *command, const rq_quantizer *q, const rq_graph *model, const rq_cli_data *calib,
                     size_t steps, size_t batch, int quiet, rq_session **out) {
   *out = NULL;
   rq_session *session;
@@ -129,47 +225,21 @@ int rq_cli_quantize(const char *command, const rq_quantizer *q, const rq_graph *
   rq_session_calibration_settings(session, &cfg_steps, &cfg_batch);
   if (steps == 0) steps = cfg_steps;
   if (batch == 0) batch = cfg_batch;
-
-  rq_npy *calib;
-  s = rq_npy_load(calib_path, &calib);
-  if (s != RQ_OK) {
-    rq_session_destroy(session);
-    fprintf(stderr, "razorq %s: %s\n", command, rq_last_error());
-    return RQ_CLI_FAILED;
-  }
-  DLTensor all;
-  rq_npy_dltensor(calib, &all);
-  if (all.ndim < 1 || all.shape[0] == 0) {
-    fprintf(stderr, "razorq %s: %s holds no samples\n", command, calib_path);
-    rq_npy_destroy(calib);
-    rq_session_destroy(session);
-    return RQ_CLI_FAILED;
-  }
-  /* A model whose one input has no batch dimension (torchvision's detection
-   * models take a single [3, H, W] image) gets the samples one at a time. */
-  rq_value_info input;
-  rq_value_info_init(&input, sizeof input);
-  bool unbatched = rq_graph_input_count(model) == 1 && rq_graph_input_info(model, 0, &input) == RQ_OK &&
-                   input.ndim >= 0 && all.ndim == input.ndim + 1;
-  if (unbatched) batch = 1;
-  size_t available = (size_t)((all.shape[0] + (int64_t)batch - 1) / (int64_t)batch);
+  if (calib->unbatched) batch = 1;
+  size_t available = (size_t)((calib->samples + (int64_t)batch - 1) / (int64_t)batch);
   if (steps > available) steps = available;
   rq_cli_progress bar;
   rq_cli_progress_start(&bar, "calibrating", steps, quiet);
-  int64_t shape[RQ_NPY_MAX_DIMS];
+  int64_t shapes[RQ_CLI_MAX_INPUTS][RQ_NPY_MAX_DIMS];
+  DLTensor x[RQ_CLI_MAX_INPUTS];
   for (size_t i = 0; i < steps && s == RQ_OK; i++) {
     int64_t first = (int64_t)(i * batch), rows = (int64_t)batch;
-    if (first + rows > all.shape[0]) rows = all.shape[0] - first;
-    DLTensor x = rq_cli_rows(&all, first, rows, shape);
-    if (unbatched) { /* the sample itself, without its leading 1 */
-      x.ndim--;
-      x.shape = shape + 1;
-    }
-    s = rq_session_calibrate(session, &x, 1);
+    if (first + rows > calib->samples) rows = calib->samples - first;
+    rq_cli_data_batch(calib, first, rows, x, shapes);
+    s = rq_session_calibrate(session, x, calib->n);
     rq_cli_progress_update(&bar, i + 1);
   }
   rq_cli_progress_end(&bar);
-  rq_npy_destroy(calib);
   size_t notes_before = rq_session_note_count(session);
   step_bar step = {.quiet = quiet};
   rq_session_set_progress(session, report_step, &step);
@@ -184,7 +254,7 @@ int rq_cli_quantize(const char *command, const rq_quantizer *q, const rq_graph *
   if (!quiet)
     for (size_t i = notes_before; i < rq_session_note_count(session); i++)
       fprintf(stderr, "note: %s\n", rq_session_note(session, i));
-  if (!quiet && unbatched)
+  if (!quiet && calib->unbatched)
     fprintf(stderr, "calibrated %zu fake-quants on %zu samples, one at a time (the model's input has no batch "
             "dimension)\n", rq_session_point_count(session), steps);
   else if (!quiet)

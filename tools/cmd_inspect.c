@@ -21,31 +21,40 @@ static void print_value(const char *role, const rq_value_info *info) {
 }
 
 /* Quantizes in process and lists every fake-quant place with its qparams
- * and the SQNR between float and fake-quantized tensors on `data`. */
-static int inspect_quantized(const rq_graph *g, const char *config, const char *calib, const char *data, size_t steps,
-                             size_t batch) {
+ * and the SQNR between float and fake-quantized tensors on `data` (its
+ * first 256 samples; the calibration data when none is given). */
+static int inspect_quantized(const rq_graph *g, const char *config, const rq_cli_specs *calib_specs,
+                             const rq_cli_specs *data_specs, size_t steps, size_t batch) {
   rq_quantizer *q;
   if (rq_cli_load_quantizer("inspect", config, &q) != RQ_CLI_OK) return RQ_CLI_FAILED;
-  rq_session *session;
-  int rc = rq_cli_quantize("inspect", q, g, calib, steps, batch, 1, &session);
+  rq_session *session = NULL;
+  rq_cli_data calib, data = {0};
+  int rc = rq_cli_data_load("inspect", g, calib_specs, 1, &calib);
+  if (rc == RQ_CLI_OK) rc = rq_cli_quantize("inspect", q, g, &calib, steps, batch, 1, &session);
   rq_quantizer_destroy(q);
-  if (rc != RQ_CLI_OK) return rc;
-  rq_npy *arr;
-  rq_status s = rq_npy_load(data != NULL ? data : calib, &arr);
-  if (s != RQ_OK) {
-    rq_session_destroy(session);
-    return rq_cli_fail("inspect", s);
+  const rq_cli_data *sqnr_data = &calib;
+  if (rc == RQ_CLI_OK && data_specs->n > 0) {
+    rc = rq_cli_data_load("inspect", g, data_specs, 1, &data);
+    sqnr_data = &data;
   }
-  DLTensor all, x;
-  rq_npy_dltensor(arr, &all);
-  int64_t shape[RQ_NPY_MAX_DIMS], rows = all.ndim > 0 && all.shape[0] > 256 ? 256 : (all.ndim > 0 ? all.shape[0] : 0);
-  x = rq_cli_rows(&all, 0, rows, shape);
+  if (rc != RQ_CLI_OK) {
+    rq_cli_data_free(&calib);
+    rq_cli_data_free(&data);
+    rq_session_destroy(session);
+    return rc;
+  }
+  int64_t shapes[RQ_CLI_MAX_INPUTS][RQ_NPY_MAX_DIMS];
+  DLTensor x[RQ_CLI_MAX_INPUTS];
+  int64_t rows = sqnr_data->unbatched ? 1 : sqnr_data->samples > 256 ? 256 : sqnr_data->samples;
+  rq_cli_data_batch(sqnr_data, 0, rows, x, shapes);
+  const char *source = (data_specs->n > 0 ? data_specs : calib_specs)->items[0];
   size_t n = rq_session_point_count(session), count = 0;
   double *sqnr = malloc((n > 0 ? n : 1) * sizeof *sqnr);
-  s = sqnr != NULL ? rq_session_sqnr(session, &x, 1, sqnr, n, &count) : rq_error_set(RQ_ERR_NOMEM, "out of memory");
+  rq_status s = sqnr != NULL ? rq_session_sqnr(session, x, sqnr_data->n, sqnr, n, &count)
+                              : rq_error_set(RQ_ERR_NOMEM, "out of memory");
   if (s == RQ_OK) {
-    printf("  quantized places (%s backend plan, SQNR on %lld samples of %s):\n", "the config's", (long long)rows,
-           data != NULL ? data : calib);
+    printf("  quantized places (%s backend plan, SQNR on %lld samples of %s%s):\n", "the config's", (long long)rows,
+           source, sqnr_data->n > 1 ? " and the other inputs' files" : "");
     printf("    %-8s %-44s %-22s %-10s %s\n", "kind", "edge", "scale", "zero pt", "SQNR dB");
     for (size_t i = 0; i < n; i++) {
       const char *edge;
@@ -68,20 +77,22 @@ static int inspect_quantized(const rq_graph *g, const char *config, const char *
     }
   }
   free(sqnr);
-  rq_npy_destroy(arr);
+  rq_cli_data_free(&calib);
+  rq_cli_data_free(&data);
   rq_session_destroy(session);
   return s == RQ_OK ? RQ_CLI_OK : rq_cli_fail("inspect", s);
 }
 
 static int run_inspect(int argc, char **argv) {
-  const char *model_path = NULL, *config = NULL, *calib = NULL, *data = NULL;
+  const char *model_path = NULL, *config = NULL;
+  rq_cli_specs calib = {.option = "--calib"}, data = {.option = "--data"};
   size_t steps = 0, batch = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (a[0] == '-' && i + 1 >= argc) return rq_cli_usage_error("inspect", "%s needs a value", a);
     if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) config = argv[++i];
-    else if (strcmp(a, "--calib") == 0) calib = argv[++i];
-    else if (strcmp(a, "--data") == 0) data = argv[++i];
+    else if (strcmp(a, "--calib") == 0) { if (rq_cli_specs_add("inspect", &calib, argv[++i])) return RQ_CLI_USAGE; }
+    else if (strcmp(a, "--data") == 0) { if (rq_cli_specs_add("inspect", &data, argv[++i])) return RQ_CLI_USAGE; }
     else if (strcmp(a, "--steps") == 0) { if (rq_cli_parse_size("inspect", a, argv[++i], &steps)) return RQ_CLI_USAGE; }
     else if (strcmp(a, "--batch") == 0) { if (rq_cli_parse_size("inspect", a, argv[++i], &batch)) return RQ_CLI_USAGE; }
     else if (a[0] == '-') return rq_cli_usage_error("inspect", "unknown option %s", a);
@@ -89,7 +100,7 @@ static int run_inspect(int argc, char **argv) {
     else model_path = a;
   }
   if (model_path == NULL) return rq_cli_usage_error("inspect", "MODEL.onnx is required");
-  if ((config == NULL) != (calib == NULL))
+  if ((config == NULL) != (calib.n == 0))
     return rq_cli_usage_error("inspect", "--config and --calib go together");
   rq_graph *g;
   rq_status s = rq_graph_load(model_path, &g);
@@ -122,7 +133,7 @@ static int run_inspect(int argc, char **argv) {
     if (strcmp(op, "QuantizeLinear") == 0 || strcmp(op, "DequantizeLinear") == 0) quantize_nodes += count;
   }
   if (quantize_nodes > 0) printf("  quantized: %zu QuantizeLinear/DequantizeLinear nodes\n", quantize_nodes);
-  int rc = config != NULL ? inspect_quantized(g, config, calib, data, steps, batch) : RQ_CLI_OK;
+  int rc = config != NULL ? inspect_quantized(g, config, &calib, &data, steps, batch) : RQ_CLI_OK;
   rq_graph_destroy(g);
   return rc;
 }
@@ -130,7 +141,8 @@ static int run_inspect(int argc, char **argv) {
 const rq_cli_command rq_cli_cmd_inspect = {
   "inspect", "show a model's inputs, outputs, ops, parameter count and fingerprint",
   "Usage: razorq inspect MODEL.onnx\n"
-  "       razorq inspect MODEL.onnx --config CFG.json --calib X.npy [--data D.npy]\n"
+  "       razorq inspect MODEL.onnx --config CFG.json --calib [NAME=]X.npy ...\n"
+  "                      [--data [NAME=]D.npy ...]\n"
   "                      [--steps N] [--batch B]\n\n"
   "Prints the model's inputs and outputs with their types and shapes (symbolic\n"
   "dimensions by name), the node and parameter counts, the op types with their\n"
@@ -139,7 +151,8 @@ const rq_cli_command rq_cli_cmd_inspect = {
   "With --config and --calib, the model is quantized in process (as 'razorq ptq'\n"
   "would) and every quantized edge and weight is listed with its scale, zero point\n"
   "and the SQNR (dB) between the float and the fake-quantized tensor on D.npy (the\n"
-  "first 256 rows; default: the calibration data). A low SQNR shows where\n"
-  "quantization loses precision.\n",
+  "first 256 samples; default: the calibration data). A low SQNR shows where\n"
+  "quantization loses precision. --calib and --data take one file per model\n"
+  "input, as 'razorq ptq --calib' does.\n",
   run_inspect,
 };

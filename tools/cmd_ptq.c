@@ -5,7 +5,8 @@
 #include <string.h>
 
 static int run_ptq(int argc, char **argv) {
-  const char *model_path = NULL, *config = NULL, *calib = NULL, *out = NULL;
+  const char *model_path = NULL, *config = NULL, *out = NULL;
+  rq_cli_specs calib = {.option = "--calib"};
   const char *table_out = NULL, *trt_cache = NULL, *table_in = NULL, *format = NULL;
   size_t steps = 0, batch = 0;
   int quiet = 0;
@@ -15,7 +16,7 @@ static int run_ptq(int argc, char **argv) {
     if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) { quiet = 1; continue; }
     if (a[0] == '-' && value == NULL) return rq_cli_usage_error("ptq", "%s needs a value", a);
     if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) config = argv[++i];
-    else if (strcmp(a, "--calib") == 0) calib = argv[++i];
+    else if (strcmp(a, "--calib") == 0) { if (rq_cli_specs_add("ptq", &calib, argv[++i])) return RQ_CLI_USAGE; }
     else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) out = argv[++i];
     else if (strcmp(a, "--calib-table") == 0) table_out = argv[++i];
     else if (strcmp(a, "--trt-cache") == 0) trt_cache = argv[++i];
@@ -34,7 +35,7 @@ static int run_ptq(int argc, char **argv) {
   if (format != NULL && strcmp(format, "qdq") == 0) export_opts.format = RQ_EXPORT_FORMAT_QDQ;
   else if (format != NULL && strcmp(format, "openvino-fq") == 0) export_opts.format = RQ_EXPORT_FORMAT_OPENVINO_FQ;
   else if (format != NULL) return rq_cli_usage_error("ptq", "--format %s: give qdq or openvino-fq", format);
-  if ((calib == NULL) == (table_in == NULL))
+  if ((calib.n == 0) == (table_in == NULL))
     return rq_cli_usage_error("ptq", "give --calib X.npy to calibrate, or --from-table T.rqcal to reuse a calibration");
 
   rq_quantizer *q;
@@ -52,7 +53,10 @@ static int run_ptq(int argc, char **argv) {
     if (s == RQ_OK) s = rq_session_load_calibration(session, table_in);
     if (s != RQ_OK) rc = rq_cli_fail("ptq", s);
   } else {
-    rc = rq_cli_quantize("ptq", q, model, calib, steps, batch, quiet, &session);
+    rq_cli_data data;
+    rc = rq_cli_data_load("ptq", model, &calib, 1, &data);
+    if (rc == RQ_CLI_OK) rc = rq_cli_quantize("ptq", q, model, &data, steps, batch, quiet, &session);
+    rq_cli_data_free(&data);
   }
   rq_quantizer_destroy(q);
   rq_graph_destroy(model);
@@ -73,24 +77,27 @@ static int run_ptq(int argc, char **argv) {
 
 const rq_cli_command rq_cli_cmd_ptq = {
   "ptq", "post-training quantization: calibrate an ONNX model, export QDQ ONNX",
-  "Usage: razorq ptq MODEL.onnx --config CFG.json --calib X.npy -o OUT.onnx\n"
+  "Usage: razorq ptq MODEL.onnx --config CFG.json --calib [NAME=]X.npy ... -o OUT.onnx\n"
   "                  [--steps N] [--batch B] [--calib-table T.rqcal]\n"
   "                  [--trt-cache T.cache] [--format qdq|openvino-fq] [--quiet]\n"
   "       razorq ptq MODEL.onnx --config CFG.json --from-table T.rqcal -o OUT.onnx\n\n"
   "Quantizes a float ONNX model the way MMRazor's PTQLoop does: the backend in\n"
   "CFG.json decides where fake-quants go, the model runs on N batches of B\n"
-  "samples from X.npy (rows along its first axis) with every fake-quant on and\n"
+  "samples (rows along the first axis of X.npy) with every fake-quant on and\n"
   "its observer collecting statistics, then the qparams are fixed and the model\n"
   "is written as QDQ ONNX (QuantizeLinear/DequantizeLinear) that ONNX Runtime,\n"
   "TensorRT and OpenVINO load.\n\n"
   "  -c, --config CFG.json  quantization config (see 'razorq config --example openvino'\n"
   "                         and doc/config.md)\n"
-  "  --calib X.npy          calibration inputs, float32, [N, ...] as the model takes them;\n"
-  "                         a model whose input has no batch dimension (X.npy has one\n"
-  "                         axis more) gets the N samples one at a time\n"
+  "  --calib [NAME=]X.npy   calibration inputs, [N, ...] as the model takes them, one\n"
+  "                         --calib per model input, each with the same N samples:\n"
+  "                         NAME=X.npy binds by input name, plain files fill the other\n"
+  "                         inputs in the model's order. A model whose inputs have no\n"
+  "                         batch dimension (each X.npy has one axis more) gets the N\n"
+  "                         samples one at a time\n"
   "  -o, --output OUT.onnx  where to write the quantized model\n"
   "  --steps N              calibration batches (default: the config's calibrate_steps;\n"
-  "                         at most as many as X.npy holds)\n"
+  "                         at most as many as the samples make)\n"
   "  --batch B              samples per batch (default: calibrate_batch_size)\n"
   "  --calib-table T.rqcal  also write the calibration table (every scale and zero\n"
   "                         point, bound to this model and config)\n"

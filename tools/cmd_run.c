@@ -7,8 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { MAX_INPUTS = 64 };
-
 /* Output names may hold '/' (ONNX exporters like "/fc/Gemm_output_0"); a file
  * name gets '_' instead. */
 static void file_name_for(const char *dir, const char *edge, char *out, size_t size) {
@@ -20,16 +18,14 @@ static void file_name_for(const char *dir, const char *edge, char *out, size_t s
 
 static int run_run(int argc, char **argv) {
   const char *model_path = NULL, *output = NULL, *outdir = NULL;
-  const char *specs[MAX_INPUTS];
-  int n_specs = 0;
+  rq_cli_specs specs = {.option = "--input"};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if ((strcmp(a, "--input") == 0 || strcmp(a, "-i") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
          strcmp(a, "--outdir") == 0) && i + 1 >= argc)
       return rq_cli_usage_error("run", "%s needs a value", a);
     if (strcmp(a, "--input") == 0 || strcmp(a, "-i") == 0) {
-      if (n_specs == MAX_INPUTS) return rq_cli_usage_error("run", "at most %d inputs", MAX_INPUTS);
-      specs[n_specs++] = argv[++i];
+      if (rq_cli_specs_add("run", &specs, argv[++i]) != RQ_CLI_OK) return RQ_CLI_USAGE;
     } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
       output = argv[++i];
     } else if (strcmp(a, "--outdir") == 0) {
@@ -48,47 +44,12 @@ static int run_run(int argc, char **argv) {
   rq_graph *g;
   rq_status s = rq_graph_load(model_path, &g);
   if (s != RQ_OK) return rq_cli_fail("run", s);
-  int rc = RQ_CLI_FAILED;
-  size_t n_in = rq_graph_input_count(g);
-  rq_npy *arrays[MAX_INPUTS] = {0};
-  DLTensor inputs[MAX_INPUTS];
+  rq_cli_data data;
   rq_tensor_list *outs = NULL;
-  if ((size_t)n_specs != n_in) {
-    rc = rq_cli_usage_error("run", "the model has %zu input%s, %d --input given", n_in, n_in == 1 ? "" : "s", n_specs);
-    goto done;
-  }
-  /* NAME=FILE binds by name; plain FILEs fill the remaining inputs in order. */
-  bool bound[MAX_INPUTS] = {false};
-  for (int k = 0; k < n_specs; k++) {
-    const char *eq = strchr(specs[k], '=');
-    if (eq == NULL) continue;
-    size_t idx = n_in;
-    for (size_t j = 0; j < n_in; j++) {
-      rq_value_info info;
-      rq_value_info_init(&info, sizeof info);
-      rq_graph_input_info(g, j, &info);
-      if (strlen(info.name) == (size_t)(eq - specs[k]) && strncmp(info.name, specs[k], (size_t)(eq - specs[k])) == 0)
-        idx = j;
-    }
-    if (idx == n_in) {
-      rc = rq_cli_usage_error("run", "the model has no input named '%.*s'", (int)(eq - specs[k]), specs[k]);
-      goto done;
-    }
-    if (bound[idx]) {
-      rc = rq_cli_usage_error("run", "input '%.*s' given twice", (int)(eq - specs[k]), specs[k]);
-      goto done;
-    }
-    if ((s = rq_npy_load(eq + 1, &arrays[idx])) != RQ_OK) { rc = rq_cli_fail("run", s); goto done; }
-    bound[idx] = true;
-  }
-  for (int k = 0, next = 0; k < n_specs; k++) {
-    if (strchr(specs[k], '=') != NULL) continue;
-    while ((size_t)next < n_in && bound[next]) next++;
-    if ((s = rq_npy_load(specs[k], &arrays[next])) != RQ_OK) { rc = rq_cli_fail("run", s); goto done; }
-    bound[next++] = true;
-  }
-  for (size_t j = 0; j < n_in; j++) rq_npy_dltensor(arrays[j], &inputs[j]);
-  if ((s = rq_graph_run(g, NULL, inputs, n_in, &outs)) != RQ_OK) { rc = rq_cli_fail("run", s); goto done; }
+  int rc = rq_cli_data_load("run", g, &specs, 0, &data);
+  if (rc != RQ_CLI_OK) goto done;
+  rc = RQ_CLI_FAILED;
+  if ((s = rq_graph_run(g, NULL, data.all, data.n, &outs)) != RQ_OK) { rc = rq_cli_fail("run", s); goto done; }
 
   size_t n_out = rq_tensor_list_count(outs);
   if (output != NULL && n_out != 1) {
@@ -127,7 +88,7 @@ static int run_run(int argc, char **argv) {
   }
 done:
   rq_tensor_list_destroy(outs);
-  for (size_t j = 0; j < n_in && j < MAX_INPUTS; j++) rq_npy_destroy(arrays[j]);
+  rq_cli_data_free(&data);
   rq_graph_destroy(g);
   return rc;
 }

@@ -7,21 +7,22 @@
 
 /* Runs batches through either the executor (a float or exported model) or a
  * quantization session (fake-quantized in process), counting top-1 hits. */
-static int evaluate(const rq_graph *model, rq_session *session, const DLTensor *x, const DLTensor *y, size_t batch,
+static int evaluate(const rq_graph *model, rq_session *session, const rq_cli_data *x, const DLTensor *y, size_t batch,
                     int quiet, float **all_logits, int64_t *n_classes, size_t *correct, size_t *total) {
-  int64_t n = x->shape[0];
+  int64_t n = x->samples;
   rq_cli_progress bar;
   size_t batches = (size_t)((n + (int64_t)batch - 1) / (int64_t)batch);
   rq_cli_progress_start(&bar, "evaluating", batches, quiet);
   const int64_t *labels = (const int64_t *)((const char *)y->data + y->byte_offset);
-  int64_t shape[RQ_NPY_MAX_DIMS];
+  int64_t shapes[RQ_CLI_MAX_INPUTS][RQ_NPY_MAX_DIMS];
+  DLTensor xb[RQ_CLI_MAX_INPUTS];
   *correct = *total = 0;
   for (size_t b = 0; b < batches; b++) {
     int64_t first = (int64_t)(b * batch), rows = (int64_t)batch;
     if (first + rows > n) rows = n - first;
-    DLTensor xb = rq_cli_rows(x, first, rows, shape);
+    rq_cli_data_batch(x, first, rows, xb, shapes);
     rq_tensor_list *out = NULL;
-    rq_status s = session != NULL ? rq_session_run(session, &xb, 1, &out) : rq_graph_run(model, NULL, &xb, 1, &out);
+    rq_status s = session != NULL ? rq_session_run(session, xb, x->n, &out) : rq_graph_run(model, NULL, xb, x->n, &out);
     if (s != RQ_OK) {
       rq_cli_progress_end(&bar);
       return rq_cli_fail("test", s);
@@ -65,7 +66,8 @@ static int evaluate(const rq_graph *model, rq_session *session, const DLTensor *
 }
 
 static int run_test(int argc, char **argv) {
-  const char *model_path = NULL, *data = NULL, *labels = NULL, *config = NULL, *calib = NULL, *save_logits = NULL;
+  const char *model_path = NULL, *labels = NULL, *config = NULL, *save_logits = NULL;
+  rq_cli_specs data_specs = {.option = "--data"}, calib_specs = {.option = "--calib"};
   size_t batch = 64, steps = 0, calib_batch = 0;
   int json = 0, quiet = 0;
   for (int i = 1; i < argc; i++) {
@@ -74,10 +76,10 @@ static int run_test(int argc, char **argv) {
     if (strcmp(a, "--json") == 0) { json = 1; continue; }
     if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) { quiet = 1; continue; }
     if (a[0] == '-' && value == NULL) return rq_cli_usage_error("test", "%s needs a value", a);
-    if (strcmp(a, "--data") == 0) data = argv[++i];
+    if (strcmp(a, "--data") == 0) { if (rq_cli_specs_add("test", &data_specs, argv[++i])) return RQ_CLI_USAGE; }
     else if (strcmp(a, "--labels") == 0) labels = argv[++i];
     else if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) config = argv[++i];
-    else if (strcmp(a, "--calib") == 0) calib = argv[++i];
+    else if (strcmp(a, "--calib") == 0) { if (rq_cli_specs_add("test", &calib_specs, argv[++i])) return RQ_CLI_USAGE; }
     else if (strcmp(a, "--save-logits") == 0) save_logits = argv[++i];
     else if (strcmp(a, "--batch") == 0) { if (rq_cli_parse_size("test", a, argv[++i], &batch)) return RQ_CLI_USAGE; }
     else if (strcmp(a, "--steps") == 0) { if (rq_cli_parse_size("test", a, argv[++i], &steps)) return RQ_CLI_USAGE; }
@@ -86,40 +88,44 @@ static int run_test(int argc, char **argv) {
     else if (model_path == NULL) model_path = a;
     else return rq_cli_usage_error("test", "unexpected argument '%s'", a);
   }
-  if (model_path == NULL || data == NULL || labels == NULL)
+  if (model_path == NULL || data_specs.n == 0 || labels == NULL)
     return rq_cli_usage_error("test", "MODEL.onnx, --data and --labels are required");
-  if ((config == NULL) != (calib == NULL))
+  if ((config == NULL) != (calib_specs.n == 0))
     return rq_cli_usage_error("test", "--config and --calib go together (to test the fake-quantized model)");
 
   int rc = RQ_CLI_FAILED;
   rq_graph *model = NULL;
   rq_quantizer *q = NULL;
   rq_session *session = NULL;
-  rq_npy *xs = NULL, *ys = NULL;
+  rq_npy *ys = NULL;
+  rq_cli_data calib = {0}, x = {0};
   rq_status s = rq_graph_load(model_path, &model);
   if (s != RQ_OK) return rq_cli_fail("test", s);
   if (config != NULL) {
     if (rq_cli_load_quantizer("test", config, &q) != RQ_CLI_OK) goto done;
-    if (rq_cli_quantize("test", q, model, calib, steps, calib_batch, quiet, &session) != RQ_CLI_OK) goto done;
+    if ((rc = rq_cli_data_load("test", model, &calib_specs, 1, &calib)) != RQ_CLI_OK) goto done;
+    if ((rc = rq_cli_quantize("test", q, model, &calib, steps, calib_batch, quiet, &session)) != RQ_CLI_OK) goto done;
+    rq_cli_data_free(&calib);
   }
-  if ((s = rq_npy_load(data, &xs)) != RQ_OK || (s = rq_npy_load(labels, &ys)) != RQ_OK) {
+  if ((rc = rq_cli_data_load("test", model, &data_specs, 1, &x)) != RQ_CLI_OK) goto done;
+  rc = RQ_CLI_FAILED;
+  if ((s = rq_npy_load(labels, &ys)) != RQ_OK) {
     rc = rq_cli_fail("test", s);
     goto done;
   }
-  DLTensor x, y;
-  rq_npy_dltensor(xs, &x);
+  DLTensor y;
   rq_npy_dltensor(ys, &y);
-  if (y.ndim != 1 || y.dtype.code != kDLInt || y.dtype.bits != 64 || x.ndim < 1 || x.shape[0] != y.shape[0]) {
-    fprintf(stderr, "razorq test: --labels must be int64 [N] with N = the rows of --data (%lld)\n",
-            x.ndim >= 1 ? (long long)x.shape[0] : 0LL);
+  if (y.ndim != 1 || y.dtype.code != kDLInt || y.dtype.bits != 64 || y.shape[0] != x.samples) {
+    fprintf(stderr, "razorq test: --labels must be int64 [N] with N = the samples of --data (%lld)\n",
+            (long long)x.samples);
     goto done;
   }
   size_t correct, total;
   float *logits = NULL;
   int64_t classes = 0;
-  rc = evaluate(model, session, &x, &y, batch, quiet, save_logits != NULL ? &logits : NULL, &classes, &correct, &total);
+  rc = evaluate(model, session, &x, &y, x.unbatched ? 1 : batch, quiet, save_logits != NULL ? &logits : NULL, &classes, &correct, &total);
   if (rc == RQ_CLI_OK && logits != NULL) {
-    int64_t shape[2] = {x.shape[0], classes};
+    int64_t shape[2] = {x.samples, classes};
     DLTensor t = {.data = logits, .device = {kDLCPU, 0}, .ndim = 2, .dtype = {kDLFloat, 32, 1}, .shape = shape};
     if ((s = rq_npy_save(save_logits, &t)) != RQ_OK) rc = rq_cli_fail("test", s);
   }
@@ -133,7 +139,8 @@ static int run_test(int argc, char **argv) {
       printf("top-1: %.4f (%zu/%zu)%s\n", top1, correct, total, session != NULL ? " fake-quantized" : "");
   }
 done:
-  rq_npy_destroy(xs);
+  rq_cli_data_free(&calib);
+  rq_cli_data_free(&x);
   rq_npy_destroy(ys);
   rq_session_destroy(session);
   rq_quantizer_destroy(q);
@@ -143,21 +150,23 @@ done:
 
 const rq_cli_command rq_cli_cmd_test = {
   "test", "measure top-1 accuracy of a float, exported or fake-quantized model",
-  "Usage: razorq test MODEL.onnx --data X.npy --labels Y.npy [--batch B] [--json]\n"
-  "                   [--save-logits F.npy]\n"
-  "                   [--config CFG.json --calib C.npy [--steps N] [--calib-batch B]]\n\n"
-  "Runs MODEL.onnx on X.npy (float32, rows along the first axis) and prints the\n"
+  "Usage: razorq test MODEL.onnx --data [NAME=]X.npy ... --labels Y.npy [--batch B]\n"
+  "                   [--json] [--save-logits F.npy]\n"
+  "                   [--config CFG.json --calib [NAME=]C.npy ... [--steps N] [--calib-batch B]]\n\n"
+  "Runs MODEL.onnx on X.npy (samples along the first axis) and prints the\n"
   "top-1 accuracy against Y.npy (int64 class labels). The model's first output\n"
   "must be [N, classes] logits. Works on float models and on exported QDQ models.\n"
   "With --config and --calib, the model is quantized in process first (as\n"
   "'razorq ptq' would) and razorq's fake-quantized model is evaluated.\n\n"
-  "  --data X.npy        inputs\n"
-  "  --labels Y.npy      int64 labels, one per row of X.npy\n"
+  "  --data [NAME=]X.npy inputs, one --data per model input, each with the same\n"
+  "                      N samples: NAME=X.npy binds by input name, plain files\n"
+  "                      fill the other inputs in the model's order\n"
+  "  --labels Y.npy      int64 labels, one per sample\n"
   "  --batch B           samples per run (default 64)\n"
   "  --json              print one JSON object instead of text\n"
   "  --save-logits F.npy write the model's first output for every sample\n"
   "  -c, --config FILE   quantization config; requires --calib\n"
-  "  --calib C.npy       calibration inputs for --config\n"
+  "  --calib [NAME=]C.npy calibration inputs for --config, given as --data is\n"
   "  --steps N           calibration batches (default: the config's calibrate_steps)\n"
   "  --calib-batch B     calibration batch size (default: calibrate_batch_size)\n"
   "  -q, --quiet         no notes or progress bar\n",

@@ -3,7 +3,8 @@
 // and writes its first output as a .npy file (or, given a directory, every
 // output as DIR/<name>.npy): the independent runtime the end-to-end tests
 // compare razorq's fake-quantized evaluation against.
-// Usage: node ort_run.js MODEL.onnx INPUT.npy OUTPUT.npy|OUTPUT_DIR
+// Usage: node ort_run.js MODEL.onnx INPUT.npy|NAME=X.npy,NAME=Y.npy... OUTPUT.npy|OUTPUT_DIR
+// (one .npy feeds the first input; NAME=FILE pairs, comma-separated, feed inputs by name)
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -46,7 +47,7 @@ function writeNpy(file, shape, data) {
 async function main() {
   const [modelPath, inputPath, outputPath] = process.argv.slice(2);
   if (!outputPath) {
-    console.error('usage: node ort_run.js MODEL.onnx INPUT.npy OUTPUT.npy|OUTPUT_DIR');
+    console.error('usage: node ort_run.js MODEL.onnx INPUT.npy|NAME=X.npy,... OUTPUT.npy|OUTPUT_DIR');
     process.exit(2);
   }
   const ort = loadOrt();
@@ -56,8 +57,12 @@ async function main() {
     // No graph rewrites: run the QDQ nodes as written, as a deployment check.
     graphOptimizationLevel: 'disabled',
   });
-  const x = readNpy(inputPath);
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x.data, x.shape) };
+  const feeds = {};
+  const pairs = inputPath.includes('=') ? inputPath.split(',').map((p) => p.split('=')) : [[session.inputNames[0], inputPath]];
+  for (const [name, file] of pairs) {
+    const x = readNpy(file);
+    feeds[name] = new ort.Tensor('float32', x.data, x.shape);
+  }
   const results = await session.run(feeds);
   if (fs.existsSync(outputPath) && fs.statSync(outputPath).isDirectory()) {
     // A directory: every output, as DIR/<name>.npy (float32 or int64).
