@@ -264,7 +264,19 @@ static rq_status op_split(rq__op_ctx *c) {
     }
   }
   int64_t dim = x->dims[axis];
-  if (count == 0) {
+  int64_t num_outputs = rq__node_attr_int(c->node, "num_outputs", 0);
+  if (num_outputs != 0 && count != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "both split sizes and num_outputs are given");
+  if (num_outputs != 0 && num_outputs != n)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "num_outputs is %lld but the node has %d outputs", (long long)num_outputs, n);
+  if (num_outputs != 0 && dim % n != 0) {
+    /* Opset 18: parts of ceil(dim / n), the last one smaller. */
+    int64_t part = dim / n + 1, last = dim - part * (n - 1);
+    if (last < 0)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "dimension %lld does not split into %d parts of %lld", (long long)dim, n,
+                        (long long)part);
+    for (int i = 0; i < n; i++) split[i] = i + 1 < n ? part : last;
+  } else if (count == 0) {
     if (dim % n != 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "dimension %lld does not split into %d equal parts", (long long)dim, n);
     for (int i = 0; i < n; i++) split[i] = dim / n;
   } else {
@@ -448,11 +460,25 @@ static rq_status op_pad(rq__op_ctx *c) {
     memcpy(pads, p, sizeof *p * n);
     value = rq__node_attr_float(c->node, "value", 0.0f);
   } else {
-    const rq__tensor *pt, *vt = rq__op_in(c, 2);
+    const rq__tensor *pt, *vt = rq__op_in(c, 2), *at = rq__op_in(c, 3);
     RQ_TRY(rq__op_need(c, 1, &pt));
-    RQ_TRY(rq__op_ints(c, pt, pads, 2 * RQ__MAX_RANK, &n));
-    if (n != 2 * (size_t)r) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "pads has %zu values, expected %d", n, 2 * r);
-    if (rq__op_in(c, 3) != NULL) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "the axes input (opset 18)");
+    /* Opset 18's axes: pads then hold begins and ends of the listed axes only. */
+    int64_t axes[RQ__MAX_RANK], given[2 * RQ__MAX_RANK];
+    size_t n_axes = (size_t)r;
+    for (int d = 0; d < r; d++) axes[d] = d;
+    if (at != NULL) RQ_TRY(rq__op_ints(c, at, axes, RQ__MAX_RANK, &n_axes));
+    RQ_TRY(rq__op_ints(c, pt, given, 2 * RQ__MAX_RANK, &n));
+    if (n != 2 * n_axes) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "pads has %zu values, expected %zu", n, 2 * n_axes);
+    bool listed[RQ__MAX_RANK] = {false};
+    for (int d = 0; d < 2 * r; d++) pads[d] = 0;
+    for (size_t k = 0; k < n_axes; k++) {
+      int a;
+      RQ_TRY(rq__op_axis(c, axes[k], r, &a));
+      if (listed[a]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %d is listed twice", a);
+      listed[a] = true;
+      pads[a] = given[k];
+      pads[r + a] = given[n_axes + k];
+    }
     if (vt != NULL && vt->numel > 0) value = rq__elem_get(vt->data, vt->dtype, 0);
   }
   const char *mode = rq__node_attr_string(c->node, "mode", "constant");
@@ -829,6 +855,32 @@ static void strides_of(int ndim, const int64_t *dims, int64_t *st) {
   }
 }
 
+/* How a scatter combines an update with what is there: the reduction
+ * attribute (add/mul since opset 16, max/min since 18). */
+typedef enum scatter_mode { SCATTER_SET, SCATTER_ADD, SCATTER_MUL, SCATTER_MAX, SCATTER_MIN } scatter_mode;
+
+static rq_status scatter_reduction(rq__op_ctx *c, scatter_mode *mode) {
+  static const char *const names[] = {"none", "add", "mul", "max", "min"};
+  const char *red = rq__node_attr_string(c->node, "reduction", "none");
+  for (int m = 0; m < 5; m++)
+    if (strcmp(red, names[m]) == 0 && (m < SCATTER_MAX || c->opset >= 18)) {
+      *mode = (scatter_mode)m;
+      return RQ_OK;
+    }
+  return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "reduction '%s' (opset %lld)", red, (long long)c->opset);
+}
+
+/* y[at] = update src[i] combined by mode; es is the element size. */
+static void scatter_one(rq__tensor *y, size_t at, const rq__tensor *src, size_t i, scatter_mode mode, size_t es) {
+  if (mode == SCATTER_SET) {
+    memcpy((char *)y->data + at * es, (const char *)src->data + i * es, es);
+    return;
+  }
+  double a = rq__elem_get(y->data, y->dtype, at), b = rq__elem_get(src->data, src->dtype, i);
+  double r = mode == SCATTER_ADD ? a + b : mode == SCATTER_MUL ? a * b : mode == SCATTER_MAX ? fmax(a, b) : fmin(a, b);
+  rq__elem_set(y->data, y->dtype, at, r);
+}
+
 /* ScatterElements (and the deprecated Scatter): out = data, then
  * out[index with axis replaced by indices[i]] (op)= updates[i]. */
 static rq_status scatter_elements(rq__op_ctx *c) {
@@ -841,9 +893,8 @@ static rq_status scatter_elements(rq__op_ctx *c) {
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "indices and updates must have one shape and the data's rank");
   int axis;
   RQ_TRY(rq__op_axis(c, rq__node_attr_int(c->node, "axis", 0), x->ndim, &axis));
-  const char *red = rq__node_attr_string(c->node, "reduction", "none");
-  int mode = strcmp(red, "none") == 0 ? 0 : strcmp(red, "add") == 0 ? 1 : strcmp(red, "mul") == 0 ? 2 : -1;
-  if (mode < 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "reduction '%s'", red);
+  scatter_mode mode;
+  RQ_TRY(scatter_reduction(c, &mode));
   RQ_TRY(copy_as(c, x, x->ndim, x->dims));
   rq__tensor *y = c->out[0];
   int64_t st[RQ__MAX_RANK], idx[RQ__MAX_RANK] = {0};
@@ -859,12 +910,7 @@ static rq_status scatter_elements(rq__op_ctx *c) {
       if (v >= x->dims[d]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "indices larger than the data");
       off += v * st[d];
     }
-    if (mode == 0) {
-      memcpy((char *)y->data + (size_t)off * es, (const char *)upd->data + i * es, es);
-    } else {
-      double a = rq__elem_get(y->data, y->dtype, (size_t)off), b = rq__elem_get(upd->data, upd->dtype, i);
-      rq__elem_set(y->data, y->dtype, (size_t)off, mode == 1 ? a + b : a * b);
-    }
+    scatter_one(y, (size_t)off, upd, i, mode, es);
     for (int d = ind->ndim - 1; d >= 0; d--) {
       if (++idx[d] < ind->dims[d]) break;
       idx[d] = 0;
@@ -928,9 +974,8 @@ static rq_status op_scatter_nd(rq__op_ctx *c) {
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "bad indices or updates");
   int k = (int)ind->dims[ind->ndim - 1];
   if (k < 1 || k > x->ndim) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "index tuples longer than the data's rank");
-  const char *red = rq__node_attr_string(c->node, "reduction", "none");
-  int mode = strcmp(red, "none") == 0 ? 0 : strcmp(red, "add") == 0 ? 1 : strcmp(red, "mul") == 0 ? 2 : -1;
-  if (mode < 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "reduction '%s'", red);
+  scatter_mode mode;
+  RQ_TRY(scatter_reduction(c, &mode));
   size_t slice = 1, tuples = ind->numel / (size_t)k;
   for (int d = k; d < x->ndim; d++) slice *= (size_t)x->dims[d];
   if (upd->numel != tuples * slice) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "updates have the wrong size");
@@ -944,12 +989,7 @@ static rq_status op_scatter_nd(rq__op_ctx *c) {
     RQ_TRY(nd_offset(c, x, ind, t * (size_t)k, 0, k, st, &off));
     for (size_t j = 0; j < slice; j++) {
       size_t at = (size_t)off + j;
-      if (mode == 0) {
-        memcpy((char *)y->data + at * es, (const char *)upd->data + (t * slice + j) * es, es);
-      } else {
-        double a = rq__elem_get(y->data, y->dtype, at), b = rq__elem_get(upd->data, upd->dtype, t * slice + j);
-        rq__elem_set(y->data, y->dtype, at, mode == 1 ? a + b : a * b);
-      }
+      scatter_one(y, at, upd, t * slice + j, mode, es);
     }
   }
   return RQ_OK;
