@@ -2,6 +2,7 @@
 /* razorq ptq: post-training quantization of an ONNX model. */
 #include "cli_util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int run_ptq(int argc, char **argv) {
@@ -64,13 +65,26 @@ static int run_ptq(int argc, char **argv) {
     rq_session_destroy(session);
     return rc;
   }
-  const char *written[3] = {out, table_out, trt_cache};
-  s = rq_session_export_with(session, out, &export_opts);
-  if (s == RQ_OK && table_out != NULL) s = rq_session_save_calibration(session, table_out);
-  if (s == RQ_OK && trt_cache != NULL) s = rq_session_save_trt_cache(session, trt_cache);
+  /* The side files first, the model last; a failure removes what this run
+   * wrote, so no half set of outputs is left behind. */
+  const char *written[3] = {trt_cache, table_out, out};
+  int n_written = 0;
+  s = RQ_OK;
+  for (int k = 0; k < 3 && s == RQ_OK; k++) {
+    if (written[k] == NULL) continue;
+    s = k == 0 ? rq_session_save_trt_cache(session, trt_cache)
+        : k == 1 ? rq_session_save_calibration(session, table_out)
+                 : rq_session_export_with(session, out, &export_opts);
+    if (s == RQ_OK) n_written = k + 1;
+  }
   rq_session_destroy(session);
-  if (s != RQ_OK) return rq_cli_fail("ptq", s);
-  for (int k = 0; k < 3 && !quiet; k++)
+  if (s != RQ_OK) {
+    rc = rq_cli_fail("ptq", s);
+    for (int k = 0; k < n_written; k++)
+      if (written[k] != NULL) remove(written[k]);
+    return rc;
+  }
+  for (int k = 2; k >= 0 && !quiet; k--)
     if (written[k] != NULL) fprintf(stderr, "wrote %s\n", written[k]);
   return RQ_CLI_OK;
 }

@@ -109,10 +109,16 @@ RQ_API rq_status rq_session_save_calibration(const rq_session *session, const ch
  * RQ_ERR_FORMAT; on any error the session is unchanged. */
 RQ_API rq_status rq_session_load_calibration(rq_session *session, const char *path);
 
-/* Writes TensorRT's calibration cache (after convert): the line
- * "TRT-8601-MinMaxCalibration" (EntropyCalibration2 with entropy observers),
- * then "edge: xxxxxxxx" per activation edge, the big-endian float32 bits of
- * amax / 127 with amax = max(|min|, |max|) of its observer. */
+/* Writes TensorRT's calibration cache (after convert, or after loading a
+ * calibration table): the line "TRT-8601-MinMaxCalibration"
+ * (EntropyCalibration2 with entropy observers), then "edge: xxxxxxxx" per
+ * activation edge, the big-endian float32 bits of amax / 127, amax being the
+ * threshold calibration chose: scale * (quant_max - quant_min) / 2 of the
+ * edge's qparams (max(|min|, |max|) for min/max observers; the entropy,
+ * percentile or MSE threshold for those). Every activation edge must be
+ * quantized per tensor, signed and symmetric (zero point 0, as the tensorrt
+ * backend does); otherwise RQ_ERR_UNSUPPORTED names the edge and nothing is
+ * written. */
 RQ_API rq_status rq_session_save_trt_cache(const rq_session *session, const char *path);
 
 /* Saves every observer's statistics (before convert), so calibration can be

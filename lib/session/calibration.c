@@ -288,50 +288,61 @@ rq_status rq_session_load_calibration(rq_session *s, const char *path) {
 
 /* ---- TensorRT's calibration cache ---- */
 
+/* The line of one activation edge: TensorRT quantizes to [-127, 127] with
+ * scale = amax / 127, amax the threshold calibration chose. It is taken from
+ * the fake-quant's qparams (scale * (quant_max - quant_min) / 2 for the
+ * symmetric signed grid), so it holds whatever the observer decided
+ * (entropy, percentile, MSE), and also after a calibration table was
+ * loaded instead of observing. */
+static rq_status trt_line(const rq_session *s, const rq__session_point *p, char *line, size_t size) {
+  const rq_fake_quant *fq = s->fake_quants[p->fq];
+  float scale, zero_point;
+  size_t channels = 0;
+  int32_t qmin, qmax;
+  RQ_TRY(rq_fake_quant_quant_range(fq, &qmin, &qmax));
+  rq_status st = rq_fake_quant_get_params(fq, &scale, &zero_point, 1, &channels);
+  if (st != RQ_OK || channels != 1)
+    return rq__fail(RQ_ERR_UNSUPPORTED, "rq_session_save_trt_cache",
+                    "edge '%s' has per-channel qparams; TensorRT's cache holds one scale per tensor", p->edge);
+  if (qmin >= 0 || zero_point != 0.0f)
+    return rq__fail(RQ_ERR_UNSUPPORTED, "rq_session_save_trt_cache",
+                    "edge '%s' is quantized to [%d, %d] with zero point %g; TensorRT's cache holds symmetric int8 "
+                    "scales (zero point 0, a signed qdtype: the tensorrt backend)", p->edge, (int)qmin, (int)qmax,
+                    (double)zero_point);
+  /* amax / 127 with one rounding: exactly the scale when the grid is [-127, 127]. */
+  float trt_scale = (float)((double)scale * ((double)qmax - (double)qmin) / 254.0);
+  uint32_t bits;
+  memcpy(&bits, &trt_scale, sizeof bits);
+  snprintf(line, size, "%s: %08x\n", p->edge, bits);
+  return RQ_OK;
+}
+
 rq_status rq_session_save_trt_cache(const rq_session *s, const char *path) {
   RQ_CHECK_NOT_NULL(s);
   RQ_CHECK_NOT_NULL(path);
   if (s->state != RQ__SESSION_CONVERTED)
     return rq__fail(RQ_ERR_STATE, __func__, "convert the session first (rq_session_convert)");
   /* TensorRT reads "TRT-<version>-<calibrator>" then one line per tensor with
-   * the big-endian bits of its float32 scale, scale = amax / 127. Entropy
-   * observers make an EntropyCalibration2 cache, everything else MinMax. */
+   * the big-endian bits of its float32 scale. Entropy observers make an
+   * EntropyCalibration2 cache, everything else MinMax. */
   bool entropy = false;
-  for (int i = 0; i < s->n_points; i++)
-    if (!s->points[i].is_weight &&
-        strstr(rq_observer_type_name(rq_fake_quant_observer(s->fake_quants[s->points[i].fq])), "Entropy") != NULL)
+  size_t len = 64;
+  for (int i = 0; i < s->n_points; i++) {
+    if (s->points[i].is_weight) continue;
+    len += strlen(s->points[i].edge) + 16;
+    if (strstr(rq_observer_type_name(rq_fake_quant_observer(s->fake_quants[s->points[i].fq])), "Entropy") != NULL)
       entropy = true;
-  size_t cap = 64, len = 0;
-  char *text = rq__malloc(cap);
-  if (text == NULL) return rq__nomem(__func__, cap);
-  len = (size_t)snprintf(text, cap, "TRT-8601-%s\n", entropy ? "EntropyCalibration2" : "MinMaxCalibration");
+  }
+  char *text = rq__malloc(len);
+  if (text == NULL) return rq__nomem(__func__, len);
+  size_t at = (size_t)snprintf(text, len, "TRT-8601-%s\n", entropy ? "EntropyCalibration2" : "MinMaxCalibration");
   rq_status st = RQ_OK;
   for (int i = 0; st == RQ_OK && i < s->n_points; i++) {
-    const rq__session_point *p = &s->points[i];
-    if (p->is_weight) continue;
-    rq_observer *obs = rq_fake_quant_observer(s->fake_quants[p->fq]);
-    float mn, mx;
-    size_t count;
-    st = rq_observer_minmax(obs, &mn, &mx, 1, &count);
-    if (st != RQ_OK) break;
-    float amax = fmaxf(fabsf(mn), fabsf(mx));
-    if (!isfinite(amax)) {
-      st = rq__fail(RQ_ERR_STATE, __func__, "edge '%s' was never observed", p->edge);
-      break;
-    }
-    float scale = amax / 127.0f;
-    uint32_t bits;
-    memcpy(&bits, &scale, sizeof bits);
-    size_t need = strlen(p->edge) + 16;
-    if (len + need >= cap) {
-      char *grown = rq__realloc(text, (cap + need) * 2);
-      if (grown == NULL) { st = rq__nomem(__func__, cap * 2); break; }
-      text = grown;
-      cap = (cap + need) * 2;
-    }
-    len += (size_t)snprintf(text + len, cap - len, "%s: %08x\n", p->edge, bits);
+    if (s->points[i].is_weight) continue;
+    st = trt_line(s, &s->points[i], text + at, len - at);
+    at += strlen(text + at);
   }
-  if (st == RQ_OK) st = write_file(__func__, path, text, len);
+  if (st == RQ_OK) st = write_file(__func__, path, text, at);
   rq__free(text);
   return st;
 }

@@ -244,22 +244,47 @@ static bool redundant(const planner *p, int v, const char **why) {
   return true;
 }
 
+/* A fake-quant redundant after its producer (MaxPool, Flatten: they commute
+ * with a per-tensor fake-quant) is so because the producer's input carries
+ * one in PyTorch FX's graph. Where it does not (TensorRT quantizes only the
+ * inputs of weighted ops), the fake-quant moves onto that input instead of
+ * vanishing, or the weighted op would run in float. Only a fake-quant
+ * shared with nothing else moves. */
+static bool move_before_producer(planner *p, int v) {
+  const rq__node *producer = &p->g->nodes[p->g->values[v].producer];
+  int in = producer->n_inputs > 0 ? producer->inputs[0] : -1;
+  if (in < 0 || p->act[in] != NULL) return false;
+  for (int u = 0; u < p->g->n_values; u++)
+    if (u != v && p->act[u] != NULL && find_root(p, u) == find_root(p, v)) return false;
+  request(p, in, p->act[v]);
+  if (p->act[in] == NULL) return false;
+  p->act[v] = NULL;
+  return true;
+}
+
 static rq_status emit(planner *p) {
   const rq_graph *g = p->g;
   int n_act = 0, n_w = 0;
   for (int v = 0; v < g->n_values; v++) {
     const char *why;
-    if (p->act[v] != NULL && redundant(p, v, &why)) {
-      const char *near = strcmp(why, "after") == 0 ? g->nodes[g->values[v].producer].op_type : "";
-      if (strcmp(why, "before") == 0) {
-        int c;
-        rq__graph_consumers(g, v, &c, 1);
-        near = g->nodes[c].op_type;
-      }
-      RQ_TRY(note(p, "edge '%s': no fake-quant, redundant for %s (%s%s%s)", g->values[v].name, p->q->backend->name,
-                  why, near[0] ? " " : "", near));
-      p->act[v] = NULL;
+    if (p->act[v] == NULL || !redundant(p, v, &why)) continue;
+    const char *near = strcmp(why, "after") == 0 ? g->nodes[g->values[v].producer].op_type : "";
+    if (strcmp(why, "before") == 0) {
+      int c;
+      rq__graph_consumers(g, v, &c, 1);
+      near = g->nodes[c].op_type;
     }
+    if (strcmp(why, "after") == 0 && move_before_producer(p, v)) {
+      const rq__node *producer = &g->nodes[g->values[v].producer];
+      RQ_TRY(note(p, "edge '%s': fake-quant moved before %s onto '%s' (none goes after %s for %s, and its input had "
+                  "none)", g->values[v].name, near, g->values[producer->inputs[0]].name, near, p->q->backend->name));
+      continue;
+    }
+    RQ_TRY(note(p, "edge '%s': no fake-quant, redundant for %s (%s%s%s)", g->values[v].name, p->q->backend->name,
+                why, near[0] ? " " : "", near));
+    p->act[v] = NULL;
+  }
+  for (int v = 0; v < g->n_values; v++) {
     n_act += p->act[v] != NULL;
     n_w += p->weight[v] != NULL;
   }

@@ -159,17 +159,28 @@ def test_calibration_table_and_trt_cache(tmp_path):
     table, cache = tmp_path / "t.rqcal", tmp_path / "t.cache"
     razorq("ptq", cnn, "-c", config, "--calib", CALIB_X, "-o", str(first), "--calib-table", str(table),
            "--trt-cache", str(cache), "-q")
-    razorq("ptq", cnn, "-c", config, "--from-table", str(table), "-o", str(again), "-q")
+    again_cache = tmp_path / "again.cache"
+    razorq("ptq", cnn, "-c", config, "--from-table", str(table), "-o", str(again), "--trt-cache", str(again_cache), "-q")
     assert first.read_bytes() == again.read_bytes()
+    assert again_cache.read_bytes() == cache.read_bytes()  # the cache comes from the qparams, table or not
+    # quint8 activations have no TensorRT scale: refused, and nothing of the run is left behind.
+    native, out = example_config(tmp_path, "native"), tmp_path / "n.onnx"
+    refused = subprocess.run([RAZORQ, "ptq", cnn, "-c", native, "--calib", CALIB_X, "-o", str(out),
+                              "--calib-table", str(tmp_path / "n.rqcal"), "--trt-cache", str(tmp_path / "n.cache")],
+                             capture_output=True, text=True)
+    assert refused.returncode == 1 and "TensorRT's cache holds symmetric int8 scales" in refused.stderr
+    assert not any((tmp_path / n).exists() for n in ("n.onnx", "n.rqcal", "n.cache"))
     wrong = subprocess.run([RAZORQ, "ptq", mlp, "-c", config, "--from-table", str(table), "-o", str(tmp_path / "c.onnx")],
                            capture_output=True, text=True)
     assert wrong.returncode == 1 and "made for another model" in wrong.stderr
     lines = cache.read_text().splitlines()
     assert lines[0] == "TRT-8601-MinMaxCalibration"
     entries = dict(line.split(": ") for line in lines[1:])
-    # The graph input's scale: amax of the calibration data / 127, as big-endian float32 bits.
+    # The graph input's scale: amax of the calibration data / 127, as big-endian float32 bits
+    # (within one ulp: amax comes back from the [-128, 127] grid's scale, amax / 127.5).
     amax = np.float32(np.abs(np.load(CALIB_X)).max())
-    assert entries["input"] == np.array([amax / np.float32(127)], dtype=">f4").tobytes().hex()
+    got = np.frombuffer(bytes.fromhex(entries["input"]), dtype=">f4")[0]
+    assert abs(int(np.float32(got).view(np.int32)) - int((amax / np.float32(127)).view(np.int32))) <= 1
     assert all(len(v) == 8 for v in entries.values())
 
 

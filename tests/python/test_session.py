@@ -162,7 +162,46 @@ def test_trt_cache_holds_amax_over_127_of_each_activation_observer(graph, tmp_pa
     for p in activations:
         lo, hi = p.fake_quant.observer.minmax()
         amax = np.float32(max(abs(lo[0]), abs(hi[0])))
-        assert entries[p.edge] == struct.pack(">f", amax / np.float32(127)).hex()
+        # amax comes back from the qparams (scale * 127.5 on the [-128, 127]
+        # grid), which rounded it once: one ulp of slack.
+        got = struct.unpack(">f", bytes.fromhex(entries[p.edge]))[0]
+        assert abs(np.int32(np.float32(got).view(np.int32)) - (amax / np.float32(127)).view(np.int32)) <= 1
+
+
+def test_trt_cache_holds_the_threshold_the_observer_chose(tmp_path):
+    """With entropy calibration the cache carries the KL threshold, not the
+    raw max: the scale TensorRT reads is the one razorq evaluated with."""
+    graph = razorq.Graph.load(os.path.join(DATA, "digits_cnn.onnx"))
+    config = razorq.example_config("tensorrt")
+    config["global_qconfig"]["a_observer"] = {"type": "mmrazor.EntropyObserver"}
+    del config["global_qconfig"]["a_qscheme"]["averaging_constant"]
+    config["global_qconfig"]["a_qscheme"]["is_symmetric_range"] = True  # TensorRT's own [-127, 127] grid
+    session = razorq.Quantizer(config).prepare(graph)
+    calibrate(session)
+    session.convert()
+    path = tmp_path / "trt.cache"
+    session.save_trt_cache(path)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "TRT-8601-EntropyCalibration2"
+    entries = dict(line.split(": ") for line in lines[1:])
+    clipped = 0
+    for p in session.points:
+        if p.is_weight:
+            continue
+        scale = np.float32(p.fake_quant.qparams()[0][0])
+        assert entries[p.edge] == struct.pack(">f", scale).hex()  # on [-127, 127], scale = amax / 127
+        lo, hi = p.fake_quant.observer.minmax()
+        clipped += scale < np.float32(max(abs(lo[0]), abs(hi[0]))) / np.float32(127)
+    assert clipped > 0  # the KL search clipped some range
+
+
+def test_trt_cache_refuses_unsigned_activations(graph, tmp_path):
+    session = razorq.Quantizer(razorq.example_config("openvino")).prepare(graph)
+    calibrate(session)
+    session.convert()
+    with pytest.raises(razorq.UnsupportedError, match=r"is quantized to \[0, 255\] with zero point"):
+        session.save_trt_cache(tmp_path / "trt.cache")
+    assert not (tmp_path / "trt.cache").exists()
 
 
 def test_sharded_calibration_merges_to_the_unsharded_result(graph, tmp_path):
