@@ -101,6 +101,38 @@ static rq_status probe_fake_quant(const json_t *config, json_t *const *pieces, c
 /* Reads one side (w_ or a_) of a qconfig. In an override every piece is
  * optional: the observer and fake quant are inherited whole, the qscheme key
  * by key (so {"a_qscheme": {"bit": 4}} changes only the bit width). */
+static bool same_type(const json_t *a, const json_t *b) {
+  const char *ta = json_string_value(json_object_get(a, "type")), *tb = json_string_value(json_object_get(b, "type"));
+  return ta != NULL && tb != NULL && strcmp(ta, tb) == 0;
+}
+
+/* A per-node qscheme: the inherited one updated key by key with what the
+ * override gives (a null removes a key). MMRazor keeps observer arguments
+ * (averaging_constant) in the qscheme; an override that names another
+ * observer does not inherit them, only the qscheme's own keys. */
+static json_t *inherit_qscheme(const json_t *inherited, const json_t *given, bool new_observer) {
+  static const char *const own[] = {"qdtype", "bit", "is_symmetry", "is_symmetric_range"};
+  json_t *q = json_deep_copy(inherited);
+  if (q == NULL) return NULL;
+  if (new_observer) {
+    json_t *kept = json_object();
+    for (size_t k = 0; kept != NULL && k < sizeof own / sizeof own[0]; k++) {
+      json_t *v = json_object_get(q, own[k]);
+      if (v != NULL) json_object_set(kept, own[k], v);
+    }
+    json_decref(q);
+    q = kept;
+  }
+  if (q != NULL && given != NULL) json_object_update(q, (json_t *)given);
+  const char *key;
+  json_t *value;
+  void *tmp;
+  json_object_foreach_safe(q, tmp, key, value) {
+    if (json_is_null(value)) json_object_del(q, key);
+  }
+  return q;
+}
+
 static rq_status parse_side(const json_t *obj, const char *path, char side, const rq__qconfig *base,
                             rq__qconfig *out) {
   static const char *const parts[3] = {"fake_quant", "observer", "qscheme"};
@@ -130,11 +162,11 @@ static rq_status parse_side(const json_t *obj, const char *path, char side, cons
       RQ_TRY(rq__json_get_bool(given[i], WHERE, full, "is_symmetry", &flag));
       RQ_TRY(rq__json_get_bool(given[i], WHERE, full, "is_symmetric_range", &flag));
     }
-    if (given[i] == NULL) {
+    bool new_observer = i == 2 && inherited != NULL && given[1] != NULL && !same_type(given[1], inherited[1]);
+    if (given[i] == NULL && !new_observer) {
       kept[i] = json_incref(inherited[i]);
     } else if (i == 2 && inherited != NULL) {
-      kept[i] = json_deep_copy(inherited[i]);
-      if (kept[i] != NULL) json_object_update(kept[i], (json_t *)given[i]);
+      kept[i] = inherit_qscheme(inherited[i], given[i], new_observer);
     } else {
       kept[i] = json_deep_copy(given[i]);
     }
@@ -415,4 +447,28 @@ const rq__qconfig *rq__quantizer_qconfig_for(const rq_quantizer *q, const char *
       return &o->qconfig;
   }
   return &q->global;
+}
+
+static rq_status check_names(const rq__string_list *names, const rq_graph *g, const char *path) {
+  for (size_t i = 0; i < names->count; i++) {
+    bool found = false;
+    for (size_t n = 0; n < rq_graph_node_count(g) && !found; n++) {
+      const char *op_type, *name;
+      found = rq_graph_node_info(g, n, &op_type, &name) == RQ_OK && name != NULL && strcmp(name, names->items[i]) == 0;
+    }
+    if (!found)
+      return rq__fail(RQ_ERR_INVALID_ARG, WHERE, "%s: the model has no node named '%s' (razorq inspect lists the op "
+                      "types; node names are the ONNX NodeProto names)", path, names->items[i]);
+  }
+  return RQ_OK;
+}
+
+rq_status rq__quantizer_check_node_names(const rq_quantizer *q, const rq_graph *g) {
+  RQ_TRY(check_names(&q->skipped_nodes, g, "quantizer.tracer.skipped_nodes"));
+  for (size_t i = 0; i < q->n_overrides; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "quantizer.qconfigs[%zu].nodes", i);
+    RQ_TRY(check_names(&q->overrides[i].nodes, g, path));
+  }
+  return RQ_OK;
 }

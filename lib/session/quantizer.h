@@ -58,4 +58,9 @@ const rq__qconfig *rq__quantizer_qconfig_for(const rq_quantizer *q, const char *
                                              const char *op_type);
 bool rq__string_list_has(const rq__string_list *l, const char *s);
 
+/* Every node name the config gives (tracer.skipped_nodes, qconfigs[].nodes)
+ * must name a node of the graph: a typo would otherwise change nothing,
+ * silently. RQ_ERR_INVALID_ARG names the key path. */
+rq_status rq__quantizer_check_node_names(const rq_quantizer *q, const rq_graph *g);
+
 #endif

@@ -263,6 +263,7 @@ rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_
   *out = NULL;
   RQ_CHECK_NOT_NULL(q);
   RQ_CHECK_NOT_NULL(graph);
+  RQ_TRY(rq__quantizer_check_node_names(q, graph));
   rq_session *s = rq__calloc(1, sizeof *s);
   if (s == NULL) return rq__nomem(__func__, sizeof *s);
   s->backend_name = rq__strdup(q->backend->name);

@@ -311,3 +311,21 @@ def test_weight_sqnr_is_that_of_pytorchs_fake_quantized_weight(converted):
         assert db == pytest.approx(10 * np.log10(float((w64 ** 2).sum() / (err ** 2).sum())), rel=1e-5)
         checked += 1
     assert checked == 3
+
+
+def test_node_names_the_model_does_not_have_are_refused(graph):
+    """A node name in tracer.skipped_nodes or qconfigs[].nodes that names no
+    node (a typo) is an error, not a silent no-op; real names still work."""
+    real = [n.name for n in graph.nodes if n.op_type == "Gemm"][-1]
+    config = razorq.example_config("academic")
+    config["quantizer"]["tracer"] = {"skipped_nodes": ["/fc/Gemm"]}
+    with pytest.raises(razorq.InvalidArgumentError,
+                       match=r"quantizer.tracer.skipped_nodes: the model has no node named '/fc/Gemm'"):
+        razorq.Quantizer(config).prepare(graph)
+    config["quantizer"]["tracer"] = {"skipped_nodes": [real]}
+    config["quantizer"]["qconfigs"] = [{"nodes": [real[:-1]], "a_qscheme": {"bit": 4}}]
+    with pytest.raises(razorq.InvalidArgumentError, match=r"quantizer.qconfigs\[0\].nodes: the model has no node named"):
+        razorq.Quantizer(config).prepare(graph)
+    config["quantizer"]["qconfigs"][0]["nodes"] = [real]
+    session = razorq.Quantizer(config).prepare(graph)
+    assert any(real in note and "skipped" in note for note in session.notes)

@@ -145,6 +145,22 @@ START_TEST(per_node_overrides_inherit_what_they_do_not_restate) {
   ck_assert_ptr_eq(rq__quantizer_qconfig_for(q, "/other/Conv", "Conv"), &q->global);
   rq_quantizer_destroy(q);
 
+  /* An override naming another observer does not inherit the global one's
+   * arguments (averaging_constant lives in the qscheme); a null removes a key. */
+  config = variant("\"type\": \"mmrazor.OpenVINOQuantizer\",",
+                   "\"type\": \"mmrazor.AcademicQuantizer\", \"qconfigs\": ["
+                   " {\"nodes\": [\"/fc/Gemm\"], \"a_observer\": {\"type\": \"mmrazor.MinMaxObserver\"}},"
+                   " {\"op_types\": [\"Add\"], \"a_qscheme\": {\"averaging_constant\": null, \"bit\": 6},"
+                   "  \"a_observer\": {\"type\": \"mmrazor.MovingAverageMinMaxObserver\"}}],");
+  ck_assert_msg(rq_quantizer_create(config, &q) == RQ_OK, "%s", rq_last_error());
+  assert_json_eq(rq__quantizer_qconfig_for(q, "/fc/Gemm", "Gemm")->a_fake_quant,
+                 "{\"type\": \"mmrazor.FakeQuantize\", \"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": true,"
+                 " \"observer\": {\"type\": \"mmrazor.MinMaxObserver\"}}");
+  assert_json_eq(rq__quantizer_qconfig_for(q, "/add", "Add")->a_fake_quant,
+                 "{\"type\": \"mmrazor.FakeQuantize\", \"qdtype\": \"quint8\", \"bit\": 6, \"is_symmetry\": true,"
+                 " \"observer\": {\"type\": \"mmrazor.MovingAverageMinMaxObserver\"}}");
+  rq_quantizer_destroy(q);
+
   assert_refused(variant("\"type\": \"mmrazor.OpenVINOQuantizer\",",
                          "\"type\": \"mmrazor.AcademicQuantizer\", \"qconfigs\": [{\"a_qscheme\": {\"bit\": 4}}],"),
                  RQ_ERR_INVALID_ARG, "quantizer.qconfigs[0]: names no \"nodes\" or \"op_types\"");
