@@ -16,13 +16,15 @@ with an independent implementation and stops if the two disagree:
     and in between; epsilon; a large common offset (cancellation); a
     constant group (variance 0: the output is the bias); DOUBLE and FLOAT16.
     The large-offset case is the exception to ONNX Runtime as the oracle:
-    its GroupNormalization-18 (the function body expanded) returns NaN there
-    (a variance computed as E[x^2] - E[x]^2 in float32 comes out negative),
-    and PyTorch's float32 statistics are off by ~1e-2; the expected output
+    its GroupNormalization-18 returns NaN there (as a float32 variance
+    taken as E[x^2] - E[x]^2 would: it comes out negative), and PyTorch's
+    float32 statistics are off by ~1e-2; the expected output
     is the spec computed in float64 by NumPy, checked against PyTorch to
-    2e-2.
+    2e-2. Empty inputs (N, C or a spatial dimension 0) take PyTorch as the
+    oracle: ONNX Runtime refuses them (the function body's Reshape fails).
   - Bitwise*: NumPy's & | ^ ~ on int8, uint8, int32, int64 with each
-    type's extremes and numpy broadcasting (row, column, scalar, both ways).
+    type's extremes and numpy broadcasting (row, column, scalar, both ways,
+    and to an empty result).
   - Mish: PyTorch's F.mish, over large positive and negative values.
 The committed data was made with torch 1.13, numpy and onnxruntime-node
 1.30.0; runs of the C tests need neither.
@@ -90,7 +92,9 @@ def numpy_group_norm(x, scale, bias, groups, eps):
     return y.reshape(x.shape).astype(x.dtype)
 
 
-def group_norm_case(case, x, groups, eps=None, scale=None, bias=None, ort_oracle=True):
+def group_norm_case(case, x, groups, eps=None, scale=None, bias=None, oracle="ort"):
+    """oracle: "ort" (checked against PyTorch), "numpy" (numpy_group_norm,
+    checked against PyTorch to 2e-2) or "torch" (alone)."""
     dtype = x.dtype
     scale = rng.uniform(0.5, 2.0, groups).astype(dtype) if scale is None else scale
     bias = rng.uniform(-1.0, 1.0, groups).astype(dtype) if bias is None else bias
@@ -98,9 +102,11 @@ def group_norm_case(case, x, groups, eps=None, scale=None, bias=None, ort_oracle
     node = helper.make_node("GroupNormalization", ["X", "scale", "bias"], ["Y"], **attrs)
     inputs = [("X", x), ("scale", scale), ("bias", bias)]
     ref = torch_group_norm(x, scale, bias, groups, 1e-5 if eps is None else eps)
-    if not ort_oracle:
-        y = numpy_group_norm(x, scale, bias, groups, 1e-5 if eps is None else eps)
-        agree(case, y, ref, 2e-2, 2e-2)
+    if oracle != "ort":
+        y = ref
+        if oracle == "numpy":
+            y = numpy_group_norm(x, scale, bias, groups, 1e-5 if eps is None else eps)
+            agree(case, y, ref, 2e-2, 2e-2)
         case_writer.write_case(root, case, make_model(node, inputs, dtype), inputs, [("Y", y)])
         return
     # FLOAT16: ONNX Runtime normalises in half precision, PyTorch here in
@@ -120,7 +126,7 @@ def gen_group_norm():
     # Every value near 1000: a one-pass E[x^2] - E[x]^2 in float32 loses
     # the variance (see the docstring: NumPy float64 is the oracle here).
     group_norm_case("groupnorm_large_mean", (1000 + 0.01 * normal(2, 4, 5, 5)).astype(np.float32), 2,
-                    ort_oracle=False)
+                    oracle="numpy")
     # Group 1 of image 0 is constant: variance 0, so y = bias there, and a
     # large epsilon shows in the other groups.
     x = normal(2, 4, 3, 3)
@@ -173,6 +179,18 @@ def gen_mish():
                  rtol, atol)
 
 
+# ---- empty tensors (last, so the cases above keep their random draws) ----
+
+def gen_empty():
+    empty = lambda *shape: np.zeros(shape, np.float32)
+    group_norm_case("groupnorm_empty_batch", empty(0, 4, 3), 2, oracle="torch")
+    group_norm_case("groupnorm_empty_spatial", empty(2, 4, 0), 2, oracle="torch")
+    group_norm_case("groupnorm_no_channels", empty(2, 0, 3), 1, oracle="torch")
+    a, b = np.zeros((0, 3), np.int8), int_values(np.int8, (3,))
+    run_case("bitwiseand_int8_empty", helper.make_node("BitwiseAnd", ["A", "B"], ["C"]), [("A", a), ("B", b)],
+             np.int8, a & b)
+
+
 def main():
     if os.path.isdir(os.path.dirname(root)):
         shutil.rmtree(os.path.dirname(root))
@@ -180,6 +198,7 @@ def main():
     gen_group_norm()
     gen_bitwise()
     gen_mish()
+    gen_empty()
     print(len(os.listdir(root)), "cases in", root)
 
 
