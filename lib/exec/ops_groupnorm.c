@@ -57,6 +57,10 @@ static void groupnorm_chunk(void *arg, size_t begin, size_t end) {
 }
 
 static rq_status op_group_norm(rq__op_ctx *c) {
+  /* Opset 21 redefined scale/bias per channel (and added stash_type): a
+   * loader accepting it must not run such nodes with opset 18's meaning. */
+  if (c->opset >= 21)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "opset %lld's per-channel form is not implemented", (long long)c->opset);
   const rq__tensor *x, *scale, *bias;
   RQ_TRY(rq__op_need(c, 0, &x));
   RQ_TRY(rq__op_need(c, 1, &scale));
