@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Elementwise ops: binary arithmetic with numpy broadcasting, unary
- * activations, Clip, Softmax/LogSoftmax, Cast. FLOAT takes a fast path;
- * other numeric types go through double (exact for every float32 result
- * of + - * /, and for integers below 2^53). */
+ * activations, Clip, Softmax/LogSoftmax, Cast, BitShift and the Bitwise
+ * ops. FLOAT takes a fast path; other numeric types go through double
+ * (exact for every float32 result of + - * /, and for integers below
+ * 2^53); the bit ops work on the integers' bits. */
 #include "exec/exec.h"
 
 #include <float.h>
@@ -174,7 +175,48 @@ static rq_status op_equal(rq__op_ctx *c) { return binary(c, OP_EQUAL); }
 static rq_status op_and(rq__op_ctx *c) { return binary(c, OP_AND); }
 static rq_status op_or(rq__op_ctx *c) { return binary(c, OP_OR); }
 static rq_status op_xor(rq__op_ctx *c) { return binary(c, OP_XOR); }
-/* BitShift on unsigned integers: shifts of the type's width or more give 0. */
+/* Integer ops on the elements' bits: BitShift and the Bitwise family
+ * (opset 18). Each element is copied into the low bytes of a uint64 (a
+ * little-endian host) and back; and/or/xor/not act on two's-complement
+ * bits alike for every width and signedness, so one loop serves every
+ * integer type. */
+typedef enum bitop { BIT_AND, BIT_OR, BIT_XOR, BIT_SHIFT_LEFT, BIT_SHIFT_RIGHT } bitop;
+
+static uint64_t bitop_apply(bitop op, uint64_t x, uint64_t s, size_t bits) {
+  switch (op) {
+    case BIT_AND: return x & s;
+    case BIT_OR: return x | s;
+    case BIT_XOR: return x ^ s;
+    /* Shifts of the type's width or more give 0 (x holds no higher bits). */
+    case BIT_SHIFT_LEFT: return s >= bits ? 0 : x << s;
+    case BIT_SHIFT_RIGHT: return s >= bits ? 0 : x >> s;
+  }
+  return 0;
+}
+
+/* a op b with numpy broadcasting; a and b have one integer type. */
+static rq_status bits_binary(rq__op_ctx *c, const rq__tensor *a, const rq__tensor *b, bitop op) {
+  const rq__tensor *ts[2] = {a, b};
+  rq__bcast bc;
+  RQ_TRY(rq__bcast_init(c, &bc, 2, ts));
+  rq__tensor *y;
+  RQ_TRY(rq__op_output_uninit(c, 0, a->dtype, bc.ndim, bc.dims, &y));
+  size_t es = rq__dtype_size(a->dtype), rows = bc.inner ? bc.numel / bc.inner : 0, offs[2];
+  int64_t sa = rq__bcast_inner_stride(&bc, 0), sb = rq__bcast_inner_stride(&bc, 1);
+  for (size_t r = 0; r < rows; r++) {
+    rq__bcast_row(&bc, r, offs);
+    for (size_t j = 0; j < bc.inner; j++) {
+      uint64_t x = 0, s = 0;
+      memcpy(&x, (const char *)a->data + (offs[0] + j * (size_t)sa) * es, es);
+      memcpy(&s, (const char *)b->data + (offs[1] + j * (size_t)sb) * es, es);
+      uint64_t v = bitop_apply(op, x, s, es * 8);
+      memcpy((char *)y->data + (r * bc.inner + j) * es, &v, es);
+    }
+  }
+  return RQ_OK;
+}
+
+/* BitShift on unsigned integers. */
 static rq_status op_bitshift(rq__op_ctx *c) {
   const rq__tensor *a, *b;
   RQ_TRY(rq__op_need(c, 0, &a));
@@ -185,23 +227,35 @@ static rq_status op_bitshift(rq__op_ctx *c) {
   bool left = strcmp(rq__node_attr_string(c->node, "direction", ""), "LEFT") == 0;
   if (!left && strcmp(rq__node_attr_string(c->node, "direction", ""), "RIGHT") != 0)
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "direction must be LEFT or RIGHT");
-  const rq__tensor *ts[2] = {a, b};
-  rq__bcast bc;
-  RQ_TRY(rq__bcast_init(c, &bc, 2, ts));
+  return bits_binary(c, a, b, left ? BIT_SHIFT_LEFT : BIT_SHIFT_RIGHT);
+}
+
+/* BitwiseAnd / BitwiseOr / BitwiseXor: one integer type (no BOOL: that is
+ * And/Or/Xor), the result of that type. */
+static rq_status bitwise(rq__op_ctx *c, bitop op) {
+  const rq__tensor *a, *b;
+  RQ_TRY(rq__op_need(c, 0, &a));
+  RQ_TRY(rq__op_need(c, 1, &b));
+  if (a->dtype != b->dtype || !rq__dtype_is_int(a->dtype))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "inputs must be one integer type, got %s and %s", rq__dtype_name(a->dtype),
+                      rq__dtype_name(b->dtype));
+  return bits_binary(c, a, b, op);
+}
+static rq_status op_bitwise_and(rq__op_ctx *c) { return bitwise(c, BIT_AND); }
+static rq_status op_bitwise_or(rq__op_ctx *c) { return bitwise(c, BIT_OR); }
+static rq_status op_bitwise_xor(rq__op_ctx *c) { return bitwise(c, BIT_XOR); }
+
+static rq_status op_bitwise_not(rq__op_ctx *c) {
+  const rq__tensor *x;
+  RQ_TRY(rq__op_need(c, 0, &x));
+  if (!rq__dtype_is_int(x->dtype))
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must be an integer type, got %s", rq__dtype_name(x->dtype));
   rq__tensor *y;
-  RQ_TRY(rq__op_output(c, 0, a->dtype, bc.ndim, bc.dims, &y));
-  size_t es = rq__dtype_size(a->dtype), rows = bc.inner ? bc.numel / bc.inner : 0, offs[2];
-  int64_t sa = rq__bcast_inner_stride(&bc, 0), sb = rq__bcast_inner_stride(&bc, 1);
-  for (size_t r = 0; r < rows; r++) {
-    rq__bcast_row(&bc, r, offs);
-    for (size_t j = 0; j < bc.inner; j++) {
-      uint64_t x = 0, s = 0;
-      memcpy(&x, (const char *)a->data + (offs[0] + j * (size_t)sa) * es, es); /* little-endian host */
-      memcpy(&s, (const char *)b->data + (offs[1] + j * (size_t)sb) * es, es);
-      uint64_t v = s >= es * 8 ? 0 : left ? x << s : x >> s;
-      memcpy((char *)y->data + (r * bc.inner + j) * es, &v, es);
-    }
-  }
+  RQ_TRY(rq__op_output_uninit(c, 0, x->dtype, x->ndim, x->dims, &y));
+  /* ~ on every byte is ~ on the element, whatever its width. */
+  const uint8_t *in = x->data;
+  uint8_t *out = y->data;
+  for (size_t i = 0; i < x->nbytes; i++) out[i] = (uint8_t)~in[i];
   return RQ_OK;
 }
 
@@ -303,6 +357,8 @@ static double u_ceil(double x, const unary_params *p) { (void)p; return ceil(x);
 static double u_reciprocal(double x, const unary_params *p) { (void)p; return 1 / x; }
 static double u_softsign(double x, const unary_params *p) { (void)p; return x / (1 + fabs(x)); }
 static double u_softplus(double x, const unary_params *p) { (void)p; return log1p(exp(x)); }
+/* Mish (opset 18) = x * tanh(softplus(x)), as PyTorch's F.mish. */
+static double u_mish(double x, const unary_params *p) { (void)p; return x * tanh(log1p(exp(x))); }
 static double u_sin(double x, const unary_params *p) { (void)p; return sin(x); }
 static double u_cos(double x, const unary_params *p) { (void)p; return cos(x); }
 static double u_tan(double x, const unary_params *p) { (void)p; return tan(x); }
@@ -409,6 +465,7 @@ SIMPLE_UNARY(op_ceil, u_ceil, false)
 SIMPLE_UNARY(op_reciprocal, u_reciprocal, false)
 SIMPLE_UNARY(op_softsign, u_softsign, false)
 SIMPLE_UNARY(op_softplus, u_softplus, false)
+SIMPLE_UNARY(op_mish, u_mish, false)
 SIMPLE_UNARY(op_hard_swish, u_hard_swish, false)
 SIMPLE_UNARY(op_sin, u_sin, false)
 SIMPLE_UNARY(op_cos, u_cos, false)
@@ -595,6 +652,7 @@ const rq__op_entry rq__ops_elementwise[] = {
   {"Acos", op_acos}, {"Atan", op_atan}, {"Sinh", op_sinh}, {"Cosh", op_cosh}, {"Asinh", op_asinh},
   {"Acosh", op_acosh}, {"Atanh", op_atanh}, {"Round", op_round}, {"Sign", op_sign},
   {"IsNaN", op_isnan}, {"IsInf", op_isinf}, {"Celu", op_celu}, {"ThresholdedRelu", op_thresholded_relu},
-  {"Shrink", op_shrink}, {"BitShift", op_bitshift},
+  {"Shrink", op_shrink}, {"BitShift", op_bitshift}, {"BitwiseAnd", op_bitwise_and},
+  {"BitwiseOr", op_bitwise_or}, {"BitwiseXor", op_bitwise_xor}, {"BitwiseNot", op_bitwise_not}, {"Mish", op_mish},
   {NULL, NULL},
 };

@@ -1,6 +1,6 @@
 """Plumbing shared by the generator scripts of tests/exec (gen_rnn.py,
 gen_vision.py, gen_linalg.py, gen_signal.py, gen_control.py,
-gen_sequence.py): building a model, writing a case in the layout of ONNX's backend test data
+gen_sequence.py, gen_groupnorm.py): building a model, writing a case in the layout of ONNX's backend test data
 
     <root>/<case>/model.onnx
     <root>/<case>/test_data_set_N/{input,output}_K.pb
@@ -26,7 +26,8 @@ from onnx import helper, numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 PRODUCER = "razorq-tests"
 # The element types ort_run.js can exchange (its typed-array table).
-ORT_TYPES = {"float32": np.float32, "int64": np.int64, "bool": np.bool_}
+ORT_TYPES = {"float32": np.float32, "int64": np.int64, "bool": np.bool_, "float64": np.float64,
+             "float16": np.float16, "int8": np.int8, "uint8": np.uint8, "int32": np.int32}
 
 
 def tensor_infos(pairs):

@@ -26,7 +26,7 @@ def save(name, node, inits=(), opset=13, out_type=TensorProto.FLOAT, before=(), 
     g = helper.make_graph(nodes, name, [x_info],
                           [helper.make_tensor_value_info("y", out_type, None)], list(inits))
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="razorq-tests")
-    m.ir_version = 7
+    m.ir_version = 8 if opset >= 18 else 7  # opset 18 needs IR version 8
     onnx.save(m, os.path.join(out, f"hostile_{name}.onnx"))
 
 
@@ -97,6 +97,26 @@ save("nms_boxes_shape", helper.make_node("NonMaxSuppression", ["bx", "sc"], ["y"
 save("nms_iou_threshold", helper.make_node("NonMaxSuppression", ["bx", "sc", "m", "iou"], ["y"], name="iou_2"),
      [F32("bx", np.zeros((1, 3, 4))), F32("sc", np.zeros((1, 2, 3))), I64("m", [3]), F32("iou", [2.0])],
      opset=11, out_type=TensorProto.INT64)
+
+# Opset-18 ops (lib/exec/ops_groupnorm.c, the Bitwise ops): x has C = 4.
+def group_norm(name, inits, before=(), **attrs):
+    save(name, helper.make_node("GroupNormalization", ["x" if not before else "r", "s", "b"], ["y"], name=name,
+                                **attrs), inits, opset=18, before=before)
+
+
+group_norm("groupnorm_groups_3", [F32("s", np.ones(3)), F32("b", np.zeros(3))], num_groups=3)
+group_norm("groupnorm_groups_0", [F32("s", np.ones(0)), F32("b", np.zeros(0))], num_groups=0)
+group_norm("groupnorm_no_groups", [F32("s", np.ones(2)), F32("b", np.zeros(2))])
+group_norm("groupnorm_per_channel", [F32("s", np.ones(4)), F32("b", np.zeros(4))], num_groups=2)  # opset 21's form
+group_norm("groupnorm_rank_1", [F32("s", np.ones(1)), F32("b", np.zeros(1)), I64("shape", [200])],
+           before=[helper.make_node("Reshape", ["x", "shape"], ["r"])], num_groups=1)
+group_norm("groupnorm_scale_double", [numpy_helper.from_array(np.ones(2), "s"), F32("b", np.zeros(2))], num_groups=2)
+save("bitwise_float", helper.make_node("BitwiseAnd", ["x", "x"], ["y"], name="and_floats"), opset=18)
+save("bitwise_mixed", helper.make_node("BitwiseOr", ["i32", "i64"], ["y"], name="or_i32_i64"), opset=18,
+     out_type=TensorProto.INT32, before=[helper.make_node("Cast", ["x"], ["i32"], to=TensorProto.INT32),
+                                         helper.make_node("Cast", ["x"], ["i64"], to=TensorProto.INT64)])
+save("bitwise_not_bool", helper.make_node("BitwiseNot", ["c"], ["y"], name="not_bool"), opset=18,
+     out_type=TensorProto.BOOL, before=[helper.make_node("Cast", ["x"], ["c"], to=TensorProto.BOOL)])
 
 def einsum(name, equation, inits=()):
     save(name, helper.make_node("Einsum", ["x"] + [t.name for t in inits], ["y"], name=name, equation=equation),

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Runs one ONNX model in ONNX Runtime (npm onnxruntime-node, installed with
 // `npm install --ignore-scripts onnxruntime-node`) for the generator scripts
-// of tests/exec (case_writer.ort_run: gen_vision.py, gen_control.py): reads
-//   {"model": PATH, "inputs": {NAME: {"type": "float32"|"int64"|"bool", "dims": [...], "data": BASE64}}}
+// of tests/exec (case_writer.ort_run: gen_vision.py, gen_control.py,
+// gen_groupnorm.py): reads
+//   {"model": PATH, "inputs": {NAME: {"type": TYPE, "dims": [...], "data": BASE64}}}
 // on stdin and writes {NAME: {"type", "dims", "data"}} for every output on
-// stdout; data is the tensor's little-endian bytes.
+// stdout; data is the tensor's little-endian bytes. TYPE is a key of
+// `arrays` below (float16 travels as its raw uint16 bits).
 'use strict';
 const fs = require('fs');
 const ort = require(process.env.ORT_NODE || 'onnxruntime-node');
 
-const arrays = { float32: Float32Array, int64: BigInt64Array, bool: Uint8Array };
+const arrays = { float32: Float32Array, int64: BigInt64Array, bool: Uint8Array, float64: Float64Array,
+                 float16: Uint16Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array };
 
 async function main() {
   const req = JSON.parse(fs.readFileSync(0, 'utf8'));
