@@ -195,10 +195,12 @@ static const char *const same_ops[] = {
     "Identity", "Softmax", "LogSoftmax", "Neg", "Abs", "Exp", "Log", "Elu", "Selu", "Softplus",
     "Reciprocal", "Floor", "Ceil", "Round", "BatchNormalization", "LayerNormalization",
     "Dropout", "Not", "Sign", "Sin", "Cos", "Cast", "QuantizeLinear", "DequantizeLinear",
-    "InstanceNormalization", "LRN", "Mish", "Celu", "ThresholdedRelu", "Shrink", NULL};
+    "InstanceNormalization", "LRN", "Mish", "Celu", "ThresholdedRelu", "Shrink", "GroupNormalization",
+    "BitwiseNot", NULL};
 static const char *const bcast_ops[] = {"Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Max", "Min",
                                         "Sum", "Mean", "Equal", "Less", "Greater", "LessOrEqual",
-                                        "GreaterOrEqual", "And", "Or", "Xor", "Mod", NULL};
+                                        "GreaterOrEqual", "And", "Or", "Xor", "Mod", "BitwiseAnd", "BitwiseOr",
+                                        "BitwiseXor", NULL};
 static const char *const bool_ops[] = {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
                                        "And", "Or", "Xor", "Not", "IsNaN", "IsInf", NULL};
 static const char *const reduce_ops[] = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
