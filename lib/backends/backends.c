@@ -128,9 +128,16 @@ static rq_status parse_tensor_rules(const json_t *root, const char *key, rq__ten
     r->min_bit = (int)lo;
     r->max_bit = (int)hi;
   }
+  /* ch_axis is PyTorch's: 0, the output channels of weights laid out
+   * [out, in, ...]. razorq quantizes weights along their output channels and
+   * picks the ONNX axis per op, so that is the one axis it can deploy. */
   long long axis = 0;
   RQ_TRY(rq__json_get_int(obj, WHERE, key, "ch_axis", -8, 8, &axis));
-  r->ch_axis = (int)axis;
+  if (axis != 0)
+    return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "%s: %lld is not supported: razorq quantizes weights per output channel "
+                    "(PyTorch's ch_axis 0; the ONNX axis is chosen per op: 0 for Conv and Gemm with transB, 1 for "
+                    "MatMul, Gemm without transB and ConvTranspose)", rq__json_path(path, sizeof path, key, "ch_axis"),
+                    axis);
   return RQ_OK;
 }
 
@@ -335,7 +342,7 @@ static json_t *rules_to_json(const rq__tensor_rules *r, bool with_axis) {
   json_object_set_new(o, "modes", modes);
   json_object_set_new(o, "symmetric_only", json_boolean(r->symmetric_only));
   json_object_set_new(o, "bits", json_pack("[ii]", r->min_bit, r->max_bit));
-  if (with_axis) json_object_set_new(o, "ch_axis", json_integer(r->ch_axis));
+  if (with_axis) json_object_set_new(o, "ch_axis", json_integer(0));
   return o;
 }
 
@@ -496,9 +503,6 @@ rq_status rq__backend_check_qscheme(const rq_backend_config *cfg, bool is_weight
   if (!q->per_channel && !r->per_tensor)
     return rq__fail(RQ_ERR_UNSUPPORTED, where, "%s deploys only per-channel %s (use a PerChannel observer)",
                     cfg->name, what);
-  if (q->per_channel && is_weight && q->ch_axis != r->ch_axis)
-    return rq__fail(RQ_ERR_UNSUPPORTED, where, "ch_axis: %s expects per-channel weights on axis %d, not %d",
-                    cfg->name, r->ch_axis, q->ch_axis);
   if (r->symmetric_only && !q->symmetric)
     return rq__fail(RQ_ERR_UNSUPPORTED, where, "is_symmetry: %s needs symmetric %s (zero point 0)", cfg->name, what);
   return RQ_OK;

@@ -30,7 +30,6 @@ typedef struct rq__tensor_rules {
   bool per_channel;       /* per-channel qschemes allowed */
   bool symmetric_only;    /* zero point must be 0 (TensorRT) */
   int min_bit, max_bit;   /* allowed `bit` range */
-  int ch_axis;            /* per-channel axis the runtime expects (weights) */
 } rq__tensor_rules;
 
 typedef struct rq__string_list {
@@ -78,7 +77,6 @@ typedef struct rq__qscheme_summary {
   int bit;
   bool symmetric;
   bool per_channel;
-  int ch_axis;
 } rq__qscheme_summary;
 
 /* RQ_OK if the backend can deploy this qscheme for weights (is_weight) or

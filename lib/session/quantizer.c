@@ -188,7 +188,6 @@ static rq_status parse_side(const json_t *obj, const char *path, char side, cons
   summary->symmetric = sym != NULL ? json_is_true(sym) : true;
   const char *obs_type = json_string_value(json_object_get(kept[1], "type"));
   summary->per_channel = obs_type != NULL && strstr(obs_type, "PerChannel") != NULL;
-  summary->ch_axis = 0;
   return RQ_OK;
 }
 
