@@ -2,6 +2,7 @@
 /* razorq inspect: what is in an ONNX model. */
 #include "cli_util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,185 @@ static int inspect_quantized(const rq_graph *g, const char *config, const rq_cli
   return s == RQ_OK ? RQ_CLI_OK : rq_cli_fail("inspect", s);
 }
 
+/* ---- an exported QDQ model ---- */
+
+/* One DequantizeLinear of a QDQ model: the float edge it stands for (a
+ * QuantizeLinear's input, behind the Clip razorq writes for a narrow range;
+ * for a weight, the quantized initializer), its output, and the error sums
+ * for the SQNR. */
+typedef struct qdq_place {
+  const char *edge, *out, *kind; /* kind: "act", "weight" or "bias" (int32) */
+  bool is_weight;
+  DLTensor scale, zero_point; /* zero_point.data NULL when omitted */
+  double signal, noise;
+  float *pending;             /* the float edge's values, until the output arrives */
+  size_t pending_n;
+} qdq_place;
+
+typedef struct qdq_places {
+  qdq_place *items;
+  size_t n;
+} qdq_places;
+
+static long node_producing(const rq_graph *g, const char *edge) {
+  for (size_t n = 0; n < rq_graph_node_count(g); n++) {
+    size_t n_in, n_out;
+    rq_graph_node_arity(g, n, &n_in, &n_out);
+    for (size_t k = 0; k < n_out; k++) {
+      const char *name;
+      if (rq_graph_node_output(g, n, k, &name) == RQ_OK && strcmp(name, edge) == 0) return (long)n;
+    }
+  }
+  return -1;
+}
+
+static bool node_is(const rq_graph *g, long n, const char *op) {
+  const char *op_type;
+  return n >= 0 && rq_graph_node_info(g, (size_t)n, &op_type, NULL) == RQ_OK && strcmp(op_type, op) == 0;
+}
+
+static const char *input_of(const rq_graph *g, long n, size_t slot) {
+  size_t n_in, n_out;
+  const char *name = "";
+  if (rq_graph_node_arity(g, (size_t)n, &n_in, &n_out) == RQ_OK && slot < n_in) rq_graph_node_input(g, (size_t)n, slot, &name);
+  return name;
+}
+
+static int find_qdq_places(const rq_graph *g, qdq_places *out) {
+  out->items = calloc(rq_graph_node_count(g) + 1, sizeof *out->items);
+  out->n = 0;
+  if (out->items == NULL) return RQ_CLI_FAILED;
+  for (size_t n = 0; n < rq_graph_node_count(g); n++) {
+    if (!node_is(g, (long)n, "DequantizeLinear")) continue;
+    qdq_place *p = &out->items[out->n];
+    const char *x = input_of(g, (long)n, 0);
+    long q = node_producing(g, x);
+    p->is_weight = !node_is(g, q, "QuantizeLinear");
+    p->edge = p->is_weight ? x : input_of(g, q, 0);
+    long clip = node_producing(g, p->edge);
+    if (!p->is_weight && node_is(g, clip, "Clip")) p->edge = input_of(g, clip, 0);
+    rq_graph_node_output(g, n, 0, &p->out);
+    DLTensor stored;
+    p->kind = !p->is_weight ? "act"
+              : rq_graph_initializer(g, x, &stored) == RQ_OK && stored.dtype.bits == 32 ? "bias"
+                                                                                     : "weight";
+    if (rq_graph_initializer(g, input_of(g, (long)n, 1), &p->scale) != RQ_OK) continue; /* not a constant scale */
+    const char *zp = input_of(g, (long)n, 2);
+    if (zp[0] == '\0' || rq_graph_initializer(g, zp, &p->zero_point) != RQ_OK) p->zero_point.data = NULL;
+    out->n++;
+  }
+  return RQ_CLI_OK;
+}
+
+static size_t numel(const DLTensor *t) {
+  size_t n = 1;
+  for (int d = 0; d < t->ndim; d++) n *= (size_t)t->shape[d];
+  return n;
+}
+
+static double element(const DLTensor *t, size_t i) {
+  const char *p = (const char *)t->data + t->byte_offset;
+  if (t->dtype.code == kDLFloat && t->dtype.bits == 32) return ((const float *)p)[i];
+  if (t->dtype.code == kDLInt && t->dtype.bits == 8) return ((const int8_t *)p)[i];
+  if (t->dtype.code == kDLUInt && t->dtype.bits == 8) return ((const uint8_t *)p)[i];
+  if (t->dtype.code == kDLInt && t->dtype.bits == 16) return ((const int16_t *)p)[i];
+  if (t->dtype.code == kDLUInt && t->dtype.bits == 16) return ((const uint16_t *)p)[i];
+  if (t->dtype.code == kDLInt && t->dtype.bits == 32) return ((const int32_t *)p)[i];
+  return NAN;
+}
+
+/* The hook: a float edge's values wait for its DequantizeLinear output. */
+static rq_status sqnr_hook(void *user, const char *edge, DLTensor *value) {
+  qdq_places *places = user;
+  if (value->dtype.code != kDLFloat || value->dtype.bits != 32) return RQ_OK;
+  size_t n = numel(value);
+  const float *v = (const float *)((const char *)value->data + value->byte_offset);
+  for (size_t i = 0; i < places->n; i++) {
+    qdq_place *p = &places->items[i];
+    if (p->is_weight) continue;
+    if (strcmp(p->edge, edge) == 0) {
+      free(p->pending);
+      p->pending = malloc((n ? n : 1) * sizeof *p->pending);
+      if (p->pending == NULL) return rq_error_set(RQ_ERR_NOMEM, "razorq inspect: out of memory");
+      memcpy(p->pending, v, n * sizeof *v);
+      p->pending_n = n;
+    }
+    if (strcmp(p->out, edge) == 0 && p->pending != NULL && p->pending_n == n) {
+      for (size_t k = 0; k < n; k++) {
+        double d = (double)p->pending[k] - (double)v[k];
+        p->signal += (double)p->pending[k] * p->pending[k];
+        p->noise += d * d;
+      }
+      free(p->pending);
+      p->pending = NULL;
+    }
+  }
+  return RQ_OK;
+}
+
+static double sqnr_db(double signal, double noise) {
+  return noise == 0.0 ? INFINITY : 10.0 * log10(signal / noise);
+}
+
+/* Lists every quantized place of an exported QDQ model; with data, the SQNR
+ * between each float edge and what its QuantizeLinear/DequantizeLinear
+ * pair makes of it (on the first 256 samples). */
+static int inspect_qdq(const rq_graph *g, const rq_cli_specs *data_specs) {
+  qdq_places places;
+  if (find_qdq_places(g, &places) != RQ_CLI_OK) {
+    fprintf(stderr, "razorq inspect: out of memory\n");
+    return RQ_CLI_FAILED;
+  }
+  int rc = RQ_CLI_OK;
+  int64_t rows = 0;
+  if (data_specs->n > 0 && places.n > 0) {
+    rq_cli_data data;
+    rc = rq_cli_data_load("inspect", g, data_specs, 1, &data);
+    if (rc == RQ_CLI_OK) {
+      int64_t shapes[RQ_CLI_MAX_INPUTS][RQ_NPY_MAX_DIMS];
+      DLTensor x[RQ_CLI_MAX_INPUTS];
+      rows = data.unbatched ? 1 : data.samples > 256 ? 256 : data.samples;
+      rq_cli_data_batch(&data, 0, rows, x, shapes);
+      rq_exec_options opts;
+      rq_exec_options_init(&opts, sizeof opts);
+      opts.hook = sqnr_hook;
+      opts.hook_user = &places;
+      rq_tensor_list *outs = NULL;
+      rq_status s = rq_graph_run(g, &opts, x, data.n, &outs);
+      rq_tensor_list_destroy(outs);
+      if (s != RQ_OK) rc = rq_cli_fail("inspect", s);
+    }
+    rq_cli_data_free(&data);
+  }
+  if (rc == RQ_CLI_OK && places.n > 0) {
+    printf("  quantized places (QuantizeLinear/DequantizeLinear pairs%s%s%s):\n", rows ? ", SQNR on the first " : "",
+           rows ? "samples of " : "", rows ? data_specs->items[0] : "");
+    printf("    %-8s %-44s %-22s %-10s %s\n", "kind", "edge", "scale", "zero pt", rows ? "SQNR dB" : "");
+    for (size_t i = 0; i < places.n; i++) {
+      const qdq_place *p = &places.items[i];
+      size_t channels = numel(&p->scale);
+      char scale_text[48], zp_text[16], sqnr_text[16] = "";
+      if (channels == 1) {
+        snprintf(scale_text, sizeof scale_text, "%.6g", element(&p->scale, 0));
+        snprintf(zp_text, sizeof zp_text, "%.0f", p->zero_point.data ? element(&p->zero_point, 0) : 0.0);
+      } else {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t c = 0; c < channels; c++) {
+          lo = fmin(lo, element(&p->scale, c));
+          hi = fmax(hi, element(&p->scale, c));
+        }
+        snprintf(scale_text, sizeof scale_text, "%zu ch, %.3g..%.3g", channels, lo, hi);
+        snprintf(zp_text, sizeof zp_text, "per-channel");
+      }
+      if (rows && !p->is_weight) snprintf(sqnr_text, sizeof sqnr_text, "%.2f", sqnr_db(p->signal, p->noise));
+      printf("    %-8s %-44s %-22s %-10s %s\n", p->kind, p->edge, scale_text, zp_text, sqnr_text);
+    }
+  }
+  for (size_t i = 0; i < places.n; i++) free(places.items[i].pending);
+  free(places.items);
+  return rc;
+}
+
 static int run_inspect(int argc, char **argv) {
   const char *model_path = NULL, *config = NULL;
   rq_cli_specs calib = {.option = "--calib"}, data = {.option = "--data"};
@@ -133,14 +313,16 @@ static int run_inspect(int argc, char **argv) {
     if (strcmp(op, "QuantizeLinear") == 0 || strcmp(op, "DequantizeLinear") == 0) quantize_nodes += count;
   }
   if (quantize_nodes > 0) printf("  quantized: %zu QuantizeLinear/DequantizeLinear nodes\n", quantize_nodes);
-  int rc = config != NULL ? inspect_quantized(g, config, &calib, &data, steps, batch) : RQ_CLI_OK;
+  int rc = config != NULL ? inspect_quantized(g, config, &calib, &data, steps, batch)
+           : quantize_nodes > 0 ? inspect_qdq(g, &data)
+                                : RQ_CLI_OK;
   rq_graph_destroy(g);
   return rc;
 }
 
 const rq_cli_command rq_cli_cmd_inspect = {
   "inspect", "show a model's inputs, outputs, ops, parameter count and fingerprint",
-  "Usage: razorq inspect MODEL.onnx\n"
+  "Usage: razorq inspect MODEL.onnx [--data [NAME=]D.npy ...]\n"
   "       razorq inspect MODEL.onnx --config CFG.json --calib [NAME=]X.npy ...\n"
   "                      [--data [NAME=]D.npy ...]\n"
   "                      [--steps N] [--batch B]\n\n"
@@ -153,6 +335,11 @@ const rq_cli_command rq_cli_cmd_inspect = {
   "and the SQNR (dB) between the float and the fake-quantized tensor on D.npy (the\n"
   "first 256 samples; default: the calibration data). A low SQNR shows where\n"
   "quantization loses precision. --calib and --data take one file per model\n"
-  "input, as 'razorq ptq --calib' does.\n",
+  "input, as 'razorq ptq --calib' does.\n\n"
+  "On a quantized (QDQ) model, such as 'razorq ptq' exports, every\n"
+  "QuantizeLinear/DequantizeLinear place is listed with the scale and zero point\n"
+  "the file holds (act: the float edge it quantizes; weight and bias: the\n"
+  "stored integer tensor), and with --data the SQNR between each float edge\n"
+  "and its dequantized value on the first 256 samples.\n",
   run_inspect,
 };

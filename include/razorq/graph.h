@@ -41,6 +41,18 @@ RQ_API size_t rq_graph_node_count(const rq_graph *graph);
 RQ_API rq_status rq_graph_node_info(const rq_graph *graph, size_t index,
                                     const char **op_type, const char **name);
 
+/* Node `index`'s explicit inputs and its outputs (their counts), and the
+ * edge name in one slot of either ("" for an omitted optional input or
+ * output). Names live as long as the graph is unchanged. */
+RQ_API rq_status rq_graph_node_arity(const rq_graph *graph, size_t index, size_t *n_inputs, size_t *n_outputs);
+RQ_API rq_status rq_graph_node_input(const rq_graph *graph, size_t index, size_t slot, const char **name);
+RQ_API rq_status rq_graph_node_output(const rq_graph *graph, size_t index, size_t slot, const char **name);
+
+/* A read-only view of the initializer (or folded Constant) named `name`:
+ * host memory, contiguous, valid while the graph is unchanged.
+ * RQ_ERR_NOT_FOUND when no initializer has that name. */
+RQ_API rq_status rq_graph_initializer(const rq_graph *graph, const char *name, DLTensor *view);
+
 /* Op histogram: number of distinct op types, and entry `index` of the
  * histogram (op types in order of first appearance, with their node count). */
 RQ_API size_t rq_graph_op_type_count(const rq_graph *graph);

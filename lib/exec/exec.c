@@ -37,40 +37,6 @@ bool rq_exec_supports_op(const char *op_type) {
   return rq__exec_find_op("", op_type) != NULL;
 }
 
-/* ---- dtypes ---- */
-
-bool rq__dtype_to_dl(int32_t dtype, DLDataType *dl) {
-  uint8_t code;
-  switch (dtype) {
-    case RQ__DT_FLOAT: case RQ__DT_DOUBLE: case RQ__DT_FLOAT16: code = kDLFloat; break;
-    case RQ__DT_BFLOAT16: code = kDLBfloat; break;
-    case RQ__DT_INT8: case RQ__DT_INT16: case RQ__DT_INT32: case RQ__DT_INT64: code = kDLInt; break;
-    case RQ__DT_UINT8: case RQ__DT_UINT16: case RQ__DT_UINT32: case RQ__DT_UINT64:
-    case RQ__DT_BOOL: code = kDLUInt; break;
-    default: return false;
-  }
-  dl->code = code;
-  dl->bits = (uint8_t)(rq__dtype_size(dtype) * 8);
-  dl->lanes = 1;
-  return true;
-}
-
-int32_t rq__dtype_from_dl(DLDataType dl) {
-  if (dl.lanes != 1) return RQ__DT_UNDEFINED;
-  switch (dl.code) {
-    case kDLFloat:
-      return dl.bits == 32 ? RQ__DT_FLOAT : dl.bits == 64 ? RQ__DT_DOUBLE
-           : dl.bits == 16 ? RQ__DT_FLOAT16 : RQ__DT_UNDEFINED;
-    case kDLBfloat: return dl.bits == 16 ? RQ__DT_BFLOAT16 : RQ__DT_UNDEFINED;
-    case kDLInt:
-      return dl.bits == 8 ? RQ__DT_INT8 : dl.bits == 16 ? RQ__DT_INT16
-           : dl.bits == 32 ? RQ__DT_INT32 : dl.bits == 64 ? RQ__DT_INT64 : RQ__DT_UNDEFINED;
-    case kDLUInt:
-      return dl.bits == 8 ? RQ__DT_UINT8 : dl.bits == 16 ? RQ__DT_UINT16
-           : dl.bits == 32 ? RQ__DT_UINT32 : dl.bits == 64 ? RQ__DT_UINT64 : RQ__DT_UNDEFINED;
-    default: return RQ__DT_UNDEFINED;
-  }
-}
 
 static void to_dltensor(rq__tensor *t, DLTensor *dl) {
   memset(dl, 0, sizeof *dl);

@@ -87,10 +87,6 @@ rq_status rq__exec_run(const rq_graph *g, const rq_exec_options *opts, rq__buffe
 rq_status rq__exec_run_subgraph(const rq__op_ctx *c, const rq_graph *body, rq__tensor **inputs, int n_inputs,
                                 rq__tensor ***outputs);
 
-/* ONNX dtype <-> DLPack dtype. BOOL travels as uint8. */
-bool rq__dtype_to_dl(int32_t dtype, DLDataType *dl);
-int32_t rq__dtype_from_dl(DLDataType dl);
-
 /* ---- op helpers (lib/exec/util.c) ---- */
 
 /* Input i, or NULL when absent/omitted. */

@@ -49,6 +49,10 @@ typedef enum rq__dtype {
 /* Bytes per element, or 0 for types razorq does not hold (STRING, COMPLEX*,
  * UNDEFINED, unknown numbers). */
 size_t rq__dtype_size(int32_t dtype);
+
+/* ONNX dtype <-> DLPack dtype. BOOL travels as uint8. */
+bool rq__dtype_to_dl(int32_t dtype, DLDataType *dl);
+int32_t rq__dtype_from_dl(DLDataType dl);
 /* "FLOAT", "INT64", ...; "UNKNOWN(<n>)" is never returned: unknown -> "?". */
 const char *rq__dtype_name(int32_t dtype);
 

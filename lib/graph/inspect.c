@@ -16,6 +16,55 @@ rq_status rq_graph_node_info(const rq_graph *graph, size_t index, const char **o
   return RQ_OK;
 }
 
+rq_status rq_graph_node_arity(const rq_graph *graph, size_t index, size_t *n_inputs, size_t *n_outputs) {
+  RQ_CHECK_NOT_NULL(graph);
+  RQ_CHECK_NOT_NULL(n_inputs);
+  RQ_CHECK_NOT_NULL(n_outputs);
+  RQ_CHECK_ARG(index < (size_t)graph->n_nodes, "index %zu is not below the node count %d", index, graph->n_nodes);
+  *n_inputs = (size_t)rq__node_n_explicit(&graph->nodes[index]);
+  *n_outputs = (size_t)graph->nodes[index].n_outputs;
+  return RQ_OK;
+}
+
+static rq_status node_slot(const rq_graph *g, size_t index, bool output, size_t slot, const char **name,
+                           const char *where) {
+  if (g == NULL || name == NULL) return rq__fail(RQ_ERR_INVALID_ARG, where, "graph and name must not be NULL");
+  if (index >= (size_t)g->n_nodes)
+    return rq__fail(RQ_ERR_INVALID_ARG, where, "index %zu is not below the node count %d", index, g->n_nodes);
+  const rq__node *n = &g->nodes[index];
+  size_t count = output ? (size_t)n->n_outputs : (size_t)rq__node_n_explicit(n);
+  if (slot >= count)
+    return rq__fail(RQ_ERR_INVALID_ARG, where, "node '%s' has %zu %s; slot %zu", n->name, count,
+                    output ? "outputs" : "inputs", slot);
+  int v = output ? n->outputs[slot] : n->inputs[slot];
+  *name = v < 0 ? "" : g->values[v].name;
+  return RQ_OK;
+}
+
+rq_status rq_graph_node_input(const rq_graph *graph, size_t index, size_t slot, const char **name) {
+  return node_slot(graph, index, false, slot, name, __func__);
+}
+
+rq_status rq_graph_node_output(const rq_graph *graph, size_t index, size_t slot, const char **name) {
+  return node_slot(graph, index, true, slot, name, __func__);
+}
+
+rq_status rq_graph_initializer(const rq_graph *graph, const char *name, DLTensor *view) {
+  RQ_CHECK_NOT_NULL(graph);
+  RQ_CHECK_NOT_NULL(name);
+  RQ_CHECK_NOT_NULL(view);
+  int v = rq__graph_find_value(graph, name);
+  if (v < 0 || graph->values[v].init == NULL)
+    return rq__fail(RQ_ERR_NOT_FOUND, __func__, "no initializer named '%s'", name);
+  rq__tensor *t = graph->values[v].init;
+  DLTensor out = {.data = t->data, .device = {kDLCPU, 0}, .ndim = t->ndim, .shape = t->dims};
+  if (!rq__dtype_to_dl(t->dtype, &out.dtype))
+    return rq__fail(RQ_ERR_UNSUPPORTED, __func__, "initializer '%s' is %s, which has no DLPack type", name,
+                    rq__dtype_name(t->dtype));
+  *view = out;
+  return RQ_OK;
+}
+
 /* Node index where the op type of node i first appears. */
 static int first_of(const rq_graph *g, int i) {
   for (int j = 0; j < i; j++)

@@ -98,3 +98,60 @@ def test_inspect_names_sequence_and_optional_outputs(tmp_path):
     assert "input x: FLOAT [b, 6]" in text
     assert "output s: sequence of FLOAT [?]" in text
     assert "output o: optional FLOAT [b, 6]" in text
+
+
+def test_inspect_of_an_exported_qdq_model_agrees_with_onnxruntime(tmp_path):
+    """razorq inspect on a QDQ export lists each QuantizeLinear/DequantizeLinear
+    place with the scale and zero point the file holds (read back with the
+    onnx package) and an SQNR that ONNX Runtime reproduces: the export is
+    run there with each float edge and its DequantizeLinear output as extra
+    graph outputs, and the SQNR computed from them in NumPy."""
+    from onnx import helper, numpy_helper
+    from test_ptq_e2e import CALIB_X, example_config
+    from e2e_tools import HERE, SOURCE
+    exported = tmp_path / "q.onnx"
+    razorq("ptq", os.path.join(DATA, "digits_cnn.onnx"), "-c", example_config(tmp_path, "onnxruntime"),
+           "--calib", CALIB_X, "-o", str(exported), "-q")
+    x = tmp_path / "x.npy"
+    np.save(x, np.load(TEST_X)[:256])
+    text = razorq("inspect", str(exported), "--data", str(x))
+    rows = [line.split() for line in text.splitlines() if line.strip().startswith(("act ", "weight ", "bias "))]
+
+    m = onnx.load(str(exported))
+    inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    dq_of = {n.input[0]: n for n in m.graph.node if n.op_type == "DequantizeLinear"}
+    acts = {}
+    for n in m.graph.node:
+        if n.op_type == "QuantizeLinear":
+            dq = dq_of[n.output[0]]
+            acts[n.input[0]] = (float(inits[n.input[1]]), int(inits[n.input[2]]), dq.output[0])
+    listed = {r[1]: r for r in rows if r[0] == "act"}
+    assert set(listed) == set(acts)
+    assert sum(r[0] in ("weight", "bias") for r in rows) == len(dq_of) - len(acts)
+
+    probes = []
+    for k, (edge, (_, _, dq_out)) in enumerate(acts.items()):
+        for side, name in (("x", edge), ("y", dq_out)):
+            m.graph.node.append(helper.make_node("Identity", [name], [f"probe{k}{side}"]))
+            m.graph.output.append(helper.make_empty_tensor_value_info(f"probe{k}{side}"))
+        probes.append(edge)
+    probed = tmp_path / "probed.onnx"
+    onnx.save(m, str(probed))
+    outdir = tmp_path / "ort"
+    outdir.mkdir()
+    done = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), str(probed), str(x),
+                           str(outdir)], capture_output=True, text=True, env={**os.environ, "RAZORQ_SOURCE_ROOT": SOURCE})
+    assert done.returncode == 0, done.stderr
+    for k, edge in enumerate(probes):
+        scale, zero_point, _ = acts[edge]
+        row = listed[edge]
+        assert float(row[2]) == pytest.approx(scale, rel=1e-5) and int(row[3]) == zero_point
+        xs = np.load(outdir / f"probe{k}x.npy").astype(np.float64)
+        ys = np.load(outdir / f"probe{k}y.npy").astype(np.float64)
+        noise = ((xs - ys) ** 2).sum()
+        if noise == 0:
+            assert row[4] == "inf"
+        else:
+            # Each runtime computes x itself; an element on a rounding boundary may land one
+            # step apart, which moves a 2560-element edge by a few hundredths of a dB.
+            assert float(row[4]) == pytest.approx(10 * np.log10((xs ** 2).sum() / noise), abs=0.1), edge

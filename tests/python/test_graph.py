@@ -53,6 +53,26 @@ def ort_first_output(model, x, tmp_path):
 
 
 @pytest.mark.parametrize("name", MODELS)
+def test_node_edges_and_initializers_agree_with_the_onnx_package(name, onnx):
+    proto = onnx.load(model_path(name))
+    g = razorq.Graph.load(model_path(name))
+    # Constant nodes become initializers; the rest keep their edges (by name).
+    by_name = {n.name: n for n in proto.graph.node if n.op_type != "Constant"}
+    for i, node in enumerate(g.nodes):
+        inputs, outputs = g.node_edges(i)
+        assert (inputs, outputs) == (list(by_name[node.name].input), list(by_name[node.name].output))
+    for t in proto.graph.initializer:
+        expected = onnx.numpy_helper.to_array(t)
+        got = g.initializer(t.name)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
+    with pytest.raises(razorq.NotFoundError, match="no initializer named 'input'"):
+        g.initializer("input")
+    with pytest.raises(razorq.InvalidArgumentError):
+        g.node_edges(len(g.nodes))
+
+
+@pytest.mark.parametrize("name", MODELS)
 def test_inspection_agrees_with_the_onnx_package(name, onnx):
     proto = onnx.load(model_path(name))
     g = razorq.Graph.load(model_path(name))

@@ -48,6 +48,14 @@ _rq_graph_load_buffer = _lib.status_function("rq_graph_load_buffer", ctypes.c_ch
 _rq_graph_save = _lib.status_function("rq_graph_save", ctypes.c_void_p, ctypes.c_char_p)
 _rq_graph_destroy = _lib.plain_function("rq_graph_destroy", None, ctypes.c_void_p)
 _rq_graph_node_count = _lib.plain_function("rq_graph_node_count", ctypes.c_size_t, ctypes.c_void_p)
+_rq_graph_node_arity = _lib.status_function("rq_graph_node_arity", ctypes.c_void_p, ctypes.c_size_t, _c_size_p,
+                                            _c_size_p)
+_rq_graph_node_input = _lib.status_function("rq_graph_node_input", ctypes.c_void_p, ctypes.c_size_t,
+                                            ctypes.c_size_t, _c_char_pp)
+_rq_graph_node_output = _lib.status_function("rq_graph_node_output", ctypes.c_void_p, ctypes.c_size_t,
+                                             ctypes.c_size_t, _c_char_pp)
+_rq_graph_initializer = _lib.status_function("rq_graph_initializer", ctypes.c_void_p, ctypes.c_char_p,
+                                             ctypes.POINTER(DLTensor))
 _rq_graph_node_info = _lib.status_function("rq_graph_node_info", ctypes.c_void_p, ctypes.c_size_t, _c_char_pp,
                                            _c_char_pp)
 _rq_graph_op_type_count = _lib.plain_function("rq_graph_op_type_count", ctypes.c_size_t, ctypes.c_void_p)
@@ -209,6 +217,28 @@ class Graph(_lib.Handle):
             _rq_graph_node_info(self.pointer, i, ctypes.byref(op), ctypes.byref(name))
             nodes.append(Node(_lib.from_c_string(op.value), _lib.from_c_string(name.value)))
         return nodes
+
+    def node_edges(self, index):
+        """(inputs, outputs) of node `index` (nodes order): edge names, "" for
+        an omitted optional one."""
+        n_in, n_out = ctypes.c_size_t(), ctypes.c_size_t()
+        _rq_graph_node_arity(self.pointer, index, ctypes.byref(n_in), ctypes.byref(n_out))
+        edges = []
+        for count, fn in ((n_in.value, _rq_graph_node_input), (n_out.value, _rq_graph_node_output)):
+            names = []
+            for slot in range(count):
+                name = ctypes.c_char_p()
+                fn(self.pointer, index, slot, ctypes.byref(name))
+                names.append(_lib.from_c_string(name.value))
+            edges.append(names)
+        return tuple(edges)
+
+    def initializer(self, name):
+        """A copy of the initializer (or folded Constant) `name` as an ndarray;
+        razorq.NotFoundError if there is none."""
+        view = DLTensor()
+        _rq_graph_initializer(self.pointer, _lib.to_c_string(name), ctypes.byref(view))
+        return np.array(to_numpy(view, self), copy=True)
 
     @property
     def ops(self):
