@@ -14,14 +14,15 @@ second, independent oracle agrees:
     (1 to 3 spatial dims) and, for 2-D images with symmetric pads, as F.fold
     (the op ONNX's Col2Im restates). Cases: 1-D, 2-D, 3-D and 4-D images,
     strides, dilations, symmetric and asymmetric pads, strides wider than the
-    block (pixels no block covers stay 0), batch and channels > 1. ONNX
-    Runtime takes FLOAT only and is wrong for non-2-D images with dilations
-    (see col2im_case), so the DOUBLE, FLOAT16 and those cases rest on NumPy
-    and PyTorch (FLOAT16: exact sums, rounded once).
+    block (pixels no block covers stay 0), batch and channels > 1, batch 0.
+    ONNX Runtime takes FLOAT only and is wrong for non-2-D images with
+    dilations (see col2im_case), so the DOUBLE, FLOAT16 and those cases rest
+    on NumPy and PyTorch (FLOAT16: exact sums, rounded once).
   - CenterCropPad: a NumPy restatement of the spec (crop windows start at
     floor((in - out) / 2); pads put floor((out - in) / 2) zeros first, the
     odd one last): crops, pads, both in one call, odd and even differences,
-    with and without axes (negative, unordered), FLOAT, INT64 and BOOL data.
+    with and without axes (negative, unordered), empty inputs and outputs,
+    FLOAT, INT64 and BOOL data.
 The committed data was made with torch 1.13, onnx 1.12 and
 onnxruntime-node 1.30.0; runs of the C tests need none of them.
 onnx 1.12's checker does not know opset 18, so models are not checked.
@@ -45,10 +46,9 @@ OPSET = 18
 
 def make_model(node, inputs, out_dtype):
     """inputs: list of (name, array); one output "y" of numpy dtype out_dtype."""
-    return case_writer.make_model([node], case_writer.tensor_infos(inputs),
-                                  [helper.make_tensor_value_info("y", mapping.NP_TYPE_TO_TENSOR_TYPE[np.dtype(out_dtype)],
-                                                                 None)],
-                                  name=node.op_type, opset=OPSET, ir_version=8, check=False)
+    y = helper.make_tensor_value_info("y", mapping.NP_TYPE_TO_TENSOR_TYPE[np.dtype(out_dtype)], None)
+    return case_writer.make_model([node], case_writer.tensor_infos(inputs), [y], name=node.op_type, opset=OPSET,
+                                  ir_version=8, check=False)
 
 
 # ---- Col2Im ----
@@ -151,6 +151,7 @@ def gen_col2im():
     col2im_case("2d_double", 2, 2, [9, 8], [3, 2], dilations=[2, 1], pads=[1, 2, 1, 2], strides=[2, 3],
                 dtype=np.float64)
     col2im_case("2d_float16", 2, 2, [6, 5], [2, 3], pads=[0, 2, 1, 0], strides=[1, 2], dtype=np.float16)
+    col2im_case("batch_zero", 0, 2, [5, 5], [2, 2])
 
 
 # ---- CenterCropPad ----
@@ -199,6 +200,8 @@ def gen_center_crop_pad():
     center_crop_pad_case("axes_leading", f32(5, 2, 3), [2], axes=[0])
     center_crop_pad_case("unchanged", i64(3, 4), [3, 4])
     center_crop_pad_case("bool", rng.random((3, 4)) < 0.5, [6, 1])
+    center_crop_pad_case("crop_to_empty", f32(3, 4), [0, 2])
+    center_crop_pad_case("pad_empty", i64(0, 4), [2, 2])
 
 
 def main():
