@@ -6,7 +6,7 @@
  * lands on one image pixel or in the padding, and entries landing on the
  * same pixel add up. Which pixel depends on neither the batch nor the
  * channel, so the destinations of one [prod(block_shape), L] plane are
- * computed once and every plane is a gather-free scatter-add through them,
+ * computed once and every plane is a scatter-add through them,
  * in PyTorch's col2im order (block offset outer, block position inner).
  *
  * CenterCropPad only moves bytes: each output row (the last dimension) is
@@ -147,7 +147,7 @@ static rq_status op_col2im(rq__op_ctx *c) {
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input must have rank 3 [N, C * prod(block_shape), L], got rank %d", x->ndim);
   fold_geometry g;
   RQ_TRY(fold_geometry_init(c, x, &g));
-  int64_t dims[RQ__MAX_RANK] = {x->dims[0], x->dims[1] / (int64_t)g.block_size};
+  int64_t dims[RQ__MAX_RANK] = {x->dims[0], (int64_t)((uint64_t)x->dims[1] / g.block_size)};
   memcpy(dims + 2, g.image, g.s * sizeof *dims);
   rq__tensor *y;
   RQ_TRY(rq__op_output(c, 0, dt, (int)g.s + 2, dims, &y));
@@ -155,13 +155,13 @@ static rq_status op_col2im(rq__op_ctx *c) {
   if (planes == 0) return RQ_OK; /* an empty input: an empty or all-zero output */
   size_t plane_in = g.block_size * g.n_blocks;      /* <= x->numel: one plane of x */
   size_t *dest = rq__malloc_array(plane_in, sizeof *dest);
+  if (dest == NULL) return rq__nomem(c->node->op_type, plane_in * sizeof *dest);
   /* FLOAT16/BFLOAT16 add up in a float plane, as FLOAT does. */
   bool half = dt == RQ__DT_FLOAT16 || dt == RQ__DT_BFLOAT16;
-  float *acc = half ? rq__calloc(g.image_size == 0 ? 1 : g.image_size, sizeof *acc) : NULL;
-  if (dest == NULL || (half && acc == NULL)) {
+  float *acc = NULL;
+  if (half && (acc = rq__malloc_array(g.image_size == 0 ? 1 : g.image_size, sizeof *acc)) == NULL) {
     rq__free(dest);
-    rq__free(acc);
-    return rq__nomem(c->node->op_type, plane_in * sizeof *dest);
+    return rq__nomem(c->node->op_type, g.image_size * sizeof *acc);
   }
   fold_destinations(&g, dest);
   for (size_t p = 0; p < planes; p++) {
@@ -240,7 +240,8 @@ static rq_status op_center_crop_pad(rq__op_ctx *c) {
   in_stride[r - 1] = 1;
   for (int d = r - 1; d > 0; d--) in_stride[d - 1] = in_stride[d] * x->dims[d];
   /* The last dimension's overlap, the same on every row: output [o_lo, o_hi). */
-  int64_t last = r - 1, o_lo = shift[last] < 0 ? -shift[last] : 0;
+  int last = r - 1;
+  int64_t o_lo = shift[last] < 0 ? -shift[last] : 0;
   int64_t o_hi = x->dims[last] - shift[last] < dims[last] ? x->dims[last] - shift[last] : dims[last];
   size_t rows = y->numel / (size_t)dims[last], run = (size_t)(o_hi - o_lo) * es;
   int64_t idx[RQ__MAX_RANK] = {0}; /* output row index over dims[0 .. r-1) */
@@ -255,7 +256,7 @@ static rq_status op_center_crop_pad(rq__op_ctx *c) {
     if (inside)
       memcpy((char *)y->data + (row * (size_t)dims[last] + (size_t)o_lo) * es,
              (const char *)x->data + (size_t)(src + o_lo + shift[last]) * es, run);
-    for (int d = (int)last - 1; d >= 0; d--) {
+    for (int d = last - 1; d >= 0; d--) {
       if (++idx[d] < dims[d]) break;
       idx[d] = 0;
     }
