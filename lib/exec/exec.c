@@ -22,6 +22,7 @@ static const rq__op_entry *const op_families[] = {
   rq__ops_sequence,
   rq__ops_resize,
   rq__ops_groupnorm,
+  rq__ops_layout,
 };
 
 rq__op_fn rq__exec_find_op(const char *domain, const char *op_type) {

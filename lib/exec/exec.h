@@ -199,6 +199,7 @@ extern const rq__op_entry rq__ops_control[];
 extern const rq__op_entry rq__ops_sequence[];
 extern const rq__op_entry rq__ops_resize[];
 extern const rq__op_entry rq__ops_groupnorm[];
+extern const rq__op_entry rq__ops_layout[];
 
 /* True for the ops whose kernels take sequence/optional inputs and check
  * their kinds themselves (ops_sequence.c); the executor refuses non-tensor

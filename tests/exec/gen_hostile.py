@@ -240,6 +240,36 @@ save("sequence_map_lengths", [helper.make_node("SplitToSequence", ["x"], ["s1"],
                               helper.make_node("SequenceMap", ["s", "s1"], ["m"], name="map_2_vs_4", body=map_body),
                               helper.make_node("ConcatFromSequence", ["m"], ["y"], axis=0)], opset=17, before=split0)
 
+# Layout ops of opset 18 (lib/exec/ops_layout.c). Col2Im reads x as columns
+# [2, 4, 25]: one channel of 2x2 blocks at 25 block positions (a 6x6 image).
+cols = [helper.make_node("Reshape", ["x", "col_shape"], ["xc"], name="to_columns")]
+col_shape = I64("col_shape", [2, 4, 25])
+
+
+def col2im(name, node_name, image, block, inits=(), **attrs):
+    save(name, helper.make_node("Col2Im", ["xc", "im", "bl"], ["y"], name=node_name, **attrs),
+         [col_shape, I64("im", image), I64("bl", block)] + list(inits), opset=18, before=cols)
+
+
+col2im("col2im_block_count", "wrong_L", [7, 6], [2, 2])
+col2im("col2im_block_too_big", "big_block", [2, 2], [2, 2], dilations=[3, 3])
+col2im("col2im_block_zero", "zero_block", [6, 6], [0, 2])
+col2im("col2im_pads_overflow", "huge_pads_col", [6, 6], [2, 2], pads=[1 << 62, 1 << 62, 1 << 62, 1 << 62])
+col2im("col2im_shape_lengths", "three_d_block", [6, 6], [2, 2, 1])
+save("col2im_rank", helper.make_node("Col2Im", ["x", "im", "bl"], ["y"], name="rank4_col"),
+     [I64("im", [6, 6]), I64("bl", [2, 2])], opset=18)
+
+
+def center_crop_pad(name, node_name, shape, **attrs):
+    save(name, helper.make_node("CenterCropPad", ["x", "s"], ["y"], name=node_name, **attrs), [I64("s", shape)],
+         opset=18)
+
+
+center_crop_pad("center_crop_pad_axis_range", "axis_4_crop", [3], axes=[4])
+center_crop_pad("center_crop_pad_negative", "negative_crop", [-1, 3], axes=[2, 3])
+center_crop_pad("center_crop_pad_shape_count", "short_shape", [3, 3])
+center_crop_pad("center_crop_pad_repeated_axis", "axis_twice", [3, 3], axes=[2, -2])
+
 # Loading refuses more than 16 levels (RQ__MAX_SUBGRAPH_DEPTH) and takes 16.
 save("if_too_deep", nested_if(17), [BOOL("c", True)])
 save("if_deepest", nested_if(16), [BOOL("c", True)])

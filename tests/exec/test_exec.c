@@ -558,6 +558,16 @@ static const struct {
   {"sequence_input", RQ_ERR_UNSUPPORTED, "graph input 'x'"},
   {"optional_get_empty", RQ_ERR_FORMAT, "get_none"},
   {"sequence_map_lengths", RQ_ERR_FORMAT, "map_2_vs_4"},
+  {"col2im_block_count", RQ_ERR_FORMAT, "wrong_L"},
+  {"col2im_block_too_big", RQ_ERR_FORMAT, "big_block"},
+  {"col2im_block_zero", RQ_ERR_FORMAT, "zero_block"},
+  {"col2im_pads_overflow", RQ_ERR_FORMAT, "huge_pads_col"},
+  {"col2im_shape_lengths", RQ_ERR_FORMAT, "three_d_block"},
+  {"col2im_rank", RQ_ERR_FORMAT, "rank4_col"},
+  {"center_crop_pad_axis_range", RQ_ERR_FORMAT, "axis_4_crop"},
+  {"center_crop_pad_negative", RQ_ERR_FORMAT, "negative_crop"},
+  {"center_crop_pad_shape_count", RQ_ERR_FORMAT, "short_shape"},
+  {"center_crop_pad_repeated_axis", RQ_ERR_FORMAT, "axis_twice"},
 };
 
 /* What some of those messages must say besides the node name. */
@@ -605,6 +615,16 @@ static const struct {
   {"sequence_input", "is of kind sequence; rq_graph_run passes tensors only"},
   {"optional_get_empty", "the optional is empty"},
   {"sequence_map_lengths", "input 1 has 4 elements, input 0 has 2"},
+  {"col2im_block_count", "input dimension 2 (25) must be the number of blocks"},
+  {"col2im_block_too_big", "the dilated block (4) is larger than the padded image (2)"},
+  {"col2im_block_zero", "block_shape[0] = 0; it must be at least 1"},
+  {"col2im_pads_overflow", "spatial dimension 0: the sizes overflow"},
+  {"col2im_shape_lengths", "block_shape has 3 values, image_shape 2"},
+  {"col2im_rank", "input must have rank 3 [N, C * prod(block_shape), L], got rank 4"},
+  {"center_crop_pad_axis_range", "axes[0] = 4 is out of range for rank 4"},
+  {"center_crop_pad_negative", "shape[0] = -1 is negative"},
+  {"center_crop_pad_shape_count", "shape has 2 values for 4 axes"},
+  {"center_crop_pad_repeated_axis", "axis 2 is given twice"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {
@@ -645,7 +665,7 @@ END_TEST
 
 START_TEST(supported_ops) {
   const char *ops[] = {"Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Resize", "LayerNormalization",
-                       "Einsum", "Det", "MeanVarianceNormalization", "MaxUnpool"};
+                       "Einsum", "Det", "MeanVarianceNormalization", "MaxUnpool", "Col2Im", "CenterCropPad"};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) ck_assert_msg(rq_exec_supports_op(ops[i]), "%s", ops[i]);
   ck_assert(rq_exec_supports_op("If") && rq_exec_supports_op("Loop") && rq_exec_supports_op("Scan"));
   ck_assert(rq_exec_supports_op("SequenceConstruct") && rq_exec_supports_op("ConcatFromSequence"));

@@ -125,6 +125,13 @@ def main():
                           node("SequenceMap", ["s", "t"], ["m"], body=map_body),
                           node("ConcatFromSequence", ["m"], ["y"], axis=0, new_axis=1)],
          [vi("x", [3, 4])], [vi("y", None)], {"t": f32(4)})
+    # Layout ops of opset 18: columns of 2x2 blocks folded into a 5x6 image
+    # (4 x 3 block positions), then cropped and padded.
+    save("layout", [node("Col2Im", ["x", "im", "bl"], ["c"], pads=[1, 0, 0, 1], strides=[1, 2], dilations=[2, 1]),
+                    node("CenterCropPad", ["c", "s"], ["y"], axes=[-1, 2])],
+         [vi("x", [2, 4, 12])], [vi("y", None)],
+         {"im": np.array([5, 6], np.int64), "bl": np.array([2, 2], np.int64), "s": np.array([4, 7], np.int64)},
+         opset=18)
 
 
 if __name__ == "__main__":
