@@ -464,7 +464,7 @@ static const struct {
                            "ReverseSequence", "Compress", "Trilu", "CumSum", "TopK", "Unique", "Einsum",
                            "ScatterElements", "ScatterND", "Scatter", "MaxUnpool", "GridSample", "RoiAlign",
                            "Range", "MeanVarianceNormalization", "Hardmax", "BitShift", "Det", "DFT", "STFT",
-                           NULL}, 0, 0, 0},
+                           "Col2Im", "CenterCropPad", NULL}, 0, 0, 0},
 };
 
 static int32_t tensor_dtype(const rq__value *v) {
