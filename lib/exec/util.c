@@ -313,9 +313,18 @@ rq_status rq__bcast_init(const rq__op_ctx *c, rq__bcast *b, int n, const rq__ten
         return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "shapes too large to broadcast: the element count overflows");
     }
   }
-  size_t numel = 1;
-  for (int d = 0; d < nd; d++) numel *= (size_t)b->dims[d];
+  /* The output must be a tensor that can exist (the product of its nonzero
+   * dimensions fits); one that is empty has no rows to iterate. */
+  size_t numel;
+  if (rq__shape_numel("broadcast", nd, b->dims, 0, &numel) != RQ_OK || numel > (size_t)INT64_MAX)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "shapes too large to broadcast: the element count overflows");
   b->numel = numel;
+  if (numel == 0) {
+    b->it_ndim = 1;
+    b->it_dims[0] = 0;
+    b->inner = 0;
+    return RQ_OK;
+  }
   /* Merge dimension d into the one before when, for every input, the outer
    * stride is the inner one times the inner length (contiguous) - which
    * also holds when both are 0 (broadcast). Size-1 dimensions merge always. */
