@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Resize and Upsample (FLOAT): nearest, linear and cubic interpolation over
- * any number of axes, every coordinate transformation mode of opsets 10-18. */
+ * any number of axes, every coordinate transformation mode of opsets 10-18,
+ * and opset 18's antialias, axes and keep_aspect_ratio_policy. */
 #include "exec/exec.h"
 
 #include <math.h>
@@ -9,8 +10,9 @@
 typedef enum coord_mode { CT_HALF_PIXEL, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS, CT_ASYMMETRIC,
                           CT_TF_HALF_PIXEL_FOR_NN, CT_TF_CROP_AND_RESIZE } coord_mode;
 
-/* `out` is the resized length as ONNX's reference computes it: the sizes
- * given, or in * scale unrounded (which matters for align_corners). */
+/* `out` is the resized length as ONNX's reference computes it (see
+ * resize_geometry): the size given, or in * scale unrounded (which matters
+ * for align_corners). */
 static double to_original(coord_mode cm, double x, double scale, int64_t in, double out) {
   switch (cm) {
     case CT_HALF_PIXEL: return (x + 0.5) / scale - 0.5;
@@ -29,6 +31,7 @@ typedef struct resize_params {
   coord_mode cm;
   double cubic_a;       /* cubic_coeff_a */
   bool exclude_outside; /* cubic: weights of taps outside the input are dropped and renormalized */
+  bool antialias;       /* linear/cubic: downscaling stretches the filter by 1 / scale */
   const double *roi;    /* tf_crop_and_resize: starts then ends, normalized */
   double extrapolation; /* tf_crop_and_resize: value outside the input */
 } resize_params;
@@ -41,26 +44,54 @@ static double cubic_weight(double t, double a) {
   return 0;
 }
 
-#define RESIZE_MAX_TAPS 4
-
-static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const double *scales, const int64_t *sizes,
-                        const resize_params *rp) {
-  int r = x->ndim;
+/* Per dimension of the input: the output length, the scale the coordinate
+ * transformation divides by, and the unrounded output length align_corners
+ * divides by (ONNX's reference uses in * scale, which equals the given size
+ * unless keep_aspect_ratio_policy chose the scale). */
+typedef struct resize_geometry {
   int64_t dims[RQ__MAX_RANK];
-  double sc[RQ__MAX_RANK];
-  for (int d = 0; d < r; d++) {
-    if (sizes != NULL) {
-      dims[d] = sizes[d];
-      sc[d] = x->dims[d] ? (double)sizes[d] / (double)x->dims[d] : 1;
-    } else {
-      sc[d] = scales[d];
-      if (!(sc[d] > 0)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scale %d is not positive", d);
-      double len = floor((double)x->dims[d] * sc[d]);
-      if (!(len < 9007199254740992.0)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scale %g is too large", sc[d]);
-      dims[d] = (int64_t)len;
-    }
-    if (dims[d] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "negative output size");
+  double scale[RQ__MAX_RANK];
+  double out_len[RQ__MAX_RANK];
+} resize_geometry;
+
+/* Geometry from one scale per dimension: output length floor(in * scale). */
+static rq_status geometry_from_scales(rq__op_ctx *c, const rq__tensor *x, const double *scales, resize_geometry *g) {
+  for (int d = 0; d < x->ndim; d++) {
+    g->scale[d] = scales[d];
+    if (!(g->scale[d] > 0)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scale %d is not positive", d);
+    double len = floor((double)x->dims[d] * g->scale[d]);
+    if (!(len < 9007199254740992.0)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scale %g is too large", g->scale[d]);
+    g->dims[d] = (int64_t)len;
+    g->out_len[d] = (double)x->dims[d] * g->scale[d];
   }
+  return RQ_OK;
+}
+
+/* Geometry from one output length per dimension (negative ones already
+ * refused): scale = size / in. */
+static void geometry_from_sizes(const rq__tensor *x, const int64_t *sizes, resize_geometry *g) {
+  for (int d = 0; d < x->ndim; d++) {
+    g->dims[d] = sizes[d];
+    g->scale[d] = x->dims[d] ? (double)sizes[d] / (double)x->dims[d] : 1;
+    g->out_len[d] = (double)sizes[d];
+  }
+}
+
+/* Whether a dimension takes the antialiasing filter: linear (triangle of
+ * half-width 1) and cubic (Keys, half-width 2) stretched by 1 / scale when
+ * downscaling. Nearest ignores antialias, as the spec defines it for linear
+ * and cubic only; upscaling keeps the plain filter, which is what the
+ * stretched one reduces to at scale 1. */
+static bool antialiased(const resize_params *rp, int taps, double scale) {
+  return rp->antialias && taps > 1 && scale < 1;
+}
+
+static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const resize_geometry *g, const resize_params *rp) {
+  int r = x->ndim;
+  const int64_t *dims = g->dims;
+  const double *sc = g->scale;
+  for (int d = 0; d < r; d++)
+    if (dims[d] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "negative output size");
   int taps = strcmp(rp->mode, "nearest") == 0 ? 1 : strcmp(rp->mode, "linear") == 0 ? 2
            : strcmp(rp->mode, "cubic") == 0 ? 4 : 0;
   if (taps == 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s'", rp->mode);
@@ -71,34 +102,68 @@ static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const double *scales
   if (nm < 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "nearest_mode '%s'", nmode);
   rq__tensor *y;
   RQ_TRY(rq__op_output(c, 0, RQ__DT_FLOAT, r, dims, &y));
-  /* Per dimension and output coordinate: `taps` source indices (clamped to
-   * the input, i.e. edge padding) and their weights. */
-  size_t total = 0;
-  for (int d = 0; d < r; d++) total += (size_t)dims[d];
-  int64_t *src = rq__malloc_array(total ? total : 1, RESIZE_MAX_TAPS * sizeof *src);
-  double *w = rq__malloc_array(total ? total : 1, RESIZE_MAX_TAPS * sizeof *w);
+  /* Per dimension and output coordinate: `ntap[d]` source indices (clamped
+   * to the input, i.e. edge padding) and their weights. An antialiased
+   * filter of half-width h / scale covers at most 2 h / scale + 2 pixels;
+   * an output length of at least 1 bounds 1 / scale by 2 * in, so this
+   * stays proportional to the input. */
+  int ntap[RQ__MAX_RANK];
+  size_t total = 0, tap_total = 0, base[RQ__MAX_RANK], tap_base[RQ__MAX_RANK];
+  for (int d = 0; d < r; d++) {
+    ntap[d] = taps;
+    if (antialiased(rp, taps, sc[d]) && dims[d] > 0) {
+      double span = (double)taps / sc[d] + 2; /* taps = 2 * half-width */
+      if (!(span < 1 << 28)) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "antialias filter %g pixels wide", span);
+      ntap[d] = (int)span + 1;
+    }
+    base[d] = total;
+    tap_base[d] = tap_total;
+    total += (size_t)dims[d];
+    if ((size_t)dims[d] > (SIZE_MAX - tap_total) / (size_t)ntap[d])
+      return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "output too large");
+    tap_total += (size_t)dims[d] * (size_t)ntap[d];
+  }
+  int64_t *src = rq__malloc_array(tap_total ? tap_total : 1, sizeof *src);
+  double *w = rq__malloc_array(tap_total ? tap_total : 1, sizeof *w);
   bool *outside = rq__calloc(total ? total : 1, sizeof *outside);
   if (src == NULL || w == NULL || outside == NULL) {
     rq__free(src);
     rq__free(w);
     rq__free(outside);
-    return rq__nomem("Resize", total * RESIZE_MAX_TAPS * (sizeof *src + sizeof *w));
+    return rq__nomem("Resize", tap_total * (sizeof *src + sizeof *w));
   }
-  size_t base[RQ__MAX_RANK];
-  for (int d = 0, at = 0; d < r; d++) {
-    base[d] = (size_t)at;
+  for (int d = 0; d < r; d++) {
     int64_t in = x->dims[d];
-    for (int64_t o = 0; o < dims[d]; o++, at++) {
-      double xo = to_original(rp->cm, (double)o, sc[d], in, sizes ? (double)sizes[d] : (double)in * sc[d]);
+    bool aa = antialiased(rp, taps, sc[d]);
+    for (int64_t o = 0; o < dims[d]; o++) {
+      size_t at = base[d] + (size_t)o;
+      double xo = to_original(rp->cm, (double)o, sc[d], in, g->out_len[d]);
       if (rp->cm == CT_TF_CROP_AND_RESIZE) {
         double start = rp->roi[d], end = rp->roi[r + d];
         xo = dims[d] > 1 ? start * (double)(in - 1) + (double)o * (end - start) * (double)(in - 1) / (double)(dims[d] - 1)
                          : 0.5 * (start + end) * (double)(in - 1);
         outside[at] = xo < 0 || xo > (double)(in - 1);
       }
-      int64_t *si = src + (size_t)at * RESIZE_MAX_TAPS;
-      double *wi = w + (size_t)at * RESIZE_MAX_TAPS, f = floor(xo), frac = xo - f;
-      if (taps == 1) {
+      int64_t *si = src + tap_base[d] + (size_t)o * (size_t)ntap[d];
+      double *wi = w + tap_base[d] + (size_t)o * (size_t)ntap[d], f = floor(xo), frac = xo - f;
+      if (aa) {
+        /* ONNX's reference (and PIL, torch's antialias=True): every pixel p
+         * within the stretched support weighs filter((p - xo) * scale),
+         * pixels beyond the edge repeat it (or are dropped with
+         * exclude_outside), and the weights are normalized to sum to 1. */
+        double half = (double)taps / 2 / sc[d], sum = 0;
+        int64_t lo = (int64_t)floor(xo - half);
+        for (int t = 0; t < ntap[d]; t++) {
+          int64_t p = lo + t;
+          double dist = ((double)p - xo) * sc[d];
+          si[t] = p;
+          wi[t] = taps == 2 ? (fabs(dist) < 1 ? 1 - fabs(dist) : 0) : cubic_weight(dist, rp->cubic_a);
+          if (rp->exclude_outside && (p < 0 || p >= in)) wi[t] = 0;
+          sum += wi[t];
+        }
+        if (sum != 0)
+          for (int t = 0; t < ntap[d]; t++) wi[t] /= sum;
+      } else if (taps == 1) {
         int64_t i0;
         if (nm == 2) i0 = (int64_t)f;
         else if (nm == 3) i0 = (int64_t)ceil(xo);
@@ -122,7 +187,7 @@ static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const double *scales
         if (rp->exclude_outside && sum != 0)
           for (int t = 0; t < 4; t++) wi[t] /= sum;
       }
-      for (int t = 0; t < taps; t++) si[t] = si[t] < 0 ? 0 : si[t] >= in ? in - 1 : si[t];
+      for (int t = 0; t < ntap[d]; t++) si[t] = si[t] < 0 ? 0 : si[t] >= in ? in - 1 : si[t];
     }
   }
   /* Taps of weight 0 are dropped, the others kept in order: the sum below
@@ -133,14 +198,14 @@ static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const double *scales
   for (int d = 0; d < r; d++) {
     dim_taps[d] = 1;
     for (int64_t o = 0; o < dims[d]; o++) {
-      size_t at = (base[d] + (size_t)o) * RESIZE_MAX_TAPS;
+      size_t at = tap_base[d] + (size_t)o * (size_t)ntap[d];
       int kept = 0;
-      for (int t = 0; t < taps; t++)
+      for (int t = 0; t < ntap[d]; t++)
         if (w[at + t] != 0) {
           src[at + kept] = src[at + t];
           w[at + kept++] = w[at + t];
         }
-      for (int t = kept; t < taps; t++) w[at + t] = 0;
+      for (int t = kept; t < ntap[d]; t++) w[at + t] = 0;
       if (kept > dim_taps[d]) dim_taps[d] = kept;
     }
   }
@@ -162,7 +227,7 @@ static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const double *scales
       int64_t off = 0;
       size_t rest = t;
       for (int d = 0; d < r && wt != 0; d++) {
-        size_t at = (base[d] + (size_t)idx[d]) * RESIZE_MAX_TAPS + rest % (size_t)dim_taps[d];
+        size_t at = tap_base[d] + (size_t)idx[d] * (size_t)ntap[d] + rest % (size_t)dim_taps[d];
         rest /= (size_t)dim_taps[d];
         wt *= w[at];
         off += src[at] * in_stride[d];
@@ -181,13 +246,66 @@ static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const double *scales
   return RQ_OK;
 }
 
+/* Opset 18's axes attribute: the dimensions scales, sizes and roi list, in
+ * their order (all of them, 0..r-1, when absent). Out of range or repeated
+ * axes are malformed. */
+static rq_status resize_axes(rq__op_ctx *c, int r, int *axes, int *n_axes) {
+  size_t n;
+  const int64_t *attr = rq__node_attr_ints(c->node, "axes", &n);
+  if (attr == NULL) {
+    for (int d = 0; d < r; d++) axes[d] = d;
+    *n_axes = r;
+    return RQ_OK;
+  }
+  if (n == 0 || n > (size_t)r) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axes has %zu values for rank %d", n, r);
+  bool seen[RQ__MAX_RANK] = {false};
+  for (size_t k = 0; k < n; k++) {
+    RQ_TRY(rq__op_axis(c, attr[k], r, &axes[k]));
+    if (seen[axes[k]]) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %lld is listed twice", (long long)attr[k]);
+    seen[axes[k]] = true;
+  }
+  *n_axes = (int)n;
+  return RQ_OK;
+}
+
+/* Geometry from sizes for the listed axes (the others keep their length).
+ * keep_aspect_ratio_policy "stretch" takes each size as given; "not_larger"
+ * / "not_smaller" scale every listed axis by the smallest / largest of the
+ * size / in ratios and round in * scale half up, as ONNX's reference does. */
+static rq_status geometry_from_listed_sizes(rq__op_ctx *c, const rq__tensor *x, const int *axes, int n_axes,
+                                            const int64_t *sizes, const char *policy, resize_geometry *g) {
+  int64_t full[RQ__MAX_RANK];
+  for (int d = 0; d < x->ndim; d++) full[d] = x->dims[d];
+  for (int k = 0; k < n_axes; k++) {
+    if (sizes[k] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "negative output size");
+    full[axes[k]] = sizes[k];
+  }
+  geometry_from_sizes(x, full, g);
+  bool not_larger = strcmp(policy, "not_larger") == 0;
+  if (!not_larger && strcmp(policy, "not_smaller") != 0) return RQ_OK; /* stretch (checked by the caller) */
+  double scale = g->scale[axes[0]];
+  for (int k = 1; k < n_axes; k++)
+    scale = not_larger ? fmin(scale, g->scale[axes[k]]) : fmax(scale, g->scale[axes[k]]);
+  for (int k = 0; k < n_axes; k++) {
+    int d = axes[k];
+    double len = floor(scale * (double)x->dims[d] + 0.5);
+    if (!(len < 9007199254740992.0)) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "output size %g is too large", len);
+    g->dims[d] = (int64_t)len;
+    g->scale[d] = scale;
+    g->out_len[d] = scale * (double)x->dims[d];
+  }
+  return RQ_OK;
+}
+
 static rq_status op_resize(rq__op_ctx *c) {
   const rq__tensor *x;
   RQ_TRY(rq__op_need_float(c, 0, &x));
   if (x->numel == 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "empty input");
+  int r = x->ndim;
   const char *mode = rq__node_attr_string(c->node, "mode", "nearest");
   const char *ctm = rq__node_attr_string(c->node, "coordinate_transformation_mode", "half_pixel");
   const char *nearest = rq__node_attr_string(c->node, "nearest_mode", "round_prefer_floor");
+  const char *policy = rq__node_attr_string(c->node, "keep_aspect_ratio_policy", "stretch");
   coord_mode cm;
   if (c->opset < 11) { /* Resize-10: Upsample's asymmetric, floor arithmetic */
     cm = CT_ASYMMETRIC;
@@ -199,32 +317,50 @@ static rq_status op_resize(rq__op_ctx *c) {
   else if (strcmp(ctm, "tf_half_pixel_for_nn") == 0) cm = CT_TF_HALF_PIXEL_FOR_NN;
   else if (strcmp(ctm, "tf_crop_and_resize") == 0) cm = CT_TF_CROP_AND_RESIZE;
   else return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "coordinate_transformation_mode '%s'", ctm);
-  if (rq__node_attr(c->node, "antialias") != NULL && rq__node_attr_int(c->node, "antialias", 0) != 0)
-    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "antialias");
+  int64_t antialias = rq__node_attr_int(c->node, "antialias", 0);
+  if (antialias != 0 && antialias != 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "antialias %lld is not 0 or 1", (long long)antialias);
+  if (strcmp(policy, "stretch") != 0 && strcmp(policy, "not_larger") != 0 && strcmp(policy, "not_smaller") != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "keep_aspect_ratio_policy '%s'", policy);
+  int axes[RQ__MAX_RANK], n_axes;
+  RQ_TRY(resize_axes(c, r, axes, &n_axes));
   double roi[2 * RQ__MAX_RANK];
   resize_params rp = {.mode = mode, .nearest_mode = nearest, .cm = cm,
                       .cubic_a = rq__node_attr_float(c->node, "cubic_coeff_a", -0.75f),
                       .exclude_outside = rq__node_attr_int(c->node, "exclude_outside", 0) != 0,
+                      .antialias = antialias != 0,
                       .roi = roi, .extrapolation = rq__node_attr_float(c->node, "extrapolation_value", 0.0f)};
   if (cm == CT_TF_CROP_AND_RESIZE) {
+    /* starts then ends of the listed axes; the others keep all of [0, 1] */
     const rq__tensor *roi_t = rq__op_in(c, 1);
-    if (roi_t == NULL || roi_t->numel != 2 * (size_t)x->ndim || !rq__dtype_is_numeric(roi_t->dtype))
-      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "tf_crop_and_resize needs an roi of %d values", 2 * x->ndim);
-    for (size_t k = 0; k < roi_t->numel; k++) roi[k] = rq__elem_get(roi_t->data, roi_t->dtype, k);
+    if (roi_t == NULL || roi_t->numel != 2 * (size_t)n_axes || !rq__dtype_is_numeric(roi_t->dtype))
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "tf_crop_and_resize needs an roi of %d values", 2 * n_axes);
+    for (int d = 0; d < r; d++) {
+      roi[d] = 0;
+      roi[r + d] = 1;
+    }
+    for (int k = 0; k < n_axes; k++) {
+      roi[axes[k]] = rq__elem_get(roi_t->data, roi_t->dtype, (size_t)k);
+      roi[r + axes[k]] = rq__elem_get(roi_t->data, roi_t->dtype, (size_t)(n_axes + k));
+    }
   }
   const rq__tensor *scales_t = rq__op_in(c, c->opset < 11 ? 1 : 2), *sizes_t = c->opset < 11 ? NULL : rq__op_in(c, 3);
-  double scales[RQ__MAX_RANK];
-  int64_t sizes[RQ__MAX_RANK];
-  size_t n;
+  resize_geometry g;
   if (sizes_t != NULL && sizes_t->numel > 0) {
+    int64_t sizes[RQ__MAX_RANK];
+    size_t n;
     RQ_TRY(rq__op_ints(c, sizes_t, sizes, RQ__MAX_RANK, &n));
-    if (n != (size_t)x->ndim) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "sizes for a subset of axes");
-    return resize(c, x, NULL, sizes, &rp);
+    if (n != (size_t)n_axes) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "sizes has %zu values for %d axes", n, n_axes);
+    RQ_TRY(geometry_from_listed_sizes(c, x, axes, n_axes, sizes, policy, &g));
+    return resize(c, x, &g, &rp);
   }
-  if (scales_t == NULL || scales_t->numel != (size_t)x->ndim || scales_t->dtype != RQ__DT_FLOAT)
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scales must be FLOAT with one value per dimension");
-  for (int d = 0; d < x->ndim; d++) scales[d] = ((const float *)scales_t->data)[d];
-  return resize(c, x, scales, NULL, &rp);
+  /* keep_aspect_ratio_policy only concerns sizes: with scales it is ignored */
+  if (scales_t == NULL || scales_t->numel != (size_t)n_axes || scales_t->dtype != RQ__DT_FLOAT)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "scales must be FLOAT with one value per resized axis (%d)", n_axes);
+  double scales[RQ__MAX_RANK];
+  for (int d = 0; d < r; d++) scales[d] = 1;
+  for (int k = 0; k < n_axes; k++) scales[axes[k]] = ((const float *)scales_t->data)[k];
+  RQ_TRY(geometry_from_scales(c, x, scales, &g));
+  return resize(c, x, &g, &rp);
 }
 
 static rq_status op_upsample(rq__op_ctx *c) {
@@ -239,7 +375,9 @@ static rq_status op_upsample(rq__op_ctx *c) {
   for (int d = 0; d < x->ndim; d++) scales[d] = f[d];
   resize_params rp = {.mode = rq__node_attr_string(c->node, "mode", "nearest"), .nearest_mode = "floor",
                       .cm = CT_ASYMMETRIC};
-  return resize(c, x, scales, NULL, &rp);
+  resize_geometry g;
+  RQ_TRY(geometry_from_scales(c, x, scales, &g));
+  return resize(c, x, &g, &rp);
 }
 
 const rq__op_entry rq__ops_resize[] = {

@@ -40,6 +40,20 @@ save("add_shapes", helper.make_node("Add", ["x", "b"], ["y"], name="no_broadcast
 save("pad_mode", helper.make_node("Pad", ["x", "p"], ["y"], name="wrap_pad", mode="wrap"), [I64("p", [0] * 8)])
 save("resize_mode", helper.make_node("Resize", ["x", "", "sc"], ["y"], name="lanczos", mode="lanczos"),
      [F32("sc", [1, 1, 2, 2])])
+# Resize-18's axes, antialias and keep_aspect_ratio_policy, malformed.
+resize18 = lambda inputs, name, **kw: helper.make_node("Resize", ["x"] + inputs, ["y"], name=name, **kw)
+save("resize_axes_repeated", resize18(["", "sc"], "axes_2_2", mode="linear", axes=[2, -2]),
+     [F32("sc", [0.5, 0.5])], opset=18)
+save("resize_axes_range", resize18(["", "sc"], "axis_4", axes=[4]), [F32("sc", [0.5])], opset=18)
+save("resize_scales_count", resize18(["", "sc"], "four_scales", axes=[2, 3]), [F32("sc", [1, 1, 2, 2])], opset=18)
+save("resize_sizes_count", resize18(["", "", "sz"], "two_sizes", axes=[-1]), [I64("sz", [3, 3])], opset=18)
+save("resize_roi_count", resize18(["roi", "", "sz"], "full_roi", axes=[3], mode="linear",
+                                  coordinate_transformation_mode="tf_crop_and_resize"),
+     [F32("roi", [0, 0, 0, 0, 1, 1, 1, 1]), I64("sz", [3])], opset=18)
+save("resize_policy", resize18(["", "", "sz"], "fit_policy", keep_aspect_ratio_policy="fit"),
+     [I64("sz", [2, 4, 3, 3])], opset=18)
+save("resize_antialias_value", resize18(["", "sc"], "antialias_2", mode="linear", antialias=2),
+     [F32("sc", [1, 1, 0.5, 0.5])], opset=18)
 save("unknown_op", helper.make_node("FrobnicateTensor", ["x"], ["y"], name="frob"))
 save("range_huge", helper.make_node("Range", ["a", "b", "c"], ["y"], name="long_range"),
      [F32("a", 0), F32("b", 1e30), F32("c", 1e-30)])
