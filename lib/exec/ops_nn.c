@@ -728,7 +728,8 @@ static void pool2d_chunk(void *arg, size_t begin, size_t end) {
   pool2d(j->x, j->sp, begin, end, j->is_max, j->include_pad, j->y);
 }
 
-static rq_status pool(rq__op_ctx *c, bool is_max) {
+/* MaxPool, AveragePool and (p_norm > 0) LpPool. */
+static rq_status pool(rq__op_ctx *c, bool is_max, int p_norm) {
   const rq__tensor *x;
   RQ_TRY(rq__op_need(c, 0, &x));
   /* MaxPool also takes 8-bit integers (exact in float). */
@@ -745,8 +746,8 @@ static rq_status pool(rq__op_ctx *c, bool is_max) {
   if (ks == NULL || nk != (size_t)sp.n)
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel_shape must have %d values", sp.n);
   memcpy(sp.k, ks, sizeof *ks * nk);
-  if (!is_max && rq__node_attr(c->node, "dilations") != NULL) {
-    /* AveragePool gained dilations in opset 19 only. */
+  if (!is_max && p_norm == 0 && rq__node_attr(c->node, "dilations") != NULL) {
+    /* AveragePool gained dilations in opset 19 only (LpPool in 18). */
     size_t nd;
     const int64_t *d = rq__node_attr_ints(c->node, "dilations", &nd);
     for (size_t i = 0; i < nd; i++)
@@ -768,7 +769,7 @@ static rq_status pool(rq__op_ctx *c, bool is_max) {
     xd = conv;
   }
   size_t planes = (size_t)(x->dims[0] * x->dims[1]);
-  if (sp.n == 2 && !small_int && ind == NULL) {
+  if (sp.n == 2 && !small_int && ind == NULL && p_norm == 0) {
     pool_job job = {xd, &sp, is_max, include_pad, y->data};
     rq__parallel_for(c->threads, planes, 1, pool2d_chunk, &job);
     return RQ_OK;
@@ -802,11 +803,13 @@ static rq_status pool(rq__op_ctx *c, bool is_max) {
             best_off = off;
           }
         }
-        sum += v;
+        sum += p_norm > 0 ? pow(fabs((double)v), p_norm) : v;
         count++;
       }
       size_t at = pl * sp.out_size + o;
-      if (is_max) {
+      if (p_norm > 0) {
+        ((float *)y->data)[at] = (float)pow(sum, 1.0 / p_norm);
+      } else if (is_max) {
         rq__elem_set(y->data, y->dtype, at, best);
         if (ind) ((int64_t *)ind->data)[at] = (int64_t)(pl * sp.in_size + best_off);
       } else {
@@ -827,10 +830,24 @@ static rq_status pool(rq__op_ctx *c, bool is_max) {
   return RQ_OK;
 }
 
-static rq_status op_max_pool(rq__op_ctx *c) { return pool(c, true); }
-static rq_status op_average_pool(rq__op_ctx *c) { return pool(c, false); }
+/* LpPool's and GlobalLpPool's p: a positive integer (2 by default). */
+static rq_status lp_norm(rq__op_ctx *c, int *p) {
+  int64_t v = rq__node_attr_int(c->node, "p", 2);
+  if (v < 1 || v > 64) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "p must be an integer in 1..64, not %lld", (long long)v);
+  *p = (int)v;
+  return RQ_OK;
+}
 
-static rq_status global_pool(rq__op_ctx *c, bool is_max) {
+static rq_status op_max_pool(rq__op_ctx *c) { return pool(c, true, 0); }
+static rq_status op_average_pool(rq__op_ctx *c) { return pool(c, false, 0); }
+static rq_status op_lp_pool(rq__op_ctx *c) {
+  int p = 2;
+  RQ_TRY(lp_norm(c, &p));
+  return pool(c, false, p);
+}
+
+/* GlobalMaxPool, GlobalAveragePool and (p_norm > 0) GlobalLpPool. */
+static rq_status global_pool(rq__op_ctx *c, bool is_max, int p_norm) {
   const rq__tensor *x;
   RQ_TRY(pool_input(c, &x));
   int64_t ydims[RQ__MAX_RANK];
@@ -843,16 +860,21 @@ static rq_status global_pool(rq__op_ctx *c, bool is_max) {
     double sum = 0;
     float best = -INFINITY;
     for (size_t i = 0; i < area; i++) {
-      sum += xp[i];
+      sum += p_norm > 0 ? pow(fabs((double)xp[i]), p_norm) : xp[i];
       if (xp[i] > best || isnan(xp[i])) best = xp[i];
     }
-    ((float *)y->data)[p] = is_max ? best : (float)(sum / (double)area);
+    ((float *)y->data)[p] = p_norm > 0 ? (float)pow(sum, 1.0 / p_norm) : is_max ? best : (float)(sum / (double)area);
   }
   return RQ_OK;
 }
 
-static rq_status op_global_average_pool(rq__op_ctx *c) { return global_pool(c, false); }
-static rq_status op_global_max_pool(rq__op_ctx *c) { return global_pool(c, true); }
+static rq_status op_global_average_pool(rq__op_ctx *c) { return global_pool(c, false, 0); }
+static rq_status op_global_max_pool(rq__op_ctx *c) { return global_pool(c, true, 0); }
+static rq_status op_global_lp_pool(rq__op_ctx *c) {
+  int p = 2;
+  RQ_TRY(lp_norm(c, &p));
+  return global_pool(c, false, p);
+}
 
 /* MaxUnpool: each element of X goes to the flat position I gives it in the
  * output (an index over the whole N x C x D1 x ... tensor, as MaxPool's
@@ -1644,6 +1666,7 @@ const rq__op_entry rq__ops_nn[] = {
   {"Conv", op_conv}, {"ConvTranspose", op_conv_transpose}, {"Gemm", op_gemm}, {"MatMul", op_matmul},
   {"MaxPool", op_max_pool}, {"AveragePool", op_average_pool},
   {"GlobalAveragePool", op_global_average_pool}, {"GlobalMaxPool", op_global_max_pool},
+  {"LpPool", op_lp_pool}, {"GlobalLpPool", op_global_lp_pool},
   {"BatchNormalization", op_batch_norm}, {"LayerNormalization", op_layer_norm},
   {"InstanceNormalization", op_instance_norm}, {"LRN", op_lrn}, {"Hardmax", op_hardmax},
   {"CumSum", op_cumsum}, {"TopK", op_topk}, {"ConvInteger", op_conv_integer}, {"QLinearConv", op_qlinear_conv},

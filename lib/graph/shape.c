@@ -245,7 +245,7 @@ static bool infer(const rq_graph *g, const rq__node *n, work_shape *o) {
   }
   if (is_op(n, "Conv") || is_op(n, "MaxPool") || is_op(n, "AveragePool") || is_op(n, "LpPool"))
     return infer_window(g, n, o, is_op(n, "Conv"));
-  if (is_op(n, "GlobalAveragePool") || is_op(n, "GlobalMaxPool")) {
+  if (is_op(n, "GlobalAveragePool") || is_op(n, "GlobalMaxPool") || is_op(n, "GlobalLpPool")) {
     if (!have_x || x.ndim < 3) return false;
     *o = x;
     for (int i = 2; i < x.ndim; i++) o->d[i] = 1, o->sym[i] = NULL;
@@ -458,7 +458,7 @@ static const struct {
     {(const char *const[]){"OneHot", NULL}, 0, 2, 0},
     {(const char *const[]){"Split", "RNN", "GRU", "LSTM", "BatchNormalization", NULL}, -1, 0, 0},
     {(const char *const[]){"Softsign", "Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool",
-                           "LpPool", "GlobalAveragePool", "GlobalMaxPool", "Transpose", "Reshape", "Flatten",
+                           "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "Transpose", "Reshape", "Flatten",
                            "Squeeze", "Unsqueeze", "Concat", "Slice", "Gather", "GatherElements", "GatherND",
                            "Expand", "Tile", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth",
                            "ReverseSequence", "Compress", "Trilu", "CumSum", "TopK", "Unique", "Einsum",

@@ -15,7 +15,9 @@ What the cases cover: the Reduce ops taking axes as an input (negative
 axes, keepdims 0, noop_with_empty_axes with no axes), Split's num_outputs
 (even and uneven), Pad's axes input (negative axes; constant, edge and
 reflect), the max and min reductions of ScatterElements and ScatterND, and
-OptionalHasElement / OptionalGetElement on a plain tensor.
+OptionalHasElement / OptionalGetElement on a plain tensor, and LpPool /
+GlobalLpPool (LpPool gained ceil_mode and dilations in opset 18; both ran
+nowhere before, so older opsets are covered here too).
 """
 import os
 import shutil
@@ -35,9 +37,10 @@ def vi(name, elem, shape):
     return helper.make_tensor_value_info(name, elem, shape)
 
 
-def model(nodes, inputs, outputs, inits=()):
+def model(nodes, inputs, outputs, inits=(), opset=18):
     # onnx 1.12's checker knows no opset 18.
-    return case_writer.make_model(nodes, inputs, outputs, inits, name="opset18", opset=18, ir_version=8, check=False)
+    return case_writer.make_model(nodes, inputs, outputs, inits, name="opset18", opset=opset, ir_version=8,
+                                  check=False)
 
 
 def save(case, m, feeds, want):
@@ -147,6 +150,51 @@ def scatter_cases():
         save(f"scatter_nd_{red}", m, [("data", data), ("ind", ind), ("rows", rows)], [want])
 
 
+# ---- LpPool (ceil_mode and dilations since opset 18) and GlobalLpPool ----
+
+def lp_pool_ref(x, p, kernel, strides, pads, dilations, ceil_mode):
+    """NumPy restatement: (sum over the window's inside elements of |x|^p)^(1/p)."""
+    n, c, h, w = x.shape
+    out = []
+    for axis, size in ((0, h), (1, w)):
+        span = (kernel[axis] - 1) * dilations[axis] + 1
+        room = size + pads[axis] + pads[axis + 2] - span
+        count = (-(-room // strides[axis]) if ceil_mode else room // strides[axis]) + 1
+        if ceil_mode and (count - 1) * strides[axis] >= size + pads[axis]:
+            count -= 1
+        out.append(count)
+    y = np.zeros((n, c, out[0], out[1]), np.float64)
+    for i in range(out[0]):
+        for j in range(out[1]):
+            acc = np.zeros((n, c))
+            for a in range(kernel[0]):
+                for b in range(kernel[1]):
+                    r = i * strides[0] - pads[0] + a * dilations[0]
+                    q = j * strides[1] - pads[1] + b * dilations[1]
+                    if 0 <= r < h and 0 <= q < w:
+                        acc += np.abs(x[:, :, r, q].astype(np.float64)) ** p
+            y[:, :, i, j] = acc ** (1.0 / p)
+    return y.astype(np.float32)
+
+
+def lp_pool_cases():
+    x = randn(2, 3, 7, 6)
+    for name, opset, attrs in (
+            ("lppool_p2_pads", 11, dict(kernel_shape=[3, 2], strides=[2, 2], pads=[1, 0, 1, 1])),
+            ("lppool_p3_ceil_mode", 18, dict(p=3, kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1)),
+            ("lppool_p1_dilations", 18, dict(p=1, kernel_shape=[2, 2], dilations=[2, 2], strides=[1, 2]))):
+        m = model([helper.make_node("LpPool", ["x"], ["y"], **attrs)], [vi("x", F, [2, 3, 7, 6])], [vi("y", F, None)],
+                  opset=opset)
+        want = lp_pool_ref(x, attrs.get("p", 2), attrs["kernel_shape"], attrs.get("strides", [1, 1]),
+                           attrs.get("pads", [0, 0, 0, 0]), attrs.get("dilations", [1, 1]), attrs.get("ceil_mode", 0))
+        save(name, m, [("x", x)], [want])
+    for p in (1, 2, 3):
+        m = model([helper.make_node("GlobalLpPool", ["x"], ["y"], p=p)], [vi("x", F, [2, 3, 7, 6])],
+                  [vi("y", F, None)], opset=2 if p == 2 else 18)
+        want = (np.abs(x.astype(np.float64)) ** p).sum(axis=(2, 3), keepdims=True) ** (1.0 / p)
+        save(f"global_lppool_p{p}", m, [("x", x)], [want.astype(np.float32)])
+
+
 # ---- Optional ops on a plain tensor ----
 
 def optional_cases():
@@ -164,4 +212,5 @@ if __name__ == "__main__":
     pad_cases()
     scatter_cases()
     optional_cases()
+    lp_pool_cases()
     print("wrote", len(os.listdir(root)), "cases to", root)
