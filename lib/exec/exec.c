@@ -23,6 +23,7 @@ static const rq__op_entry *const op_families[] = {
   rq__ops_resize,
   rq__ops_groupnorm,
   rq__ops_layout,
+  rq__ops_deform,
 };
 
 rq__op_fn rq__exec_find_op(const char *domain, const char *op_type) {

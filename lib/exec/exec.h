@@ -200,6 +200,7 @@ extern const rq__op_entry rq__ops_sequence[];
 extern const rq__op_entry rq__ops_resize[];
 extern const rq__op_entry rq__ops_groupnorm[];
 extern const rq__op_entry rq__ops_layout[];
+extern const rq__op_entry rq__ops_deform[];
 
 /* True for the ops whose kernels take sequence/optional inputs and check
  * their kinds themselves (ops_sequence.c); the executor refuses non-tensor

@@ -1,0 +1,1 @@
+BYJHOKd¿OKd¿OKd¿OKd¿OKd¿OKd¿OKd¿OKd¿OKd¿q8™>q8™>q8™>q8™>q8™>q8™>q8™>q8™>q8™>
