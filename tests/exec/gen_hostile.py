@@ -284,6 +284,58 @@ center_crop_pad("center_crop_pad_negative", "negative_crop", [-1, 3], axes=[2, 3
 center_crop_pad("center_crop_pad_shape_count", "short_shape", [3, 3])
 center_crop_pad("center_crop_pad_repeated_axis", "axis_twice", [3, 3], axes=[2, -2])
 
+# DeformConv (opset 19, lib/exec/ops_deform.c): x is [2, 4, 5, 5]; W [2, 4, 3, 3]
+# gives a 3x3 output, so offset is [2, 18, 3, 3] and mask [2, 9, 3, 3].
+def save_opset(name, node, inits, opset, ir_version, **kw):
+    """save() at an opset above 18, with that opset's IR version."""
+    save(name, node, inits, opset=opset, **kw)
+    path = os.path.join(out, f"hostile_{name}.onnx")
+    m = onnx.load(path)
+    m.ir_version = ir_version
+    onnx.save(m, path)
+
+
+def deform(name, w=(2, 4, 3, 3), offset=(2, 18, 3, 3), extra=(), inits=(), **attrs):
+    """extra: the optional inputs after offset (B, mask), named as inits."""
+    save_opset(name, helper.make_node("DeformConv", ["x", "w", "off"] + list(extra), ["y"], name=name, **attrs),
+               [F32("w", np.zeros(w)), F32("off", np.zeros(offset))] + list(inits), 19, 9)
+
+
+deform("deform_offset_channels", offset=(2, 17, 3, 3))
+deform("deform_offset_spatial", offset=(2, 18, 4, 3))
+deform("deform_offset_batch", offset=(1, 18, 3, 3))
+deform("deform_mask_channels", extra=["", "m"], inits=[F32("m", np.ones((2, 18, 3, 3)))])
+deform("deform_offset_group_3", offset=(2, 54, 3, 3), offset_group=3)
+deform("deform_offset_group_0", offset_group=0)
+deform("deform_group_weight", group=2)
+deform("deform_group_output", w=(3, 2, 3, 3), group=2)
+deform("deform_kernel_shape", kernel_shape=[2, 2])
+deform("deform_kernel_too_big", w=(2, 4, 9, 9))
+deform("deform_dilations_zero", dilations=[0, 1])
+deform("deform_strides_count", strides=[1, 1, 1])
+deform("deform_pads_negative", pads=[0, -1, 0, 0])
+deform("deform_pads_huge", pads=[1 << 62, 0, 1 << 62, 0])
+deform("deform_bias_shape", extra=["b"], inits=[F32("b", np.zeros(3))])
+save_opset("deform_offset_double", helper.make_node("DeformConv", ["x", "w", "off"], ["y"], name="deform_offset_double"),
+           [F32("w", np.zeros((2, 4, 3, 3))), numpy_helper.from_array(np.zeros((2, 18, 3, 3)), "off")], 19, 9)
+# Runs: NaN, infinite and huge offsets and a NaN mask sample nothing
+# outside X (a 1x1 output).
+deform("deform_nan_offsets", w=(2, 4, 5, 5), offset=(2, 50, 1, 1), extra=["", "m"],
+       inits=[F32("m", np.full((2, 25, 1, 1), np.nan))])
+m = onnx.load(os.path.join(out, "hostile_deform_nan_offsets.onnx"))
+for t in m.graph.initializer:
+    if t.name == "off":
+        t.CopyFrom(F32("off", np.resize(np.array([np.nan, np.inf, -np.inf, 1e30, -1e30], np.float32), (2, 50, 1, 1))))
+onnx.save(m, os.path.join(out, "hostile_deform_nan_offsets.onnx"))
+
+# GroupNormalization at opset 21: scale and bias per channel (x has C = 4).
+save_opset("groupnorm21_per_group", helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"],
+                                                     name="groupnorm21_per_group", num_groups=2),
+           [F32("s", np.ones(2)), F32("b", np.zeros(2))], 21, 10)
+save_opset("groupnorm21_stash_int", helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"],
+                                                     name="groupnorm21_stash_int", num_groups=2, stash_type=7),
+           [F32("s", np.ones(4)), F32("b", np.zeros(4))], 21, 10)
+
 # Loading refuses more than 16 levels (RQ__MAX_SUBGRAPH_DEPTH) and takes 16.
 save("if_too_deep", nested_if(17), [BOOL("c", True)])
 save("if_deepest", nested_if(16), [BOOL("c", True)])
