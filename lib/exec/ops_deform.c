@@ -176,7 +176,8 @@ static void deform_im2col_chunk(void *arg, size_t begin, size_t end) {
             w *= up ? frac[i] : 1.0f - frac[i];
             flat = flat * (size_t)g->in[i] + (size_t)q;
           }
-          /* A zero weight reads element 0 harmlessly, unless X has none. */
+          /* Zero-weight corners are skipped below, so their index is never
+           * read (and X may have no elements at all). */
           ip[cn] = w != 0.0f ? flat : 0;
           wp[cn] = w;
         }
@@ -184,7 +185,7 @@ static void deform_im2col_chunk(void *arg, size_t begin, size_t end) {
       size_t c0 = og * j->channels_per_offset_group;
       for (size_t ch = c0; ch < c0 + j->channels_per_offset_group; ch++) {
         const float *xc = j->x + ch * g->in_size;
-        float *row = j->col + (ch * K + k) * width - j->p_begin;
+        float *row = j->col + (ch * K + k) * width;
         for (size_t p = p0; p < p1; p++) {
           const size_t *ip = idx + (p - p0) * corners;
           const float *wp = wt + (p - p0) * corners;
@@ -192,7 +193,7 @@ static void deform_im2col_chunk(void *arg, size_t begin, size_t end) {
           for (size_t cn = 0; cn < corners; cn++)
             if (wp[cn] != 0.0f) v += wp[cn] * xc[ip[cn]];
           /* The mask scales the interpolated value (torchvision's order). */
-          row[p] = mask != NULL ? mask[p] * v : v;
+          row[p - j->p_begin] = mask != NULL ? mask[p] * v : v;
         }
       }
     }
