@@ -318,6 +318,10 @@ deform("deform_pads_huge", pads=[1 << 62, 0, 1 << 62, 0])
 deform("deform_bias_shape", extra=["b"], inits=[F32("b", np.zeros(3))])
 save_opset("deform_offset_double", helper.make_node("DeformConv", ["x", "w", "off"], ["y"], name="deform_offset_double"),
            [F32("w", np.zeros((2, 4, 3, 3))), numpy_helper.from_array(np.zeros((2, 18, 3, 3)), "off")], 19, 9)
+# DOUBLE is a valid DeformConv type razorq does not implement.
+save_opset("deform_x_double", helper.make_node("DeformConv", ["xd", "w", "off"], ["y"], name="deform_x_double"),
+           [numpy_helper.from_array(np.zeros((2, 4, 3, 3)), "w"), numpy_helper.from_array(np.zeros((2, 18, 3, 3)), "off")],
+           19, 9, out_type=TensorProto.DOUBLE, before=[helper.make_node("Cast", ["x"], ["xd"], to=TensorProto.DOUBLE)])
 # Runs: NaN, infinite and huge offsets and a NaN mask sample nothing
 # outside X (a 1x1 output).
 deform("deform_nan_offsets", w=(2, 4, 5, 5), offset=(2, 50, 1, 1), extra=["", "m"],

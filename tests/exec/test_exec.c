@@ -591,6 +591,7 @@ static const struct {
   {"deform_pads_huge", RQ_ERR_FORMAT, "deform_pads_huge"},
   {"deform_bias_shape", RQ_ERR_FORMAT, "deform_bias_shape"},
   {"deform_offset_double", RQ_ERR_FORMAT, "deform_offset_double"},
+  {"deform_x_double", RQ_ERR_UNSUPPORTED, "deform_x_double"},
   {"deform_nan_offsets", RQ_OK, "deform_nan_offsets"}, /* samples nothing outside X: valid */
   {"groupnorm21_per_group", RQ_ERR_FORMAT, "groupnorm21_per_group"},
   {"groupnorm21_stash_int", RQ_ERR_FORMAT, "groupnorm21_stash_int"},
@@ -674,6 +675,7 @@ static const struct {
   {"deform_pads_huge", "absurdly large"},
   {"deform_bias_shape", "B must be a FLOAT vector of W's 2 output channels"},
   {"deform_offset_double", "offset must be FLOAT (X's type), got DOUBLE"},
+  {"deform_x_double", "input 0 has element type DOUBLE; only FLOAT is implemented"},
   {"groupnorm21_per_group", "scale and bias must have shape [4] (C, one value per channel from opset 21)"},
   {"groupnorm21_stash_int", "stash_type 7 is not a floating-point element type"},
 };
@@ -716,7 +718,8 @@ END_TEST
 
 START_TEST(supported_ops) {
   const char *ops[] = {"Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Resize", "LayerNormalization",
-                       "Einsum", "Det", "MeanVarianceNormalization", "MaxUnpool", "Col2Im", "CenterCropPad"};
+                       "Einsum", "Det", "MeanVarianceNormalization", "MaxUnpool", "Col2Im", "CenterCropPad",
+                       "DeformConv", "GroupNormalization"};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) ck_assert_msg(rq_exec_supports_op(ops[i]), "%s", ops[i]);
   ck_assert(rq_exec_supports_op("If") && rq_exec_supports_op("Loop") && rq_exec_supports_op("Scan"));
   ck_assert(rq_exec_supports_op("SequenceConstruct") && rq_exec_supports_op("ConcatFromSequence"));
