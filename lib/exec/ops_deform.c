@@ -190,8 +190,15 @@ static void deform_im2col_chunk(void *arg, size_t begin, size_t end) {
           const size_t *ip = idx + (p - p0) * corners;
           const float *wp = wt + (p - p0) * corners;
           float v = 0.0f;
-          for (size_t cn = 0; cn < corners; cn++)
-            if (wp[cn] != 0.0f) v += wp[cn] * xc[ip[cn]];
+          if (corners == 4) { /* 2-D, unrolled: the common case */
+            if (wp[0] != 0.0f) v += wp[0] * xc[ip[0]];
+            if (wp[1] != 0.0f) v += wp[1] * xc[ip[1]];
+            if (wp[2] != 0.0f) v += wp[2] * xc[ip[2]];
+            if (wp[3] != 0.0f) v += wp[3] * xc[ip[3]];
+          } else {
+            for (size_t cn = 0; cn < corners; cn++)
+              if (wp[cn] != 0.0f) v += wp[cn] * xc[ip[cn]];
+          }
           /* The mask scales the interpolated value (torchvision's order). */
           row[p - j->p_begin] = mask != NULL ? mask[p] * v : v;
         }
