@@ -42,6 +42,13 @@ const char *rq__dtype_name(int32_t dtype) {
     case 14: return "COMPLEX64";
     case 15: return "COMPLEX128";
     case RQ__DT_BFLOAT16: return "BFLOAT16";
+    /* Named (opsets 19 and 21 added them) so a refusal says which. */
+    case 17: return "FLOAT8E4M3FN";
+    case 18: return "FLOAT8E4M3FNUZ";
+    case 19: return "FLOAT8E5M2";
+    case 20: return "FLOAT8E5M2FNUZ";
+    case 21: return "UINT4";
+    case 22: return "INT4";
     default: return "?";
   }
 }

@@ -15,6 +15,7 @@ byte for byte what they were.
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -98,3 +99,14 @@ def ort_run(model, feeds):
         t = out[o.name]
         result.append(np.frombuffer(base64.b64decode(t["data"]), ORT_TYPES[t["type"]]).reshape(t["dims"]))
     return result
+
+
+def regenerate(root, *generators):
+    """Writes a case set afresh: the family folder above root
+    (<family>/node) is emptied, each generator writes its cases under root,
+    and the count is printed."""
+    shutil.rmtree(os.path.dirname(root), ignore_errors=True)
+    os.makedirs(root)
+    for generate in generators:
+        generate()
+    print(len(os.listdir(root)), "cases in", root)

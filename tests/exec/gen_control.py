@@ -20,7 +20,6 @@ read only inside a subgraph, which tests/graph also runs through the
 passes (fold constants, BN folding, dead-value removal).
 """
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -296,16 +295,7 @@ def loop_m_body_stops():
 
 
 if __name__ == "__main__":
-    shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(root)
-    if_outer()
-    loop_scan_outer()
-    loop_nested_if()
-    loop_m_only()
-    loop_cond_only()
-    loop_zero_iterations()
-    scan_reverse_axes()
-    subgraph_only_value()
-    if_identity_pair()
-    loop_m_body_stops()
-    print("wrote", root)
+    case_writer.regenerate(root,
+                           if_outer, loop_scan_outer, loop_nested_if, loop_m_only, loop_cond_only,
+                           loop_zero_iterations, scan_reverse_axes, subgraph_only_value, if_identity_pair,
+                           loop_m_body_stops)

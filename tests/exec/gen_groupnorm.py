@@ -30,7 +30,6 @@ The committed data was made with torch 1.13, numpy and onnxruntime-node
 1.30.0; runs of the C tests need neither.
 """
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -192,14 +191,7 @@ def gen_empty():
 
 
 def main():
-    if os.path.isdir(os.path.dirname(root)):
-        shutil.rmtree(os.path.dirname(root))
-    os.makedirs(root)
-    gen_group_norm()
-    gen_bitwise()
-    gen_mish()
-    gen_empty()
-    print(len(os.listdir(root)), "cases in", root)
+    case_writer.regenerate(root, gen_group_norm, gen_bitwise, gen_mish, gen_empty)
 
 
 main()

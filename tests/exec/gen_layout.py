@@ -30,7 +30,6 @@ onnx 1.12's checker does not know opset 18, so models are not checked.
 import itertools
 import math
 import os
-import shutil
 
 import numpy as np
 import torch
@@ -205,12 +204,7 @@ def gen_center_crop_pad():
 
 
 def main():
-    if os.path.isdir(os.path.dirname(root)):
-        shutil.rmtree(os.path.dirname(root))
-    os.makedirs(root)
-    gen_col2im()
-    gen_center_crop_pad()
-    print(len(os.listdir(root)), "cases in", root)
+    case_writer.regenerate(root, gen_col2im, gen_center_crop_pad)
 
 
 main()

@@ -20,7 +20,6 @@ GlobalLpPool (LpPool gained ceil_mode and dilations in opset 18; both ran
 nowhere before, so older opsets are covered here too).
 """
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -206,11 +205,4 @@ def optional_cases():
 
 
 if __name__ == "__main__":
-    shutil.rmtree(os.path.dirname(root), ignore_errors=True)
-    reduce_cases()
-    split_cases()
-    pad_cases()
-    scatter_cases()
-    optional_cases()
-    lp_pool_cases()
-    print("wrote", len(os.listdir(root)), "cases to", root)
+    case_writer.regenerate(root, reduce_cases, split_cases, pad_cases, scatter_cases, optional_cases, lp_pool_cases)

@@ -34,7 +34,6 @@ The committed data was made with torch 1.13 and onnxruntime-node 1.30.0;
 runs of the C tests need neither.
 """
 import os
-import shutil
 
 import numpy as np
 import torch
@@ -268,14 +267,7 @@ def gen_nearest():
 
 
 def main():
-    if os.path.isdir(os.path.dirname(root)):
-        shutil.rmtree(os.path.dirname(root))
-    os.makedirs(root)
-    gen_antialias()
-    gen_axes()
-    gen_policy()
-    gen_nearest()
-    print(len(os.listdir(root)), "cases in", root)
+    case_writer.regenerate(root, gen_antialias, gen_axes, gen_policy, gen_nearest)
 
 
 main()

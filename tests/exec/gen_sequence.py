@@ -24,7 +24,6 @@ sequence; the exporter's Loop + SequenceInsert + ConcatFromSequence.
 """
 import io
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -203,17 +202,10 @@ def torch_list_loop():
 
 
 def main():
-    shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(root)
-    split_sizes()
-    split_scalar_seq_out()
-    split_keepdims0()
-    concat_new_axis_negative()
-    insert_erase_negative()
-    loop_carries_sequence()
-    sequence_input()
-    sequence_map_tensor()
-    torch_list_loop()
+    case_writer.regenerate(root,
+                           split_sizes, split_scalar_seq_out, split_keepdims0, concat_new_axis_negative,
+                           insert_erase_negative, loop_carries_sequence, sequence_input, sequence_map_tensor,
+                           torch_list_loop)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ The committed data was made with torch 1.13, torchvision 0.14 and
 onnxruntime-node 1.30.0; runs the C tests need neither.
 """
 import os
-import shutil
 
 import numpy as np
 import torch
@@ -167,13 +166,7 @@ def gen_nms():
 
 
 def main():
-    if os.path.isdir(os.path.dirname(root)):
-        shutil.rmtree(os.path.dirname(root))
-    os.makedirs(root)
-    gen_gridsample()
-    gen_roialign()
-    gen_nms()
-    print(len(os.listdir(root)), "cases in", root)
+    case_writer.regenerate(root, gen_gridsample, gen_roialign, gen_nms)
 
 
 main()

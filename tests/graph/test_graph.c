@@ -1203,6 +1203,11 @@ START_TEST(test_public_api_arguments) {
   ck_assert_int_eq(rq_graph_input_info(g, 5, &info), RQ_ERR_INVALID_ARG);
   ck_assert_int_eq(rq_graph_fingerprint(g, NULL), RQ_ERR_INVALID_ARG);
   ck_assert_str_eq(rq_onnx_type_name(1), "FLOAT");
+  /* TensorProto.DataType of ONNX 1.14 and 1.16 (onnx.proto), named in refusals. */
+  ck_assert_str_eq(rq_onnx_type_name(17), "FLOAT8E4M3FN");
+  ck_assert_str_eq(rq_onnx_type_name(20), "FLOAT8E5M2FNUZ");
+  ck_assert_str_eq(rq_onnx_type_name(22), "INT4");
+  ck_assert_str_eq(rq_onnx_type_name(99), "?");
   rq_graph_destroy(g);
 }
 END_TEST
