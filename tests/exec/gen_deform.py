@@ -30,7 +30,6 @@ onnxruntime-node 1.30.0; runs of the C tests need none of them.
 """
 import itertools
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -271,13 +270,6 @@ def gen_blocks():
 
 
 def main():
-    if os.path.isdir(os.path.dirname(root)):
-        shutil.rmtree(os.path.dirname(root))
-    os.makedirs(root)
-    gen_deform_conv()
-    gen_group_norm()
-    gen_blocks()
-    print(len(os.listdir(root)), "cases in", root)
-
+    case_writer.regenerate(root, gen_deform_conv, gen_group_norm, gen_blocks)
 
 main()
