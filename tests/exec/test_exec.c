@@ -575,6 +575,17 @@ static const struct {
   {"center_crop_pad_negative", RQ_ERR_FORMAT, "negative_crop"},
   {"center_crop_pad_shape_count", RQ_ERR_FORMAT, "short_shape"},
   {"center_crop_pad_repeated_axis", RQ_ERR_FORMAT, "axis_twice"},
+  {"avgpool_dilations_opset18", RQ_ERR_UNSUPPORTED, "dilated_avg18"},
+  {"pad_wrap_negative", RQ_ERR_UNSUPPORTED, "wrap_crop"},
+  {"pad_wrap_beyond_dim", RQ_ERR_UNSUPPORTED, "wrap_twice"},
+  {"resize_half_pixel_symmetric_opset18", RQ_ERR_UNSUPPORTED, "symmetric18"},
+  {"reducemax_bool_opset18", RQ_ERR_UNSUPPORTED, "bool_max18"},
+  {"quantize_blocked_scale_shape", RQ_ERR_FORMAT, "blocks_of_2"},
+  {"quantize_block_size_negative", RQ_ERR_FORMAT, "block_minus_1"},
+  {"quantize_output_dtype_mismatch", RQ_ERR_FORMAT, "int16_vs_uint8"},
+  {"quantize_output_dtype_float8", RQ_ERR_UNSUPPORTED, "to_e4m3"},
+  {"quantize_int16_opset19", RQ_ERR_UNSUPPORTED, "int16_at_19"},
+  {"dequantize_float16_scale_opset18", RQ_ERR_UNSUPPORTED, "half_scale18"},
 };
 
 /* What some of those messages must say besides the node name. */
@@ -639,6 +650,17 @@ static const struct {
   {"center_crop_pad_negative", "shape[0] = -1 is negative"},
   {"center_crop_pad_shape_count", "shape has 2 values for 4 axes"},
   {"center_crop_pad_repeated_axis", "axis 2 is given twice"},
+  {"avgpool_dilations_opset18", "dilated AveragePool before opset 19"},
+  {"pad_wrap_negative", "wrap padding with negative pads"},
+  {"pad_wrap_beyond_dim", "wrap pads larger than the dimension"},
+  {"resize_half_pixel_symmetric_opset18", "coordinate_transformation_mode 'half_pixel_symmetric'"},
+  {"reducemax_bool_opset18", "element type BOOL"},
+  {"quantize_blocked_scale_shape", "scale dimension 1 is 3, block_size 2 needs 2"},
+  {"quantize_block_size_negative", "block_size -1 is negative"},
+  {"quantize_output_dtype_mismatch", "output_dtype 5 differs from the zero point's type UINT8"},
+  {"quantize_output_dtype_float8", "output type 17 (float8 and 4-bit types are not implemented)"},
+  {"quantize_int16_opset19", "zero point type INT16 at opset 19"},
+  {"dequantize_float16_scale_opset18", "input 1 has element type FLOAT16; only FLOAT is implemented"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {

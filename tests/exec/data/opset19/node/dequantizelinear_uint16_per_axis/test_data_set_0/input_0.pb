@@ -1,0 +1,1 @@
+BqJ0ŸE{¨dR +zeìqaYz=;™üƒQ0“E`cÓœz$û¡Yt»mÙíbiq
