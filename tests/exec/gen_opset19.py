@@ -9,13 +9,15 @@ these are razorq's own.
 Each case is tests/exec/data/opset19/node/<case>/ with model.onnx and
 test_data_set_0/{input,output}_K.pb. Expected outputs come from ONNX Runtime
 (tests/exec/ort_run.js); every case is also restated in NumPy here from the
-operator spec and the script stops if the two disagree.
+operator spec and the script stops if the two disagree. BFLOAT16
+QuantizeLinear / DequantizeLinear, which ONNX Runtime does not run, have
+the NumPy restatement alone.
 
 What the cases cover: AveragePool-19's dilations (with and without
 count_include_pad, ceil_mode, 1-D to 3-D), Pad-19's wrap mode, Resize-19's
 half_pixel_symmetric, ReduceMax-20 / ReduceMin-20 on BOOL (and 8-bit
-integers), and QuantizeLinear / DequantizeLinear: FLOAT16 input, scale and
-output (19), 16-bit quantized types, blocked quantization and output_dtype
+integers), and QuantizeLinear / DequantizeLinear: FLOAT16 and BFLOAT16
+input, scale and output (19), 16-bit quantized types, blocked quantization and output_dtype
 (21).
 """
 import os
@@ -314,6 +316,40 @@ def quant_cases():
              21, F16, inits=[("scale", scale)], want=dequantize_ref(q, scale, None, axis=0, block=3), exact=True)
 
 
+
+def to_bfloat16(a):
+    """float32 -> BFLOAT16 (round half to even), returned as float32."""
+    u = np.asarray(a, np.float32).view(np.uint32).astype(np.uint64)
+    u = (u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000
+    return u.astype(np.uint32).view(np.float32)
+
+
+def bfloat16_cases():
+    """BFLOAT16 x / scale (opset 19). ONNX Runtime 1.30 has no BFLOAT16
+    QuantizeLinear / DequantizeLinear kernel, so NumPy alone is the oracle:
+    x comes in as FLOAT and a Cast makes it BFLOAT16 (the values are exact
+    in it), DequantizeLinear's BFLOAT16 output is Cast back to FLOAT."""
+    bf = TensorProto.BFLOAT16
+    scale_vals = [0.5, 0.3984375, 0.376953125]  # 51/128 and 193/512: the products need rounding
+    scale = helper.make_tensor("scale", bf, [3], scale_vals)
+    x = (rng.integers(-127, 128, (2, 3, 4)) / 4).astype(np.float32)
+    zp = np.array([1, -3, 0], np.int8)
+    m = model([helper.make_node("Cast", ["x"], ["xb"], to=bf),
+               helper.make_node("QuantizeLinear", ["xb", "scale", "zp"], ["y"])],
+              [vi("x", F, [2, 3, 4])], [vi("y", TensorProto.INT8, None)],
+              [("zp", zp)], opset=19)
+    m.graph.initializer.append(scale)
+    want = quantize_ref(x, np.array(scale_vals, np.float32), zp, np.int8)
+    case_writer.write_case(root, "quantizelinear_bfloat16_per_axis", m, [("x", x)], [("y", want)])
+    q = qints(np.int8, (2, 3, 4))
+    m = model([helper.make_node("DequantizeLinear", ["q", "scale", "zp"], ["yb"]),
+               helper.make_node("Cast", ["yb"], ["y"], to=F)],
+              [vi("q", TensorProto.INT8, [2, 3, 4])], [vi("y", F, None)], [("zp", zp)], opset=19)
+    m.graph.initializer.append(scale)
+    want = to_bfloat16(dequantize_ref(q, np.array(scale_vals, np.float32), zp))
+    case_writer.write_case(root, "dequantizelinear_bfloat16_per_axis", m, [("q", q)], [("y", want)])
+
+
 if __name__ == "__main__":
     shutil.rmtree(os.path.dirname(root), ignore_errors=True)
     avg_pool_cases()
@@ -321,4 +357,5 @@ if __name__ == "__main__":
     resize_cases()
     reduce_cases()
     quant_cases()
+    bfloat16_cases()
     print("wrote", len(os.listdir(root)), "cases to", root)
