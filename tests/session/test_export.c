@@ -348,8 +348,8 @@ START_TEST(openvino_fake_quantize_layout) {
 END_TEST
 
 /* 9..16-bit qschemes: QDQ with opset 21's int16/uint16 QuantizeLinear (the
- * model moved to opset 21, which razorq's loader takes; ONNX Runtime runs it
- * in tests/e2e/test_export_formats.py); a model below opset 13 is not
+ * model moved to opset 21, which razorq's executor runs; ONNX Runtime runs
+ * it in tests/e2e/test_export_formats.py); a model below opset 13 is not
  * upgraded (RQ_ERR_UNSUPPORTED, nothing written). FakeQuantize takes any
  * levels. */
 START_TEST(sixteen_bit) {
@@ -360,6 +360,12 @@ START_TEST(sixteen_bit) {
   rq_graph *g;
   ck_assert_msg(rq_graph_load(path, &g) == RQ_OK, "%s", rq_last_error());
   ck_assert_int_eq(g->opsets[0].version, 21);
+  /* razorq's executor runs the int16/uint16 QDQ model as the session
+   * evaluates it. */
+  rq_tensor_list *deployed = logits(&f, g), *evaluated = logits(&f, NULL);
+  ck_assert_double_ge(argmax_agreement(deployed, evaluated), 0.998);
+  rq_tensor_list_destroy(deployed);
+  rq_tensor_list_destroy(evaluated);
   rq_graph_destroy(g);
   unlink(path);
   /* An old model: refused, and the session's model is left as it was. */
