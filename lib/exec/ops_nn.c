@@ -762,6 +762,11 @@ static rq_status pool(rq__op_ctx *c, bool is_max, int p_norm) {
       if (d[i] != 1) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "dilated AveragePool before opset 19");
   }
   RQ_TRY(spatial_forward(c, x, &sp, rq__node_attr_int(c->node, "ceil_mode", 0) != 0));
+  if (!is_max && p_norm == 0 && strncmp(rq__node_attr_string(c->node, "auto_pad", "NOTSET"), "SAME_", 5) == 0)
+    for (int i = 0; i < sp.n; i++)
+      /* The spec's SAME output is ceil(in / stride) for the dilated
+       * window; ONNX Runtime 1.30 pads for the undilated one instead. */
+      if (sp.d[i] != 1) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "AveragePool with auto_pad SAME_* and dilations");
   bool include_pad = rq__node_attr_int(c->node, "count_include_pad", 0) != 0;
   int64_t ydims[RQ__MAX_RANK] = {x->dims[0], x->dims[1]};
   for (int i = 0; i < sp.n; i++) ydims[2 + i] = sp.out[i];

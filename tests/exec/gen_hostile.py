@@ -291,6 +291,8 @@ save("if_deepest", nested_if(16), [BOOL("c", True)])
 # Opsets 19-21 (gen_opset19.py runs the well-formed forms).
 save("avgpool_dilations_opset18", helper.make_node("AveragePool", ["x"], ["y"], name="dilated_avg18",
                                                    kernel_shape=[2, 2], dilations=[2, 2]), opset=18)
+save("avgpool_dilations_same", helper.make_node("AveragePool", ["x"], ["y"], name="dilated_same_avg",
+                                                kernel_shape=[2, 2], dilations=[2, 1], auto_pad="SAME_LOWER"), opset=19)
 save("pad_wrap_negative", helper.make_node("Pad", ["x", "p"], ["y"], name="wrap_crop", mode="wrap"),
      [I64("p", [0, 0, -1, 2, 0, 0, 1, 0])], opset=19)
 save("pad_wrap_beyond_dim", helper.make_node("Pad", ["x", "p"], ["y"], name="wrap_twice", mode="wrap"),

@@ -14,7 +14,9 @@ QuantizeLinear / DequantizeLinear, which ONNX Runtime does not run, have
 the NumPy restatement alone.
 
 What the cases cover: AveragePool-19's dilations (with and without
-count_include_pad, ceil_mode, 1-D to 3-D), Pad-19's wrap mode, Resize-19's
+count_include_pad, ceil_mode, auto_pad VALID, 1-D to 3-D; with SAME_UPPER /
+SAME_LOWER ONNX Runtime 1.30 pads for the undilated kernel, against the
+spec's ceil(in / stride) outputs, and razorq refuses the pair), Pad-19's wrap mode, Resize-19's
 half_pixel_symmetric, ReduceMax-20 / ReduceMin-20 on BOOL (and 8-bit
 integers), and QuantizeLinear / DequantizeLinear: FLOAT16 and BFLOAT16
 input, scale and output (19), 16-bit quantized types, blocked quantization and output_dtype
@@ -122,6 +124,8 @@ def avg_pool_cases():
                   count_include_pad=1)),
             ("avgpool_1d_dilations_count_include_pad", [2, 3, 9],
              dict(kernel_shape=[3], dilations=[3], strides=[2], pads=[2, 2], count_include_pad=1)),
+            ("avgpool_dilations_valid", [1, 2, 7, 8],
+             dict(kernel_shape=[3, 2], dilations=[2, 3], strides=[2, 1], auto_pad="VALID", count_include_pad=1)),
             ("avgpool_3d_dilations", [1, 2, 5, 6, 5],
              dict(kernel_shape=[2, 2, 2], dilations=[2, 1, 3], strides=[1, 2, 1], pads=[1, 0, 1, 1, 1, 1])),
             ("avgpool_3d_dilations_count_include_pad", [1, 2, 5, 6, 5],
@@ -129,9 +133,9 @@ def avg_pool_cases():
                   count_include_pad=1))):
         x = randn(*shape)
         n = len(shape) - 2
-        want = avg_pool_ref(x.astype(np.float64), attrs["kernel_shape"], attrs.get("strides", [1] * n),
-                            attrs.get("pads", [0] * 2 * n), attrs["dilations"], attrs.get("ceil_mode", 0),
-                            attrs.get("count_include_pad", 0))
+        strides, pads = attrs.get("strides", [1] * n), attrs.get("pads", [0] * 2 * n)
+        want = avg_pool_ref(x.astype(np.float64), attrs["kernel_shape"], strides, pads, attrs["dilations"],
+                            attrs.get("ceil_mode", 0), attrs.get("count_include_pad", 0))
         one_node(name, "AveragePool", [("x", x)], attrs, 19, F, want=want)
 
 
@@ -163,14 +167,30 @@ def half_pixel_symmetric(out_int, in_len, scale):
     return offset + (np.arange(out_int) + 0.5) / scale - 0.5
 
 
+def cubic_weights(t, a=-0.75):
+    """Keys' cubic convolution weights of the taps at floor - 1 .. floor + 2."""
+    def w(d):
+        d = np.abs(d)
+        return np.where(d <= 1, ((a + 2) * d - (a + 3)) * d * d + 1,
+                        np.where(d < 2, ((a * d - 5 * a) * d + 8 * a) * d - 4 * a, 0))
+    return [w(t + 1), w(t), w(1 - t), w(2 - t)]
+
+
 def resize_ref(x, scales, out, mode):
     """NumPy restatement, axis by axis: linear (the coordinate clamped to
-    the input) or nearest round_prefer_floor."""
+    the input), cubic (A = -0.75, taps outside the input take the edge's
+    value) or nearest round_prefer_floor."""
     y = x.astype(np.float64)
     for d in range(x.ndim):
         in_len = x.shape[d]
         xo = half_pixel_symmetric(out[d], in_len, scales[d])
-        if mode == "nearest":
+        shape = [-1 if k == d else 1 for k in range(x.ndim)]
+        if mode == "cubic":
+            base = np.floor(xo).astype(np.int64)
+            ws = cubic_weights(xo - base)
+            y = sum(np.take(y, np.clip(base + k - 1, 0, in_len - 1), axis=d) * ws[k].reshape(shape)
+                    for k in range(4))
+        elif mode == "nearest":
             idx = np.where(xo - np.floor(xo) == 0.5, np.floor(xo), np.round(xo)).astype(np.int64)
             y = np.take(y, np.clip(idx, 0, in_len - 1), axis=d)
         else:
@@ -184,7 +204,8 @@ def resize_ref(x, scales, out, mode):
 
 def resize_cases():
     x = randn(1, 2, 5, 7)
-    for mode, scales in (("linear", [1, 1, 0.7, 1.55]), ("nearest", [1, 1, 1.9, 0.45])):
+    for mode, scales in (("linear", [1, 1, 0.7, 1.55]), ("nearest", [1, 1, 1.9, 0.45]),
+                         ("cubic", [1, 1, 1.3, 0.8])):
         out = [int(np.floor(n * s)) for n, s in zip(x.shape, scales)]
         want = resize_ref(x, scales, out, mode)
         one_node(f"resize_{mode}_half_pixel_symmetric", "Resize",
@@ -197,6 +218,15 @@ def resize_cases():
              [("x", x), ("roi", np.zeros(0, np.float32)), ("sizes", np.array(sizes, np.int64))],
              dict(mode="linear", coordinate_transformation_mode="half_pixel_symmetric"), 19, F,
              want=resize_ref(x, scales, sizes, "linear"), names=["x", "roi", "", "sizes"])
+    # keep_aspect_ratio_policy (opset 18) picks one scale for the listed
+    # axes: the output rounds in * scale, so the adjustment is not 1.
+    scale = min(4 / 5, 9 / 7)
+    out = [1, 2, int(5 * scale + 0.5), int(7 * scale + 0.5)]
+    one_node("resize_linear_half_pixel_symmetric_not_larger", "Resize",
+             [("x", x), ("roi", np.zeros(0, np.float32)), ("sizes", np.array([4, 9], np.int64))],
+             dict(mode="linear", coordinate_transformation_mode="half_pixel_symmetric", axes=[2, 3],
+                  keep_aspect_ratio_policy="not_larger"), 19, F,
+             want=resize_ref(x, [1, 1, scale, scale], out, "linear"), names=["x", "roi", "", "sizes"])
 
 
 # ---- ReduceMax-20 / ReduceMin-20 on BOOL and 8-bit integers ----

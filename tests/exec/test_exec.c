@@ -586,6 +586,7 @@ static const struct {
   {"quantize_output_dtype_float8", RQ_ERR_UNSUPPORTED, "to_e4m3"},
   {"quantize_int16_opset19", RQ_ERR_UNSUPPORTED, "int16_at_19"},
   {"dequantize_float16_scale_opset18", RQ_ERR_UNSUPPORTED, "half_scale18"},
+  {"avgpool_dilations_same", RQ_ERR_UNSUPPORTED, "dilated_same_avg"},
 };
 
 /* What some of those messages must say besides the node name. */
@@ -661,6 +662,7 @@ static const struct {
   {"quantize_output_dtype_float8", "output type 17 (float8 and 4-bit types are not implemented)"},
   {"quantize_int16_opset19", "zero point type INT16 at opset 19"},
   {"dequantize_float16_scale_opset18", "input 1 has element type FLOAT16; only FLOAT is implemented"},
+  {"avgpool_dilations_same", "AveragePool with auto_pad SAME_* and dilations"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {

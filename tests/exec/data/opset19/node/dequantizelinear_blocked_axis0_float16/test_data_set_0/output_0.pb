@@ -1,2 +1,2 @@
 
-ByJ0TÄ!O.>‘À(ARLhÄCI`ÈöFß½ÛÉì1ÑJºA K°¼£ÎÉSM†Ç•Ì0FI
+ByJ0 ÅYIK¬LvJÀÍ!E^MÌ—Ì”NÐ@JÔ¿§È®Å¹JÅ=ÍFÁ¤LÍBaÀM

@@ -1,2 +1,1 @@
-ByJxÕ3ªÅZÃÅèÆn]EäqvDñÝÍÅüÔÆ@³šEuÊE'
-DÁ6™Eß’ÄgãdCq=!ÅÌœäEJŽÅ&ƒ,FyË§Äp¸fEÄ~FìfÅ"ÅŒ¼C÷ÀEÆû"Ä¢­5DeŸEçýÃBqOóÅ£ÐêD
+ByJx±	èÅWÿÄ[®C™Åâ*àC¾-àD~ËqDºŸEK	C—hcÅ±˜rEÒÉWÅ2?EEÓâ¶ÅOZÄpñSÅ.GMEÉ?^Å$HXÅFª…Å¯B@ÆgRMEJhÙDƒwôD»È3EìC/Ã‹ÉE\ÈÈEš6D]Ó­Á

@@ -1,2 +1,2 @@
 
-BxJ0°LYKsHõ4ÁH0È‚ÐmÅìNÊÃFdÍÓO½ÌÃCÌÈhMjÍ€Î6Ñ¹Ï8O÷Í
+BxJ0IÅWPLuDÅ·Î±Ê¢KÖPgÃu¿½NìÈÝÌÍ&Ì¼N)F!ÍžN÷ÅSJsÍH:
