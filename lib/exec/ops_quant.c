@@ -99,6 +99,22 @@ static rq_status qparams(rq__op_ctx *c, const rq__tensor *x, const rq__tensor **
   return RQ_OK;
 }
 
+/* The scales as FLOAT: the tensor's own data, or (FLOAT16 / BFLOAT16,
+ * widened exactly) a copy the caller frees with rq__free(*copy). Reading
+ * them once keeps a per-element type switch out of the loops. */
+static rq_status float_scales(const rq__tensor *scale, const float **s, float **copy) {
+  *copy = NULL;
+  if (scale->dtype == RQ__DT_FLOAT) {
+    *s = scale->data;
+    return RQ_OK;
+  }
+  *copy = rq__malloc_array(scale->numel ? scale->numel : 1, sizeof **copy);
+  if (*copy == NULL) return rq__nomem("scale", scale->numel * sizeof **copy);
+  for (size_t k = 0; k < scale->numel; k++) (*copy)[k] = (float)rq__elem_get(scale->data, scale->dtype, k);
+  *s = *copy;
+  return RQ_OK;
+}
+
 static rq_status op_quantize_linear(rq__op_ctx *c) {
   const rq__tensor *x, *scale, *zp;
   RQ_TRY(rq__op_need(c, 0, &x));
@@ -124,15 +140,19 @@ static rq_status op_quantize_linear(rq__op_ctx *c) {
   double qmin = is_signed ? -range / 2 : 0, qmax = is_signed ? range / 2 - 1 : range - 1;
   rq__tensor *y;
   RQ_TRY(rq__op_output(c, 0, out_type, x->ndim, x->dims, &y));
+  const float *s;
+  float *copy;
+  RQ_TRY(float_scales(scale, &s, &copy));
   for (size_t i = 0; i < x->numel; i++) {
     size_t k = qparam_index(&m, i);
     /* x / scale in float as ONNX Runtime and PyTorch do (FLOAT16 and
      * BFLOAT16 widened exactly), then round half to even (nearbyintf in the
      * default rounding mode). */
-    float q = nearbyintf((float)rq__elem_get(x->data, x->dtype, i) / (float)rq__elem_get(scale->data, scale->dtype, k));
+    float q = nearbyintf((float)rq__elem_get(x->data, x->dtype, i) / s[k]);
     double v = isnan(q) ? 0 : (double)q + (zp ? rq__elem_get(zp->data, zp->dtype, k) : 0);
     rq__elem_set(y->data, out_type, i, v < qmin ? qmin : v > qmax ? qmax : v);
   }
+  rq__free(copy);
   return RQ_OK;
 }
 
@@ -148,13 +168,20 @@ static rq_status op_dequantize_linear(rq__op_ctx *c) {
   /* Opset 19: the output has the scale's type (FLOAT before). */
   rq__tensor *y;
   RQ_TRY(rq__op_output(c, 0, scale->dtype, x->ndim, x->dims, &y));
+  const float *s;
+  float *copy;
+  RQ_TRY(float_scales(scale, &s, &copy));
+  float *out = y->dtype == RQ__DT_FLOAT ? y->data : NULL;
   for (size_t i = 0; i < x->numel; i++) {
     size_t k = qparam_index(&m, i);
     int64_t q = (int64_t)rq__elem_get(x->data, x->dtype, i) - (zp ? (int64_t)rq__elem_get(zp->data, zp->dtype, k) : 0);
     /* The product in float, rounded once more for FLOAT16 / BFLOAT16 output
      * as ONNX Runtime does. */
-    rq__elem_set(y->data, y->dtype, i, (float)q * (float)rq__elem_get(scale->data, scale->dtype, k));
+    float v = (float)q * s[k];
+    if (out != NULL) out[i] = v;
+    else rq__elem_set(y->data, y->dtype, i, v);
   }
+  rq__free(copy);
   return RQ_OK;
 }
 
