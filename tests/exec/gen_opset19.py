@@ -18,7 +18,7 @@ count_include_pad, ceil_mode, auto_pad VALID, 1-D to 3-D; with SAME_UPPER /
 SAME_LOWER ONNX Runtime 1.30 pads for the undilated kernel, against the
 spec's ceil(in / stride) outputs, and razorq refuses the pair), Pad-19's wrap mode, Resize-19's
 half_pixel_symmetric, ReduceMax-20 / ReduceMin-20 on BOOL (and 8-bit
-integers), and QuantizeLinear / DequantizeLinear: FLOAT16 and BFLOAT16
+integers; empty reductions too), and QuantizeLinear / DequantizeLinear: FLOAT16 and BFLOAT16
 input, scale and output (19), 16-bit quantized types, blocked quantization and output_dtype
 (21).
 """
@@ -380,6 +380,26 @@ def bfloat16_cases():
     case_writer.write_case(root, "dequantizelinear_bfloat16_per_axis", m, [("q", q)], [("y", want)])
 
 
+def empty_reduce_cases():
+    """ReduceMax / ReduceMin over an empty axis: the type's minimum /
+    maximum (the spec's -inf / +inf where the type has none). ONNX Runtime
+    agrees for INT8 / UINT8 and refuses BOOL, whose cases (False for Max,
+    True for Min) have the spec alone as their oracle."""
+    for op, pick in (("ReduceMax", 0), ("ReduceMin", 1)):
+        for t in (np.int8, np.uint8, np.bool_):
+            x = np.zeros((2, 0), t)
+            feeds = [("x", x), ("axes", np.array([1], np.int64))]
+            elem = NP_TO_ONNX[np.dtype(t)]
+            want = np.full(2, (np.iinfo(t).min, np.iinfo(t).max)[pick] if t != np.bool_ else bool(pick), t)
+            case = f"{op.lower()}_empty_{np.dtype(t).name}"
+            if t != np.bool_:
+                one_node(case, op, feeds, dict(keepdims=0), 20, elem, want=want, exact=True)
+                continue
+            m = model([helper.make_node(op, ["x", "axes"], ["y"], keepdims=0)],
+                      [vi("x", elem, [2, 0]), vi("axes", I64, [1])], [vi("y", elem, None)], opset=20)
+            case_writer.write_case(root, case, m, feeds, [("y", want)])
+
+
 if __name__ == "__main__":
     shutil.rmtree(os.path.dirname(root), ignore_errors=True)
     avg_pool_cases()
@@ -388,4 +408,5 @@ if __name__ == "__main__":
     reduce_cases()
     quant_cases()
     bfloat16_cases()
+    empty_reduce_cases()
     print("wrote", len(os.listdir(root)), "cases to", root)
