@@ -670,6 +670,16 @@ static void max_pool2d(const float *x, const spatial *sp, size_t pl_begin, size_
   }
 }
 
+/* count_include_pad's divisor along one axis: the window's taps (k of them,
+ * d apart, the first at `start`) that fall inside the padded input, i.e.
+ * before `limit` = in + end pad. The padded input is what PyTorch clips the
+ * window to; only ceil_mode's last window can reach past it. With d = 1
+ * this is PyTorch's min(start + k, limit) - start. */
+static int64_t padded_taps(int64_t start, int64_t k, int64_t d, int64_t limit) {
+  int64_t inside = limit - start <= 0 ? 0 : (limit - start + d - 1) / d;
+  return inside < k ? inside : k;
+}
+
 static void pool2d(const float *x, const spatial *sp, size_t pl_begin, size_t pl_end, bool is_max, bool include_pad,
                    float *y) {
   if (is_max) {
@@ -704,12 +714,9 @@ static void pool2d(const float *x, const spatial *sp, size_t pl_begin, size_t pl
           yp[oh * OW + ow] = best;
           continue;
         }
-        if (include_pad) {
-          int64_t he = h0 + sp->k[0], we = w0 + sp->k[1];
-          if (he > H + sp->pe[0]) he = H + sp->pe[0];
-          if (we > W + sp->pe[1]) we = W + sp->pe[1];
-          count = (size_t)((he - h0) * (we - w0));
-        }
+        if (include_pad)
+          count = (size_t)(padded_taps(h0, sp->k[0], sp->d[0], H + sp->pe[0]) *
+                           padded_taps(w0, sp->k[1], sp->d[1], W + sp->pe[1]));
         yp[oh * OW + ow] = count ? (float)(sum / (double)count) : 0.0f;
       }
     }
@@ -746,14 +753,20 @@ static rq_status pool(rq__op_ctx *c, bool is_max, int p_norm) {
   if (ks == NULL || nk != (size_t)sp.n)
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel_shape must have %d values", sp.n);
   memcpy(sp.k, ks, sizeof *ks * nk);
-  if (!is_max && p_norm == 0 && rq__node_attr(c->node, "dilations") != NULL) {
-    /* AveragePool gained dilations in opset 19 only (LpPool in 18). */
+  if (!is_max && p_norm == 0 && c->opset < 19 && rq__node_attr(c->node, "dilations") != NULL) {
+    /* AveragePool gained dilations in opset 19 (LpPool in 18); earlier
+     * models may only spell out the default. */
     size_t nd;
     const int64_t *d = rq__node_attr_ints(c->node, "dilations", &nd);
     for (size_t i = 0; i < nd; i++)
-      if (d[i] != 1) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "dilated AveragePool");
+      if (d[i] != 1) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "dilated AveragePool before opset 19");
   }
   RQ_TRY(spatial_forward(c, x, &sp, rq__node_attr_int(c->node, "ceil_mode", 0) != 0));
+  if (!is_max && p_norm == 0 && strncmp(rq__node_attr_string(c->node, "auto_pad", "NOTSET"), "SAME_", 5) == 0)
+    for (int i = 0; i < sp.n; i++)
+      /* The spec's SAME output is ceil(in / stride) for the dilated
+       * window; ONNX Runtime 1.30 pads for the undilated one instead. */
+      if (sp.d[i] != 1) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "AveragePool with auto_pad SAME_* and dilations");
   bool include_pad = rq__node_attr_int(c->node, "count_include_pad", 0) != 0;
   int64_t ydims[RQ__MAX_RANK] = {x->dims[0], x->dims[1]};
   for (int i = 0; i < sp.n; i++) ydims[2 + i] = sp.out[i];
@@ -813,14 +826,10 @@ static rq_status pool(rq__op_ctx *c, bool is_max, int p_norm) {
         rq__elem_set(y->data, y->dtype, at, best);
         if (ind) ((int64_t *)ind->data)[at] = (int64_t)(pl * sp.in_size + best_off);
       } else {
-        if (include_pad) { /* PyTorch: the window clipped to the padded input */
+        if (include_pad) {
           count = 1;
-          for (int i = 0; i < sp.n; i++) {
-            int64_t start = oidx[i] * sp.s[i] - sp.pb[i];
-            int64_t end = start + sp.k[i];
-            if (end > sp.in[i] + sp.pe[i]) end = sp.in[i] + sp.pe[i];
-            count *= (size_t)(end - start);
-          }
+          for (int i = 0; i < sp.n; i++)
+            count *= (size_t)padded_taps(oidx[i] * sp.s[i] - sp.pb[i], sp.k[i], sp.d[i], sp.in[i] + sp.pe[i]);
         }
         ((float *)y->data)[at] = count ? (float)(sum / (double)count) : 0.0f;
       }
@@ -1556,7 +1565,13 @@ typedef enum reduce_kind { R_MEAN, R_SUM, R_MAX, R_MIN, R_PROD, R_SUM_SQUARE, R_
 static rq_status reduce(rq__op_ctx *c, reduce_kind kind) {
   const rq__tensor *x;
   RQ_TRY(rq__op_need(c, 0, &x));
-  if (x->dtype != RQ__DT_FLOAT && x->dtype != RQ__DT_DOUBLE && x->dtype != RQ__DT_INT32 && x->dtype != RQ__DT_INT64)
+  bool extremum = kind == R_MAX || kind == R_MIN;
+  /* ReduceMax/ReduceMin also take 8-bit integers (opset 12 on) and BOOL
+   * (opset 20, False < True); their values are exact in double. */
+  bool small = extremum && (x->dtype == RQ__DT_INT8 || x->dtype == RQ__DT_UINT8 ||
+                            (x->dtype == RQ__DT_BOOL && c->opset >= 20));
+  if (x->dtype != RQ__DT_FLOAT && x->dtype != RQ__DT_DOUBLE && x->dtype != RQ__DT_INT32 && x->dtype != RQ__DT_INT64 &&
+      !small)
     return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "element type %s", rq__dtype_name(x->dtype));
   int64_t axes[RQ__MAX_RANK];
   size_t n_axes = 0;
@@ -1594,6 +1609,9 @@ static rq_status reduce(rq__op_ctx *c, reduce_kind kind) {
   double *acc = rq__calloc(y->numel ? y->numel : 1, sizeof *acc);
   if (acc == NULL) return rq__nomem("Reduce", y->numel * sizeof *acc);
   double init = kind == R_MAX ? -INFINITY : kind == R_MIN ? INFINITY : kind == R_PROD ? 1 : 0;
+  /* An empty reduction gives -inf / +inf, saturated to the integer types'
+   * bounds on output; BOOL's bounds are False and True. */
+  if (x->dtype == RQ__DT_BOOL) init = kind == R_MIN;
   for (size_t i = 0; i < y->numel; i++) acc[i] = init;
   /* log-sum-exp is shifted by the max for stability: first pass finds it. */
   double *mx = NULL;

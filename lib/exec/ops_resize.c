@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Resize and Upsample (FLOAT): nearest, linear and cubic interpolation over
- * any number of axes, every coordinate transformation mode of opsets 10-18,
+ * any number of axes, every coordinate transformation mode of opsets 10-19,
  * and opset 18's antialias, axes and keep_aspect_ratio_policy. */
 #include "exec/exec.h"
 
@@ -8,14 +8,18 @@
 #include <string.h>
 
 typedef enum coord_mode { CT_HALF_PIXEL, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS, CT_ASYMMETRIC,
-                          CT_TF_HALF_PIXEL_FOR_NN, CT_TF_CROP_AND_RESIZE } coord_mode;
+                          CT_TF_HALF_PIXEL_FOR_NN, CT_TF_CROP_AND_RESIZE, CT_HALF_PIXEL_SYMMETRIC } coord_mode;
 
 /* `out` is the resized length as ONNX's reference computes it (see
  * resize_geometry): the size given, or in * scale unrounded (which matters
- * for align_corners). */
-static double to_original(coord_mode cm, double x, double scale, int64_t in, double out) {
+ * for align_corners); `out_int` the output's actual length. */
+static double to_original(coord_mode cm, double x, double scale, int64_t in, double out, int64_t out_int) {
   switch (cm) {
     case CT_HALF_PIXEL: return (x + 0.5) / scale - 0.5;
+    case CT_HALF_PIXEL_SYMMETRIC: { /* opset 19: half_pixel shifted so rounding the length trims both ends alike */
+      double center = (double)in / 2, adjustment = (double)out_int / out;
+      return center * (1 - adjustment) + (x + 0.5) / scale - 0.5;
+    }
     case CT_PYTORCH_HALF_PIXEL: return out > 1 ? (x + 0.5) / scale - 0.5 : 0;
     case CT_ALIGN_CORNERS: return out == 1 ? 0 : x * (double)(in - 1) / (out - 1);
     case CT_ASYMMETRIC: return x / scale;
@@ -137,7 +141,7 @@ static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const resize_geometr
     bool aa = antialiased(rp, taps, sc[d]);
     for (int64_t o = 0; o < dims[d]; o++) {
       size_t at = base[d] + (size_t)o;
-      double xo = to_original(rp->cm, (double)o, sc[d], in, g->out_len[d]);
+      double xo = to_original(rp->cm, (double)o, sc[d], in, g->out_len[d], dims[d]);
       if (rp->cm == CT_TF_CROP_AND_RESIZE) {
         double start = rp->roi[d], end = rp->roi[r + d];
         xo = dims[d] > 1 ? start * (double)(in - 1) + (double)o * (end - start) * (double)(in - 1) / (double)(dims[d] - 1)
@@ -316,6 +320,7 @@ static rq_status op_resize(rq__op_ctx *c) {
   else if (strcmp(ctm, "asymmetric") == 0) cm = CT_ASYMMETRIC;
   else if (strcmp(ctm, "tf_half_pixel_for_nn") == 0) cm = CT_TF_HALF_PIXEL_FOR_NN;
   else if (strcmp(ctm, "tf_crop_and_resize") == 0) cm = CT_TF_CROP_AND_RESIZE;
+  else if (strcmp(ctm, "half_pixel_symmetric") == 0 && c->opset >= 19) cm = CT_HALF_PIXEL_SYMMETRIC;
   else return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "coordinate_transformation_mode '%s'", ctm);
   int64_t antialias = rq__node_attr_int(c->node, "antialias", 0);
   if (antialias != 0 && antialias != 1) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "antialias %lld is not 0 or 1", (long long)antialias);

@@ -482,7 +482,9 @@ static rq_status op_pad(rq__op_ctx *c) {
     if (vt != NULL && vt->numel > 0) value = rq__elem_get(vt->data, vt->dtype, 0);
   }
   const char *mode = rq__node_attr_string(c->node, "mode", "constant");
-  int m = strcmp(mode, "constant") == 0 ? 0 : strcmp(mode, "edge") == 0 ? 1 : strcmp(mode, "reflect") == 0 ? 2 : -1;
+  /* Opset 19's wrap reads the input as a torus: position p is p mod w. */
+  int m = strcmp(mode, "constant") == 0 ? 0 : strcmp(mode, "edge") == 0 ? 1 : strcmp(mode, "reflect") == 0 ? 2
+        : strcmp(mode, "wrap") == 0 && c->opset >= 19 ? 3 : -1;
   if (m < 0) return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s'", mode);
   int64_t dims[RQ__MAX_RANK], stride[RQ__MAX_RANK], s = 1;
   for (int d = 0; d < r; d++) {
@@ -493,6 +495,13 @@ static rq_status op_pad(rq__op_ctx *c) {
       return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "%s padding of an empty dimension", mode);
     if (m == 2 && (pads[d] >= x->dims[d] || pads[r + d] >= x->dims[d]))
       return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "reflect pads as large as the dimension");
+    /* Whether wrap goes round the cropped or the whole input is left open
+     * by the spec; going round more than once, ONNX Runtime and NumPy's
+     * wrap disagree. */
+    if (m == 3 && (pads[d] < 0 || pads[r + d] < 0))
+      return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "wrap padding with negative pads");
+    if (m == 3 && (pads[d] > x->dims[d] || pads[r + d] > x->dims[d]))
+      return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "wrap pads larger than the dimension");
   }
   for (int d = r - 1; d >= 0; d--) {
     stride[d] = s;
@@ -512,7 +521,8 @@ static rq_status op_pad(rq__op_ctx *c) {
       if (p < 0 || p >= w) {
         if (m == 0) inside = false;
         else if (m == 1) p = p < 0 ? 0 : w - 1;
-        else p = p < 0 ? -p : 2 * (w - 1) - p;
+        else if (m == 2) p = p < 0 ? -p : 2 * (w - 1) - p;
+        else p = (p % w + w) % w;
       }
       off += p * stride[d];
     }

@@ -28,7 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PRODUCER = "razorq-tests"
 # The element types ort_run.js can exchange (its typed-array table).
 ORT_TYPES = {"float32": np.float32, "int64": np.int64, "bool": np.bool_, "float64": np.float64,
-             "float16": np.float16, "int8": np.int8, "uint8": np.uint8, "int32": np.int32}
+             "float16": np.float16, "int8": np.int8, "uint8": np.uint8, "int32": np.int32, "int16": np.int16,
+             "uint16": np.uint16}
 
 
 def tensor_infos(pairs):

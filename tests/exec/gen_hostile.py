@@ -344,4 +344,38 @@ save_opset("groupnorm21_stash_int", helper.make_node("GroupNormalization", ["x",
 save("if_too_deep", nested_if(17), [BOOL("c", True)])
 save("if_deepest", nested_if(16), [BOOL("c", True)])
 
+# Opsets 19-21 (gen_opset19.py runs the well-formed forms).
+save("avgpool_dilations_opset18", helper.make_node("AveragePool", ["x"], ["y"], name="dilated_avg18",
+                                                   kernel_shape=[2, 2], dilations=[2, 2]), opset=18)
+save("avgpool_dilations_same", helper.make_node("AveragePool", ["x"], ["y"], name="dilated_same_avg",
+                                                kernel_shape=[2, 2], dilations=[2, 1], auto_pad="SAME_LOWER"), opset=19)
+save("pad_wrap_negative", helper.make_node("Pad", ["x", "p"], ["y"], name="wrap_crop", mode="wrap"),
+     [I64("p", [0, 0, -1, 2, 0, 0, 1, 0])], opset=19)
+save("pad_wrap_beyond_dim", helper.make_node("Pad", ["x", "p"], ["y"], name="wrap_twice", mode="wrap"),
+     [I64("p", [0, 0, 6, 0, 0, 0, 0, 0])], opset=19)
+save("resize_half_pixel_symmetric_opset18",
+     helper.make_node("Resize", ["x", "", "sc"], ["y"], name="symmetric18", mode="linear",
+                      coordinate_transformation_mode="half_pixel_symmetric"), [F32("sc", [1, 1, 2, 2])], opset=18)
+save("reducemax_bool_opset18", helper.make_node("ReduceMax", ["xb"], ["y"], name="bool_max18"), opset=18,
+     out_type=TensorProto.BOOL, before=[helper.make_node("Cast", ["x"], ["xb"], to=TensorProto.BOOL)])
+
+
+def quantize(name, node_name, inits, opset=21, out_type=TensorProto.UINT8, **attrs):
+    save(name, helper.make_node("QuantizeLinear", ["x"] + [i.name for i in inits], ["y"], name=node_name, **attrs),
+         inits, opset=opset, out_type=out_type)
+
+
+quantize("quantize_blocked_scale_shape", "blocks_of_2", [F32("s", np.ones((2, 3, 5, 5)))], axis=1, block_size=2)
+quantize("quantize_block_size_negative", "block_minus_1", [F32("s", 1)], block_size=-1)
+quantize("quantize_output_dtype_mismatch", "int16_vs_uint8",
+         [F32("s", 1), numpy_helper.from_array(np.array(0, np.uint8), "z")], output_dtype=TensorProto.INT16)
+# 17: FLOAT8E4M3FN, which onnx 1.12 does not name yet.
+quantize("quantize_output_dtype_float8", "to_e4m3", [F32("s", 1)], output_dtype=17)
+quantize("quantize_int16_opset19", "int16_at_19", [F32("s", 1), numpy_helper.from_array(np.array(0, np.int16), "z")],
+         opset=19, out_type=TensorProto.INT16)
+save("dequantize_float16_scale_opset18",
+     helper.make_node("DequantizeLinear", ["q", "s"], ["y"], name="half_scale18"),
+     [numpy_helper.from_array(np.array(0.5, np.float16), "s"), F32("one", 1)], opset=18,
+     before=[helper.make_node("QuantizeLinear", ["x", "one"], ["q"])])
+
 print(sorted(f for f in os.listdir(out) if f.startswith("hostile_")))

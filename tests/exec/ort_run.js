@@ -12,7 +12,8 @@ const fs = require('fs');
 const ort = require(process.env.ORT_NODE || 'onnxruntime-node');
 
 const arrays = { float32: Float32Array, int64: BigInt64Array, bool: Uint8Array, float64: Float64Array,
-                 float16: Uint16Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array };
+                 float16: Uint16Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array,
+                 int16: Int16Array, uint16: Uint16Array };
 
 async function main() {
   const req = JSON.parse(fs.readFileSync(0, 'utf8'));

@@ -595,6 +595,18 @@ static const struct {
   {"deform_nan_offsets", RQ_OK, "deform_nan_offsets"}, /* samples nothing outside X: valid */
   {"groupnorm21_per_group", RQ_ERR_FORMAT, "groupnorm21_per_group"},
   {"groupnorm21_stash_int", RQ_ERR_FORMAT, "groupnorm21_stash_int"},
+  {"avgpool_dilations_opset18", RQ_ERR_UNSUPPORTED, "dilated_avg18"},
+  {"pad_wrap_negative", RQ_ERR_UNSUPPORTED, "wrap_crop"},
+  {"pad_wrap_beyond_dim", RQ_ERR_UNSUPPORTED, "wrap_twice"},
+  {"resize_half_pixel_symmetric_opset18", RQ_ERR_UNSUPPORTED, "symmetric18"},
+  {"reducemax_bool_opset18", RQ_ERR_UNSUPPORTED, "bool_max18"},
+  {"quantize_blocked_scale_shape", RQ_ERR_FORMAT, "blocks_of_2"},
+  {"quantize_block_size_negative", RQ_ERR_FORMAT, "block_minus_1"},
+  {"quantize_output_dtype_mismatch", RQ_ERR_FORMAT, "int16_vs_uint8"},
+  {"quantize_output_dtype_float8", RQ_ERR_UNSUPPORTED, "to_e4m3"},
+  {"quantize_int16_opset19", RQ_ERR_UNSUPPORTED, "int16_at_19"},
+  {"dequantize_float16_scale_opset18", RQ_ERR_UNSUPPORTED, "half_scale18"},
+  {"avgpool_dilations_same", RQ_ERR_UNSUPPORTED, "dilated_same_avg"},
 };
 
 /* What some of those messages must say besides the node name. */
@@ -678,6 +690,18 @@ static const struct {
   {"deform_x_double", "input 0 has element type DOUBLE; only FLOAT is implemented"},
   {"groupnorm21_per_group", "scale and bias must have shape [4] (C, one value per channel from opset 21)"},
   {"groupnorm21_stash_int", "stash_type 7 is not a floating-point element type"},
+  {"avgpool_dilations_opset18", "dilated AveragePool before opset 19"},
+  {"pad_wrap_negative", "wrap padding with negative pads"},
+  {"pad_wrap_beyond_dim", "wrap pads larger than the dimension"},
+  {"resize_half_pixel_symmetric_opset18", "coordinate_transformation_mode 'half_pixel_symmetric'"},
+  {"reducemax_bool_opset18", "element type BOOL"},
+  {"quantize_blocked_scale_shape", "scale dimension 1 is 3, block_size 2 needs 2"},
+  {"quantize_block_size_negative", "block_size -1 is negative"},
+  {"quantize_output_dtype_mismatch", "output_dtype 5 differs from the zero point's type UINT8"},
+  {"quantize_output_dtype_float8", "output type 17 (float8 and 4-bit types are not implemented)"},
+  {"quantize_int16_opset19", "zero point type INT16 at opset 19"},
+  {"dequantize_float16_scale_opset18", "input 1 has element type FLOAT16; only FLOAT is implemented"},
+  {"avgpool_dilations_same", "AveragePool with auto_pad SAME_* and dilations"},
 };
 
 START_TEST(hostile_models_fail_cleanly) {

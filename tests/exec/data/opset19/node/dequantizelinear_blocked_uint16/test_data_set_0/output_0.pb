@@ -1,0 +1,1 @@
+ByJx±	èÅWÿÄ[®C™Åâ*àC¾-àD~ËqDºŸEK	C—hcÅ±˜rEÒÉWÅ2?EEÓâ¶ÅOZÄpñSÅ.GMEÉ?^Å$HXÅFª…Å¯B@ÆgRMEJhÙDƒwôD»È3EìC/Ã‹ÉE\ÈÈEš6D]Ó­Á
