@@ -64,7 +64,7 @@ const char *rq__dtype_name(int32_t dtype);
 /* Opsets (default "ai.onnx" domain) the loader accepts. The upper bound is
  * the highest opset the executor implements semantics for. */
 #define RQ__OPSET_MIN 1
-#define RQ__OPSET_MAX 18
+#define RQ__OPSET_MAX 21
 
 /* What a value holds (ONNX TypeProto's value cases razorq knows): a tensor,
  * a sequence of tensors, or an optional (absent, or one tensor or
