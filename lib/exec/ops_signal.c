@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The signal-processing ops of opset 17: DFT, STFT and MelWeightMatrix.
+/* The signal-processing ops of opset 17: DFT, STFT and MelWeightMatrix
+ * (and DFT-20, whose axis is an input).
  *
  * DFT and STFT share one transform: a signal line is gathered into double
  * real/imaginary arrays (zero-padded or truncated to the DFT length,
@@ -219,8 +220,8 @@ static rq_status bool_attr(const rq__op_ctx *c, const char *name, int64_t dflt, 
 
 /* ---- DFT ---- */
 
-/* x [batch, signal dims..., 1|2]; the transform runs along `axis` (one of
- * the signal dims) for every position of the other dims. */
+/* x [batch, signal dims..., 1|2]; the transform runs along `axis` (a signal
+ * dim; since opset 20 the batch dim too) for every position of the others. */
 static rq_status op_dft(rq__op_ctx *c) {
   const rq__tensor *x;
   RQ_TRY(need_float_type(c, 0, "input", &x));
@@ -231,12 +232,25 @@ static rq_status op_dft(rq__op_ctx *c) {
   if (parts != 1 && parts != 2)
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input's last dimension is %lld; it must be 1 (real) or 2 (complex)",
                       (long long)parts);
-  int64_t axis = rq__node_attr_int(c->node, "axis", 1);
+  /* Opset 20 made axis an input (default -2, the last signal axis) and let
+   * it be the batch axis 0 too; opset 17 has the attribute, default 1. */
+  bool since20 = c->opset >= 20, given;
+  int64_t axis = 1, first = 1;
+  if (since20) {
+    if (rq__node_attr(c->node, "axis") != NULL)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis is an attribute; since opset 20 it is the third input");
+    axis = -2;
+    first = 0;
+    RQ_TRY(scalar_int(c, 2, "axis", false, &axis, &given));
+  } else {
+    axis = rq__node_attr_int(c->node, "axis", 1);
+  }
+  int64_t axis_given = axis;
   if (axis < 0) axis += r;
-  if (axis < 1 || axis > r - 2)
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %lld is out of range: the signal axes of a rank-%d input are 1..%d",
-                      (long long)rq__node_attr_int(c->node, "axis", 1), r, r - 2);
-  bool inverse = false, onesided = false, given;
+  if (axis < first || axis > r - 2)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %lld is out of range: the signal axes of a rank-%d input are %lld..%d",
+                      (long long)axis_given, r, (long long)first, r - 2);
+  bool inverse = false, onesided = false;
   RQ_TRY(bool_attr(c, "inverse", 0, &inverse));
   RQ_TRY(bool_attr(c, "onesided", 0, &onesided));
   if (onesided && parts == 2)
