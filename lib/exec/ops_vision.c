@@ -674,8 +674,12 @@ static float affine_base(int64_t i, int64_t steps, bool align_corners) {
  * (x, y[, z]) of the base grid maps to theta . (x, y[, z], 1). */
 static rq_status op_affine_grid(rq__op_ctx *c) {
   const rq__tensor *theta, *size;
-  RQ_TRY(rq__op_need_float(c, 0, &theta));
+  RQ_TRY(rq__op_need(c, 0, &theta));
   RQ_TRY(rq__op_need(c, 1, &size));
+  if (theta->dtype != RQ__DT_FLOAT && theta->dtype != RQ__DT_DOUBLE && theta->dtype != RQ__DT_FLOAT16 &&
+      theta->dtype != RQ__DT_BFLOAT16)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "theta has element type %s; FLOAT, DOUBLE, FLOAT16 or BFLOAT16 expected",
+                      rq__dtype_name(theta->dtype));
   char shape[96];
   int spatial = theta->ndim == 3 && theta->dims[1] == 2 && theta->dims[2] == 3   ? 2
                 : theta->ndim == 3 && theta->dims[1] == 3 && theta->dims[2] == 4 ? 3

@@ -14,7 +14,7 @@ F.grid_sample including 5-D volumes, F.affine_grid) or numpy.fft (DFT).
 What the cases cover: Gelu (new; approximate none and tanh; FLOAT, DOUBLE,
 FLOAT16), GridSample-20 (the renamed modes linear / cubic, nearest, every
 padding mode, align_corners, and volumetric 5-D X for linear and nearest),
-AffineGrid (new; 2-D and 3-D theta, align_corners, a size of 1, and feeding
+AffineGrid (new; 2-D and 3-D theta, align_corners, a size of 1, DOUBLE, and feeding
 GridSample as a spatial transformer does) and DFT-20 (axis as an input:
 omitted = -2, negative, the batch axis 0; with dft_length, onesided and
 inverse).
@@ -143,6 +143,14 @@ def affine_grid_cases():
                   [vi("theta", F, list(theta_shape)), vi("size", I64, [len(size)])], [vi("grid", F, None)])
         want = tF.affine_grid(torch.from_numpy(theta), size, align_corners=bool(align)).numpy()
         save(name, m, [("theta", theta), ("size", np.array(size, np.int64))], [want])
+    # DOUBLE theta gives a DOUBLE grid.
+    theta = np.random.default_rng(2020).standard_normal((2, 3, 4))  # its own stream: the cases after keep theirs
+    size = [2, 1, 2, 3, 4]
+    m = model([helper.make_node("AffineGrid", ["theta", "size"], ["grid"])],
+              [vi("theta", D, [2, 3, 4]), vi("size", I64, [5])], [vi("grid", D, None)])
+    want = tF.affine_grid(torch.from_numpy(theta), size, align_corners=False).numpy()
+    save("affine_grid_3d_double", m, [("theta", theta), ("size", np.array(size, np.int64))], [want], rtol=1e-12,
+         atol=1e-12)
     # A spatial transformer: AffineGrid's grid straight into GridSample.
     x = randn(2, 3, 6, 7)
     theta = np.array([[[0.8, -0.3, 0.1], [0.3, 0.9, -0.2]], [[1.1, 0.2, 0.0], [-0.1, 0.7, 0.3]]], np.float32)
