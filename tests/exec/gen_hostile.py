@@ -194,6 +194,8 @@ save("dft_axis", helper.make_node("DFT", ["xs"], ["y"], name="dft_axis2", axis=2
 # DFT-20: axis is an input.
 save("dft20_axis_attribute", helper.make_node("DFT", ["xs"], ["y"], name="axis_attr_20", axis=1), [sig_shape],
      opset=20, before=sig)
+save("dft20_irfft_real", helper.make_node("DFT", ["xs"], ["y"], name="irfft_of_real", inverse=1, onesided=1),
+     [sig_shape], opset=20, before=sig)
 save("dft20_axis_last", helper.make_node("DFT", ["xs", "", "a"], ["y"], name="axis_minus_1"),
      [sig_shape, I64("a", -1)], opset=20, before=sig)
 save("unique_axis", helper.make_node("Unique", ["x"], ["y"], name="unique_axis4", axis=4))

@@ -17,7 +17,7 @@ padding mode, align_corners, and volumetric 5-D X for linear and nearest),
 AffineGrid (new; 2-D and 3-D theta, align_corners, a size of 1, DOUBLE, and feeding
 GridSample as a spatial transformer does) and DFT-20 (axis as an input:
 omitted = -2, negative, the batch axis 0; with dft_length, onesided and
-inverse).
+inverse; onesided inverse, the IRFFT, which opset 17 refuses).
 """
 import os
 import shutil
@@ -203,10 +203,42 @@ def dft_cases():
         save(name, m, feeds, [want], rtol=1e-4, atol=1e-5, write_want=True)
 
 
+def irfft_cases():
+    """onesided=1 with inverse=1 is the IRFFT since opset 20: a one-sided
+    complex spectrum in, a real signal [..., n, 1] out (n = dft_length,
+    default 2 (bins - 1)), as numpy.fft.irfft. Each spectrum is the rfft of
+    a real signal of length n, so it is Hermitian: ONNX Runtime, which
+    reads a non-Hermitian or short spectrum its own way (it uses a bin past
+    n / 2 when given one, and differs from numpy when it must zero-pad
+    bins), agrees with numpy on these."""
+    for name, shape, axis, n in (("dft_irfft_default_length", (2, 3, 8), None, None),
+                                 ("dft_irfft_axis_1_odd_length", (2, 7, 3), 1, 7),
+                                 ("dft_irfft_axis_0_batch", (5, 3, 2), 0, 5)):
+        signal_axis = 2 if axis is None else axis
+        signal = rng.standard_normal(shape)
+        spectrum = np.fft.rfft(signal, axis=signal_axis)
+        x = np.stack([spectrum.real, spectrum.imag], axis=-1).astype(np.float32)
+        inputs = ["x", "n" if n is not None else "", "axis" if axis is not None else ""]
+        while inputs[-1] == "":
+            inputs.pop()
+        feeds, infos = [("x", x)], [vi("x", F, list(x.shape))]
+        if n is not None:
+            feeds.append(("n", np.array(n, np.int64)))
+            infos.append(vi("n", I64, []))
+        if axis is not None:
+            feeds.append(("axis", np.array(axis, np.int64)))
+            infos.append(vi("axis", I64, []))
+        m = model([helper.make_node("DFT", inputs, ["y"], inverse=1, onesided=1)], infos, [vi("y", F, None)])
+        c = x[..., 0].astype(np.float64) + 1j * x[..., 1]
+        want = np.fft.irfft(c, n=n, axis=signal_axis)[..., None].astype(np.float32)
+        save(name, m, feeds, [want], rtol=1e-4, atol=1e-5, write_want=True)
+
+
 if __name__ == "__main__":
     shutil.rmtree(os.path.dirname(root), ignore_errors=True)
     gelu_cases()
     grid_sample_cases()
     affine_grid_cases()
     dft_cases()
+    irfft_cases()
     print("wrote", len(os.listdir(root)), "cases to", root)
