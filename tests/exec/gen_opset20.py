@@ -134,7 +134,8 @@ def grid_sample_cases():
 
 def affine_grid_cases():
     for name, theta_shape, size, align in (
-            ("affine_grid_2d", (2, 2, 3), [2, 3, 4, 5], 0), ("affine_grid_2d_align_corners", (2, 2, 3), [2, 3, 4, 5], 1),
+            ("affine_grid_2d", (2, 2, 3), [2, 3, 4, 5], 0),
+            ("affine_grid_2d_align_corners", (2, 2, 3), [2, 3, 4, 5], 1),
             ("affine_grid_2d_single_row", (1, 2, 3), [1, 1, 1, 6], 0),
             ("affine_grid_3d", (2, 3, 4), [2, 1, 3, 4, 5], 0),
             ("affine_grid_3d_align_corners", (2, 3, 4), [2, 1, 3, 4, 5], 1)):
