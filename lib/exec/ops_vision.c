@@ -688,11 +688,11 @@ static rq_status op_affine_grid(rq__op_ctx *c) {
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "theta is %s; expected [N, 2, 3] or [N, 3, 4]",
                       shape_str(theta, shape, sizeof shape));
   int64_t sz[5];
-  size_t n;
+  size_t n = size->numel;
   if (size->dtype != RQ__DT_INT64 || size->ndim != 1)
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "size must be a 1-D INT64 tensor");
-  RQ_TRY(rq__op_ints(c, size, sz, 5, &n));
-  if ((int)n != spatial + 2 || sz[0] != theta->dims[0])
+  if (n == (size_t)spatial + 2) RQ_TRY(rq__op_ints(c, size, sz, 5, &n));
+  if (n != (size_t)spatial + 2 || sz[0] != theta->dims[0])
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "size has %zu values; theta %s needs [%lld, C, %s]", n,
                       shape_str(theta, shape, sizeof shape), (long long)theta->dims[0],
                       spatial == 2 ? "H, W" : "D, H, W");
