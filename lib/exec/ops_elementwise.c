@@ -359,6 +359,13 @@ static double u_softsign(double x, const unary_params *p) { (void)p; return x / 
 static double u_softplus(double x, const unary_params *p) { (void)p; return log1p(exp(x)); }
 /* Mish (opset 18) = x * tanh(softplus(x)), as PyTorch's F.mish. */
 static double u_mish(double x, const unary_params *p) { (void)p; return x * tanh(log1p(exp(x))); }
+/* Gelu (opset 20) = x * Phi(x), as PyTorch's F.gelu: exactly via erf, or
+ * (alpha != 0) by the tanh approximation of approximate="tanh". */
+static double u_gelu(double x, const unary_params *p) {
+  if (p->alpha == 0) return 0.5 * x * (1 + erf(x * M_SQRT1_2));
+  const double sqrt_2_over_pi = 0.79788456080286535588;
+  return 0.5 * x * (1 + tanh(sqrt_2_over_pi * (x + 0.044715 * x * x * x)));
+}
 static double u_sin(double x, const unary_params *p) { (void)p; return sin(x); }
 static double u_cos(double x, const unary_params *p) { (void)p; return cos(x); }
 static double u_tan(double x, const unary_params *p) { (void)p; return tan(x); }
@@ -495,6 +502,14 @@ static rq_status op_isinf(rq__op_ctx *c) {
 static rq_status op_celu(rq__op_ctx *c) {
   unary_params p = {.alpha = rq__node_attr_float(c->node, "alpha", 1.0f)};
   return unary(c, u_celu, &p, false);
+}
+static rq_status op_gelu(rq__op_ctx *c) {
+  const char *approximate = rq__node_attr_string(c->node, "approximate", "none");
+  bool use_tanh = strcmp(approximate, "tanh") == 0;
+  if (!use_tanh && strcmp(approximate, "none") != 0)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "approximate '%s' is neither none nor tanh", approximate);
+  unary_params p = {.alpha = use_tanh ? 1.0 : 0.0};
+  return unary(c, u_gelu, &p, false);
 }
 static rq_status op_thresholded_relu(rq__op_ctx *c) {
   unary_params p = {.alpha = rq__node_attr_float(c->node, "alpha", 1.0f)};
@@ -654,5 +669,6 @@ const rq__op_entry rq__ops_elementwise[] = {
   {"IsNaN", op_isnan}, {"IsInf", op_isinf}, {"Celu", op_celu}, {"ThresholdedRelu", op_thresholded_relu},
   {"Shrink", op_shrink}, {"BitShift", op_bitshift}, {"BitwiseAnd", op_bitwise_and},
   {"BitwiseOr", op_bitwise_or}, {"BitwiseXor", op_bitwise_xor}, {"BitwiseNot", op_bitwise_not}, {"Mish", op_mish},
+  {"Gelu", op_gelu},
   {NULL, NULL},
 };

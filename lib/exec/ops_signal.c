@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The signal-processing ops of opset 17: DFT, STFT and MelWeightMatrix.
+/* The signal-processing ops of opset 17: DFT, STFT and MelWeightMatrix
+ * (and DFT-20, whose axis is an input).
  *
  * DFT and STFT share one transform: a signal line is gathered into double
  * real/imaginary arrays (zero-padded or truncated to the DFT length,
@@ -219,8 +220,8 @@ static rq_status bool_attr(const rq__op_ctx *c, const char *name, int64_t dflt, 
 
 /* ---- DFT ---- */
 
-/* x [batch, signal dims..., 1|2]; the transform runs along `axis` (one of
- * the signal dims) for every position of the other dims. */
+/* x [batch, signal dims..., 1|2]; the transform runs along `axis` (a signal
+ * dim; since opset 20 the batch dim too) for every position of the others. */
 static rq_status op_dft(rq__op_ctx *c) {
   const rq__tensor *x;
   RQ_TRY(need_float_type(c, 0, "input", &x));
@@ -231,24 +232,43 @@ static rq_status op_dft(rq__op_ctx *c) {
   if (parts != 1 && parts != 2)
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "input's last dimension is %lld; it must be 1 (real) or 2 (complex)",
                       (long long)parts);
-  int64_t axis = rq__node_attr_int(c->node, "axis", 1);
+  /* Opset 20 made axis an input (default -2, the last signal axis) and let
+   * it be the batch axis 0 too; opset 17 has the attribute, default 1. */
+  bool since20 = c->opset >= 20, given;
+  int64_t axis = 1, first = 1;
+  if (since20) {
+    if (rq__node_attr(c->node, "axis") != NULL)
+      return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis is an attribute; since opset 20 it is the third input");
+    axis = -2;
+    first = 0;
+    RQ_TRY(scalar_int(c, 2, "axis", false, &axis, &given));
+  } else {
+    axis = rq__node_attr_int(c->node, "axis", 1);
+  }
+  int64_t axis_given = axis;
   if (axis < 0) axis += r;
-  if (axis < 1 || axis > r - 2)
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %lld is out of range: the signal axes of a rank-%d input are 1..%d",
-                      (long long)rq__node_attr_int(c->node, "axis", 1), r, r - 2);
-  bool inverse = false, onesided = false, given;
+  if (axis < first || axis > r - 2)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "axis %lld is out of range: the signal axes of a rank-%d input are %lld..%d",
+                      (long long)axis_given, r, (long long)first, r - 2);
+  bool inverse = false, onesided = false;
   RQ_TRY(bool_attr(c, "inverse", 0, &inverse));
   RQ_TRY(bool_attr(c, "onesided", 0, &onesided));
-  if (onesided && parts == 2)
+  /* Opset 20's onesided inverse is the IRFFT: a complex one-sided
+   * spectrum in, the real signal of dft_length (default 2 (bins - 1)) out,
+   * the missing bins being the conjugates of the given ones. */
+  bool irfft = since20 && onesided && inverse;
+  if (onesided && parts == 2 && !irfft)
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "onesided output needs a real input (last dimension 1), not a complex one");
-  int64_t n_in = x->dims[axis], n = n_in;
+  if (irfft && parts != 2)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "onesided inverse (IRFFT) needs a complex input (last dimension 2)");
+  int64_t n_in = x->dims[axis], n = irfft ? 2 * (n_in - 1) : n_in;
   RQ_TRY(scalar_int(c, 1, "dft_length", false, &n, &given));
   if (n <= 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "the DFT length must be positive, got %lld", (long long)n);
 
-  int64_t bins = onesided ? n / 2 + 1 : n, dims[RQ__MAX_RANK];
+  int64_t bins = onesided && !irfft ? n / 2 + 1 : n, dims[RQ__MAX_RANK];
   memcpy(dims, x->dims, sizeof dims);
   dims[axis] = bins;
-  dims[r - 1] = 2;
+  dims[r - 1] = irfft ? 1 : 2;
   rq__tensor *y;
   RQ_TRY(rq__op_output_uninit(c, 0, x->dtype, r, dims, &y));
   size_t outer = 1, inner = 1;
@@ -257,19 +277,24 @@ static rq_status op_dft(rq__op_ctx *c) {
   if (y->numel == 0) return RQ_OK;
   dft_plan p;
   RQ_TRY(plan_init(c, &p, (size_t)n, inverse));
-  size_t used = (size_t)(n_in < n ? n_in : n), np = (size_t)parts;
+  /* IRFFT: input bins 0..n/2 are given, bin n - j is bin j's conjugate. */
+  size_t given_bins = irfft ? (size_t)n / 2 + 1 : (size_t)n;
+  size_t used = (size_t)n_in < given_bins ? (size_t)n_in : given_bins, np = (size_t)parts;
+  size_t out_parts = (size_t)dims[r - 1];
   for (size_t o = 0; o < outer; o++)
     for (size_t i = 0; i < inner; i++) {
       for (size_t j = 0; j < (size_t)n; j++) {
-        size_t at = ((o * (size_t)n_in + j) * inner + i) * np;
-        p.re[j] = j < used ? rq__elem_get(x->data, x->dtype, at) : 0.0;
-        p.im[j] = j < used && np == 2 ? rq__elem_get(x->data, x->dtype, at + 1) : 0.0;
+        bool mirror = j >= given_bins;
+        size_t src = mirror ? (size_t)n - j : j, at = ((o * (size_t)n_in + src) * inner + i) * np;
+        p.re[j] = src < used ? rq__elem_get(x->data, x->dtype, at) : 0.0;
+        p.im[j] = src < used && np == 2 ? rq__elem_get(x->data, x->dtype, at + 1) : 0.0;
+        if (mirror) p.im[j] = -p.im[j];
       }
       transform(&p);
       for (size_t k = 0; k < (size_t)bins; k++) {
-        size_t at = ((o * (size_t)bins + k) * inner + i) * 2;
+        size_t at = ((o * (size_t)bins + k) * inner + i) * out_parts;
         rq__elem_set(y->data, y->dtype, at, p.re[k]);
-        rq__elem_set(y->data, y->dtype, at + 1, p.im[k]);
+        if (out_parts == 2) rq__elem_set(y->data, y->dtype, at + 1, p.im[k]);
       }
     }
   plan_free(&p);

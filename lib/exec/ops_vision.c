@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The vision ops detection and warping models need: NonMaxSuppression,
- * RoiAlign and GridSample (ONNX opsets 10/11, 10/16 and 16). Arithmetic is
+ * RoiAlign, GridSample and AffineGrid (ONNX opsets 10/11, 10/16, 16/20 and
+ * 20). Arithmetic is
  * float in the order ONNX Runtime (NMS, RoiAlign) and PyTorch (GridSample)
  * use, so ties and thresholds fall the same way. */
 #include "exec/exec.h"
@@ -521,40 +522,208 @@ static void grid_sample_chunk(void *arg, size_t begin, size_t end) {
   }
 }
 
+/* ---- volumetric GridSample (opset 20) ---- */
+
+/* One output point of a [D, H, W] volume: trilinear uses 8 taps, nearest 1.
+ * Taps and weights in the order of PyTorch's grid_sampler_3d CPU kernel
+ * (tnw, tne, tsw, tse, bnw, bne, bsw, bse: t/b the lower/upper z, n/s the
+ * lower/upper y, w/e the lower/upper x), which sums them in that order. */
+typedef struct gs3_point {
+  int64_t pos[8];
+  float w[8];
+} gs3_point;
+
+static int64_t gs3_offset(int64_t D, int64_t H, int64_t W, float iz, float iy, float ix) {
+  int64_t in_plane = gs_offset(H, W, iy, ix);
+  if (in_plane < 0 || !(iz >= 0 && iz < (float)D)) return -1;
+  return (int64_t)iz * H * W + in_plane;
+}
+
+static void gs3_locate(gs3_point *pt, int64_t D, int64_t H, int64_t W, const float *g, const gs_params *p) {
+  float ix = gs_pad(gs_unnormalize(g[0], W, p->align_corners), W, p);
+  float iy = gs_pad(gs_unnormalize(g[1], H, p->align_corners), H, p);
+  float iz = gs_pad(gs_unnormalize(g[2], D, p->align_corners), D, p);
+  if (p->mode == GS_NEAREST) {
+    pt->pos[0] = gs3_offset(D, H, W, nearbyintf(iz), nearbyintf(iy), nearbyintf(ix));
+    return;
+  }
+  float x0 = floorf(ix), y0 = floorf(iy), z0 = floorf(iz), x1 = x0 + 1, y1 = y0 + 1, z1 = z0 + 1;
+  for (int k = 0; k < 8; k++) {
+    bool up_x = k & 1, up_y = k & 2, up_z = k & 4;
+    pt->pos[k] = gs3_offset(D, H, W, up_z ? z1 : z0, up_y ? y1 : y0, up_x ? x1 : x0);
+    pt->w[k] = (up_x ? ix - x0 : x1 - ix) * (up_y ? iy - y0 : y1 - iy) * (up_z ? iz - z0 : z1 - iz);
+  }
+}
+
+static float gs3_apply(const float *volume, const gs3_point *pt, int mode) {
+  if (mode == GS_NEAREST) return gs_tap(volume, pt->pos[0]);
+  float acc = 0;
+  for (int k = 0; k < 8; k++)
+    if (pt->pos[k] >= 0) acc += volume[pt->pos[k]] * pt->w[k];
+  return acc;
+}
+
+typedef struct gs3_job {
+  const gs_params *p;
+  const float *x, *grid;
+  size_t C, D, H, W, Do, Ho, Wo;
+  float *y;
+} gs3_job;
+
+/* Output rows [begin, end) of the N x D_out x H_out rows, all channels. */
+static void grid_sample3_chunk(void *arg, size_t begin, size_t end) {
+  const gs3_job *j = arg;
+  gs3_point pts[GS_CHUNK];
+  size_t volume = j->D * j->H * j->W, rows = j->Do * j->Ho;
+  for (size_t row = begin; row < end; row++) {
+    size_t n = row / rows, r = row % rows;
+    for (size_t w0 = 0; w0 < j->Wo; w0 += GS_CHUNK) {
+      size_t k = j->Wo - w0 < GS_CHUNK ? j->Wo - w0 : GS_CHUNK;
+      const float *g = j->grid + (row * j->Wo + w0) * 3;
+      for (size_t s = 0; s < k; s++)
+        gs3_locate(&pts[s], (int64_t)j->D, (int64_t)j->H, (int64_t)j->W, g + 3 * s, j->p);
+      for (size_t ch = 0; ch < j->C; ch++) {
+        const float *xv = j->x + (n * j->C + ch) * volume;
+        float *yp = j->y + ((n * j->C + ch) * rows + r) * j->Wo + w0;
+        for (size_t s = 0; s < k; s++) yp[s] = gs3_apply(xv, &pts[s], j->p->mode);
+      }
+    }
+  }
+}
+
+/* mode's value: opset 20 renamed bilinear and bicubic to linear and cubic
+ * (linear being trilinear on volumes); each opset knows only its names. */
+static rq_status gs_parse_mode(const rq__op_ctx *c, int *mode) {
+  bool since20 = c->opset >= 20;
+  const char *linear = since20 ? "linear" : "bilinear", *cubic = since20 ? "cubic" : "bicubic";
+  const char *name = rq__node_attr_string(c->node, "mode", linear);
+  if (strcmp(name, linear) == 0) *mode = GS_BILINEAR;
+  else if (strcmp(name, "nearest") == 0) *mode = GS_NEAREST;
+  else if (strcmp(name, cubic) == 0) *mode = GS_BICUBIC;
+  else
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s' is not %s, nearest or %s (the names of opset %d)", name,
+                      linear, cubic, since20 ? 20 : 16);
+  return RQ_OK;
+}
+
 static rq_status op_grid_sample(rq__op_ctx *c) {
   const rq__tensor *x, *grid;
   RQ_TRY(rq__op_need_float(c, 0, &x));
   RQ_TRY(rq__op_need_float(c, 1, &grid));
-  /* Volumetric X arrived with opset 20; opset 16 defines 2-D images only. */
+  /* Volumetric X arrived with opset 20; opset 16 defines 2-D images only.
+   * Opset 20 allows any spatial rank; 2 and 3 are implemented. */
+  int max_rank = c->opset >= 20 ? 5 : 4, spatial = x->ndim - 2;
   char shape[96];
-  if (x->ndim != 4)
-    return RQ_OP_FAIL(c, x->ndim > 4 ? RQ_ERR_UNSUPPORTED : RQ_ERR_FORMAT, "X is %s; only [N, C, H, W] is implemented",
-                      shape_str(x, shape, sizeof shape));
-  if (grid->ndim != 4 || grid->dims[0] != x->dims[0] || grid->dims[3] != 2)
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "grid is %s; expected [%lld, H_out, W_out, 2]",
-                      shape_str(grid, shape, sizeof shape), (long long)x->dims[0]);
+  if (x->ndim < 4 || x->ndim > max_rank)
+    return RQ_OP_FAIL(c, x->ndim > max_rank ? RQ_ERR_UNSUPPORTED : RQ_ERR_FORMAT, "X is %s; only %s is implemented",
+                      shape_str(x, shape, sizeof shape), max_rank == 5 ? "[N, C, H, W] or [N, C, D, H, W]"
+                                                                      : "[N, C, H, W]");
+  if (grid->ndim != x->ndim || grid->dims[0] != x->dims[0] || grid->dims[x->ndim - 1] != spatial)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "grid is %s; expected [%lld, %s, %d]", shape_str(grid, shape, sizeof shape),
+                      (long long)x->dims[0], spatial == 2 ? "H_out, W_out" : "D_out, H_out, W_out", spatial);
   gs_params p = {0};
-  const char *mode = rq__node_attr_string(c->node, "mode", "bilinear");
+  RQ_TRY(gs_parse_mode(c, &p.mode));
   const char *padding = rq__node_attr_string(c->node, "padding_mode", "zeros");
-  if (strcmp(mode, "bilinear") == 0) p.mode = GS_BILINEAR;
-  else if (strcmp(mode, "nearest") == 0) p.mode = GS_NEAREST;
-  else if (strcmp(mode, "bicubic") == 0) p.mode = GS_BICUBIC;
-  else return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "mode '%s' is not bilinear, nearest or bicubic", mode);
   if (strcmp(padding, "zeros") == 0) p.padding = GS_ZEROS;
   else if (strcmp(padding, "border") == 0) p.padding = GS_BORDER;
   else if (strcmp(padding, "reflection") == 0) p.padding = GS_REFLECTION;
   else return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "padding_mode '%s' is not zeros, border or reflection", padding);
+  if (p.mode == GS_BICUBIC && spatial != 2)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "cubic mode is defined for 4-D X only; X is %s",
+                      shape_str(x, shape, sizeof shape));
   p.align_corners = rq__node_attr_int(c->node, "align_corners", 0) != 0;
-  int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
-  int64_t Ho = grid->dims[1], Wo = grid->dims[2];
-  if (C != 0 && Ho * Wo != 0 && (H == 0 || W == 0))
+  /* in: N, C, spatial sizes; out: N, C, grid's spatial sizes */
+  int64_t dims[5] = {x->dims[0], x->dims[1]}, in_points = 1, out_points = 1;
+  for (int d = 0; d < spatial; d++) {
+    dims[2 + d] = grid->dims[1 + d];
+    in_points *= x->dims[2 + d];
+    out_points *= grid->dims[1 + d];
+  }
+  if (x->dims[1] != 0 && out_points != 0 && in_points == 0)
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "X has an empty spatial dimension");
-  int64_t dims[4] = {N, C, Ho, Wo};
   rq__tensor *y;
-  RQ_TRY(rq__op_output_uninit(c, 0, RQ__DT_FLOAT, 4, dims, &y));
-  gs_job job = {&p, x->data, grid->data, (size_t)C, (size_t)H, (size_t)W, (size_t)Ho, (size_t)Wo, y->data};
-  size_t per_row = (size_t)C * (size_t)Wo;
-  rq__parallel_for(c->threads, (size_t)N * (size_t)Ho, 1 + 4096 / (per_row ? per_row : 1), grid_sample_chunk, &job);
+  RQ_TRY(rq__op_output_uninit(c, 0, RQ__DT_FLOAT, x->ndim, dims, &y));
+  size_t N = (size_t)dims[0], C = (size_t)dims[1], per_row = C * (size_t)dims[x->ndim - 1];
+  size_t grain = 1 + 4096 / (per_row ? per_row : 1);
+  if (spatial == 2) {
+    gs_job job = {&p, x->data, grid->data, C, (size_t)x->dims[2], (size_t)x->dims[3], (size_t)dims[2],
+                  (size_t)dims[3], y->data};
+    rq__parallel_for(c->threads, N * job.Ho, grain, grid_sample_chunk, &job);
+  } else {
+    gs3_job job = {&p, x->data, grid->data, C, (size_t)x->dims[2], (size_t)x->dims[3], (size_t)x->dims[4],
+                   (size_t)dims[2], (size_t)dims[3], (size_t)dims[4], y->data};
+    rq__parallel_for(c->threads, N * job.Do * job.Ho, grain, grid_sample3_chunk, &job);
+  }
+  return RQ_OK;
+}
+
+/* ---- AffineGrid (opset 20) ---- */
+
+/* torch.linspace(-1, 1, steps)[i] in float (its two-sided formula), scaled
+ * by (steps - 1) / steps unless align_corners, as PyTorch's affine_grid
+ * forms the base grid; a single step sits at 0. */
+static float affine_base(int64_t i, int64_t steps, bool align_corners) {
+  if (steps <= 1) return 0.0f;
+  float step = 2.0f / (float)(steps - 1);
+  float v = i < steps / 2 ? -1.0f + step * (float)i : 1.0f - step * (float)(steps - 1 - i);
+  return align_corners ? v : v * (float)(steps - 1) / (float)steps;
+}
+
+/* theta [N, 2, 3] with size [N, C, H, W] -> grid [N, H, W, 2]; theta
+ * [N, 3, 4] with size [N, C, D, H, W] -> grid [N, D, H, W, 3]. Point
+ * (x, y[, z]) of the base grid maps to theta . (x, y[, z], 1). */
+static rq_status op_affine_grid(rq__op_ctx *c) {
+  const rq__tensor *theta, *size;
+  RQ_TRY(rq__op_need(c, 0, &theta));
+  RQ_TRY(rq__op_need(c, 1, &size));
+  if (theta->dtype != RQ__DT_FLOAT && theta->dtype != RQ__DT_DOUBLE && theta->dtype != RQ__DT_FLOAT16 &&
+      theta->dtype != RQ__DT_BFLOAT16)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "theta has element type %s; FLOAT, DOUBLE, FLOAT16 or BFLOAT16 expected",
+                      rq__dtype_name(theta->dtype));
+  char shape[96];
+  int spatial = theta->ndim == 3 && theta->dims[1] == 2 && theta->dims[2] == 3   ? 2
+                : theta->ndim == 3 && theta->dims[1] == 3 && theta->dims[2] == 4 ? 3
+                                                                                 : 0;
+  if (spatial == 0)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "theta is %s; expected [N, 2, 3] or [N, 3, 4]",
+                      shape_str(theta, shape, sizeof shape));
+  int64_t sz[5];
+  size_t n = size->numel;
+  if (size->dtype != RQ__DT_INT64 || size->ndim != 1)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "size must be a 1-D INT64 tensor");
+  if (n == (size_t)spatial + 2) RQ_TRY(rq__op_ints(c, size, sz, 5, &n));
+  if (n != (size_t)spatial + 2 || sz[0] != theta->dims[0])
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "size has %zu values; theta %s needs [%lld, C, %s]", n,
+                      shape_str(theta, shape, sizeof shape), (long long)theta->dims[0],
+                      spatial == 2 ? "H, W" : "D, H, W");
+  for (int d = 2; d < spatial + 2; d++)
+    if (sz[d] < 0) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "size[%d] = %lld is negative", d, (long long)sz[d]);
+  bool align_corners = rq__node_attr_int(c->node, "align_corners", 0) != 0;
+  /* out: N, then D (volumes), H, W, then the coordinate count */
+  int64_t dims[5] = {sz[0]};
+  for (int d = 0; d < spatial; d++) dims[1 + d] = sz[2 + d];
+  dims[1 + spatial] = spatial;
+  rq__tensor *y;
+  RQ_TRY(rq__op_output_uninit(c, 0, theta->dtype, spatial + 2, dims, &y));
+  /* The base grid's sizes, innermost (x) first. */
+  int64_t extent[3] = {sz[spatial + 1], sz[spatial], spatial == 3 ? sz[2] : 1};
+  size_t points = y->numel / (size_t)spatial, per_batch = (size_t)(extent[0] * extent[1] * extent[2]);
+  for (size_t at = 0; at < points; at++) {
+    size_t b = at / per_batch, rest = at % per_batch;
+    double base[4];
+    for (int k = 0; k < spatial; k++) {
+      base[k] = affine_base((int64_t)(rest % (size_t)extent[k]), extent[k], align_corners);
+      rest /= (size_t)extent[k];
+    }
+    base[spatial] = 1.0;
+    size_t row0 = b * (size_t)(spatial * (spatial + 1));
+    for (int i = 0; i < spatial; i++) {
+      double v = 0;
+      for (int k = 0; k <= spatial; k++)
+        v += base[k] * rq__elem_get(theta->data, theta->dtype, row0 + (size_t)(i * (spatial + 1) + k));
+      rq__elem_set(y->data, y->dtype, at * (size_t)spatial + (size_t)i, v);
+    }
+  }
   return RQ_OK;
 }
 
@@ -562,5 +731,6 @@ const rq__op_entry rq__ops_vision[] = {
   {"NonMaxSuppression", op_non_max_suppression},
   {"RoiAlign", op_roi_align},
   {"GridSample", op_grid_sample},
+  {"AffineGrid", op_affine_grid},
   {NULL, NULL},
 };

@@ -106,6 +106,24 @@ save("gridsample_grid_dim", helper.make_node("GridSample", ["x", "g"], ["y"], na
      [F32("g", np.zeros((2, 3, 3, 3)))], opset=16)
 save("gridsample_mode", helper.make_node("GridSample", ["x", "g"], ["y"], name="cubic_grid", mode="cubic"),
      [F32("g", np.zeros((2, 3, 3, 2)))], opset=16)
+# Opset 20: GridSample's renamed modes and volumetric X, AffineGrid.
+vol = [helper.make_node("Reshape", ["x", "vol_shape"], ["xv"], name="to_volume")]
+vol_shape = I64("vol_shape", [2, 4, 5, 5, 1])
+save("gridsample20_old_mode_name", helper.make_node("GridSample", ["x", "g"], ["y"], name="bilinear_at_20",
+                                                    mode="bilinear"),
+     [F32("g", np.zeros((2, 3, 3, 2)))], opset=20)
+save("gridsample20_cubic_volume", helper.make_node("GridSample", ["xv", "g"], ["y"], name="tricubic", mode="cubic"),
+     [vol_shape, F32("g", np.zeros((2, 2, 2, 2, 3)))], opset=20, before=vol)
+save("gridsample20_volume_grid_2d", helper.make_node("GridSample", ["xv", "g"], ["y"], name="flat_grid"),
+     [vol_shape, F32("g", np.zeros((2, 2, 2, 2, 2)))], opset=20, before=vol)
+save("affinegrid_theta_shape", helper.make_node("AffineGrid", ["t", "s"], ["y"], name="theta_2x4"),
+     [F32("t", np.zeros((2, 2, 4))), I64("s", [2, 1, 3, 3])], opset=20)
+save("affinegrid_size_count", helper.make_node("AffineGrid", ["t", "s"], ["y"], name="size_5_for_2d"),
+     [F32("t", np.zeros((2, 2, 3))), I64("s", [2, 1, 3, 3, 3])], opset=20)
+save("affinegrid_size_batch", helper.make_node("AffineGrid", ["t", "s"], ["y"], name="batch_3_vs_2"),
+     [F32("t", np.zeros((2, 2, 3))), I64("s", [3, 1, 3, 3])], opset=20)
+save("affinegrid_size_huge", helper.make_node("AffineGrid", ["t", "s"], ["y"], name="huge_grid"),
+     [F32("t", np.zeros((2, 2, 3))), I64("s", [2, 1, 1 << 40, 1 << 40])], opset=20)
 save("nms_boxes_shape", helper.make_node("NonMaxSuppression", ["bx", "sc"], ["y"], name="five_coords"),
      [F32("bx", np.zeros((1, 3, 5))), F32("sc", np.zeros((1, 2, 3)))], opset=11, out_type=TensorProto.INT64)
 save("nms_iou_threshold", helper.make_node("NonMaxSuppression", ["bx", "sc", "m", "iou"], ["y"], name="iou_2"),
@@ -173,6 +191,13 @@ save("dft_length_zero", helper.make_node("DFT", ["xs", "n"], ["y"], name="empty_
      opset=17, before=sig)
 save("dft_axis", helper.make_node("DFT", ["xs"], ["y"], name="dft_axis2", axis=2), [sig_shape], opset=17,
      before=sig)
+# DFT-20: axis is an input.
+save("dft20_axis_attribute", helper.make_node("DFT", ["xs"], ["y"], name="axis_attr_20", axis=1), [sig_shape],
+     opset=20, before=sig)
+save("dft20_irfft_real", helper.make_node("DFT", ["xs"], ["y"], name="irfft_of_real", inverse=1, onesided=1),
+     [sig_shape], opset=20, before=sig)
+save("dft20_axis_last", helper.make_node("DFT", ["xs", "", "a"], ["y"], name="axis_minus_1"),
+     [sig_shape, I64("a", -1)], opset=20, before=sig)
 save("unique_axis", helper.make_node("Unique", ["x"], ["y"], name="unique_axis4", axis=4))
 save("mel_upper_edge", helper.make_node("MelWeightMatrix", ["m", "n", "sr", "lo", "hi"], ["y"], name="past_nyquist"),
      [I64("m", 8), I64("n", 16), I64("sr", 8000), F32("lo", 0), F32("hi", 16000)], opset=17)
