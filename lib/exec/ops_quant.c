@@ -37,12 +37,12 @@ static bool is_quantized_type(const rq__op_ctx *c, int32_t t) {
 
 /* A quantized type razorq does not hold (float8, int4, ...: the loader
  * refuses such tensors, so only an attribute can name one) or not at this
- * opset: the message names the ONNX type number. */
+ * opset. */
 static rq_status unsupported_type(rq__op_ctx *c, const char *what, int32_t t) {
-  const char *name = rq__dtype_name(t);
-  if (strcmp(name, "?") == 0)
-    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "%s type %d (float8 and 4-bit types are not implemented)", what, (int)t);
-  return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "%s type %s at opset %d", what, name, (int)c->opset);
+  if (rq__dtype_size(t) == 0)
+    return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "%s type %s (%d): float8 and 4-bit types are not implemented", what,
+                      rq__dtype_name(t), (int)t);
+  return RQ_OP_FAIL(c, RQ_ERR_UNSUPPORTED, "%s type %s at opset %d", what, rq__dtype_name(t), (int)c->opset);
 }
 
 /* Validates scale / zero point against x and maps x's elements to them. */

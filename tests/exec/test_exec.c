@@ -717,7 +717,7 @@ static const struct {
   {"quantize_blocked_scale_shape", "scale dimension 1 is 3, block_size 2 needs 2"},
   {"quantize_block_size_negative", "block_size -1 is negative"},
   {"quantize_output_dtype_mismatch", "output_dtype 5 differs from the zero point's type UINT8"},
-  {"quantize_output_dtype_float8", "output type 17 (float8 and 4-bit types are not implemented)"},
+  {"quantize_output_dtype_float8", "output type FLOAT8E4M3FN (17): float8 and 4-bit types are not implemented"},
   {"quantize_int16_opset19", "zero point type INT16 at opset 19"},
   {"dequantize_float16_scale_opset18", "input 1 has element type FLOAT16; only FLOAT is implemented"},
   {"avgpool_dilations_same", "AveragePool with auto_pad SAME_* and dilations"},
