@@ -196,7 +196,7 @@ static const char *const same_ops[] = {
     "Reciprocal", "Floor", "Ceil", "Round", "BatchNormalization", "LayerNormalization",
     "Dropout", "Not", "Sign", "Sin", "Cos", "Cast", "QuantizeLinear", "DequantizeLinear",
     "InstanceNormalization", "LRN", "Mish", "Celu", "ThresholdedRelu", "Shrink", "GroupNormalization",
-    "BitwiseNot", NULL};
+    "BitwiseNot", "Gelu", NULL};
 static const char *const bcast_ops[] = {"Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Max", "Min",
                                         "Sum", "Mean", "Equal", "Less", "Greater", "LessOrEqual",
                                         "GreaterOrEqual", "And", "Or", "Xor", "Mod", "BitwiseAnd", "BitwiseOr",
@@ -211,10 +211,14 @@ static const char *const reduce_ops[] = {"ReduceMean", "ReduceSum", "ReduceMax",
  * (Where: 1), except where the op sets it. */
 static int32_t list_op_dtype(const rq_graph *g, const rq__node *n) {
   if (is_op(n, "Cast")) return (int32_t)rq__node_attr_int(n, "to", RQ__DT_UNDEFINED);
-  if (is_op(n, "DequantizeLinear")) return RQ__DT_FLOAT;
-  if (is_op(n, "QuantizeLinear")) {
+  if (is_op(n, "DequantizeLinear")) { /* the scale's type: FLOAT before opset 19, FLOAT16/BFLOAT16 since */
+    const rq__value *scale = input(g, n, 1);
+    return scale != NULL && scale->dtype != RQ__DT_UNDEFINED ? scale->dtype : RQ__DT_FLOAT;
+  }
+  if (is_op(n, "QuantizeLinear")) { /* the zero point's type, else opset 21's output_dtype, else UINT8 */
     const rq__value *zp = input(g, n, 2);
-    return zp != NULL ? zp->dtype : RQ__DT_UINT8;
+    int64_t out = rq__node_attr_int(n, "output_dtype", 0);
+    return zp != NULL ? zp->dtype : out != 0 ? (int32_t)out : RQ__DT_UINT8;
   }
   if (in_list(n->op_type, bool_ops)) return RQ__DT_BOOL;
   const rq__value *v = input(g, n, is_op(n, "Where") ? 1 : 0);
@@ -464,7 +468,7 @@ static const struct {
                            "ReverseSequence", "Compress", "Trilu", "CumSum", "TopK", "Unique", "Einsum",
                            "ScatterElements", "ScatterND", "Scatter", "MaxUnpool", "GridSample", "RoiAlign",
                            "Range", "MeanVarianceNormalization", "Hardmax", "BitShift", "Det", "DFT", "STFT",
-                           "Col2Im", "CenterCropPad", NULL}, 0, 0, 0},
+                           "Col2Im", "CenterCropPad", "AffineGrid", "DeformConv", NULL}, 0, 0, 0},
 };
 
 static int32_t tensor_dtype(const rq__value *v) {
