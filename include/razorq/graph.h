@@ -13,7 +13,7 @@ typedef struct rq_graph rq_graph;
 
 /* Loads an ONNX model file. Tensors stored as external data are read from
  * files relative to the model's folder. The model is validated (opset
- * 1..18 for the default domain, every edge has a source, no cycles, shapes
+ * 1..21 for the default domain, every edge has a source, no cycles, shapes
  * and data sizes consistent) and Constant nodes become initializers; a
  * malformed model fails with RQ_ERR_FORMAT (RQ_ERR_UNSUPPORTED for valid
  * but unsupported features) and a message naming the node or tensor. */

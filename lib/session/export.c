@@ -486,11 +486,45 @@ static void remove_attr(rq__node *n, int i) {
   n->n_attrs--;
 }
 
-/* Moves g (opset 13..17) to opset 21, where QuantizeLinear takes 16-bit
- * types, rewriting what changed meaning on the way: the Reduce ops (but
- * ReduceSum) take axes as an input from 18, RoiAlign's default coordinate
- * mode became half_pixel in 16, GridSample's modes were renamed in 20. An op
- * whose change is not rewritten (DFT, 20) is refused by name. */
+/* Moves an attribute of node n into a new int64 input (value `axes` or a
+ * scalar), as opsets 18 (Reduce axes) and 20 (DFT axis) did; `slot` is the
+ * input it becomes, omitted optional inputs before it filled in. */
+static rq_status attr_to_input(rq_graph *g, int n, const char *attr_name, int slot, bool scalar,
+                               int64_t default_value) {
+  const rq__attr *a = rq__node_attr(&g->nodes[n], attr_name);
+  int64_t one = a != NULL && a->type == RQ__ATTR_INT ? a->i : default_value;
+  const int64_t *data = &one;
+  int64_t count = 1;
+  if (!scalar) {
+    if (a == NULL) return RQ_OK; /* the input stays omitted: its default is the attribute's */
+    if (a->type != RQ__ATTR_INTS)
+      return rq__fail(RQ_ERR_FORMAT, WHERE, "%s '%s': %s is not a list of integers", g->nodes[n].op_type,
+                      g->nodes[n].name, attr_name);
+    data = a->ints;
+    count = (int64_t)a->count;
+  } else if (a != NULL && a->type != RQ__ATTR_INT) {
+    return rq__fail(RQ_ERR_FORMAT, WHERE, "%s '%s': %s is not an integer", g->nodes[n].op_type, g->nodes[n].name,
+                    attr_name);
+  }
+  char name[512];
+  snprintf(name, sizeof name, "%s_%s", g->nodes[n].name[0] ? g->nodes[n].name : g->nodes[n].op_type, attr_name);
+  int id;
+  RQ_TRY(add_constant(g, name, RQ__DT_INT64, scalar ? 0 : 1, &count, data, &id));
+  while (rq__node_n_explicit(&g->nodes[n]) < slot) RQ_TRY(rq__node_append_input(g, n, -1));
+  RQ_TRY(rq__node_append_input(g, n, id));
+  rq__node *node = &g->nodes[n];
+  for (int i = 0; i < node->n_attrs; i++)
+    if (strcmp(node->attrs[i].name, attr_name) == 0) remove_attr(node, i--);
+  return RQ_OK;
+}
+
+/* Moves g (opset 13..21) to opset 21, where QuantizeLinear takes 16-bit
+ * types, rewriting what changed meaning on the way: RoiAlign's default
+ * coordinate mode became half_pixel in 16, the Reduce ops (but ReduceSum)
+ * take axes as an input from 18, GridSample's modes were renamed and DFT's
+ * axis became an input (default -2 instead of 1) in 20. An op whose change
+ * is not rewritten (GroupNormalization-18's per-group scale, per channel in
+ * 21) is refused by name. */
 static rq_status upgrade_to_opset_21(rq_graph *g) {
   int64_t from = rq__graph_opset(g, "");
   if (from < 13)
@@ -502,9 +536,13 @@ static rq_status upgrade_to_opset_21(rq_graph *g) {
   for (int n = 0; n < g->n_nodes; n++) {
     rq__node *node = &g->nodes[n];
     if (node->domain[0] != '\0' && strcmp(node->domain, "ai.onnx") != 0) continue;
-    if (strcmp(node->op_type, "DFT") == 0)
-      return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where DFT ('%s') takes its axis as an "
-                      "input; this exporter does not rewrite it", node->name);
+    if (strcmp(node->op_type, "GroupNormalization") == 0 && from < 21)
+      return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where GroupNormalization ('%s') takes "
+                      "one scale per channel instead of per group; this exporter does not rewrite it", node->name);
+    if (strcmp(node->op_type, "DFT") == 0 && from < 20) {
+      RQ_TRY(attr_to_input(g, n, "axis", 2, true, 1));
+      continue;
+    }
     if (strcmp(node->op_type, "RoiAlign") == 0 && from < 16 && rq__node_attr(node, "coordinate_transformation_mode") == NULL)
       RQ_TRY(rq__node_set_attr_string(node, "coordinate_transformation_mode", "output_half_pixel"));
     if (strcmp(node->op_type, "GridSample") == 0) {
@@ -514,19 +552,7 @@ static rq_status upgrade_to_opset_21(rq_graph *g) {
     }
     bool reduce = false;
     for (size_t k = 0; k < sizeof reduce_ops / sizeof *reduce_ops; k++) reduce |= strcmp(node->op_type, reduce_ops[k]) == 0;
-    const rq__attr *axes = reduce ? rq__node_attr(node, "axes") : NULL;
-    if (axes == NULL) continue;
-    if (axes->type != RQ__ATTR_INTS)
-      return rq__fail(RQ_ERR_FORMAT, WHERE, "%s '%s': axes is not a list of integers", node->op_type, node->name);
-    char name[512];
-    snprintf(name, sizeof name, "%s_axes", node->name[0] ? node->name : node->op_type);
-    int64_t dims[1] = {(int64_t)axes->count};
-    int id;
-    RQ_TRY(add_constant(g, name, RQ__DT_INT64, 1, dims, axes->ints, &id));
-    node = &g->nodes[n];
-    RQ_TRY(rq__node_append_input(g, n, id));
-    for (int a = 0; a < node->n_attrs; a++)
-      if (strcmp(node->attrs[a].name, "axes") == 0) remove_attr(node, a--);
+    if (reduce) RQ_TRY(attr_to_input(g, n, "axes", 1, false, 0));
   }
   for (int i = 0; i < g->n_opsets; i++)
     if (g->opsets[i].domain[0] == '\0' || strcmp(g->opsets[i].domain, "ai.onnx") == 0) g->opsets[i].version = 21;

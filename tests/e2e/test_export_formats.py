@@ -245,6 +245,41 @@ def test_16_bit_qdq_runs_in_onnxruntime_like_razorq(name, bits, tmp_path):
     assert abs((ort.argmax(1) == labels).mean() - top1) <= 0.002 + 1e-9
 
 
+def test_16_bit_upgrade_rewrites_what_changed_meaning(tmp_path):
+    """An opset-17 model whose ops changed meaning by opset 21: DFT's axis
+    became an input with another default (1 before, -2 after) and the
+    Reduce ops' axes an input. The 16-bit export rewrites both; ONNX
+    Runtime running it must compute what razorq's fake-quantized
+    evaluation of the original computes (with DFT read on the wrong axis,
+    or the axes dropped, the outputs would differ wholesale)."""
+    rng = np.random.default_rng(21)
+    w1 = rng.standard_normal((64, 16)).astype(np.float32) * 0.2
+    w2 = rng.standard_normal((4, 10)).astype(np.float32)
+    nodes = [helper.make_node("Flatten", ["input"], ["flat"], name="flatten"),
+             helper.make_node("MatMul", ["flat", "w1"], ["h"], name="mm1"),
+             helper.make_node("Reshape", ["h", "shape"], ["h4"], name="to_signal"),
+             helper.make_node("DFT", ["h4"], ["spectrum"], name="dft"),  # axis 1 by default at opset 17
+             helper.make_node("Mul", ["spectrum", "spectrum"], ["power"], name="square"),
+             helper.make_node("ReduceMean", ["power"], ["energy"], name="mean", axes=[2, 3], keepdims=0),
+             helper.make_node("MatMul", ["energy", "w2"], ["logits"], name="mm2")]
+    g = helper.make_graph(nodes, "upgrade", [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT,
+                                                                            ["N", 1, 8, 8])],
+                          [helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, ["N", 10])],
+                          [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2"),
+                           numpy_helper.from_array(np.array([-1, 4, 4, 1], np.int64), "shape")])
+    model = tmp_path / "upgrade.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(model))
+    config = example_config(tmp_path, "academic", bits=12)
+    exported = tmp_path / "q16.onnx"
+    razorq("ptq", str(model), "--config", config, "--calib", CALIB_X, "-o", str(exported), "--quiet")
+    q = onnx.load(str(exported))
+    dft = next(n for n in q.graph.node if n.op_type == "DFT")
+    assert not dft.attribute and len(dft.input) == 3 and dft.input[1] == ""
+    _, rq = fake_quant_eval(str(model), config, tmp_path)
+    ort = ort_run(exported, tmp_path)
+    np.testing.assert_allclose(ort, rq, rtol=1e-3, atol=1e-3 * np.abs(rq).max())
+
+
 def test_format_option_is_checked(tmp_path):
     model = os.path.join(DATA, "digits_mlp.onnx")
     config = example_config(tmp_path, "openvino")

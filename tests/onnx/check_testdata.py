@@ -6,7 +6,7 @@
 - a model razorq loads must have onnx's node list (Constant nodes counted as
   initializers), initializer count and interface sizes;
 - a model razorq refuses must be one onnx's API shows to use something razorq
-  documents as unsupported (opset outside 1..18, GRAPHS/SPARSE_TENSOR(S)/
+  documents as unsupported (opset outside 1..21, GRAPHS/SPARSE_TENSOR(S)/
   TENSORS/TYPE_PROTOS attributes, string or complex tensors, inputs, outputs
   or type attributes that are not tensors, sequences of tensors or optionals
   of those, rank > 8, anywhere in the graph or its subgraphs);
@@ -87,7 +87,7 @@ def type_problem(vi):
 def expected_refusal(m):
     """Why razorq should refuse this model, or None."""
     versions = [o.version for o in m.opset_import if o.domain in ("", "ai.onnx")]
-    if not versions or not 1 <= versions[0] <= 18:
+    if not versions or not 1 <= versions[0] <= 21:
         return "opset %s" % versions
     return graph_refusal(m.graph)
 
