@@ -132,6 +132,29 @@ def main():
          [vi("x", [2, 4, 12])], [vi("y", None)],
          {"im": np.array([5, 6], np.int64), "bl": np.array([2, 2], np.int64), "s": np.array([4, 7], np.int64)},
          opset=18)
+    # Opsets 18-21: a deformable convolution, a normalisation and an
+    # antialiased resize; blocked 16-bit Q/DQ; Gelu, AffineGrid and
+    # GridSample-20 on a volume; DFT-20 with its axis input.
+    save("deform_groupnorm_resize",
+         [node("DeformConv", ["x", "w", "off", "b", "mask"], ["d"], pads=[1, 1, 1, 1], group=2, offset_group=2),
+          node("GroupNormalization", ["d", "gs", "gb"], ["n"], num_groups=2),
+          node("Resize", ["n", "", "sc"], ["y"], mode="cubic", antialias=1, axes=[2, 3])],
+         [vi("x", [1, 4, 5, 5]), vi("off", [1, 36, 5, 5]), vi("mask", [1, 18, 5, 5])], [vi("y", None)],
+         {"w": f32(4, 2, 3, 3), "b": f32(4), "gs": f32(4), "gb": f32(4), "sc": np.array([0.6, 0.5], np.float32)},
+         opset=21)
+    save("qdq_blocked", [node("QuantizeLinear", ["x", "s", "z"], ["q"], axis=1, block_size=2),
+                         node("DequantizeLinear", ["q", "s", "z"], ["y"], axis=1, block_size=2)],
+         [vi("x", [3, 4])], [vi("y", None)],
+         {"s": np.abs(f32(3, 2)) + 0.01, "z": np.array([[0, 3], [-2, 1], [5, 0]], np.int16)}, opset=21)
+    save("gelu_affinegrid_dft",
+         [node("Gelu", ["x"], ["g"], approximate="tanh"),
+          node("AffineGrid", ["theta", "size"], ["grid"], align_corners=0),
+          node("GridSample", ["g", "grid"], ["s"], mode="linear"),
+          node("Unsqueeze", ["s", "last"], ["u"]),
+          node("DFT", ["u", "", "axis"], ["y"], onesided=1)],
+         [vi("x", [1, 2, 3, 4, 4]), vi("theta", [1, 3, 4])], [vi("y", None)],
+         {"size": np.array([1, 2, 2, 3, 3], np.int64), "last": np.array([-1], np.int64),
+          "axis": np.array(2, np.int64)}, opset=20)
 
 
 if __name__ == "__main__":
