@@ -139,8 +139,15 @@ static int find_qdq_places(const rq_graph *g, qdq_places *out) {
     long q = node_producing(g, x);
     p->is_weight = !node_is(g, q, "QuantizeLinear");
     p->edge = p->is_weight ? x : input_of(g, q, 0);
+    /* The Clip razorq writes before a narrow-range QuantizeLinear is named
+     * "<edge>_Clip"; a model's own Clip (a ReLU6) is an edge of its own. */
     long clip = node_producing(g, p->edge);
-    if (!p->is_weight && node_is(g, clip, "Clip")) p->edge = input_of(g, clip, 0);
+    const char *clip_name = NULL;
+    if (!p->is_weight && node_is(g, clip, "Clip") && rq_graph_node_info(g, (size_t)clip, NULL, &clip_name) == RQ_OK) {
+      const char *clipped = input_of(g, clip, 0);
+      size_t len = strlen(clipped);
+      if (strncmp(clip_name, clipped, len) == 0 && strcmp(clip_name + len, "_Clip") == 0) p->edge = clipped;
+    }
     rq_graph_node_output(g, n, 0, &p->out);
     DLTensor stored;
     p->kind = !p->is_weight ? "act"
@@ -235,8 +242,11 @@ static int inspect_qdq(const rq_graph *g, const rq_cli_specs *data_specs) {
     rq_cli_data_free(&data);
   }
   if (rc == RQ_CLI_OK && places.n > 0) {
-    printf("  quantized places (QuantizeLinear/DequantizeLinear pairs%s%s%s):\n", rows ? ", SQNR on the first " : "",
-           rows ? "samples of " : "", rows ? data_specs->items[0] : "");
+    if (rows)
+      printf("  quantized places (QuantizeLinear/DequantizeLinear pairs, SQNR on %lld samples of %s):\n", (long long)rows,
+             data_specs->items[0]);
+    else
+      printf("  quantized places (QuantizeLinear/DequantizeLinear pairs):\n");
     printf("    %-8s %-44s %-22s %-10s %s\n", "kind", "edge", "scale", "zero pt", rows ? "SQNR dB" : "");
     for (size_t i = 0; i < places.n; i++) {
       const qdq_place *p = &places.items[i];
@@ -263,6 +273,12 @@ static int inspect_qdq(const rq_graph *g, const rq_cli_specs *data_specs) {
   return rc;
 }
 
+static bool has_qdq(const rq_graph *g) {
+  for (size_t n = 0; n < rq_graph_node_count(g); n++)
+    if (node_is(g, (long)n, "DequantizeLinear")) return true;
+  return false;
+}
+
 static int run_inspect(int argc, char **argv) {
   const char *model_path = NULL, *config = NULL;
   rq_cli_specs calib = {.option = "--calib"}, data = {.option = "--data"};
@@ -285,6 +301,11 @@ static int run_inspect(int argc, char **argv) {
   rq_graph *g;
   rq_status s = rq_graph_load(model_path, &g);
   if (s != RQ_OK) return rq_cli_fail("inspect", s);
+  if (config == NULL && data.n > 0 && !has_qdq(g)) {
+    rq_graph_destroy(g);
+    return rq_cli_usage_error("inspect", "--data needs --config and --calib (to quantize a float model in process) "
+                              "or a quantized (QDQ) model");
+  }
   uint64_t params = 0, fingerprint = 0;
   rq_graph_parameter_count(g, &params);
   rq_graph_fingerprint(g, &fingerprint);

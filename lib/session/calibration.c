@@ -282,7 +282,10 @@ rq_status rq_session_load_calibration(rq_session *s, const char *path) {
   razorq__calibration_table__free_unpacked(table, &rq__pb_allocator);
   if (st == RQ_OK) rq__session_drop_batches(s); /* the table's values replace a correction */
   if (st == RQ_OK) st = rq__session_quantize_biases(s);
-  if (st == RQ_OK) s->state = RQ__SESSION_CONVERTED;
+  if (st == RQ_OK) {
+    s->state = RQ__SESSION_CONVERTED;
+    s->qparams_from_table = true;
+  }
   return st;
 }
 
@@ -309,6 +312,14 @@ static rq_status trt_line(const rq_session *s, const rq__session_point *p, char 
                     "edge '%s' is quantized to [%d, %d] with zero point %g; TensorRT's cache holds symmetric int8 "
                     "scales (zero point 0, a signed qdtype: the tensorrt backend)", p->edge, (int)qmin, (int)qmax,
                     (double)zero_point);
+  /* Unless a table gave them, qparams of an observer that saw nothing are
+   * PyTorch's defaults (scale 1), not a calibration. */
+  float mn, mx;
+  size_t count = 0;
+  const rq_observer *obs = rq_fake_quant_observer(s->fake_quants[p->fq]);
+  if (!s->qparams_from_table && rq_observer_minmax(obs, &mn, &mx, 1, &count) == RQ_OK && count == 1 && !(mn <= mx))
+    return rq__fail(RQ_ERR_STATE, "rq_session_save_trt_cache",
+                    "edge '%s' was never observed (calibrate before convert, or load a calibration table)", p->edge);
   /* amax / 127 with one rounding: exactly the scale when the grid is [-127, 127]. */
   float trt_scale = (float)((double)scale * ((double)qmax - (double)qmin) / 254.0);
   uint32_t bits;

@@ -518,42 +518,60 @@ static rq_status attr_to_input(rq_graph *g, int n, const char *attr_name, int sl
   return RQ_OK;
 }
 
+/* The node rewrites of upgrade_to_opset_21, in g and its subgraphs. */
+static rq_status upgrade_nodes(rq_graph *g, int64_t from) {
+  static const char *const reduce_ops[] = {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
+                                           "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSumSquare"};
+  for (int n = 0; n < g->n_nodes; n++) {
+    for (int a = 0; a < g->nodes[n].n_attrs; a++)
+      if (g->nodes[n].attrs[a].type == RQ__ATTR_GRAPH && g->nodes[n].attrs[a].g != NULL)
+        RQ_TRY(upgrade_nodes(g->nodes[n].attrs[a].g, from));
+    rq__node *node = &g->nodes[n];
+    if (node->domain[0] != '\0' && strcmp(node->domain, "ai.onnx") != 0) continue;
+    const char *op = node->op_type;
+    if (strcmp(op, "GroupNormalization") == 0 && from < 21)
+      return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where GroupNormalization ('%s') takes "
+                      "one scale per channel instead of per group; this exporter does not rewrite it", node->name);
+    if (strcmp(op, "DFT") == 0 && from < 20) {
+      if (rq__node_attr_int(node, "inverse", 0) != 0 && rq__node_attr_int(node, "onesided", 0) != 0)
+        return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where DFT ('%s') with inverse and "
+                        "onesided is the inverse real FFT of a complex input; this exporter does not rewrite it",
+                        node->name);
+      RQ_TRY(attr_to_input(g, n, "axis", 2, true, 1));
+      continue;
+    }
+    /* From 18, Split needs its sizes or num_outputs; equal parts said neither. */
+    if (strcmp(op, "Split") == 0 && from < 18 && (rq__node_n_explicit(node) < 2 || node->inputs[1] < 0))
+      RQ_TRY(rq__node_set_attr_int(node, "num_outputs", node->n_outputs));
+    if (strcmp(op, "RoiAlign") == 0 && from < 16 && rq__node_attr(node, "coordinate_transformation_mode") == NULL)
+      RQ_TRY(rq__node_set_attr_string(node, "coordinate_transformation_mode", "output_half_pixel"));
+    if (strcmp(op, "GridSample") == 0) {
+      const char *mode = rq__node_attr_string(node, "mode", "bilinear");
+      RQ_TRY(rq__node_set_attr_string(node, "mode", strcmp(mode, "bilinear") == 0 ? "linear"
+                                                    : strcmp(mode, "bicubic") == 0 ? "cubic" : mode));
+    }
+    bool reduce = false;
+    for (size_t k = 0; k < sizeof reduce_ops / sizeof *reduce_ops; k++) reduce |= strcmp(op, reduce_ops[k]) == 0;
+    if (reduce) RQ_TRY(attr_to_input(g, n, "axes", 1, false, 0));
+  }
+  return RQ_OK;
+}
+
 /* Moves g (opset 13..21) to opset 21, where QuantizeLinear takes 16-bit
  * types, rewriting what changed meaning on the way: RoiAlign's default
  * coordinate mode became half_pixel in 16, the Reduce ops (but ReduceSum)
  * take axes as an input from 18, GridSample's modes were renamed and DFT's
- * axis became an input (default -2 instead of 1) in 20. An op whose change
- * is not rewritten (GroupNormalization-18's per-group scale, per channel in
- * 21) is refused by name. */
+ * axis became an input (default -2 instead of 1) in 20, and Split needs its
+ * sizes or num_outputs from 18; subgraphs are rewritten too. A change not
+ * rewritten (GroupNormalization-18's per-group scale, per channel in 21; a
+ * onesided inverse DFT, an inverse real FFT in 20) is refused by name. */
 static rq_status upgrade_to_opset_21(rq_graph *g) {
   int64_t from = rq__graph_opset(g, "");
   if (from < 13)
     return rq__fail(RQ_ERR_UNSUPPORTED, WHERE,
                     "16-bit QDQ needs ONNX opset 21; the model imports opset %lld, which this exporter upgrades only "
                     "from 13 on (re-export the float model with a newer opset)", (long long)from);
-  static const char *const reduce_ops[] = {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
-                                           "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSumSquare"};
-  for (int n = 0; n < g->n_nodes; n++) {
-    rq__node *node = &g->nodes[n];
-    if (node->domain[0] != '\0' && strcmp(node->domain, "ai.onnx") != 0) continue;
-    if (strcmp(node->op_type, "GroupNormalization") == 0 && from < 21)
-      return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where GroupNormalization ('%s') takes "
-                      "one scale per channel instead of per group; this exporter does not rewrite it", node->name);
-    if (strcmp(node->op_type, "DFT") == 0 && from < 20) {
-      RQ_TRY(attr_to_input(g, n, "axis", 2, true, 1));
-      continue;
-    }
-    if (strcmp(node->op_type, "RoiAlign") == 0 && from < 16 && rq__node_attr(node, "coordinate_transformation_mode") == NULL)
-      RQ_TRY(rq__node_set_attr_string(node, "coordinate_transformation_mode", "output_half_pixel"));
-    if (strcmp(node->op_type, "GridSample") == 0) {
-      const char *mode = rq__node_attr_string(node, "mode", "bilinear");
-      RQ_TRY(rq__node_set_attr_string(node, "mode", strcmp(mode, "bilinear") == 0 ? "linear"
-                                                    : strcmp(mode, "bicubic") == 0 ? "cubic" : mode));
-    }
-    bool reduce = false;
-    for (size_t k = 0; k < sizeof reduce_ops / sizeof *reduce_ops; k++) reduce |= strcmp(node->op_type, reduce_ops[k]) == 0;
-    if (reduce) RQ_TRY(attr_to_input(g, n, "axes", 1, false, 0));
-  }
+  RQ_TRY(upgrade_nodes(g, from));
   for (int i = 0; i < g->n_opsets; i++)
     if (g->opsets[i].domain[0] == '\0' || strcmp(g->opsets[i].domain, "ai.onnx") == 0) g->opsets[i].version = 21;
   if (g->ir_version < 10) g->ir_version = 10; /* opset 21 comes with IR version 10 */

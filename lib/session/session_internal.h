@@ -56,6 +56,7 @@ struct rq_session {
   long long calibrate_steps, calibrate_batch_size;
   rq__session_state state;
   uint64_t batches_seen;
+  bool qparams_from_table; /* converted by rq_session_load_calibration, not by observing */
   uint64_t model_fingerprint; /* of the graph given to prepare */
   uint64_t config_hash;       /* of the quantizer's config */
 };

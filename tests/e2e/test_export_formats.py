@@ -247,21 +247,24 @@ def test_16_bit_qdq_runs_in_onnxruntime_like_razorq(name, bits, tmp_path):
 
 def test_16_bit_upgrade_rewrites_what_changed_meaning(tmp_path):
     """An opset-17 model whose ops changed meaning by opset 21: DFT's axis
-    became an input with another default (1 before, -2 after) and the
-    Reduce ops' axes an input. The 16-bit export rewrites both; ONNX
-    Runtime running it must compute what razorq's fake-quantized
-    evaluation of the original computes (with DFT read on the wrong axis,
-    or the axes dropped, the outputs would differ wholesale)."""
+    became an input with another default (1 before, -2 after), the Reduce
+    ops' axes an input, and Split needs num_outputs for equal parts. The
+    16-bit export rewrites them; ONNX Runtime running it must compute what
+    razorq's fake-quantized evaluation of the original computes (with DFT
+    read on the wrong axis, or the axes dropped, the outputs would differ
+    wholesale)."""
     rng = np.random.default_rng(21)
     w1 = rng.standard_normal((64, 16)).astype(np.float32) * 0.2
-    w2 = rng.standard_normal((4, 10)).astype(np.float32)
+    w2 = rng.standard_normal((2, 10)).astype(np.float32)
     nodes = [helper.make_node("Flatten", ["input"], ["flat"], name="flatten"),
              helper.make_node("MatMul", ["flat", "w1"], ["h"], name="mm1"),
              helper.make_node("Reshape", ["h", "shape"], ["h4"], name="to_signal"),
              helper.make_node("DFT", ["h4"], ["spectrum"], name="dft"),  # axis 1 by default at opset 17
              helper.make_node("Mul", ["spectrum", "spectrum"], ["power"], name="square"),
              helper.make_node("ReduceMean", ["power"], ["energy"], name="mean", axes=[2, 3], keepdims=0),
-             helper.make_node("MatMul", ["energy", "w2"], ["logits"], name="mm2")]
+             helper.make_node("Split", ["energy"], ["low", "high"], name="halves", axis=1),
+             helper.make_node("Sub", ["low", "high"], ["contrast"], name="contrast"),
+             helper.make_node("MatMul", ["contrast", "w2"], ["logits"], name="mm2")]
     g = helper.make_graph(nodes, "upgrade", [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT,
                                                                             ["N", 1, 8, 8])],
                           [helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, ["N", 10])],
@@ -275,6 +278,8 @@ def test_16_bit_upgrade_rewrites_what_changed_meaning(tmp_path):
     q = onnx.load(str(exported))
     dft = next(n for n in q.graph.node if n.op_type == "DFT")
     assert not dft.attribute and len(dft.input) == 3 and dft.input[1] == ""
+    split = next(n for n in q.graph.node if n.op_type == "Split")
+    assert [(a.name, a.i) for a in split.attribute if a.name == "num_outputs"] == [("num_outputs", 2)]
     _, rq = fake_quant_eval(str(model), config, tmp_path)
     ort = ort_run(exported, tmp_path)
     np.testing.assert_allclose(ort, rq, rtol=1e-3, atol=1e-3 * np.abs(rq).max())

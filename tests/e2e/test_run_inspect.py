@@ -155,3 +155,34 @@ def test_inspect_of_an_exported_qdq_model_agrees_with_onnxruntime(tmp_path):
             # Each runtime computes x itself; an element on a rounding boundary may land one
             # step apart, which moves a 2560-element edge by a few hundredths of a dB.
             assert float(row[4]) == pytest.approx(10 * np.log10((xs ** 2).sum() / noise), abs=0.1), edge
+
+
+def test_inspect_keeps_a_models_own_clip_apart_from_the_quantization(tmp_path):
+    """A model's ReLU6 (Clip 0..6) before a QuantizeLinear is an edge of its
+    own: the SQNR of the clipped edge, as NumPy computes it, not the ReLU6's
+    clipping counted as quantization error. --data on a float model without
+    --config is a usage error."""
+    from onnx import helper, numpy_helper
+    nodes = [helper.make_node("Clip", ["x", "lo", "hi"], ["c"], name="relu6"),
+             helper.make_node("QuantizeLinear", ["c", "s", "z"], ["q"], name="q"),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq")]
+    scale = np.float32(6 / 255)
+    g = helper.make_graph(nodes, "relu6", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 8])],
+                          [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(np.array(0, np.float32), "lo"),
+                           numpy_helper.from_array(np.array(6, np.float32), "hi"),
+                           numpy_helper.from_array(np.array(scale), "s"),
+                           numpy_helper.from_array(np.array(0, np.uint8), "z")])
+    model = tmp_path / "relu6.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(model))
+    x = (np.random.default_rng(0).standard_normal((64, 8)) * 4).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    rows = [line.split() for line in razorq("inspect", str(model), "--data", str(tmp_path / "x.npy")).splitlines()
+            if line.strip().startswith("act ")]
+    c = np.clip(x, 0, 6).astype(np.float64)
+    dq = np.clip(np.round(np.clip(x, 0, 6) / scale), 0, 255) * scale
+    assert rows[0][1] == "c"
+    assert float(rows[0][4]) == pytest.approx(10 * np.log10((c ** 2).sum() / ((c - dq) ** 2).sum()), abs=0.01)
+    usage = subprocess.run([RAZORQ, "inspect", os.path.join(DATA, "digits_mlp.onnx"), "--data", str(tmp_path / "x.npy")],
+                           capture_output=True, text=True)
+    assert usage.returncode == 2 and "--data needs --config" in usage.stderr and usage.stdout == ""

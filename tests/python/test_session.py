@@ -195,6 +195,16 @@ def test_trt_cache_holds_the_threshold_the_observer_chose(tmp_path):
     assert clipped > 0  # the KL search clipped some range
 
 
+def test_trt_cache_refuses_edges_never_observed(graph, tmp_path):
+    """Converted without calibration, the qparams are PyTorch's defaults
+    (scale 1), not a calibration: no cache is made of them."""
+    session = razorq.Quantizer(razorq.example_config("tensorrt")).prepare(graph)
+    session.convert()
+    with pytest.raises(razorq.StateError, match=r"edge '.*' was never observed"):
+        session.save_trt_cache(tmp_path / "trt.cache")
+    assert not (tmp_path / "trt.cache").exists()
+
+
 def test_trt_cache_refuses_unsigned_activations(graph, tmp_path):
     session = razorq.Quantizer(razorq.example_config("openvino")).prepare(graph)
     calibrate(session)
