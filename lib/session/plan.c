@@ -180,8 +180,10 @@ static rq_status request_by_role(planner *p) {
         break;
       case RQ__ROLE_CONCAT:
         for (int i = 0; i < node->n_inputs; i++) {
-          request(p, node->inputs[i], qc);
-          if (p->act[node->inputs[i]] != NULL && out >= 0) unite(p, out, node->inputs[i]);
+          int in = node->inputs[i];
+          if (in < 0) continue; /* an omitted input (malformed for Concat, but loadable) */
+          request(p, in, qc);
+          if (p->act[in] != NULL && out >= 0) unite(p, out, in);
         }
         request(p, out, qc);
         break;
