@@ -128,6 +128,10 @@ uint16_t rq__float_to_half(float f);
 float rq__bf16_to_float(uint16_t b);
 uint16_t rq__float_to_bf16(float f);
 
+/* Attribute `name` as n integers into out; dflt for each when absent,
+ * RQ_ERR_FORMAT when it holds another count. */
+rq_status rq__op_attr_ints(const rq__op_ctx *c, const char *name, int n, int64_t dflt, int64_t *out);
+
 /* Reads an INT32/INT64 tensor as int64s; fails if more than max. */
 rq_status rq__op_ints(const rq__op_ctx *c, const rq__tensor *t, int64_t *out, size_t max,
                       size_t *n);

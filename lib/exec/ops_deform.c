@@ -27,19 +27,6 @@ typedef struct deform_geom {
   size_t in_size, k_size, out_size;                 /* products */
 } deform_geom;
 
-static rq_status ints_attr(const rq__op_ctx *c, const char *name, int n, int64_t dflt, int64_t *out) {
-  size_t count;
-  const int64_t *v = rq__node_attr_ints(c->node, name, &count);
-  if (v == NULL) {
-    for (int i = 0; i < n; i++) out[i] = dflt;
-    return RQ_OK;
-  }
-  if (count != (size_t)n)
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "attribute '%s' has %zu values, expected %d", name, count, n);
-  memcpy(out, v, sizeof *out * (size_t)n);
-  return RQ_OK;
-}
-
 /* Kernel (from W, checked against kernel_shape), strides, dilations, pads
  * and the output size of X under them (Conv's arithmetic; DeformConv has no
  * auto_pad). */
@@ -54,9 +41,9 @@ static rq_status read_geometry(const rq__op_ctx *c, const rq__tensor *x, const r
   if (ks != NULL && (count != (size_t)n || memcmp(ks, g->k, sizeof *ks * count) != 0))
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel_shape does not match W's spatial dimensions");
   int64_t pads[2 * MAX_SP];
-  RQ_TRY(ints_attr(c, "strides", n, 1, g->s));
-  RQ_TRY(ints_attr(c, "dilations", n, 1, g->d));
-  RQ_TRY(ints_attr(c, "pads", 2 * n, 0, pads));
+  RQ_TRY(rq__op_attr_ints(c, "strides", n, 1, g->s));
+  RQ_TRY(rq__op_attr_ints(c, "dilations", n, 1, g->d));
+  RQ_TRY(rq__op_attr_ints(c, "pads", 2 * n, 0, pads));
   g->in_size = g->k_size = g->out_size = 1;
   /* Bounds far beyond real models that keep the int64 arithmetic below
    * (and the sample positions in double) exact. */

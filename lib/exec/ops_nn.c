@@ -18,19 +18,6 @@ typedef struct spatial {
   size_t in_size, k_size, out_size;     /* products */
 } spatial;
 
-static rq_status read_ints_attr(const rq__op_ctx *c, const char *name, int n, int64_t dflt, int64_t *out) {
-  size_t count;
-  const int64_t *v = rq__node_attr_ints(c->node, name, &count);
-  if (v == NULL) {
-    for (int i = 0; i < n; i++) out[i] = dflt;
-    return RQ_OK;
-  }
-  if (count != (size_t)n)
-    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "attribute '%s' has %zu values, expected %d", name, count, n);
-  memcpy(out, v, sizeof *out * (size_t)n);
-  return RQ_OK;
-}
-
 /* Bounds that keep every size computation far from int64 overflow; real
  * models are many orders of magnitude below them. */
 static bool geometry_sane(int64_t k, int64_t s, int64_t d, int64_t pb, int64_t pe) {
@@ -44,10 +31,10 @@ static bool geometry_sane(int64_t k, int64_t s, int64_t d, int64_t pb, int64_t p
 static rq_status spatial_forward(const rq__op_ctx *c, const rq__tensor *x, spatial *sp, bool ceil_mode) {
   int n = sp->n;
   for (int i = 0; i < n; i++) sp->in[i] = x->dims[2 + i];
-  RQ_TRY(read_ints_attr(c, "strides", n, 1, sp->s));
-  RQ_TRY(read_ints_attr(c, "dilations", n, 1, sp->d));
+  RQ_TRY(rq__op_attr_ints(c, "strides", n, 1, sp->s));
+  RQ_TRY(rq__op_attr_ints(c, "dilations", n, 1, sp->d));
   int64_t pads[2 * MAX_SP];
-  RQ_TRY(read_ints_attr(c, "pads", 2 * n, 0, pads));
+  RQ_TRY(rq__op_attr_ints(c, "pads", 2 * n, 0, pads));
   const char *auto_pad = rq__node_attr_string(c->node, "auto_pad", "NOTSET");
   sp->in_size = sp->k_size = sp->out_size = 1;
   for (int i = 0; i < n; i++) {
@@ -470,10 +457,10 @@ static rq_status op_conv_transpose(rq__op_ctx *c) {
   if (b != NULL && b->dims[0] != M) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "bias has %lld values, expected %lld",
                                                       (long long)b->dims[0], (long long)M);
   int64_t out_pad[MAX_SP], pads[2 * MAX_SP];
-  RQ_TRY(read_ints_attr(c, "strides", n, 1, sp.s));
-  RQ_TRY(read_ints_attr(c, "dilations", n, 1, sp.d));
-  RQ_TRY(read_ints_attr(c, "output_padding", n, 0, out_pad));
-  RQ_TRY(read_ints_attr(c, "pads", 2 * n, 0, pads));
+  RQ_TRY(rq__op_attr_ints(c, "strides", n, 1, sp.s));
+  RQ_TRY(rq__op_attr_ints(c, "dilations", n, 1, sp.d));
+  RQ_TRY(rq__op_attr_ints(c, "output_padding", n, 0, out_pad));
+  RQ_TRY(rq__op_attr_ints(c, "pads", 2 * n, 0, pads));
   size_t n_os;
   const int64_t *os = rq__node_attr_ints(c->node, "output_shape", &n_os);
   if (os != NULL && n_os == (size_t)n + 2) os += 2; /* some exporters include N and C */
@@ -905,8 +892,8 @@ static rq_status op_max_unpool(rq__op_ctx *c) {
   const int64_t *ks = rq__node_attr_ints(c->node, "kernel_shape", &nk);
   if (ks == NULL || nk != (size_t)n) return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "kernel_shape must have %d values", n);
   memcpy(k, ks, sizeof *ks * nk);
-  RQ_TRY(read_ints_attr(c, "strides", n, 1, s));
-  RQ_TRY(read_ints_attr(c, "pads", 2 * n, 0, pads));
+  RQ_TRY(rq__op_attr_ints(c, "strides", n, 1, s));
+  RQ_TRY(rq__op_attr_ints(c, "pads", 2 * n, 0, pads));
   int64_t ydims[RQ__MAX_RANK] = {x->dims[0], x->dims[1]};
   for (int i = 0; i < n; i++) {
     if (k[i] < 1 || s[i] < 1 || pads[i] < 0 || pads[n + i] < 0 || !geometry_sane(k[i], s[i], 1, pads[i], pads[n + i]))

@@ -259,6 +259,19 @@ void rq__elem_set(void *data, int32_t dtype, size_t i, double v) {
   }
 }
 
+rq_status rq__op_attr_ints(const rq__op_ctx *c, const char *name, int n, int64_t dflt, int64_t *out) {
+  size_t count;
+  const int64_t *v = rq__node_attr_ints(c->node, name, &count);
+  if (v == NULL) {
+    for (int i = 0; i < n; i++) out[i] = dflt;
+    return RQ_OK;
+  }
+  if (count != (size_t)n)
+    return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "attribute '%s' has %zu values, expected %d", name, count, n);
+  memcpy(out, v, sizeof *out * (size_t)n);
+  return RQ_OK;
+}
+
 rq_status rq__op_ints(const rq__op_ctx *c, const rq__tensor *t, int64_t *out, size_t max,
                       size_t *n) {
   if (t->dtype != RQ__DT_INT64 && t->dtype != RQ__DT_INT32)

@@ -23,7 +23,6 @@ input, scale and output (19), 16-bit quantized types, blocked quantization and o
 (21).
 """
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -401,12 +400,5 @@ def empty_reduce_cases():
 
 
 if __name__ == "__main__":
-    shutil.rmtree(os.path.dirname(root), ignore_errors=True)
-    avg_pool_cases()
-    pad_cases()
-    resize_cases()
-    reduce_cases()
-    quant_cases()
-    bfloat16_cases()
-    empty_reduce_cases()
-    print("wrote", len(os.listdir(root)), "cases to", root)
+    case_writer.regenerate(root, avg_pool_cases, pad_cases, resize_cases, reduce_cases, quant_cases, bfloat16_cases,
+                           empty_reduce_cases)

@@ -20,7 +20,6 @@ omitted = -2, negative, the batch axis 0; with dft_length, onesided and
 inverse; onesided inverse, the IRFFT, which opset 17 refuses).
 """
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -176,6 +175,20 @@ def dft_ref(x, axis, n=None, inverse=False, onesided=False):
     return np.stack([y.real, y.imag], axis=-1).astype(np.float32)
 
 
+def dft_model(x, n, axis, **attrs):
+    """A DFT-20 model of x with dft_length n and axis as inputs (omitted when
+    None), and its feeds."""
+    inputs = ["x", "n" if n is not None else "", "axis" if axis is not None else ""]
+    while inputs[-1] == "":
+        inputs.pop()
+    feeds, infos = [("x", x)], [vi("x", F, list(x.shape))]
+    for name, value in (("n", n), ("axis", axis)):
+        if value is not None:
+            feeds.append((name, np.array(value, np.int64)))
+            infos.append(vi(name, I64, []))
+    return model([helper.make_node("DFT", inputs, ["y"], **attrs)], infos, [vi("y", F, None)]), feeds
+
+
 def dft_cases():
     real = randn(2, 5, 6, 1)
     complex_ = randn(3, 4, 8, 2)
@@ -185,18 +198,7 @@ def dft_cases():
             ("dft_axis_neg3_onesided", real, -3, None, {"onesided": 1}),
             ("dft_axis_0_batch", complex_, 0, None, {}),
             ("dft_axis_neg2_inverse_length", complex_, -2, 5, {"inverse": 1})):
-        inputs = ["x", "n" if n is not None else "", "axis" if axis is not None else ""]
-        while inputs[-1] == "":
-            inputs.pop()
-        feeds = [("x", x)]
-        infos = [vi("x", F, list(x.shape))]
-        if n is not None:
-            feeds.append(("n", np.array(n, np.int64)))
-            infos.append(vi("n", I64, []))
-        if axis is not None:
-            feeds.append(("axis", np.array(axis, np.int64)))
-            infos.append(vi("axis", I64, []))
-        m = model([helper.make_node("DFT", inputs, ["y"], **attrs)], infos, [vi("y", F, None)])
+        m, feeds = dft_model(x, n, axis, **attrs)
         want = dft_ref(x, -2 if axis is None else axis, n, bool(attrs.get("inverse")), bool(attrs.get("onesided")))
         # ONNX Runtime's float sums leave ~1e-6 where the transform is
         # exactly 0 (the imaginary part of a real signal's DC bin), past the
@@ -219,27 +221,11 @@ def irfft_cases():
         signal = rng.standard_normal(shape)
         spectrum = np.fft.rfft(signal, axis=signal_axis)
         x = np.stack([spectrum.real, spectrum.imag], axis=-1).astype(np.float32)
-        inputs = ["x", "n" if n is not None else "", "axis" if axis is not None else ""]
-        while inputs[-1] == "":
-            inputs.pop()
-        feeds, infos = [("x", x)], [vi("x", F, list(x.shape))]
-        if n is not None:
-            feeds.append(("n", np.array(n, np.int64)))
-            infos.append(vi("n", I64, []))
-        if axis is not None:
-            feeds.append(("axis", np.array(axis, np.int64)))
-            infos.append(vi("axis", I64, []))
-        m = model([helper.make_node("DFT", inputs, ["y"], inverse=1, onesided=1)], infos, [vi("y", F, None)])
+        m, feeds = dft_model(x, n, axis, inverse=1, onesided=1)
         c = x[..., 0].astype(np.float64) + 1j * x[..., 1]
         want = np.fft.irfft(c, n=n, axis=signal_axis)[..., None].astype(np.float32)
         save(name, m, feeds, [want], rtol=1e-4, atol=1e-5, write_want=True)
 
 
 if __name__ == "__main__":
-    shutil.rmtree(os.path.dirname(root), ignore_errors=True)
-    gelu_cases()
-    grid_sample_cases()
-    affine_grid_cases()
-    dft_cases()
-    irfft_cases()
-    print("wrote", len(os.listdir(root)), "cases to", root)
+    case_writer.regenerate(root, gelu_cases, grid_sample_cases, affine_grid_cases, dft_cases, irfft_cases)
