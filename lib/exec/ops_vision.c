@@ -643,6 +643,9 @@ static rq_status op_grid_sample(rq__op_ctx *c) {
     return RQ_OP_FAIL(c, RQ_ERR_FORMAT, "X has an empty spatial dimension");
   rq__tensor *y;
   RQ_TRY(rq__op_output_uninit(c, 0, RQ__DT_FLOAT, x->ndim, dims, &y));
+  /* An empty output has no rows, however many its other dimensions count
+   * (a [1, 2, 2^58, 0] grid would otherwise loop 2^59 times). */
+  if (y->numel == 0) return RQ_OK;
   size_t N = (size_t)dims[0], C = (size_t)dims[1], per_row = C * (size_t)dims[x->ndim - 1];
   size_t grain = 1 + 4096 / (per_row ? per_row : 1);
   if (spatial == 2) {
