@@ -434,6 +434,10 @@ rq_status rq__pass_constant_nodes(rq_graph *g, int *count);
  * since removing it would rename the model's interface. */
 rq_status rq__pass_remove_identity(rq_graph *g, int *count);
 
+/* The same for Pad nodes that pad nothing (constant mode, all pads 0), which
+ * ONNX exporters emit before a pool whose padding PyTorch handles itself. */
+rq_status rq__pass_remove_noop_pads(rq_graph *g, int *count);
+
 /* Both of the above: what can be folded without running ops. */
 rq_status rq__pass_fold_constants(rq_graph *g, int *count);
 

@@ -96,13 +96,40 @@ rq_status rq__pass_constant_nodes(rq_graph *g, int *count) {
   return s;
 }
 
-rq_status rq__pass_remove_identity(rq_graph *g, int *count) {
+static bool is_identity(const rq_graph *g, const rq__node *n) {
+  (void)g;
+  return is_op(n, "Identity") && n->n_inputs == 1;
+}
+
+/* A Pad that pads nothing: constant mode, every pad 0 (the pads attribute
+ * before opset 11, a constant input after). */
+static bool is_noop_pad(const rq_graph *g, const rq__node *n) {
+  if (!is_op(n, "Pad") || n->n_inputs < 1) return false;
+  if (strcmp(rq__node_attr_string(n, "mode", "constant"), "constant") != 0) return false;
+  size_t n_pads;
+  const int64_t *pads_attr = rq__node_attr_ints(n, "pads", &n_pads);
+  if (pads_attr != NULL) {
+    for (size_t i = 0; i < n_pads; i++)
+      if (pads_attr[i] != 0) return false;
+    return n->n_inputs == 1;
+  }
+  if (n->n_inputs < 2 || n->inputs[1] < 0) return false;
+  const rq__tensor *pads = g->values[n->inputs[1]].init;
+  if (pads == NULL || pads->dtype != RQ__DT_INT64) return false;
+  for (size_t i = 0; i < pads->numel; i++)
+    if (((const int64_t *)pads->data)[i] != 0) return false;
+  return true;
+}
+
+/* Removes the nodes `passes_through` selects (one input, one output equal
+ * to it): consumers read the input directly. */
+static rq_status remove_pass_through(rq_graph *g, bool (*passes_through)(const rq_graph *, const rq__node *),
+                                     int *count) {
   RQ_CHECK_NOT_NULL(g);
   int removed = 0;
   for (int i = 0; i < g->n_nodes;) {
     rq__node *n = &g->nodes[i];
-    if (!is_op(n, "Identity") || n->n_inputs != 1 || n->n_outputs != 1 || n->inputs[0] < 0 ||
-        n->outputs[0] < 0) {
+    if (!passes_through(g, n) || n->n_outputs != 1 || n->inputs[0] < 0 || n->outputs[0] < 0) {
       i++;
       continue;
     }
@@ -128,11 +155,10 @@ rq_status rq__pass_remove_identity(rq_graph *g, int *count) {
       vx->kind = vy->kind;
       vx->inner_kind = vy->inner_kind;
     }
-    /* y's consumers and output slot now read x; the Identity is then dead. */
+    /* y's consumers and output slot now read x; the node is then dead. */
     RQ_TRY(rq__graph_rewire(g, y, x));
     for (int j = 0; j < g->n_nodes; j++) {
-      if (is_op(&g->nodes[j], "Identity") && g->nodes[j].n_outputs == 1 &&
-          g->nodes[j].outputs[0] == y) {
+      if (g->nodes[j].n_outputs == 1 && g->nodes[j].outputs[0] == y) {
         RQ_TRY(rq__graph_remove_node(g, j));
         break;
       }
@@ -140,11 +166,15 @@ rq_status rq__pass_remove_identity(rq_graph *g, int *count) {
     /* Drop y now, so the next renamed output can use the "" placeholder too. */
     RQ_TRY(rq__graph_compact(g));
     removed++;
-    i = 0; /* indices moved; rescan (Identity chains are short) */
+    i = 0; /* indices moved; rescan (chains are short) */
   }
   if (count) *count = removed;
   return RQ_OK;
 }
+
+rq_status rq__pass_remove_identity(rq_graph *g, int *count) { return remove_pass_through(g, is_identity, count); }
+
+rq_status rq__pass_remove_noop_pads(rq_graph *g, int *count) { return remove_pass_through(g, is_noop_pad, count); }
 
 rq_status rq__pass_fold_constants(rq_graph *g, int *count) {
   int a = 0, b = 0;

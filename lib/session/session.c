@@ -279,12 +279,20 @@ rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_
   rq__plan plan = {0};
   rq_status st = s->backend_name && s->export_format ? RQ_OK : rq__nomem(__func__, 0);
   if (st == RQ_OK) st = clone_graph(graph, &s->graph, __func__);
-  int folded = 0;
+  int folded = 0, pads = 0;
   if (st == RQ_OK) st = rq__pass_fold_batchnorm(s->graph, &folded);
   if (st == RQ_OK && folded > 0) {
     char line[128];
     snprintf(line, sizeof line, "folded %d BatchNormalization node%s into the preceding Conv/Gemm", folded,
              folded == 1 ? "" : "s");
+    st = rq__session_add_note(s, line);
+  }
+  /* A Pad of nothing is an exporter's artifact, not a PyTorch op: quantized
+   * as one, it would observe its input a second time. */
+  if (st == RQ_OK) st = rq__pass_remove_noop_pads(s->graph, &pads);
+  if (st == RQ_OK && pads > 0) {
+    char line[128];
+    snprintf(line, sizeof line, "removed %d Pad node%s that pad nothing", pads, pads == 1 ? "" : "s");
     st = rq__session_add_note(s, line);
   }
   /* Element types of undeclared edges, so the plan quantizes float edges

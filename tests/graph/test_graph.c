@@ -437,6 +437,36 @@ START_TEST(test_constant_and_identity) {
 }
 END_TEST
 
+/* digits_dw's exporter put a Pad of nothing before its AveragePool. */
+START_TEST(test_remove_noop_pads) {
+  size_t before = rq_memory_in_use();
+  rq_graph *g = load_model("tests/data/digits_dw.onnx");
+  int pad = -1;
+  for (int i = 0; i < g->n_nodes; i++)
+    if (strcmp(g->nodes[i].op_type, "Pad") == 0) pad = i;
+  ck_assert_int_ge(pad, 0);
+  int n_nodes = g->n_nodes, pads_input = g->nodes[pad].inputs[1];
+  /* One non-zero pad keeps it. */
+  int64_t *pads = g->values[pads_input].init->data;
+  pads[3] = 1;
+  int count = -1;
+  ck_assert_int_eq(rq__pass_remove_noop_pads(g, &count), RQ_OK);
+  ck_assert_int_eq(count, 0);
+  ck_assert_int_eq(g->n_nodes, n_nodes);
+  pads[3] = 0;
+  ck_assert_int_eq(rq__pass_remove_noop_pads(g, &count), RQ_OK);
+  ck_assert_int_eq(count, 1);
+  ck_assert_int_eq(g->n_nodes, n_nodes - 1);
+  for (int i = 0; i < g->n_nodes; i++) {
+    ck_assert_str_ne(g->nodes[i].op_type, "Pad");
+    if (strcmp(g->nodes[i].op_type, "AveragePool") == 0)
+      ck_assert_str_eq(g->values[g->nodes[i].inputs[0]].name, "/Concat_output_0");
+  }
+  rq_graph_destroy(g);
+  ck_assert_uint_eq(rq_memory_in_use(), before);
+}
+END_TEST
+
 START_TEST(test_remove_identity_before_two_outputs) {
   /* x -> Relu -> h -> Identity -> y1 ; h -> Neg -> k -> Identity -> y2 */
   int x, h, y;
@@ -1226,6 +1256,7 @@ static Suite *graph_suite(void) {
   tcase_add_test(tc, test_fold_bn_gemm);
   tcase_add_test(tc, test_fusions_mlp);
   tcase_add_test(tc, test_constant_and_identity);
+  tcase_add_test(tc, test_remove_noop_pads);
   tcase_add_test(tc, test_remove_identity_before_two_outputs);
   tcase_add_test(tc, test_insert_qdq_pair);
   tcase_add_test(tc, test_insert_on_edge_and_remove_dead);
