@@ -44,6 +44,7 @@ static void config_free(rq_backend_config *cfg) {
   for (int r = 0; r < RQ__ROLE_COUNT; r++) rq__string_list_free(&cfg->ops[r]);
   for (size_t i = 0; i < cfg->fixed_count; i++) rq__free(cfg->fixed[i].op_type);
   rq__free(cfg->fixed);
+  rq__string_list_free(&cfg->fused_activations);
   rq__string_list_free(&cfg->no_fakequant_before);
   rq__string_list_free(&cfg->no_fakequant_after);
   rq__free(cfg->export_format);
@@ -166,8 +167,9 @@ static rq_status parse_fixed(const json_t *root, rq_backend_config *cfg) {
 /* Fills cfg from a definition object (any "base" already merged in). */
 static rq_status parse_definition(const json_t *root, rq_backend_config *cfg) {
   static const char *const keys[] = {"name", "base", "quantizer", "activation", "weight", "ops",
-                                     "fixed_qparams", "no_fakequant_before", "no_fakequant_after",
-                                     "no_fakequant_on_outputs", "per_node_qconfig", "export", NULL};
+                                     "fused_activations", "fixed_qparams", "no_fakequant_before",
+                                     "no_fakequant_after", "no_fakequant_on_outputs", "per_node_qconfig",
+                                     "export", NULL};
   RQ_TRY(rq__json_only_keys(root, WHERE, "", keys));
   const char *name = NULL, *quantizer = NULL;
   RQ_TRY(rq__json_get_string(root, WHERE, "", "name", &name));
@@ -185,6 +187,19 @@ static rq_status parse_definition(const json_t *root, rq_backend_config *cfg) {
     RQ_TRY(rq__json_only_keys(ops, WHERE, "ops", op_keys));
     for (int r = RQ__ROLE_WEIGHTED; r < RQ__ROLE_FIXED_QPARAMS; r++)
       RQ_TRY(parse_list(ops, "ops", role_keys[r], &cfg->ops[r]));
+  }
+  const json_t *fused;
+  RQ_TRY(rq__json_get_string_array(root, WHERE, "", "fused_activations", &fused));
+  if (fused != NULL) {
+    RQ_TRY(rq__string_list_from_json(fused, WHERE, &cfg->fused_activations));
+  } else { /* what every backend fused before the key existed */
+    static const char *const default_fused[] = {"Relu", "Clip"};
+    size_t n = sizeof default_fused / sizeof *default_fused;
+    cfg->fused_activations.items = rq__calloc(n, sizeof *cfg->fused_activations.items);
+    if (cfg->fused_activations.items == NULL) return rq__nomem(WHERE, n * sizeof(char *));
+    for (; cfg->fused_activations.count < n; cfg->fused_activations.count++)
+      RQ_TRY(copy_string(default_fused[cfg->fused_activations.count],
+                         &cfg->fused_activations.items[cfg->fused_activations.count]));
   }
   RQ_TRY(parse_fixed(root, cfg));
   RQ_TRY(parse_list(root, "", "no_fakequant_before", &cfg->no_fakequant_before));
@@ -363,6 +378,7 @@ rq_status rq_backend_config_to_json(const rq_backend_config *cfg, char *buffer, 
   json_t *fixed = json_object();
   for (size_t i = 0; i < cfg->fixed_count; i++)
     json_object_set_new(fixed, cfg->fixed[i].op_type, json_pack("[ff]", (double)cfg->fixed[i].lo, (double)cfg->fixed[i].hi));
+  json_object_set_new(o, "fused_activations", list_to_json(&cfg->fused_activations));
   json_object_set_new(o, "fixed_qparams", fixed);
   json_object_set_new(o, "no_fakequant_before", list_to_json(&cfg->no_fakequant_before));
   json_object_set_new(o, "no_fakequant_after", list_to_json(&cfg->no_fakequant_after));

@@ -52,6 +52,9 @@ struct rq_backend_config {
   char *quantizer;        /* MMRazor quantizer class, e.g. "OpenVINOQuantizer" */
   rq__tensor_rules activation, weight;
   rq__string_list ops[RQ__ROLE_COUNT];  /* ops[role]: ONNX op types with that role */
+  /* Activations a weighted op fuses with (FX's conv/linear + relu patterns):
+   * observed after the activation only, not between the two. */
+  rq__string_list fused_activations;
   rq__fixed_range *fixed;               /* output ranges of the FIXED_QPARAMS ops */
   size_t fixed_count;
   rq__string_list no_fakequant_before;  /* a fake-quant right before these is redundant */

@@ -21,6 +21,13 @@
   "{\"Sigmoid\": [0.0, 1.0], \"HardSigmoid\": [0.0, 1.0], \"Softmax\": [0.0, 1.0], " \
   "\"Tanh\": [-1.0, 1.0]}"
 
+/* PyTorch 1.13's conv/linear fusion patterns take ReLU only (nn.ReLU,
+ * F.relu): a ReLU6 (Clip) after a conv keeps its own place, sharing the
+ * conv output's qparams. The other built-ins keep fusing Clip: OpenVINO
+ * drops the fake-quant before a Clip anyway, and TensorRT and ONNX Runtime
+ * fuse Conv+Clip themselves. */
+#define FX_FUSED_ACTIVATIONS "\"fused_activations\": [\"Relu\"]"
+
 /* MMRazor's OpenVINO and TensorRT quantizers: no fake-quant right before
  * ReLU6/Identity, right after MaxPool2d/flatten, or on the graph outputs. */
 #define MMRAZOR_REDUNDANT                                                  \
@@ -55,6 +62,7 @@ static const rq__builtin_backend builtins[] = {
    "\"weight\": {\"dtypes\": [\"qint8\"], \"modes\": [\"per_tensor\", \"per_channel\"], \"bits\": [1, 8]}, "
    "\"ops\": {\"weighted\": [\"Conv\", \"Gemm\", \"MatMul\"], \"binary\": [\"Add\", \"Mul\"], "
    "\"concat\": [\"Concat\"], \"share_qparams\": [" SHARE_QPARAMS_OPS "]}, "
+   FX_FUSED_ACTIVATIONS ", "
    "\"fixed_qparams\": " FIXED_QPARAMS_OPS ", "
    "\"export\": {\"format\": \"qdq\", \"int32_bias\": false}}",
    EXAMPLE("NativeQuantizer", "PerChannelMinMaxObserver", "MovingAverageMinMaxObserver", W_SYM_RANGE, "{\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": false, \"averaging_constant\": 0.1}")},
@@ -84,6 +92,7 @@ static const rq__builtin_backend builtins[] = {
    "\"weight\": {\"dtypes\": [\"quint8\", \"qint8\"], \"modes\": [\"per_tensor\", \"per_channel\"], "
    "\"bits\": [1, 16]}, "
    "\"ops\": {\"weighted\": [\"Conv\", \"Gemm\", \"MatMul\"]}, "
+   FX_FUSED_ACTIVATIONS ", "
    "\"per_node_qconfig\": true, "
    "\"export\": {\"format\": \"qdq\", \"int32_bias\": false}}",
    EXAMPLE("AcademicQuantizer", "PerChannelMinMaxObserver", "MovingAverageMinMaxObserver", W_SYM_RANGE, "{\"qdtype\": \"quint8\", \"bit\": 8, \"is_symmetry\": false, \"averaging_constant\": 0.1}")},

@@ -100,18 +100,36 @@ static void request_weight(planner *p, int n, const rq__qconfig *qc) {
   }
 }
 
+/* A node the config marks unmatched is what PyTorch FX makes of a call no
+ * BackendConfig pattern matches (a functional torch.relu, an nn.Flatten):
+ * fused with nothing, no fake-quant of its own. */
+static bool unmatched(const planner *p, int n) {
+  return rq__string_list_has(&p->q->unmatched_nodes, p->g->nodes[n].name);
+}
+
+/* Whether a fusion group keeps node n (not its head): an activation only if
+ * the backend fuses it, never an unmatched node. */
+static bool fuses(const planner *p, int n) {
+  const char *op = p->g->nodes[n].op_type;
+  bool activation = strcmp(op, "Relu") == 0 || strcmp(op, "Clip") == 0;
+  return !unmatched(p, n) && (!activation || rq__string_list_has(&p->q->backend->fused_activations, op));
+}
+
 static rq_status mark_fusions(planner *p) {
   rq__fusion *groups = NULL;
   int n_groups = 0;
   RQ_TRY(rq__graph_find_fusions(p->g, &groups, &n_groups));
   for (int i = 0; i < n_groups; i++) {
     const rq__fusion *f = &groups[i];
-    const rq__node *last = &p->g->nodes[f->nodes[f->n_nodes - 1]];
+    int n_kept = unmatched(p, f->nodes[0]) ? 0 : 1;
+    while (n_kept > 0 && n_kept < f->n_nodes && fuses(p, f->nodes[n_kept])) n_kept++;
+    if (n_kept < 2) continue;
+    const rq__node *last = &p->g->nodes[f->nodes[n_kept - 1]];
     int out = last->n_outputs > 0 ? last->outputs[0] : -1;
-    for (int k = 0; k < f->n_nodes; k++) {
+    for (int k = 0; k < n_kept; k++) {
       p->tail[f->nodes[k]] = out;
       if (k > 0) p->fused_member[f->nodes[k]] = true;
-      if (k + 1 < f->n_nodes) {
+      if (k + 1 < n_kept) {
         const rq__node *inner = &p->g->nodes[f->nodes[k]];
         for (int o = 0; o < inner->n_outputs; o++)
           if (inner->outputs[o] >= 0) p->interior[inner->outputs[o]] = true;
@@ -128,18 +146,19 @@ static rq_status mark_fusions(planner *p) {
    *    FX's hardswish (no fake-quant on the inner HardSigmoid). */
   for (int n = 0; n < p->g->n_nodes; n++) {
     const rq__node *node = &p->g->nodes[n];
-    if (p->fused_member[n] || p->tail[n] >= 0 || node->n_outputs < 1 || node->outputs[0] < 0) continue;
+    if (p->fused_member[n] || p->tail[n] >= 0 || node->n_outputs < 1 || node->outputs[0] < 0 || unmatched(p, n))
+      continue;
     int out = node->outputs[0], consumer;
     bool binary = strcmp(node->op_type, "Add") == 0 || strcmp(node->op_type, "Mul") == 0;
     if (binary && !p->g->values[out].is_output && rq__graph_consumers(p->g, out, &consumer, 1) == 1 &&
-        strcmp(p->g->nodes[consumer].op_type, "Relu") == 0 && p->tail[consumer] < 0 &&
+        strcmp(p->g->nodes[consumer].op_type, "Relu") == 0 && p->tail[consumer] < 0 && !unmatched(p, consumer) &&
         p->g->nodes[consumer].n_outputs > 0) {
       p->interior[out] = true;
       p->tail[n] = p->tail[consumer] = p->g->nodes[consumer].outputs[0];
       p->fused_member[consumer] = true;
     }
     if (strcmp(node->op_type, "HardSigmoid") == 0 && node->n_inputs == 1 && !p->g->values[out].is_output &&
-        rq__graph_consumers(p->g, out, &consumer, 1) == 1) {
+        rq__graph_consumers(p->g, out, &consumer, 1) == 1 && !unmatched(p, consumer)) {
       const rq__node *mul = &p->g->nodes[consumer];
       if (strcmp(mul->op_type, "Mul") == 0 && mul->n_inputs == 2 &&
           (mul->inputs[0] == node->inputs[0] || mul->inputs[1] == node->inputs[0])) {
@@ -161,6 +180,11 @@ static rq_status request_by_role(planner *p) {
   for (int n = 0; n < g->n_nodes; n++) {
     const rq__node *node = &g->nodes[n];
     if (p->fused_member[n]) continue; /* its group's head speaks for it */
+    if (unmatched(p, n)) {
+      RQ_TRY(note(p, "node '%s' (%s): unmatched by quantizer.tracer, so fused with nothing and given no fake-quant "
+                  "of its own", node->name, node->op_type));
+      continue;
+    }
     rq__op_role role = rq__backend_op_role(p->q->backend, node->op_type);
     if (role == RQ__ROLE_NONE || role == RQ__ROLE_SHARE_QPARAMS) continue;
     if (skipped(p, node)) {
@@ -203,7 +227,7 @@ static rq_status request_by_role(planner *p) {
    * OUTPUT_SHARE_OBSERVER_WITH_INPUT), so a chain of them shares one. */
   for (int n = 0; n < g->n_nodes; n++) {
     const rq__node *node = &g->nodes[n];
-    if (p->fused_member[n] || node->n_inputs == 0 || node->inputs[0] < 0) continue;
+    if (p->fused_member[n] || unmatched(p, n) || node->n_inputs == 0 || node->inputs[0] < 0) continue;
     if (rq__backend_op_role(p->q->backend, node->op_type) != RQ__ROLE_SHARE_QPARAMS) continue;
     if (skipped(p, node)) {
       RQ_TRY(note(p, "node '%s' (%s): left float, skipped by quantizer.tracer", node->name, node->op_type));

@@ -254,10 +254,12 @@ static rq_status parse_quantizer_section(const json_t *root, rq_quantizer *q) {
     /* type and skipped_methods are MMRazor's torch.fx tracer settings: accepted
      * so configs port unchanged, and meaningless for an ONNX graph. */
     static const char *const tracer_keys[] = {"type", "skipped_nodes", "skipped_op_types", "skipped_methods",
-                                              "skipped_module_names", "skipped_module_classes", NULL};
+                                              "skipped_module_names", "skipped_module_classes", "unmatched_nodes",
+                                              NULL};
     RQ_TRY(rq__json_only_keys(tracer, WHERE, "quantizer.tracer", tracer_keys));
     RQ_TRY(parse_list_key(tracer, "quantizer.tracer", "skipped_nodes", &q->skipped_nodes));
     RQ_TRY(parse_list_key(tracer, "quantizer.tracer", "skipped_op_types", &q->skipped_op_types));
+    RQ_TRY(parse_list_key(tracer, "quantizer.tracer", "unmatched_nodes", &q->unmatched_nodes));
     const json_t *ignored;
     RQ_TRY(rq__json_get_string_array(tracer, WHERE, "quantizer.tracer", "skipped_methods", &ignored));
     RQ_TRY(rq__json_get_string_array(tracer, WHERE, "quantizer.tracer", "skipped_module_names", &ignored));
@@ -320,6 +322,7 @@ void rq_quantizer_destroy(rq_quantizer *q) {
   rq__free(q->overrides);
   rq__string_list_free(&q->skipped_nodes);
   rq__string_list_free(&q->skipped_op_types);
+  rq__string_list_free(&q->unmatched_nodes);
   rq__string_list_free(&q->extra_no_fakequant_before);
   rq__string_list_free(&q->extra_no_fakequant_after);
   rq__free(q);
@@ -464,6 +467,7 @@ static rq_status check_names(const rq__string_list *names, const rq_graph *g, co
 
 rq_status rq__quantizer_check_node_names(const rq_quantizer *q, const rq_graph *g) {
   RQ_TRY(check_names(&q->skipped_nodes, g, "quantizer.tracer.skipped_nodes"));
+  RQ_TRY(check_names(&q->unmatched_nodes, g, "quantizer.tracer.unmatched_nodes"));
   for (size_t i = 0; i < q->n_overrides; i++) {
     char path[64];
     snprintf(path, sizeof path, "quantizer.qconfigs[%zu].nodes", i);

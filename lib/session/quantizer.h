@@ -40,6 +40,8 @@ struct rq_quantizer {
   rq__qconfig_override *overrides;
   size_t n_overrides;
   rq__string_list skipped_nodes, skipped_op_types;
+  /* Nodes quantized as PyTorch FX quantizes a call no pattern matches. */
+  rq__string_list unmatched_nodes;
   rq__string_list extra_no_fakequant_before, extra_no_fakequant_after;
   long long calibrate_steps, calibrate_batch_size;
   /* PTQLoop (MMRazor): fake-quants stay on while observing, so later layers
@@ -58,7 +60,8 @@ const rq__qconfig *rq__quantizer_qconfig_for(const rq_quantizer *q, const char *
                                              const char *op_type);
 bool rq__string_list_has(const rq__string_list *l, const char *s);
 
-/* Every node name the config gives (tracer.skipped_nodes, qconfigs[].nodes)
+/* Every node name the config gives (tracer.skipped_nodes, tracer.unmatched_nodes,
+ * qconfigs[].nodes)
  * must name a node of the graph: a typo would otherwise change nothing,
  * silently. RQ_ERR_INVALID_ARG names the key path. */
 rq_status rq__quantizer_check_node_names(const rq_quantizer *q, const rq_graph *g);

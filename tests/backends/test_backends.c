@@ -134,6 +134,33 @@ START_TEST(custom_definitions_derive_from_a_base) {
 }
 END_TEST
 
+/* FX's conv/linear patterns fuse ReLU only; backends that drop or fuse the
+ * fake-quant before a Clip themselves keep fusing it, as does a custom
+ * definition that does not say. */
+START_TEST(fused_activations_follow_fx_for_native_and_academic) {
+  const char *relu_only[] = {"native", "academic"}, *relu_and_clip[] = {"openvino", "tensorrt", "onnxruntime"};
+  for (size_t i = 0; i < 2; i++) {
+    rq_backend_config *cfg = create_ok(relu_only[i]);
+    ck_assert(rq__string_list_has(&cfg->fused_activations, "Relu"));
+    ck_assert(!rq__string_list_has(&cfg->fused_activations, "Clip"));
+    rq_backend_config_destroy(cfg);
+  }
+  for (size_t i = 0; i < 3; i++) {
+    rq_backend_config *cfg = create_ok(relu_and_clip[i]);
+    ck_assert(rq__string_list_has(&cfg->fused_activations, "Relu"));
+    ck_assert(rq__string_list_has(&cfg->fused_activations, "Clip"));
+    rq_backend_config_destroy(cfg);
+  }
+  rq_backend_config *none = create_ok("{\"name\": \"npu2\", \"base\": \"native\", \"fused_activations\": []}");
+  ck_assert_uint_eq(none->fused_activations.count, 0);
+  rq_backend_config_destroy(none);
+  rq_backend_config *unsaid = create_ok("{\"name\": \"npu3\", \"activation\": {\"dtypes\": [\"quint8\"]}, "
+                                        "\"weight\": {\"dtypes\": [\"qint8\"]}}");
+  ck_assert(rq__string_list_has(&unsaid->fused_activations, "Clip"));
+  rq_backend_config_destroy(unsaid);
+}
+END_TEST
+
 START_TEST(json_round_trips) {
   const char *names[] = {"native", "openvino", "tensorrt", "academic", "onnxruntime"};
   for (size_t i = 0; i < 5; i++) {
@@ -169,6 +196,8 @@ START_TEST(bad_definitions_name_the_key) {
   assert_fails("{\"name\": \"x\", \"base\": \"openvino\", \"export\": {\"format\": \"tflite\"}}",
                RQ_ERR_INVALID_ARG, "export.format: 'tflite' is not qdq or openvino-fq");
   assert_fails("{\"name\": \"x\", \"base\": \"nope\"}", RQ_ERR_NOT_FOUND, "no backend named 'nope'");
+  assert_fails("{\"name\": \"x\", \"base\": \"native\", \"fused_activations\": \"Relu\"}", RQ_ERR_INVALID_ARG,
+               "fused_activations");
   assert_fails("{\"name\": \"x\", \"weight\": {\"dtypes\": [\"qint8\"]}}", RQ_ERR_INVALID_ARG,
                "activation: missing");
   assert_fails("{\"name\": ", RQ_ERR_FORMAT, "invalid JSON at line 1");
@@ -266,6 +295,7 @@ int main(void) {
   tcase_add_test(tc, deployability_is_checked_with_the_rule_named);
   tcase_add_test(tc, custom_definitions_derive_from_a_base);
   tcase_add_test(tc, json_round_trips);
+  tcase_add_test(tc, fused_activations_follow_fx_for_native_and_academic);
   tcase_add_test(tc, bad_definitions_name_the_key);
   tcase_add_test(tc, registry_accepts_new_names_once);
   tcase_add_test(tc, examples_deploy_on_their_backend);

@@ -4,7 +4,8 @@
 tests/fuzz/corpus/; rerun by hand after a format change):
   corpus/config/          quantizer configs (`razorq config --example` for every
                           built-in backend, plus per-node overrides and
-                          bias correction), observer and fake-quant configs
+                          bias correction, unmatched nodes), observer and
+                          fake-quant configs
                           of every built-in type, backend definitions;
   corpus/observer_state/  rq_observer_save bytes of observers of every
                           built-in type after two batches;
@@ -55,6 +56,10 @@ def main():
     cfg["reconstruction"] = {"pattern": "layer", "lr": 0.001, "loss": {
         "type": "mmrazor.AdaRoundLoss", "iters": 100, "weight": 0.01, "beta_range": [20, 2], "warm_up": 0.2}}
     write(config_dir, "quantizer_academic_4bit_adaround.json", json.dumps(cfg))
+    cfg = json.loads(subprocess.run([cli, "config", "--example", "native"], check=True, capture_output=True,
+                                    text=True).stdout)
+    cfg["quantizer"]["tracer"]["unmatched_nodes"] = ["/b1/Relu", "/b2/Relu"]
+    write(config_dir, "quantizer_native_unmatched_nodes.json", json.dumps(cfg))
 
     x = np.random.default_rng(7).normal(0, 2, (2, 3, 4, 4)).astype(np.float32)
     for name in razorq.observer_types():

@@ -324,10 +324,15 @@ def test_weight_sqnr_is_that_of_pytorchs_fake_quantized_weight(converted):
 
 
 def test_node_names_the_model_does_not_have_are_refused(graph):
-    """A node name in tracer.skipped_nodes or qconfigs[].nodes that names no
-    node (a typo) is an error, not a silent no-op; real names still work."""
+    """A node name in tracer.skipped_nodes, tracer.unmatched_nodes or
+    qconfigs[].nodes that names no node (a typo) is an error, not a silent
+    no-op; real names still work."""
     real = [n.name for n in graph.nodes if n.op_type == "Gemm"][-1]
     config = razorq.example_config("academic")
+    config["quantizer"]["tracer"] = {"unmatched_nodes": [real + "x"]}
+    with pytest.raises(razorq.InvalidArgumentError,
+                       match=r"quantizer.tracer.unmatched_nodes: the model has no node named '" + real + "x'"):
+        razorq.Quantizer(config).prepare(graph)
     config["quantizer"]["tracer"] = {"skipped_nodes": ["/fc/Gemm"]}
     with pytest.raises(razorq.InvalidArgumentError,
                        match=r"quantizer.tracer.skipped_nodes: the model has no node named '/fc/Gemm'"):

@@ -174,6 +174,61 @@ START_TEST(skipped_nodes_stay_float_and_are_reported) {
 }
 END_TEST
 
+/* What FX makes of a functional torch.relu after a conv and of nn.Flatten,
+ * which no pattern of its BackendConfig matches: the Conv stands alone (its
+ * output observed), the Relu's output gets a fake-quant of its own where the
+ * next op asks for one, and nothing is shared through the Flatten. */
+START_TEST(unmatched_nodes_are_fused_with_nothing_and_share_nothing) {
+  rq_graph *g = conv_net();
+  rq_quantizer *q = quantizer_for("mmrazor.NativeQuantizer",
+                                  ", \"tracer\": {\"unmatched_nodes\": [\"/relu/Relu\", \"/Flatten\"]}");
+  rq__plan p;
+  ck_assert_msg(rq__plan_build(g, q, &p) == RQ_OK, "%s", rq_last_error());
+  const rq__qpoint *conv = point_on(g, &p, "conv_out"), *relu = point_on(g, &p, "relu_out"),
+                   *pool = point_on(g, &p, "pool_out"), *flat = point_on(g, &p, "flat");
+  ck_assert(conv && relu && pool && flat);
+  ck_assert_int_ne(conv->share, relu->share);
+  ck_assert_int_eq(pool->share, relu->share); /* MaxPool still shares its input's */
+  ck_assert_int_ne(flat->share, pool->share);
+  ck_assert(has_note(&p, "node '/relu/Relu' (Relu): unmatched by quantizer.tracer"));
+  ck_assert(has_note(&p, "node '/Flatten' (Flatten): unmatched by quantizer.tracer"));
+  rq__plan_free(&p);
+  rq_quantizer_destroy(q);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+/* x -> Conv -> Clip (ReLU6) -> Conv -> y: FX has no conv + relu6 pattern, so
+ * the native backend observes the Conv's output and shares it with the
+ * Clip's; OpenVINO fuses them (MMRazor drops the fake-quant before ReLU6). */
+START_TEST(clip_after_conv_is_fused_only_where_the_backend_says) {
+  rq_graph *g;
+  ck_assert_int_eq(rq__graph_create(&g), RQ_OK);
+  int64_t wd[4] = {4, 4, 1, 1};
+  weight(g, "w1", 4, wd);
+  weight(g, "w2", 4, wd);
+  node(g, "Conv", "c1", "x", "w1", NULL, "conv_out");
+  node(g, "Clip", "relu6", "conv_out", NULL, NULL, "clip_out");
+  node(g, "Conv", "c2", "clip_out", "w2", NULL, "y");
+  set_io(g, "x", "y");
+  rq__plan p;
+  rq_quantizer *native = quantizer_for("mmrazor.NativeQuantizer", "");
+  ck_assert_msg(rq__plan_build(g, native, &p) == RQ_OK, "%s", rq_last_error());
+  const rq__qpoint *conv = point_on(g, &p, "conv_out"), *clip = point_on(g, &p, "clip_out");
+  ck_assert(conv && clip);
+  ck_assert_int_eq(conv->share, clip->share);
+  rq__plan_free(&p);
+  rq_quantizer *openvino = quantizer_for("mmrazor.OpenVINOQuantizer", "");
+  ck_assert_msg(rq__plan_build(g, openvino, &p) == RQ_OK, "%s", rq_last_error());
+  ck_assert_ptr_null(point_on(g, &p, "conv_out"));
+  ck_assert_ptr_nonnull(point_on(g, &p, "clip_out"));
+  rq__plan_free(&p);
+  rq_quantizer_destroy(native);
+  rq_quantizer_destroy(openvino);
+  rq_graph_destroy(g);
+}
+END_TEST
+
 START_TEST(concat_shares_one_fake_quant_and_fixed_ops_get_ranges) {
   rq_graph *g;
   ck_assert_int_eq(rq__graph_create(&g), RQ_OK);
@@ -226,6 +281,8 @@ int main(void) {
   tcase_add_test(tc, native_keeps_share_qparams_chain_and_output);
   tcase_add_test(tc, gemm_without_transpose_quantizes_axis_one);
   tcase_add_test(tc, skipped_nodes_stay_float_and_are_reported);
+  tcase_add_test(tc, unmatched_nodes_are_fused_with_nothing_and_share_nothing);
+  tcase_add_test(tc, clip_after_conv_is_fused_only_where_the_backend_says);
   tcase_add_test(tc, concat_shares_one_fake_quant_and_fixed_ops_get_ranges);
   tcase_add_test(tc, tensorrt_quantizes_only_weighted_inputs);
   suite_add_tcase(s, tc);
