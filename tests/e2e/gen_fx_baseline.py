@@ -8,7 +8,13 @@ Usage: /usr/bin/python3 tests/e2e/gen_fx_baseline.py SHARED_DATA_DIR
 make_fixtures.py, which needs python3-sklearn.) Writes fx_baseline.json
 beside this script: float and FX-PTQ top-1 per model, at 8 and 4 bits, and
 the share of test samples on which the FX-PTQ model predicts the class the
-float model predicts (fx_ptq_<b>bit_float_agreement).
+float model predicts (fx_ptq_<b>bit_float_agreement). Also writes
+fx_parity.json: per model and bit width, what the FX-prepared model holds
+after calibration -- the scale and zero point of every distinct activation
+fake-quant (a shared one counted once) and of every weight fake-quant (per
+channel) -- and its prediction for every test sample, so razorq's native
+backend can be checked against FX's placement and numbers, not just its
+accuracy (test_fx_parity.py).
 
 The procedure is the one in the shared torch_ptq_baseline.py: MMRazor's
 OpenVINO global_qconfig (weights per-channel min/max qint8 symmetric,
@@ -57,22 +63,34 @@ def baseline(models, fix, name, bits):
     p.apply(torch.ao.quantization.disable_observer)
     with torch.no_grad():
         q_pred = p(tx).argmax(1).numpy()
-    return float_acc, float((q_pred == ty).mean()), float((q_pred == float_pred).mean())
+    activations, weights = [], []
+    for module_name, module in p.named_modules():  # each shared module once
+        if isinstance(module, FakeQuantize):
+            qparams = {"scale": module.scale.tolist(), "zero_point": module.zero_point.tolist()}
+            (weights if module_name.endswith("weight_fake_quant") else activations).append(qparams)
+    parity = {"activations": sorted(activations, key=lambda q: q["scale"]),
+              "weights": sorted(weights, key=lambda q: (len(q["scale"]), q["scale"])),
+              "predictions": q_pred.tolist()}
+    return float_acc, float((q_pred == ty).mean()), float((q_pred == float_pred).mean()), parity
 
 
 def main():
     fix = sys.argv[1]
     sys.path.insert(0, fix)
     from make_fixtures import MODELS  # noqa: E402  (the shared fixtures' model definitions)
-    out = {}
+    out, parity = {}, {}
     for name in ("digits_cnn", "digits_mlp", "digits_dw"):
         for bits in (8, 4):
-            float_acc, q_acc, agreement = baseline(MODELS, fix, name, bits)
+            float_acc, q_acc, agreement, parity[f"{name}_{bits}bit"] = baseline(MODELS, fix, name, bits)
             out.setdefault(name, {"float": float_acc})[f"fx_ptq_{bits}bit"] = q_acc
             out[name][f"fx_ptq_{bits}bit_float_agreement"] = agreement
             print(f"{name} bits={bits} float={float_acc:.4f} fx_ptq={q_acc:.4f} agreement={agreement:.4f}")
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fx_baseline.json"), "w") as f:
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "fx_baseline.json"), "w") as f:
         json.dump(out, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(here, "fx_parity.json"), "w") as f:
+        json.dump(parity, f, sort_keys=True)
         f.write("\n")
 
 
