@@ -23,7 +23,8 @@ typedef struct rq_session rq_session;
  *                       "w_fake_quant": {...}, "a_fake_quant": {...},
  *                       "w_qscheme": {...}, "a_qscheme": {...}},
  *    "quantizer": {"type": "mmrazor.OpenVINOQuantizer",
- *                  "tracer": {"skipped_nodes": [...], "skipped_op_types": [...]}},
+ *                  "tracer": {"skipped_nodes": [...], "skipped_op_types": [...],
+ *                             "unmatched_nodes": [...]}},
  *    "calibrate_steps": 32, "calibrate_batch_size": 32}
  * Every error names the key path ("global_qconfig.w_qscheme.bit: 17 is
  * outside 1..16"). A qconfig the backend cannot deploy is refused with

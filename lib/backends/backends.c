@@ -192,6 +192,12 @@ static rq_status parse_definition(const json_t *root, rq_backend_config *cfg) {
   RQ_TRY(rq__json_get_string_array(root, WHERE, "", "fused_activations", &fused));
   if (fused != NULL) {
     RQ_TRY(rq__string_list_from_json(fused, WHERE, &cfg->fused_activations));
+    for (size_t i = 0; i < cfg->fused_activations.count; i++) {
+      const char *op = cfg->fused_activations.items[i];
+      if (strcmp(op, "Relu") != 0 && strcmp(op, "Clip") != 0)
+        return rq__fail(RQ_ERR_INVALID_ARG, WHERE, "fused_activations: '%s' is not an activation razorq fuses with a "
+                        "Conv/Gemm/MatMul (Relu, Clip)", op);
+    }
   } else { /* what every backend fused before the key existed */
     static const char *const default_fused[] = {"Relu", "Clip"};
     size_t n = sizeof default_fused / sizeof *default_fused;

@@ -182,7 +182,7 @@ static rq_status request_by_role(planner *p) {
     if (p->fused_member[n]) continue; /* its group's head speaks for it */
     if (unmatched(p, n)) {
       RQ_TRY(note(p, "node '%s' (%s): unmatched by quantizer.tracer, so fused with nothing and given no fake-quant "
-                  "of its own", node->name, node->op_type));
+                  "of its own (nor its weights)", node->name, node->op_type));
       continue;
     }
     rq__op_role role = rq__backend_op_role(p->q->backend, node->op_type);

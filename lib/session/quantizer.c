@@ -260,6 +260,10 @@ static rq_status parse_quantizer_section(const json_t *root, rq_quantizer *q) {
     RQ_TRY(parse_list_key(tracer, "quantizer.tracer", "skipped_nodes", &q->skipped_nodes));
     RQ_TRY(parse_list_key(tracer, "quantizer.tracer", "skipped_op_types", &q->skipped_op_types));
     RQ_TRY(parse_list_key(tracer, "quantizer.tracer", "unmatched_nodes", &q->unmatched_nodes));
+    for (size_t i = 0; i < q->unmatched_nodes.count; i++)
+      if (rq__string_list_has(&q->skipped_nodes, q->unmatched_nodes.items[i]))
+        return rq__fail(RQ_ERR_INVALID_ARG, WHERE, "quantizer.tracer.unmatched_nodes: '%s' is in skipped_nodes too "
+                        "(a skipped node stays float; an unmatched one is quantized around)", q->unmatched_nodes.items[i]);
     const json_t *ignored;
     RQ_TRY(rq__json_get_string_array(tracer, WHERE, "quantizer.tracer", "skipped_methods", &ignored));
     RQ_TRY(rq__json_get_string_array(tracer, WHERE, "quantizer.tracer", "skipped_module_names", &ignored));

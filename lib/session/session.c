@@ -258,6 +258,34 @@ static rq_status build_points(rq_session *s, const rq__plan *plan) {
   return st;
 }
 
+static bool has_node_named(const rq_graph *g, const char *op_type, const char *name) {
+  for (int n = 0; n < g->n_nodes; n++)
+    if (strcmp(g->nodes[n].op_type, op_type) == 0 && strcmp(g->nodes[n].name, name) == 0) return true;
+  return false;
+}
+
+/* A Pad of nothing is an exporter's artifact, not a PyTorch op: quantized as
+ * one, a fake-quant shared through it would observe its input twice per
+ * batch. Each removal is noted by name, since a config may name the node. */
+static rq_status remove_noop_pads(rq_session *s, const rq_graph *original) {
+  int removed = 0;
+  RQ_TRY(rq__pass_remove_noop_pads(s->graph, &removed));
+  char line[320];
+  for (int n = 0; n < original->n_nodes && removed > 0; n++) {
+    const rq__node *node = &original->nodes[n];
+    if (strcmp(node->op_type, "Pad") != 0 || node->name[0] == '\0' || has_node_named(s->graph, "Pad", node->name))
+      continue;
+    snprintf(line, sizeof line, "removed node '%.256s' (Pad): it pads nothing", node->name);
+    RQ_TRY(rq__session_add_note(s, line));
+    removed--;
+  }
+  if (removed > 0) { /* unnamed ones */
+    snprintf(line, sizeof line, "removed %d unnamed Pad node%s that pad nothing", removed, removed == 1 ? "" : "s");
+    RQ_TRY(rq__session_add_note(s, line));
+  }
+  return RQ_OK;
+}
+
 rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_session **out) {
   RQ_CHECK_NOT_NULL(out);
   *out = NULL;
@@ -279,7 +307,7 @@ rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_
   rq__plan plan = {0};
   rq_status st = s->backend_name && s->export_format ? RQ_OK : rq__nomem(__func__, 0);
   if (st == RQ_OK) st = clone_graph(graph, &s->graph, __func__);
-  int folded = 0, pads = 0;
+  int folded = 0;
   if (st == RQ_OK) st = rq__pass_fold_batchnorm(s->graph, &folded);
   if (st == RQ_OK && folded > 0) {
     char line[128];
@@ -287,14 +315,7 @@ rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_
              folded == 1 ? "" : "s");
     st = rq__session_add_note(s, line);
   }
-  /* A Pad of nothing is an exporter's artifact, not a PyTorch op: quantized
-   * as one, it would observe its input a second time. */
-  if (st == RQ_OK) st = rq__pass_remove_noop_pads(s->graph, &pads);
-  if (st == RQ_OK && pads > 0) {
-    char line[128];
-    snprintf(line, sizeof line, "removed %d Pad node%s that pad nothing", pads, pads == 1 ? "" : "s");
-    st = rq__session_add_note(s, line);
-  }
+  if (st == RQ_OK) st = remove_noop_pads(s, graph);
   /* Element types of undeclared edges, so the plan quantizes float edges
    * only (a Concat of Shape outputs is int64 and stays as it is). */
   if (st == RQ_OK) st = rq__pass_infer_shapes(s->graph, NULL);

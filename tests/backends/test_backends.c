@@ -198,6 +198,8 @@ START_TEST(bad_definitions_name_the_key) {
   assert_fails("{\"name\": \"x\", \"base\": \"nope\"}", RQ_ERR_NOT_FOUND, "no backend named 'nope'");
   assert_fails("{\"name\": \"x\", \"base\": \"native\", \"fused_activations\": \"Relu\"}", RQ_ERR_INVALID_ARG,
                "fused_activations");
+  assert_fails("{\"name\": \"x\", \"base\": \"native\", \"fused_activations\": [\"ReLU\"]}", RQ_ERR_INVALID_ARG,
+               "fused_activations: 'ReLU' is not an activation razorq fuses");
   assert_fails("{\"name\": \"x\", \"weight\": {\"dtypes\": [\"qint8\"]}}", RQ_ERR_INVALID_ARG,
                "activation: missing");
   assert_fails("{\"name\": ", RQ_ERR_FORMAT, "invalid JSON at line 1");

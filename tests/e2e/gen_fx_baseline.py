@@ -10,9 +10,10 @@ beside this script: float and FX-PTQ top-1 per model, at 8 and 4 bits, and
 the share of test samples on which the FX-PTQ model predicts the class the
 float model predicts (fx_ptq_<b>bit_float_agreement). Also writes
 fx_parity.json: per model and bit width, what the FX-prepared model holds
-after calibration -- the scale and zero point of every distinct activation
-fake-quant (a shared one counted once) and of every weight fake-quant (per
-channel) -- and its prediction for every test sample, so razorq's native
+after calibration -- the number of edges carrying an activation fake-quant,
+the scale and zero point of every distinct activation fake-quant (a shared
+one counted once) and of every weight fake-quant (per channel) -- and its
+prediction for every test sample, so razorq's native
 backend can be checked against FX's placement and numbers, not just its
 accuracy (test_fx_parity.py).
 
@@ -68,7 +69,9 @@ def baseline(models, fix, name, bits):
         if isinstance(module, FakeQuantize):
             qparams = {"scale": module.scale.tolist(), "zero_point": module.zero_point.tolist()}
             (weights if module_name.endswith("weight_fake_quant") else activations).append(qparams)
-    parity = {"activations": sorted(activations, key=lambda q: q["scale"]),
+    sites = sum(1 for node in p.graph.nodes  # edges an activation fake-quant (shared or not) sits on
+                if node.op == "call_module" and isinstance(p.get_submodule(node.target), FakeQuantize))
+    parity = {"activation_sites": sites, "activations": sorted(activations, key=lambda q: q["scale"]),
               "weights": sorted(weights, key=lambda q: (len(q["scale"]), q["scale"])),
               "predictions": q_pred.tolist()}
     return float_acc, float((q_pred == ty).mean()), float((q_pred == float_pred).mean()), parity

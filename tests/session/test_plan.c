@@ -200,7 +200,7 @@ END_TEST
 
 /* x -> Conv -> Clip (ReLU6) -> Conv -> y: FX has no conv + relu6 pattern, so
  * the native backend observes the Conv's output and shares it with the
- * Clip's; OpenVINO fuses them (MMRazor drops the fake-quant before ReLU6). */
+ * Clip's; ONNX Runtime's backend fuses them (as ORT fuses Conv + Clip). */
 START_TEST(clip_after_conv_is_fused_only_where_the_backend_says) {
   rq_graph *g;
   ck_assert_int_eq(rq__graph_create(&g), RQ_OK);
@@ -218,13 +218,42 @@ START_TEST(clip_after_conv_is_fused_only_where_the_backend_says) {
   ck_assert(conv && clip);
   ck_assert_int_eq(conv->share, clip->share);
   rq__plan_free(&p);
-  rq_quantizer *openvino = quantizer_for("mmrazor.OpenVINOQuantizer", "");
-  ck_assert_msg(rq__plan_build(g, openvino, &p) == RQ_OK, "%s", rq_last_error());
+  rq_quantizer *ort = quantizer_for("ONNXRuntimeQuantizer", "");
+  ck_assert_msg(rq__plan_build(g, ort, &p) == RQ_OK, "%s", rq_last_error());
   ck_assert_ptr_null(point_on(g, &p, "conv_out"));
   ck_assert_ptr_nonnull(point_on(g, &p, "clip_out"));
   rq__plan_free(&p);
   rq_quantizer_destroy(native);
-  rq_quantizer_destroy(openvino);
+  rq_quantizer_destroy(ort);
+  rq_graph_destroy(g);
+}
+END_TEST
+
+/* The pairs FX treats as one op break up when their second node is
+ * unmatched: x -> Add(x, x) -> Relu -> HardSigmoid -> Mul(relu, hs) -> y. */
+START_TEST(unmatched_second_nodes_break_add_relu_and_hardswish) {
+  rq_graph *g;
+  ck_assert_int_eq(rq__graph_create(&g), RQ_OK);
+  node(g, "Add", "add", "x", "x", NULL, "sum");
+  node(g, "Relu", "relu", "sum", NULL, NULL, "r");
+  node(g, "HardSigmoid", "hs", "r", NULL, NULL, "h");
+  node(g, "Mul", "mul", "r", "h", NULL, "y");
+  set_io(g, "x", "y");
+  rq__plan p;
+  rq_quantizer *fused = quantizer_for("mmrazor.NativeQuantizer", "");
+  ck_assert_msg(rq__plan_build(g, fused, &p) == RQ_OK, "%s", rq_last_error());
+  ck_assert_ptr_null(point_on(g, &p, "sum")); /* inside Add + Relu */
+  ck_assert_ptr_null(point_on(g, &p, "h"));   /* inside the HardSwish */
+  rq__plan_free(&p);
+  rq_quantizer *unmatched = quantizer_for("mmrazor.NativeQuantizer",
+                                          ", \"tracer\": {\"unmatched_nodes\": [\"relu\", \"mul\"]}");
+  ck_assert_msg(rq__plan_build(g, unmatched, &p) == RQ_OK, "%s", rq_last_error());
+  ck_assert_ptr_nonnull(point_on(g, &p, "sum")); /* the Add's own output */
+  /* HardSigmoid is a fixed-qparams op on its own: its output is observed. */
+  ck_assert_ptr_nonnull(point_on(g, &p, "h"));
+  rq__plan_free(&p);
+  rq_quantizer_destroy(fused);
+  rq_quantizer_destroy(unmatched);
   rq_graph_destroy(g);
 }
 END_TEST
@@ -283,6 +312,7 @@ int main(void) {
   tcase_add_test(tc, skipped_nodes_stay_float_and_are_reported);
   tcase_add_test(tc, unmatched_nodes_are_fused_with_nothing_and_share_nothing);
   tcase_add_test(tc, clip_after_conv_is_fused_only_where_the_backend_says);
+  tcase_add_test(tc, unmatched_second_nodes_break_add_relu_and_hardswish);
   tcase_add_test(tc, concat_shares_one_fake_quant_and_fixed_ops_get_ranges);
   tcase_add_test(tc, tensorrt_quantizes_only_weighted_inputs);
   suite_add_tcase(s, tc);

@@ -80,6 +80,8 @@ START_TEST(errors_name_the_key_path) {
                  "calibrate_step: unknown key");
   assert_refused(variant("\"skipped_nodes\"", "\"skiped_nodes\""), RQ_ERR_INVALID_ARG,
                  "quantizer.tracer.skiped_nodes: unknown key");
+  assert_refused(variant("\"skipped_op_types\": []", "\"unmatched_nodes\": [\"/fc/Gemm\"]"), RQ_ERR_INVALID_ARG,
+                 "quantizer.tracer.unmatched_nodes: '/fc/Gemm' is in skipped_nodes too");
   assert_refused(variant("\"w_observer\": {\"type\": \"mmrazor.PerChannelMinMaxObserver\"},", ""),
                  RQ_ERR_INVALID_ARG, "global_qconfig.w_observer: missing");
   assert_refused(variant("{\"type\": \"mmrazor.FakeQuantize\"}", "{\"kind\": \"FakeQuantize\"}"), RQ_ERR_INVALID_ARG,
