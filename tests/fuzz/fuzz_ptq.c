@@ -10,6 +10,7 @@
  * (fuzz_model_inputs.h); the corpus is fuzz_exec's. */
 #include "fuzz_model_inputs.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -23,12 +24,31 @@ static bool ok(rq_status s) {
   return s == RQ_OK;
 }
 
-static void quantize(const rq_graph *g, const model_inputs *in, const char *backend) {
+/* The example config, with node `unmatched` (if >= 0) in
+ * quantizer.tracer.unmatched_nodes: cutting fusion groups and share chains
+ * at an arbitrary node must leave a plan that exports and runs. */
+static rq_quantizer *quantizer_for(const rq_graph *g, const char *backend, long unmatched) {
   char config[4096];
   size_t length;
   if (rq_backend_config_example(backend, config, sizeof config, &length) != RQ_OK) abort();
+  const char *op_type, *name;
+  if (unmatched >= 0 && rq_graph_node_info(g, (size_t)unmatched, &op_type, &name) == RQ_OK && name != NULL) {
+    json_t *root = json_loads(config, 0, NULL);
+    json_t *tracer = json_object_get(json_object_get(root, "quantizer"), "tracer");
+    if (tracer == NULL || json_object_set_new(tracer, "unmatched_nodes", json_pack("[s]", name)) != 0) abort();
+    char *text = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (text == NULL || strlen(text) >= sizeof config) abort();
+    strcpy(config, text);
+    free(text);
+  }
   rq_quantizer *q = NULL;
   if (rq_quantizer_create(config, &q) != RQ_OK) abort(); /* the examples are valid */
+  return q;
+}
+
+static void quantize(const rq_graph *g, const model_inputs *in, const char *backend, long unmatched) {
+  rq_quantizer *q = quantizer_for(g, backend, unmatched);
   rq_session *s = NULL;
   char path[64];
   snprintf(path, sizeof path, "/tmp/razorq-fuzz-ptq-%ld.onnx", (long)getpid());
@@ -66,7 +86,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       rq_tensor_list *out = NULL;
       if (rq_graph_run(g, NULL, in.t, in.n, &out) == RQ_OK) { /* only models that run are worth quantizing */
         rq_tensor_list_destroy(out);
-        quantize(g, &in, backends[size % (sizeof backends / sizeof backends[0])]);
+        size_t n_backends = sizeof backends / sizeof backends[0], n_nodes = rq_graph_node_count(g);
+        long unmatched = (size / n_backends) % 2 == 1 && n_nodes > 0 ? (long)(size / (2 * n_backends) % n_nodes) : -1;
+        quantize(g, &in, backends[size % n_backends], unmatched);
       }
       free_model_inputs(&in);
     }
