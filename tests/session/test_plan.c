@@ -84,6 +84,10 @@ static const rq__qpoint *point_on(const rq_graph *g, const rq__plan *p, const ch
   return NULL;
 }
 
+static void plan_ok(const rq_graph *g, const rq_quantizer *q, rq__plan *p) {
+  ck_assert_msg(rq__plan_build(g, q, p) == RQ_OK, "%s", rq_last_error());
+}
+
 static bool has_note(const rq__plan *p, const char *part) {
   for (int i = 0; i < p->n_notes; i++)
     if (strstr(p->notes[i], part) != NULL) return true;
@@ -94,7 +98,7 @@ START_TEST(openvino_places_and_removes_like_mmrazor) {
   rq_graph *g = conv_net();
   rq_quantizer *q = quantizer_for("mmrazor.OpenVINOQuantizer", "");
   rq__plan p;
-  ck_assert_msg(rq__plan_build(g, q, &p) == RQ_OK, "%s", rq_last_error());
+  plan_ok(g, q, &p);
   /* The Conv's activation input, and its fused Conv+Relu group's output. */
   ck_assert_ptr_nonnull(point_on(g, &p, "x"));
   ck_assert_ptr_nonnull(point_on(g, &p, "relu_out"));
@@ -123,7 +127,7 @@ START_TEST(native_keeps_share_qparams_chain_and_output) {
   rq_graph *g = conv_net();
   rq_quantizer *q = quantizer_for("mmrazor.NativeQuantizer", "");
   rq__plan p;
-  ck_assert_msg(rq__plan_build(g, q, &p) == RQ_OK, "%s", rq_last_error());
+  plan_ok(g, q, &p);
   const rq__qpoint *relu = point_on(g, &p, "relu_out"), *pool = point_on(g, &p, "pool_out"),
                    *flat = point_on(g, &p, "flat"), *y = point_on(g, &p, "y"), *x = point_on(g, &p, "x");
   ck_assert(relu && pool && flat && y && x);
@@ -151,7 +155,7 @@ START_TEST(gemm_without_transpose_quantizes_axis_one) {
   set_io(g, "x", "z");
   rq_quantizer *q = quantizer_for("mmrazor.NativeQuantizer", "");
   rq__plan p;
-  ck_assert_msg(rq__plan_build(g, q, &p) == RQ_OK, "%s", rq_last_error());
+  plan_ok(g, q, &p);
   ck_assert_int_eq(point_on(g, &p, "w")->ch_axis, 1);
   ck_assert_int_eq(point_on(g, &p, "w2")->ch_axis, 1);
   rq__plan_free(&p);
@@ -164,7 +168,7 @@ START_TEST(skipped_nodes_stay_float_and_are_reported) {
   rq_graph *g = conv_net();
   rq_quantizer *q = quantizer_for("mmrazor.OpenVINOQuantizer", ", \"tracer\": {\"skipped_nodes\": [\"/fc/Gemm\"]}");
   rq__plan p;
-  ck_assert_msg(rq__plan_build(g, q, &p) == RQ_OK, "%s", rq_last_error());
+  plan_ok(g, q, &p);
   ck_assert_ptr_null(point_on(g, &p, "fc.w"));
   ck_assert_ptr_nonnull(point_on(g, &p, "conv.w"));
   ck_assert(has_note(&p, "node '/fc/Gemm' (Gemm): left float, skipped by quantizer.tracer"));
@@ -183,7 +187,7 @@ START_TEST(unmatched_nodes_are_fused_with_nothing_and_share_nothing) {
   rq_quantizer *q = quantizer_for("mmrazor.NativeQuantizer",
                                   ", \"tracer\": {\"unmatched_nodes\": [\"/relu/Relu\", \"/Flatten\"]}");
   rq__plan p;
-  ck_assert_msg(rq__plan_build(g, q, &p) == RQ_OK, "%s", rq_last_error());
+  plan_ok(g, q, &p);
   const rq__qpoint *conv = point_on(g, &p, "conv_out"), *relu = point_on(g, &p, "relu_out"),
                    *pool = point_on(g, &p, "pool_out"), *flat = point_on(g, &p, "flat");
   ck_assert(conv && relu && pool && flat);
@@ -213,13 +217,13 @@ START_TEST(clip_after_conv_is_fused_only_where_the_backend_says) {
   set_io(g, "x", "y");
   rq__plan p;
   rq_quantizer *native = quantizer_for("mmrazor.NativeQuantizer", "");
-  ck_assert_msg(rq__plan_build(g, native, &p) == RQ_OK, "%s", rq_last_error());
+  plan_ok(g, native, &p);
   const rq__qpoint *conv = point_on(g, &p, "conv_out"), *clip = point_on(g, &p, "clip_out");
   ck_assert(conv && clip);
   ck_assert_int_eq(conv->share, clip->share);
   rq__plan_free(&p);
   rq_quantizer *ort = quantizer_for("ONNXRuntimeQuantizer", "");
-  ck_assert_msg(rq__plan_build(g, ort, &p) == RQ_OK, "%s", rq_last_error());
+  plan_ok(g, ort, &p);
   ck_assert_ptr_null(point_on(g, &p, "conv_out"));
   ck_assert_ptr_nonnull(point_on(g, &p, "clip_out"));
   rq__plan_free(&p);
@@ -241,13 +245,13 @@ START_TEST(unmatched_second_nodes_break_add_relu_and_hardswish) {
   set_io(g, "x", "y");
   rq__plan p;
   rq_quantizer *fused = quantizer_for("mmrazor.NativeQuantizer", "");
-  ck_assert_msg(rq__plan_build(g, fused, &p) == RQ_OK, "%s", rq_last_error());
+  plan_ok(g, fused, &p);
   ck_assert_ptr_null(point_on(g, &p, "sum")); /* inside Add + Relu */
   ck_assert_ptr_null(point_on(g, &p, "h"));   /* inside the HardSwish */
   rq__plan_free(&p);
   rq_quantizer *unmatched = quantizer_for("mmrazor.NativeQuantizer",
                                           ", \"tracer\": {\"unmatched_nodes\": [\"relu\", \"mul\"]}");
-  ck_assert_msg(rq__plan_build(g, unmatched, &p) == RQ_OK, "%s", rq_last_error());
+  plan_ok(g, unmatched, &p);
   ck_assert_ptr_nonnull(point_on(g, &p, "sum")); /* the Add's own output */
   /* HardSigmoid is a fixed-qparams op on its own: its output is observed. */
   ck_assert_ptr_nonnull(point_on(g, &p, "h"));
@@ -273,7 +277,7 @@ START_TEST(concat_shares_one_fake_quant_and_fixed_ops_get_ranges) {
   set_io(g, "x", "y");
   rq_quantizer *q = quantizer_for("mmrazor.NativeQuantizer", "");
   rq__plan p;
-  ck_assert_msg(rq__plan_build(g, q, &p) == RQ_OK, "%s", rq_last_error());
+  plan_ok(g, q, &p);
   const rq__qpoint *a = point_on(g, &p, "a"), *b = point_on(g, &p, "b"), *ab = point_on(g, &p, "ab"),
                    *s = point_on(g, &p, "s");
   ck_assert(a && b && ab && s);
@@ -292,7 +296,7 @@ START_TEST(tensorrt_quantizes_only_weighted_inputs) {
   rq_graph *g = conv_net();
   rq_quantizer *q = quantizer_for("mmrazor.TensorRTQuantizer", "");
   rq__plan p;
-  ck_assert_msg(rq__plan_build(g, q, &p) == RQ_OK, "%s", rq_last_error());
+  plan_ok(g, q, &p);
   ck_assert_ptr_nonnull(point_on(g, &p, "x"));
   ck_assert_ptr_nonnull(point_on(g, &p, "relu_out"));
   ck_assert_ptr_null(point_on(g, &p, "flat")); /* Flatten output: after flatten, redundant */
