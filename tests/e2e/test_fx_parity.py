@@ -23,7 +23,7 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from e2e_tools import HERE, razorq
+from e2e_tools import HERE, ort_run, razorq
 from test_ptq_e2e import CALIB_X, DATA, TEST_X, TEST_Y
 
 PARITY = json.load(open(os.path.join(HERE, "fx_parity.json")))
@@ -110,3 +110,8 @@ def test_native_backend_quantizes_like_fx(name, bits, tmp_path):
     else:
         assert agreement == 1.0, f"FX predicts otherwise on {(1 - agreement) * 500:.0f} test samples"
         assert top1 == pytest.approx(BASELINE[name][f"fx_ptq_{bits}bit"])
+        # And the export deploys: ONNX Runtime predicts what razorq evaluated.
+        # (Not digits_dw at 4 bits: QuantizeLinear's x/s and PyTorch's
+        # x*(1/s) round the exact halves of its averages apart, doc/backends.md.)
+        deployed = ort_run(exported, TEST_X, tmp_path).argmax(1)
+        assert (deployed == predicted).mean() >= 0.998
