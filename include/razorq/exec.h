@@ -54,8 +54,10 @@ typedef struct rq_tensor_list rq_tensor_list;
  * tensors of any DLPack integer/float/bool type the model declares
  * (normally float32), any shape the model accepts (e.g. any batch), with or
  * without strides; they are copied, never modified. options may be NULL
- * (defaults). On success *outputs holds one tensor per graph output, in
- * order; free it with rq_tensor_list_destroy(). On failure *outputs is NULL
+ * (defaults); a bool input may be RQ_DL_BOOL (<razorq/npy.h>) or 8-bit
+ * integers. On success *outputs holds one tensor per graph output, in
+ * order (a bool one with type code RQ_DL_BOOL); free it with
+ * rq_tensor_list_destroy(). On failure *outputs is NULL
  * and rq_last_error() names the node that failed; RQ_ERR_UNSUPPORTED means
  * an op or an attribute combination razorq does not implement. The graph is
  * not modified, except that a run keeps its large activation buffers with

@@ -2,6 +2,8 @@
 /* rq__tensor: dense host tensors, and the element types the IR knows. */
 #include "graph/graph.h"
 
+#include <razorq/npy.h> /* RQ_DL_BOOL */
+
 #include <string.h>
 
 size_t rq__dtype_size(int32_t dtype) {
@@ -199,8 +201,8 @@ bool rq__dtype_to_dl(int32_t dtype, DLDataType *dl) {
     case RQ__DT_FLOAT: case RQ__DT_DOUBLE: case RQ__DT_FLOAT16: code = kDLFloat; break;
     case RQ__DT_BFLOAT16: code = kDLBfloat; break;
     case RQ__DT_INT8: case RQ__DT_INT16: case RQ__DT_INT32: case RQ__DT_INT64: code = kDLInt; break;
-    case RQ__DT_UINT8: case RQ__DT_UINT16: case RQ__DT_UINT32: case RQ__DT_UINT64:
-    case RQ__DT_BOOL: code = kDLUInt; break;
+    case RQ__DT_UINT8: case RQ__DT_UINT16: case RQ__DT_UINT32: case RQ__DT_UINT64: code = kDLUInt; break;
+    case RQ__DT_BOOL: code = RQ_DL_BOOL; break;
     default: return false;
   }
   dl->code = code;
@@ -222,6 +224,7 @@ int32_t rq__dtype_from_dl(DLDataType dl) {
     case kDLUInt:
       return dl.bits == 8 ? RQ__DT_UINT8 : dl.bits == 16 ? RQ__DT_UINT16
            : dl.bits == 32 ? RQ__DT_UINT32 : dl.bits == 64 ? RQ__DT_UINT64 : RQ__DT_UNDEFINED;
+    case RQ_DL_BOOL: return dl.bits == 8 ? RQ__DT_BOOL : RQ__DT_UNDEFINED;
     default: return RQ__DT_UNDEFINED;
   }
 }

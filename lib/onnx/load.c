@@ -352,6 +352,14 @@ static rq_status load_node(loader *L, const Onnx__NodeProto *np, size_t index) {
   if (op[0] == '\0') return rq__fail(RQ_ERR_FORMAT, L->where, "%s has no op_type", desc);
   if (np->n_input > MAX_ITEMS || np->n_output > MAX_ITEMS)
     return rq__fail(RQ_ERR_FORMAT, L->where, "%s has too many inputs/outputs", desc);
+  const char *domain = str_or_empty(np->domain);
+  if (domain[0] == '\0' || strcmp(domain, "ai.onnx") == 0) {
+    int since = rq__onnx_op_since(op);
+    int64_t opset = rq__graph_opset(L->g, "");
+    if (since > opset)
+      return rq__fail(RQ_ERR_FORMAT, L->where, "%s: %s exists from ai.onnx opset %d on, and the model imports "
+                      "opset %lld", desc, op, since, (long long)opset);
+  }
   int *ids = rq__malloc_array(np->n_input + np->n_output + 1, sizeof *ids);
   if (ids == NULL) return rq__nomem(L->where, (np->n_input + np->n_output) * sizeof *ids);
   rq_status s = RQ_OK;

@@ -223,6 +223,55 @@ def test_load_errors_are_mapped(tmp_path):
         razorq.Graph.load(bad)
 
 
+@pytest.mark.parametrize("op, since", [("HardSwish", 14), ("Trilu", 14), ("Mish", 18), ("Gelu", 20)])
+def test_an_op_newer_than_the_models_opset_is_refused(onnx, op, since):
+    """A node whose op the model's ai.onnx opset does not have is malformed,
+    in the main graph and in a subgraph; the ONNX checker agrees where it
+    knows the op (python3-onnx 1.12 stops at opset 17)."""
+    from onnx import TensorProto, helper
+
+    def model(opset, in_branch):
+        node = helper.make_node(op, ["x"], ["y"], name="the_op")
+        if in_branch:
+            branch = helper.make_graph([node], "branch", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                                                                              [2, 2])])
+            node = helper.make_node("If", ["c"], ["y"], then_branch=branch, else_branch=branch)
+        inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 2])]
+        if in_branch:
+            inputs.append(helper.make_tensor_value_info("c", TensorProto.BOOL, []))
+        graph = helper.make_graph([node], "g", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 2])])
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+    for in_branch in (False, True):
+        old = model(since - 1, in_branch)
+        if since <= 17:
+            with pytest.raises(onnx.checker.ValidationError):
+                onnx.checker.check_model(old)
+            onnx.checker.check_model(model(since, in_branch))
+        with pytest.raises(razorq.FormatError,
+                           match=f"'the_op' \\({op}\\): {op} exists from ai.onnx opset {since} on, and the model "
+                                 f"imports opset {since - 1}"):
+            razorq.Graph.from_bytes(old.SerializeToString())
+        x = np.array([[-1.0, 0.5], [2.0, -3.0]], np.float32)
+        inputs = {"x": x, "c": np.array(True)} if in_branch else {"x": x}
+        out = razorq.Graph.from_bytes(model(since, in_branch).SerializeToString()).run(**inputs)
+        assert out["y"].shape == (2, 2)
+
+
+def test_bool_tensors_go_in_and_come_out_as_numpy_booleans(onnx):
+    """DLPack 0.8's kDLBool (RQ_DL_BOOL) in and out: a bool input given as
+    a NumPy bool array, a bool output returned as one."""
+    from onnx import TensorProto, helper
+    graph = helper.make_graph([helper.make_node("Not", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.BOOL, [4])],
+                              [helper.make_tensor_value_info("y", TensorProto.BOOL, [4])])
+    model = razorq.Graph.from_bytes(helper.make_model(graph).SerializeToString())
+    x = np.array([True, False, False, True])
+    y = model.run(x=x)["y"]
+    assert y.dtype == np.bool_
+    np.testing.assert_array_equal(y, np.logical_not(x))
+
+
 def test_supports_op_and_type_names(onnx):
     assert razorq.supports_op("Conv") and not razorq.supports_op("NoSuchOp")
     assert razorq.onnx_type_name(onnx.TensorProto.INT64) == "INT64"
