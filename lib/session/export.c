@@ -518,6 +518,40 @@ static rq_status attr_to_input(rq_graph *g, int n, const char *attr_name, int sl
   return RQ_OK;
 }
 
+/* GroupNormalization-18's scale and bias hold one value per group; from 21
+ * they hold one per channel. Constant ones of a known channel count are
+ * repeated over each group's channels; anything else is refused by name. */
+static rq_status group_norm_per_channel(rq_graph *g, int n) {
+  const rq__node *node = &g->nodes[n];
+  int64_t groups = rq__node_attr_int(node, "num_groups", 0);
+  const rq__shape *x = node->n_inputs > 0 && node->inputs[0] >= 0 ? &g->values[node->inputs[0]].shape : NULL;
+  int64_t channels = x != NULL && x->ndim >= 2 && x->sym[1] == NULL ? x->dims[1] : -1;
+  if (groups <= 0 || channels <= 0 || channels % groups != 0 || node->n_inputs < 3)
+    return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where GroupNormalization ('%s') takes "
+                    "one scale per channel instead of per group; it is rewritten only with a known channel count "
+                    "that its num_groups divides", node->name);
+  for (int slot = 1; slot <= 2; slot++) {
+    node = &g->nodes[n];
+    int v = node->inputs[slot];
+    const rq__tensor *per_group = v >= 0 ? g->values[v].init : NULL;
+    if (per_group == NULL || per_group->dtype != RQ__DT_FLOAT || per_group->numel != (size_t)groups)
+      return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where GroupNormalization ('%s') "
+                      "takes one %s per channel; it is rewritten only from a float constant of num_groups values",
+                      node->name, slot == 1 ? "scale" : "bias");
+    float *per_channel = rq__malloc_array((size_t)channels, sizeof *per_channel);
+    if (per_channel == NULL) return rq__nomem(WHERE, (size_t)channels * sizeof *per_channel);
+    for (int64_t c = 0; c < channels; c++) per_channel[c] = ((const float *)per_group->data)[c / (channels / groups)];
+    char name[512];
+    snprintf(name, sizeof name, "%s_per_channel", g->values[v].name);
+    int id;
+    rq_status st = add_constant(g, name, RQ__DT_FLOAT, 1, &channels, per_channel, &id);
+    rq__free(per_channel);
+    RQ_TRY(st);
+    g->nodes[n].inputs[slot] = id;
+  }
+  return RQ_OK;
+}
+
 /* The node rewrites of upgrade_to_opset_21, in g and its subgraphs. */
 static rq_status upgrade_nodes(rq_graph *g, int64_t from) {
   static const char *const reduce_ops[] = {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
@@ -529,9 +563,10 @@ static rq_status upgrade_nodes(rq_graph *g, int64_t from) {
     rq__node *node = &g->nodes[n];
     if (node->domain[0] != '\0' && strcmp(node->domain, "ai.onnx") != 0) continue;
     const char *op = node->op_type;
-    if (strcmp(op, "GroupNormalization") == 0 && from < 21)
-      return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where GroupNormalization ('%s') takes "
-                      "one scale per channel instead of per group; this exporter does not rewrite it", node->name);
+    if (strcmp(op, "GroupNormalization") == 0 && from < 21) {
+      RQ_TRY(group_norm_per_channel(g, n));
+      continue;
+    }
     if (strcmp(op, "DFT") == 0 && from < 20) {
       if (rq__node_attr_int(node, "inverse", 0) != 0 && rq__node_attr_int(node, "onesided", 0) != 0)
         return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where DFT ('%s') with inverse and "
@@ -562,9 +597,10 @@ static rq_status upgrade_nodes(rq_graph *g, int64_t from) {
  * coordinate mode became half_pixel in 16, the Reduce ops (but ReduceSum)
  * take axes as an input from 18, GridSample's modes were renamed and DFT's
  * axis became an input (default -2 instead of 1) in 20, and Split needs its
- * sizes or num_outputs from 18; subgraphs are rewritten too. A change not
- * rewritten (GroupNormalization-18's per-group scale, per channel in 21; a
- * onesided inverse DFT, an inverse real FFT in 20) is refused by name. */
+ * sizes or num_outputs from 18, GroupNormalization's scale and bias went
+ * from per group to per channel in 21; subgraphs are rewritten too. A
+ * change not rewritten (a onesided inverse DFT, an inverse real FFT in 20;
+ * a GroupNormalization whose scale is not constant) is refused by name. */
 static rq_status upgrade_to_opset_21(rq_graph *g) {
   int64_t from = rq__graph_opset(g, "");
   if (from < 13)

@@ -285,6 +285,41 @@ def test_16_bit_upgrade_rewrites_what_changed_meaning(tmp_path):
     np.testing.assert_allclose(ort, rq, rtol=1e-3, atol=1e-3 * np.abs(rq).max())
 
 
+def test_16_bit_upgrade_gives_group_normalization_a_scale_per_channel(tmp_path):
+    """GroupNormalization-18 scales and shifts per group, 21 per channel: the
+    16-bit export repeats each group's scale and bias over its channels, and
+    ONNX Runtime running the opset-21 export computes what razorq's
+    fake-quantized evaluation of the opset-18 original computes."""
+    rng = np.random.default_rng(18)
+    conv_w = rng.standard_normal((8, 1, 3, 3)).astype(np.float32) * 0.5
+    fc_w = rng.standard_normal((10, 8)).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["input", "conv_w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("GroupNormalization", ["c", "gn_scale", "gn_bias"], ["n"], name="gn", num_groups=2),
+             helper.make_node("Relu", ["n"], ["r"], name="relu"),
+             helper.make_node("GlobalAveragePool", ["r"], ["p"], name="gap"),
+             helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+             helper.make_node("Gemm", ["f", "fc_w"], ["logits"], name="fc", transB=1)]
+    g = helper.make_graph(nodes, "gn18", [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT,
+                                                                        ["N", 1, 8, 8])],
+                          [helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, ["N", 10])],
+                          [numpy_helper.from_array(conv_w, "conv_w"), numpy_helper.from_array(fc_w, "fc_w"),
+                           numpy_helper.from_array(np.array([0.5, 2.0], np.float32), "gn_scale"),
+                           numpy_helper.from_array(np.array([0.25, -0.5], np.float32), "gn_bias")])
+    model = tmp_path / "gn18.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)]), str(model))
+    config = example_config(tmp_path, "academic", bits=12)
+    exported = tmp_path / "q16.onnx"
+    razorq("ptq", str(model), "--config", config, "--calib", CALIB_X, "-o", str(exported), "--quiet")
+    q = onnx.load(str(exported))
+    inits = {t.name: numpy_helper.to_array(t) for t in q.graph.initializer}
+    gn = next(n for n in q.graph.node if n.op_type == "GroupNormalization")
+    np.testing.assert_array_equal(inits[gn.input[1]], np.repeat([0.5, 2.0], 4))
+    np.testing.assert_array_equal(inits[gn.input[2]], np.repeat([0.25, -0.5], 4))
+    _, rq = fake_quant_eval(str(model), config, tmp_path)
+    ort = ort_run(exported, tmp_path)
+    np.testing.assert_allclose(ort, rq, rtol=1e-3, atol=1e-3 * np.abs(rq).max())
+
+
 def test_format_option_is_checked(tmp_path):
     model = os.path.join(DATA, "digits_mlp.onnx")
     config = example_config(tmp_path, "openvino")
