@@ -33,6 +33,12 @@ static rq_status relabel(rq_status s, const char *where) {
   return rq__fail(s, where, "%s", msg);
 }
 
+static bool is_default_domain(const char *d) { return d[0] == '\0' || strcmp(d, "ai.onnx") == 0; }
+
+static bool same_domain(const char *a, const char *b) {
+  return is_default_domain(a) ? is_default_domain(b) : strcmp(a, b) == 0;
+}
+
 /* The kinds razorq holds: a tensor, a sequence of tensors, an optional
  * tensor or sequence of tensors. Sets *kind, *inner and the innermost tensor
  * type (NULL when the model leaves it out); false for anything else (maps,
@@ -225,11 +231,12 @@ static rq_status load_attr(loader *L, const Onnx__AttributeProto *ap, const char
       snprintf(where, sizeof where, "%s: %s attribute '%s'", L->where, node_desc, aname);
       loader sub = {NULL, L->base_dir, where, L->depth + 1};
       s = rq__graph_create(&sub.g);
-      /* The subgraph runs under the model's opsets. */
+      /* The subgraph runs under the model's opsets ("" and "ai.onnx" name
+       * the same domain, and a new graph starts with a default one). */
       for (int i = 0; s == RQ_OK && i < L->g->n_opsets; i++) {
         if (rq__graph_opset(sub.g, L->g->opsets[i].domain) != 0) {
           for (int j = 0; j < sub.g->n_opsets; j++)
-            if (strcmp(sub.g->opsets[j].domain, L->g->opsets[i].domain) == 0)
+            if (same_domain(sub.g->opsets[j].domain, L->g->opsets[i].domain))
               sub.g->opsets[j].version = L->g->opsets[i].version;
           continue;
         }
@@ -352,8 +359,7 @@ static rq_status load_node(loader *L, const Onnx__NodeProto *np, size_t index) {
   if (op[0] == '\0') return rq__fail(RQ_ERR_FORMAT, L->where, "%s has no op_type", desc);
   if (np->n_input > MAX_ITEMS || np->n_output > MAX_ITEMS)
     return rq__fail(RQ_ERR_FORMAT, L->where, "%s has too many inputs/outputs", desc);
-  const char *domain = str_or_empty(np->domain);
-  if (domain[0] == '\0' || strcmp(domain, "ai.onnx") == 0) {
+  if (is_default_domain(str_or_empty(np->domain))) {
     int since = rq__onnx_op_since(op);
     int64_t opset = rq__graph_opset(L->g, "");
     if (since > opset)

@@ -524,27 +524,32 @@ static rq_status attr_to_input(rq_graph *g, int n, const char *attr_name, int sl
 static rq_status group_norm_per_channel(rq_graph *g, int n) {
   const rq__node *node = &g->nodes[n];
   int64_t groups = rq__node_attr_int(node, "num_groups", 0);
+  if (groups <= 0)
+    return rq__fail(RQ_ERR_FORMAT, WHERE, "GroupNormalization '%s' has no positive num_groups", node->name);
   const rq__shape *x = node->n_inputs > 0 && node->inputs[0] >= 0 ? &g->values[node->inputs[0]].shape : NULL;
   int64_t channels = x != NULL && x->ndim >= 2 && x->sym[1] == NULL ? x->dims[1] : -1;
-  if (groups <= 0 || channels <= 0 || channels % groups != 0 || node->n_inputs < 3)
+  if (channels <= 0 || channels % groups != 0 || node->n_inputs < 3)
     return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where GroupNormalization ('%s') takes "
-                    "one scale per channel instead of per group; it is rewritten only with a known channel count "
-                    "that its num_groups divides", node->name);
+                    "one scale per channel instead of per group; it is rewritten only when the channel count of its "
+                    "input is known and num_groups divides it", node->name);
   for (int slot = 1; slot <= 2; slot++) {
     node = &g->nodes[n];
     int v = node->inputs[slot];
     const rq__tensor *per_group = v >= 0 ? g->values[v].init : NULL;
-    if (per_group == NULL || per_group->dtype != RQ__DT_FLOAT || per_group->numel != (size_t)groups)
+    if (per_group == NULL || per_group->numel != (size_t)groups)
       return rq__fail(RQ_ERR_UNSUPPORTED, WHERE, "16-bit QDQ needs ONNX opset 21, where GroupNormalization ('%s') "
-                      "takes one %s per channel; it is rewritten only from a float constant of num_groups values",
+                      "takes one %s per channel; it is rewritten only from a constant of num_groups values",
                       node->name, slot == 1 ? "scale" : "bias");
-    float *per_channel = rq__malloc_array((size_t)channels, sizeof *per_channel);
-    if (per_channel == NULL) return rq__nomem(WHERE, (size_t)channels * sizeof *per_channel);
-    for (int64_t c = 0; c < channels; c++) per_channel[c] = ((const float *)per_group->data)[c / (channels / groups)];
+    size_t size = rq__dtype_size(per_group->dtype);
+    unsigned char *per_channel = rq__malloc_array((size_t)channels, size);
+    if (per_channel == NULL) return rq__nomem(WHERE, (size_t)channels * size);
+    const unsigned char *from = per_group->data;
+    for (int64_t c = 0; c < channels; c++)
+      memcpy(per_channel + (size_t)c * size, from + (size_t)(c / (channels / groups)) * size, size);
     char name[512];
     snprintf(name, sizeof name, "%s_per_channel", g->values[v].name);
     int id;
-    rq_status st = add_constant(g, name, RQ__DT_FLOAT, 1, &channels, per_channel, &id);
+    rq_status st = add_constant(g, name, per_group->dtype, 1, &channels, per_channel, &id);
     rq__free(per_channel);
     RQ_TRY(st);
     g->nodes[n].inputs[slot] = id;

@@ -359,7 +359,8 @@ static rq_status apply_fake_quant(void *user, const char *edge, DLTensor *value)
                       "edge '%s' has a fake-quant but carries %s%u values at run time (the model declares "
                       "it float, or its type could not be inferred); leave the nodes that read it float with "
                       "quantizer.tracer.skipped_nodes",
-                      edge, value->dtype.code == kDLInt ? "int" : "uint", (unsigned)value->dtype.bits);
+                      edge, value->dtype.code == kDLInt ? "int" : value->dtype.code == RQ_DL_BOOL ? "bool" : "uint",
+                      value->dtype.code == RQ_DL_BOOL ? 0u : (unsigned)value->dtype.bits);
     if (value->dtype.code != kDLFloat || value->dtype.bits != 32) return RQ_OK; /* only float32 edges */
     rq_status st = rq_fake_quant_forward(s->fake_quants[s->hook_fq[i]], value, value);
     if (st != RQ_OK) {

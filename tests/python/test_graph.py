@@ -230,7 +230,7 @@ def test_an_op_newer_than_the_models_opset_is_refused(onnx, op, since):
     knows the op (python3-onnx 1.12 stops at opset 17)."""
     from onnx import TensorProto, helper
 
-    def model(opset, in_branch):
+    def model(opset, in_branch, domain=""):
         node = helper.make_node(op, ["x"], ["y"], name="the_op")
         if in_branch:
             branch = helper.make_graph([node], "branch", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT,
@@ -240,7 +240,7 @@ def test_an_op_newer_than_the_models_opset_is_refused(onnx, op, since):
         if in_branch:
             inputs.append(helper.make_tensor_value_info("c", TensorProto.BOOL, []))
         graph = helper.make_graph([node], "g", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 2])])
-        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid(domain, opset)])
 
     for in_branch in (False, True):
         old = model(since - 1, in_branch)
@@ -252,10 +252,32 @@ def test_an_op_newer_than_the_models_opset_is_refused(onnx, op, since):
                            match=f"'the_op' \\({op}\\): {op} exists from ai.onnx opset {since} on, and the model "
                                  f"imports opset {since - 1}"):
             razorq.Graph.from_bytes(old.SerializeToString())
+        with pytest.raises(razorq.FormatError, match=f"{op} exists from ai.onnx opset {since} on"):
+            razorq.Graph.from_bytes(model(since - 1, in_branch, domain="ai.onnx").SerializeToString())
         x = np.array([[-1.0, 0.5], [2.0, -3.0]], np.float32)
         inputs = {"x": x, "c": np.array(True)} if in_branch else {"x": x}
         out = razorq.Graph.from_bytes(model(since, in_branch).SerializeToString()).run(**inputs)
         assert out["y"].shape == (2, 2)
+
+
+@pytest.mark.skipif(not has_ort(), reason="needs node and npm onnxruntime-node (./setup.sh installs them)")
+def test_layer_normalization_below_opset_17_runs_as_in_onnxruntime(onnx, tmp_path):
+    """The exception: ONNX Runtime registers LayerNormalization in the ONNX
+    domain from version 1 and runs it in opset 13..16 models (its own
+    transformer optimizer writes such models), so razorq does too."""
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(17)
+    graph = helper.make_graph(
+        [helper.make_node("LayerNormalization", ["x", "gamma", "beta"], ["y"], axis=-1, epsilon=1e-5)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 8])],
+        [numpy_helper.from_array(rng.standard_normal(8).astype(np.float32), "gamma"),
+         numpy_helper.from_array(rng.standard_normal(8).astype(np.float32), "beta")])
+    path = tmp_path / "ln13.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    x = rng.standard_normal((3, 8)).astype(np.float32)
+    ours = razorq.Graph.load(path).run(x=x)["y"]
+    np.testing.assert_allclose(ours, ort_first_output(str(path), x, tmp_path), rtol=1e-5, atol=1e-5)
 
 
 def test_bool_tensors_go_in_and_come_out_as_numpy_booleans(onnx):
