@@ -90,6 +90,118 @@ static bool antialiased(const resize_params *rp, int taps, double scale) {
   return rp->antialias && taps > 1 && scale < 1;
 }
 
+/* One axis of the separable interpolation: for each of `outer` blocks and
+ * output coordinate j along the axis, row j (`inner` values) is the
+ * weighted sum of the source rows its taps name. The source is float (the
+ * input) or double (an earlier pass); `acc` holds a row in double. */
+typedef struct axis_pass {
+  size_t outer, inner, in_len, out_len;
+  const int64_t *src; /* ntap taps per output coordinate */
+  const double *w;
+  int ntap, kept;     /* the first `kept` taps hold the nonzero weights */
+} axis_pass;
+
+static void accumulate_row(const axis_pass *a, const float *from_f, const double *from_d, size_t o, size_t j,
+                           double *acc) {
+  const int64_t *si = a->src + j * (size_t)a->ntap;
+  const double *wi = a->w + j * (size_t)a->ntap;
+  for (size_t i = 0; i < a->inner; i++) acc[i] = 0;
+  for (int t = 0; t < a->kept; t++) {
+    if (wi[t] == 0) continue;
+    size_t row = (o * a->in_len + (size_t)si[t]) * a->inner;
+    if (from_f != NULL)
+      for (size_t i = 0; i < a->inner; i++) acc[i] += wi[t] * (double)from_f[row + i];
+    else
+      for (size_t i = 0; i < a->inner; i++) acc[i] += wi[t] * from_d[row + i];
+  }
+}
+
+/* The interpolation proper, one axis at a time: the weights of an output
+ * are a product over axes, so the sum over all tap combinations factors
+ * into one pass per axis, each over that axis's taps only. An antialiased
+ * downscale by k then costs about 2k taps per axis and output instead of
+ * (2k)^2 for a 2-D image. Passes run in double (the last one rounds to
+ * float once), shrinking axes first so the intermediates stay small, and
+ * axes whose taps are the identity are skipped. src/w hold ntap[d] taps per
+ * output coordinate from tap_base[d], the first dim_taps[d] of them the
+ * nonzero ones. */
+static rq_status resize_separably(const rq__tensor *x, int r, const int64_t *dims, const int64_t *src, const double *w,
+                                  const int *ntap, const size_t *tap_base, const int *dim_taps, rq__tensor *y) {
+  int order[RQ__MAX_RANK], n_order = 0;
+  for (int d = 0; d < r; d++) {
+    bool identity = dims[d] == x->dims[d] && dim_taps[d] == 1;
+    for (int64_t o = 0; identity && o < dims[d]; o++) {
+      size_t at = tap_base[d] + (size_t)o * (size_t)ntap[d];
+      identity = src[at] == o && w[at] == 1;
+    }
+    if (!identity) order[n_order++] = d;
+  }
+  if (n_order == 0) {
+    memcpy(y->data, x->data, y->nbytes);
+    return RQ_OK;
+  }
+  for (int i = 1; i < n_order; i++) /* shrinking axes first (insertion sort by out / in) */
+    for (int j = i; j > 0; j--) {
+      int a = order[j - 1], b = order[j];
+      if ((double)dims[a] * (double)x->dims[b] <= (double)dims[b] * (double)x->dims[a]) break;
+      order[j - 1] = b;
+      order[j] = a;
+    }
+  /* The passes' geometry, and the largest intermediate (every pass but the last writes one). */
+  axis_pass passes[RQ__MAX_RANK];
+  int64_t shape[RQ__MAX_RANK];
+  for (int d = 0; d < r; d++) shape[d] = x->dims[d];
+  size_t capacity = 1, widest_row = 1;
+  for (int k = 0; k < n_order; k++) {
+    int d = order[k];
+    axis_pass *a = &passes[k];
+    a->outer = a->inner = 1;
+    for (int e = 0; e < d; e++) a->outer *= (size_t)shape[e];
+    for (int e = d + 1; e < r; e++) a->inner *= (size_t)shape[e];
+    a->in_len = (size_t)shape[d];
+    a->out_len = (size_t)dims[d];
+    a->src = src + tap_base[d];
+    a->w = w + tap_base[d];
+    a->ntap = ntap[d];
+    a->kept = dim_taps[d];
+    shape[d] = dims[d];
+    size_t produced = a->outer * a->out_len * a->inner; /* bounded by the output or an earlier tensor */
+    if (k + 1 < n_order && produced > capacity) capacity = produced;
+    if (a->inner > widest_row) widest_row = a->inner;
+  }
+  double *buf[2] = {NULL, NULL}, *acc = rq__malloc_array(widest_row, sizeof *acc);
+  if (n_order > 1) buf[0] = rq__malloc_array(capacity, sizeof(double));
+  if (n_order > 2) buf[1] = rq__malloc_array(capacity, sizeof(double));
+  if (acc == NULL || (n_order > 1 && buf[0] == NULL) || (n_order > 2 && buf[1] == NULL)) {
+    rq__free(acc);
+    rq__free(buf[0]);
+    rq__free(buf[1]);
+    return rq__nomem("Resize", 2 * capacity * sizeof(double));
+  }
+  const float *from_f = x->data;
+  const double *from_d = NULL;
+  for (int k = 0; k < n_order; k++) {
+    const axis_pass *a = &passes[k];
+    bool last = k + 1 == n_order;
+    double *to = last ? NULL : buf[k % 2];
+    for (size_t o = 0; o < a->outer; o++)
+      for (size_t j = 0; j < a->out_len; j++) {
+        accumulate_row(a, from_f, from_d, o, j, acc);
+        size_t at = (o * a->out_len + j) * a->inner;
+        if (last)
+          for (size_t i = 0; i < a->inner; i++) ((float *)y->data)[at + i] = (float)acc[i];
+        else
+          memcpy(to + at, acc, a->inner * sizeof *acc);
+      }
+    from_f = NULL;
+    from_d = to;
+  }
+  rq__free(acc);
+  rq__free(buf[0]);
+  rq__free(buf[1]);
+  return RQ_OK;
+}
+
 static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const resize_geometry *g, const resize_params *rp) {
   int r = x->ndim;
   const int64_t *dims = g->dims;
@@ -213,41 +325,25 @@ static rq_status resize(rq__op_ctx *c, const rq__tensor *x, const resize_geometr
       if (kept > dim_taps[d]) dim_taps[d] = kept;
     }
   }
-  int64_t in_stride[RQ__MAX_RANK], st = 1;
-  for (int d = r - 1; d >= 0; d--) {
-    in_stride[d] = st;
-    st *= x->dims[d];
-  }
-  const float *xd = x->data;
-  int64_t idx[RQ__MAX_RANK] = {0};
-  size_t combos = 1;
-  for (int d = 0; d < r; d++) combos *= (size_t)dim_taps[d];
-  for (size_t i = 0; i < y->numel; i++) {
-    double v = 0;
-    bool out_of_input = false;
-    for (int d = 0; d < r; d++) out_of_input = out_of_input || outside[base[d] + (size_t)idx[d]];
-    for (size_t t = 0; t < combos && !out_of_input; t++) {
-      double wt = 1;
-      int64_t off = 0;
-      size_t rest = t;
-      for (int d = 0; d < r && wt != 0; d++) {
-        size_t at = tap_base[d] + (size_t)idx[d] * (size_t)ntap[d] + rest % (size_t)dim_taps[d];
-        rest /= (size_t)dim_taps[d];
-        wt *= w[at];
-        off += src[at] * in_stride[d];
+  rq_status status = resize_separably(x, r, dims, src, w, ntap, tap_base, dim_taps, y);
+  /* tf_crop_and_resize: an output whose source lies outside the input on any
+   * axis takes the extrapolation value. */
+  if (status == RQ_OK && rp->cm == CT_TF_CROP_AND_RESIZE) {
+    int64_t idx[RQ__MAX_RANK] = {0};
+    for (size_t i = 0; i < y->numel; i++) {
+      bool out_of_input = false;
+      for (int d = 0; d < r; d++) out_of_input = out_of_input || outside[base[d] + (size_t)idx[d]];
+      if (out_of_input) ((float *)y->data)[i] = (float)rp->extrapolation;
+      for (int d = r - 1; d >= 0; d--) {
+        if (++idx[d] < dims[d]) break;
+        idx[d] = 0;
       }
-      if (wt != 0) v += wt * xd[off];
-    }
-    ((float *)y->data)[i] = (float)(out_of_input ? rp->extrapolation : v);
-    for (int d = r - 1; d >= 0; d--) {
-      if (++idx[d] < dims[d]) break;
-      idx[d] = 0;
     }
   }
   rq__free(src);
   rq__free(w);
   rq__free(outside);
-  return RQ_OK;
+  return status;
 }
 
 /* Opset 18's axes attribute: the dimensions scales, sizes and roi list, in
