@@ -144,6 +144,18 @@ static rq_status export_activation(rq_graph *g, const char *edge, const qparams 
   storage_range(q->storage, &storage_min, &storage_max);
   char name[512];
   int at = v, node;
+  /* A float16/bfloat16 edge is quantized in float32, as the session
+   * evaluates it (and QuantizeLinear takes 16-bit floats only from opset
+   * 19): Cast -> Q -> DQ -> Cast back. */
+  int32_t edge_type = g->values[v].dtype;
+  bool half = edge_type == RQ__DT_FLOAT16 || edge_type == RQ__DT_BFLOAT16;
+  if (half) {
+    snprintf(name, sizeof name, "%s_to_float", edge);
+    RQ_TRY(insert_after(g, at, "Cast", "", name, NULL, 0, &node));
+    RQ_TRY(rq__node_set_attr_int(&g->nodes[node], "to", RQ__DT_FLOAT));
+    at = g->nodes[node].outputs[0];
+    g->values[at].dtype = RQ__DT_FLOAT;
+  }
   if (q->qmin > storage_min || q->qmax < storage_max) {
     float lo = ((float)q->qmin - q->zero_point[0]) * q->scale[0];
     float hi = ((float)q->qmax - q->zero_point[0]) * q->scale[0];
@@ -171,6 +183,13 @@ static rq_status export_activation(rq_graph *g, const char *edge, const qparams 
    * follow the data: integer after Q, float after DQ. */
   g->values[g->nodes[node].inputs[0]].dtype = q->storage;
   g->values[dequantized].dtype = RQ__DT_FLOAT;
+  if (half) {
+    snprintf(name, sizeof name, "%s_to_%s", edge, rq__dtype_name(edge_type));
+    RQ_TRY(insert_after(g, dequantized, "Cast", "", name, NULL, 0, &node));
+    RQ_TRY(rq__node_set_attr_int(&g->nodes[node], "to", edge_type));
+    g->values[g->nodes[node].inputs[0]].dtype = RQ__DT_FLOAT;
+    g->values[g->nodes[node].outputs[0]].dtype = edge_type;
+  }
   return RQ_OK;
 }
 

@@ -5,6 +5,7 @@
  * qparams fixed), run (fake-quantized evaluation). Export lives in export.c. */
 #include "session/session_internal.h"
 #include "session/export.h"
+#include "kernels/scalar_ops.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -343,6 +344,30 @@ typedef struct hook_ctx {
   size_t next; /* edges come in execution order; a hint for the lookup */
 } hook_ctx;
 
+/* A float16/bfloat16 edge, fake-quantized in float32 and rounded back to its
+ * type in place: what the export's Cast -> Q -> DQ -> Cast computes. The
+ * executor hands contiguous tensors. */
+static rq_status fake_quant_half(rq_fake_quant *fq, DLTensor *value) {
+  size_t numel = 1;
+  for (int d = 0; d < value->ndim; d++) numel *= (size_t)value->shape[d];
+  if (numel == 0) return RQ_OK;
+  float *wide = rq__malloc_array(numel, sizeof *wide);
+  if (wide == NULL) return rq__nomem("fake-quant", numel * sizeof *wide);
+  DLTensor y = *value;
+  y.data = wide;
+  y.byte_offset = 0;
+  y.strides = NULL;
+  y.dtype = (DLDataType){kDLFloat, 32, 1};
+  rq_status st = rq_fake_quant_forward(fq, value, &y);
+  void *half = (char *)value->data + value->byte_offset;
+  for (size_t i = 0; st == RQ_OK && i < numel; i++) {
+    if (value->dtype.code == kDLBfloat) rq__store_bf16(half, i, wide[i]);
+    else rq__store_f16(half, i, wide[i]);
+  }
+  rq__free(wide);
+  return st;
+}
+
 static rq_status apply_fake_quant(void *user, const char *edge, DLTensor *value) {
   hook_ctx *ctx = user;
   rq_session *s = ctx->s;
@@ -361,8 +386,9 @@ static rq_status apply_fake_quant(void *user, const char *edge, DLTensor *value)
                       "quantizer.tracer.skipped_nodes",
                       edge, value->dtype.code == kDLInt ? "int" : value->dtype.code == RQ_DL_BOOL ? "bool" : "uint",
                       value->dtype.code == RQ_DL_BOOL ? 0u : (unsigned)value->dtype.bits);
-    if (value->dtype.code != kDLFloat || value->dtype.bits != 32) return RQ_OK; /* only float32 edges */
-    rq_status st = rq_fake_quant_forward(s->fake_quants[s->hook_fq[i]], value, value);
+    if (value->dtype.bits != 32 && value->dtype.bits != 16) return RQ_OK; /* float64 edges are never planned */
+    rq_status st = value->dtype.bits == 32 ? rq_fake_quant_forward(s->fake_quants[s->hook_fq[i]], value, value)
+                                           : fake_quant_half(s->fake_quants[s->hook_fq[i]], value);
     if (st != RQ_OK) {
       char detail[600];
       snprintf(detail, sizeof detail, "%s", rq_last_error());

@@ -320,6 +320,52 @@ def test_16_bit_upgrade_gives_group_normalization_a_scale_per_channel(tmp_path):
     np.testing.assert_allclose(ort, rq, rtol=1e-3, atol=1e-3 * np.abs(rq).max())
 
 
+@pytest.mark.parametrize("half", ["FLOAT16", "BFLOAT16"])
+def test_half_precision_edges_are_quantized_in_float32(half, tmp_path):
+    """Edges of a float16 or bfloat16 section are fake-quantized in float32
+    and rounded back, and exported as Cast -> Q -> DQ -> Cast (QuantizeLinear
+    takes 16-bit floats only from opset 19): ONNX Runtime running the opset-13
+    export computes what razorq's evaluation computes."""
+    rng = np.random.default_rng(16)
+    to = getattr(onnx.TensorProto, half)
+    conv_w = rng.standard_normal((8, 1, 3, 3)).astype(np.float32) * 0.5
+    fc_w = rng.standard_normal((10, 8)).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["input", "conv_w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Cast", ["c"], ["c_half"], name="to_half", to=to),
+             # ONNX Runtime's CPU provider has no bfloat16 Relu; Identity is a
+             # share-qparams op as well.
+             helper.make_node("Relu" if half == "FLOAT16" else "Identity", ["c_half"], ["r"], name="act"),
+             helper.make_node("Cast", ["r"], ["m32"], name="to_float", to=onnx.TensorProto.FLOAT),
+             helper.make_node("GlobalAveragePool", ["m32"], ["p"], name="gap"),
+             helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+             helper.make_node("Gemm", ["f", "fc_w"], ["logits"], name="fc", transB=1)]
+    g = helper.make_graph(nodes, "half", [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT,
+                                                                        ["N", 1, 8, 8])],
+                          [helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, ["N", 10])],
+                          [numpy_helper.from_array(conv_w, "conv_w"), numpy_helper.from_array(fc_w, "fc_w")])
+    model = tmp_path / "half.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(model))
+    config = example_config(tmp_path, "native")
+    exported = tmp_path / "q.onnx"
+    razorq("ptq", str(model), "--config", config, "--calib", CALIB_X, "-o", str(exported), "--quiet")
+    q = onnx.load(str(exported))
+    # Each 16-bit edge: a Cast to float32 feeds its QuantizeLinear, a Cast
+    # back follows its DequantizeLinear.
+    casts = {n.output[0]: n.attribute[0].i for n in q.graph.node if n.op_type == "Cast"}
+    quantized = {n.input[0] for n in q.graph.node if n.op_type == "QuantizeLinear"}
+    for edge in ("c_half", "r"):
+        assert casts.get(f"{edge}_Cast") == onnx.TensorProto.FLOAT and f"{edge}_Cast" in quantized
+        assert casts.get(f"{edge}_Cast_QuantizeLinear_DequantizeLinear_Cast") == to
+    top1, rq = fake_quant_eval(str(model), config, tmp_path)
+    ort = ort_run(exported, tmp_path)
+    assert (ort.argmax(1) == rq.argmax(1)).mean() >= 0.998
+    # A value x/s exactly halfway between two levels may round apart
+    # (QuantizeLinear divides, PyTorch multiplies by 1/s): one logit in
+    # thousands may move by a level.
+    close = np.isclose(ort, rq, rtol=1e-2, atol=1e-2 * np.abs(rq).max())
+    assert close.mean() >= 0.999, f"{(~close).sum()} of {close.size} logits differ"
+
+
 def test_format_option_is_checked(tmp_path):
     model = os.path.join(DATA, "digits_mlp.onnx")
     config = example_config(tmp_path, "openvino")
