@@ -611,12 +611,19 @@ rq_status rq_graph_run(const rq_graph *graph, const rq_exec_options *options, co
   rq__tensor **out = NULL;
   if (st == RQ_OK) {
     st = rq__exec_run(graph, options, pool, in, (int)n_inputs, &out);
-    /* An output the model left undeclared may still turn out a sequence. */
-    for (int o = 0; st == RQ_OK && o < graph->n_outputs; o++)
+    /* An output the model left undeclared may still turn out a sequence;
+     * one it declared must hold the element type it says (a runtime would
+     * refuse the model, and what razorq writes from it would not load). */
+    for (int o = 0; st == RQ_OK && o < graph->n_outputs; o++) {
+      const rq__value *declared = &graph->values[graph->outputs[o]];
       if (out[o]->kind != RQ__KIND_TENSOR)
         st = rq__fail(RQ_ERR_UNSUPPORTED, __func__,
                       "graph output '%s' is of kind %s; rq_graph_run passes tensors only (DLTensor inputs and outputs)",
-                      graph->values[graph->outputs[o]].name, rq__kind_name(out[o]->kind));
+                      declared->name, rq__kind_name(out[o]->kind));
+      else if (declared->dtype != RQ__DT_UNDEFINED && declared->dtype != out[o]->dtype)
+        st = rq__fail(RQ_ERR_FORMAT, __func__, "graph output '%s' is declared %s, but the model computes %s",
+                      declared->name, rq__dtype_name(declared->dtype), rq__dtype_name(out[o]->dtype));
+    }
     if (st != RQ_OK && out != NULL) {
       for (int o = 0; o < graph->n_outputs; o++) rq__tensor_destroy(out[o]);
       rq__free(out);

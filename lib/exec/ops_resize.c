@@ -176,7 +176,7 @@ static rq_status resize_separably(const rq__tensor *x, int r, const int64_t *dim
     rq__free(acc);
     rq__free(buf[0]);
     rq__free(buf[1]);
-    return rq__nomem("Resize", 2 * capacity * sizeof(double));
+    return rq__nomem("Resize", (n_order > 2 ? 2 : 1) * capacity * sizeof(double));
   }
   const float *from_f = x->data;
   const double *from_d = NULL;

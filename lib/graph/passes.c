@@ -147,17 +147,13 @@ static rq_status remove_pass_through(rq_graph *g, bool (*passes_through)(const r
       if (s == RQ_OK) s = rq__graph_rename_value(g, x, yname);
       rq__free(yname);
       RQ_TRY(s);
-      /* ...and its declared type/shape (y is dropped below), unless x's own
-       * element type is known: a model may misdeclare its output, and the
-       * data is what x holds. */
+      /* ...and its declared type/shape (y is dropped below). */
       rq__shape tmp = vx->shape;
       vx->shape = vy->shape;
       vy->shape = tmp;
-      if (vx->dtype == RQ__DT_UNDEFINED) {
-        vx->dtype = vy->dtype;
-        vx->kind = vy->kind;
-        vx->inner_kind = vy->inner_kind;
-      }
+      vx->dtype = vy->dtype;
+      vx->kind = vy->kind;
+      vx->inner_kind = vy->inner_kind;
     }
     /* y's consumers and output slot now read x; the node is then dead. */
     RQ_TRY(rq__graph_rewire(g, y, x));

@@ -158,7 +158,7 @@ static rq_status gram_hook(void *user, const char *edge, DLTensor *value) {
   /* The layer sees its input after the input's own fake-quant. */
   for (size_t i = 0; i < s->n_hook_edges; i++)
     if (strcmp(s->hook_edges[i], edge) == 0) {
-      RQ_TRY(rq_fake_quant_forward(s->fake_quants[s->hook_fq[i]], value, value));
+      RQ_TRY(rq__session_fake_quant_edge(s->fake_quants[s->hook_fq[i]], value));
       break;
     }
   if (strcmp(edge, ctx->l->input) != 0) return RQ_OK;

@@ -133,9 +133,11 @@ static rq_status add_channel_sums(const target *t, const DLTensor *value, double
 static rq_status accumulate(void *user, const char *edge, DLTensor *value) {
   mean_ctx *ctx = user;
   rq_session *s = ctx->s;
-  if (value->dtype.code != kDLFloat || value->dtype.bits != 32) return RQ_OK;
-  /* Summed before any fake-quant on the edge itself: that is the node's output. */
-  for (size_t i = ctx->first; i < ctx->end; i++) {
+  bool float32 = value->dtype.code == kDLFloat && value->dtype.bits == 32;
+  /* Summed before any fake-quant on the edge itself: that is the node's
+   * output (float32 ones: Conv/Gemm outputs of a half-precision section
+   * are not corrected). */
+  for (size_t i = ctx->first; i < ctx->end && float32; i++) {
     target *t = &ctx->targets[i];
     if (strcmp(edge, t->edge) != 0) continue;
     RQ_TRY(ctx->quantized ? add_channel_sums(t, value, t->got, &t->got_count)
@@ -143,7 +145,7 @@ static rq_status accumulate(void *user, const char *edge, DLTensor *value) {
   }
   if (!ctx->quantized) return RQ_OK;
   for (size_t i = 0; i < s->n_hook_edges; i++)
-    if (strcmp(s->hook_edges[i], edge) == 0) return rq_fake_quant_forward(s->fake_quants[s->hook_fq[i]], value, value);
+    if (strcmp(s->hook_edges[i], edge) == 0) return rq__session_fake_quant_edge(s->fake_quants[s->hook_fq[i]], value);
   return RQ_OK;
 }
 

@@ -133,6 +133,37 @@ static rq_status insert_after(rq_graph *g, int value, const char *op, const char
   return RQ_OK;
 }
 
+/* A float16/bfloat16 edge is quantized in float32, as the session
+ * evaluates it (QuantizeLinear takes 16-bit floats only from opset 19, and
+ * OpenVINO's FakeQuantize gets float32 limits): a Cast to float32 goes
+ * before the quantization (*at moves onto its output) and narrow_back
+ * casts the result back to the edge's type. Other edges pass unchanged. */
+static bool is_half(int32_t dtype) { return dtype == RQ__DT_FLOAT16 || dtype == RQ__DT_BFLOAT16; }
+
+static rq_status widen_half(rq_graph *g, const char *edge, int *at) {
+  if (!is_half(g->values[*at].dtype)) return RQ_OK;
+  char name[512];
+  int node;
+  snprintf(name, sizeof name, "%s_to_float", edge);
+  RQ_TRY(insert_after(g, *at, "Cast", "", name, NULL, 0, &node));
+  RQ_TRY(rq__node_set_attr_int(&g->nodes[node], "to", RQ__DT_FLOAT));
+  *at = g->nodes[node].outputs[0];
+  g->values[*at].dtype = RQ__DT_FLOAT;
+  return RQ_OK;
+}
+
+static rq_status narrow_back(rq_graph *g, const char *edge, int quantized, int32_t edge_type) {
+  if (!is_half(edge_type)) return RQ_OK;
+  char name[512];
+  int node;
+  snprintf(name, sizeof name, "%s_to_%s", edge, rq__dtype_name(edge_type));
+  RQ_TRY(insert_after(g, quantized, "Cast", "", name, NULL, 0, &node));
+  RQ_TRY(rq__node_set_attr_int(&g->nodes[node], "to", edge_type));
+  g->values[g->nodes[node].inputs[0]].dtype = RQ__DT_FLOAT;
+  g->values[g->nodes[node].outputs[0]].dtype = edge_type;
+  return RQ_OK;
+}
+
 /* Q/DQ (with a Clip first when the range is narrower than the storage type,
  * so QuantizeLinear's saturation lands where the fake-quant's clamp did). */
 static rq_status export_activation(rq_graph *g, const char *edge, const qparams *q) {
@@ -144,18 +175,8 @@ static rq_status export_activation(rq_graph *g, const char *edge, const qparams 
   storage_range(q->storage, &storage_min, &storage_max);
   char name[512];
   int at = v, node;
-  /* A float16/bfloat16 edge is quantized in float32, as the session
-   * evaluates it (and QuantizeLinear takes 16-bit floats only from opset
-   * 19): Cast -> Q -> DQ -> Cast back. */
   int32_t edge_type = g->values[v].dtype;
-  bool half = edge_type == RQ__DT_FLOAT16 || edge_type == RQ__DT_BFLOAT16;
-  if (half) {
-    snprintf(name, sizeof name, "%s_to_float", edge);
-    RQ_TRY(insert_after(g, at, "Cast", "", name, NULL, 0, &node));
-    RQ_TRY(rq__node_set_attr_int(&g->nodes[node], "to", RQ__DT_FLOAT));
-    at = g->nodes[node].outputs[0];
-    g->values[at].dtype = RQ__DT_FLOAT;
-  }
+  RQ_TRY(widen_half(g, edge, &at));
   if (q->qmin > storage_min || q->qmax < storage_max) {
     float lo = ((float)q->qmin - q->zero_point[0]) * q->scale[0];
     float hi = ((float)q->qmax - q->zero_point[0]) * q->scale[0];
@@ -183,14 +204,7 @@ static rq_status export_activation(rq_graph *g, const char *edge, const qparams 
    * follow the data: integer after Q, float after DQ. */
   g->values[g->nodes[node].inputs[0]].dtype = q->storage;
   g->values[dequantized].dtype = RQ__DT_FLOAT;
-  if (half) {
-    snprintf(name, sizeof name, "%s_to_%s", edge, rq__dtype_name(edge_type));
-    RQ_TRY(insert_after(g, dequantized, "Cast", "", name, NULL, 0, &node));
-    RQ_TRY(rq__node_set_attr_int(&g->nodes[node], "to", edge_type));
-    g->values[g->nodes[node].inputs[0]].dtype = RQ__DT_FLOAT;
-    g->values[g->nodes[node].outputs[0]].dtype = edge_type;
-  }
-  return RQ_OK;
+  return narrow_back(g, edge, dequantized, edge_type);
 }
 
 /* The weight stored quantized exactly as the fake-quant rounded it
@@ -443,12 +457,14 @@ static rq_status export_fake_quantize(rq_graph *g, const char *edge, const qpara
   rq__free(lo);
   rq__free(hi);
   RQ_TRY(st);
-  int node;
+  int node, at = v;
+  int32_t edge_type = g->values[v].dtype;
+  RQ_TRY(widen_half(g, edge, &at));
   snprintf(name, sizeof name, "%s_FakeQuantize", edge);
-  RQ_TRY(insert_after(g, v, "FakeQuantize", OPENVINO_DOMAIN, name, ids, 4, &node));
+  RQ_TRY(insert_after(g, at, "FakeQuantize", OPENVINO_DOMAIN, name, ids, 4, &node));
   RQ_TRY(rq__node_set_attr_int(&g->nodes[node], "levels", (int64_t)q->qmax - q->qmin + 1));
   g->values[g->nodes[node].outputs[0]].dtype = RQ__DT_FLOAT;
-  return RQ_OK;
+  return narrow_back(g, edge, g->nodes[node].outputs[0], edge_type);
 }
 
 static rq_status import_opset(rq_graph *g, const char *domain, int64_t version) {

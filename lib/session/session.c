@@ -316,10 +316,12 @@ rq_status rq_quantizer_prepare(const rq_quantizer *q, const rq_graph *graph, rq_
              folded == 1 ? "" : "s");
     st = rq__session_add_note(s, line);
   }
-  if (st == RQ_OK) st = remove_noop_pads(s, graph);
   /* Element types of undeclared edges, so the plan quantizes float edges
-   * only (a Concat of Shape outputs is int64 and stays as it is). */
+   * only (a Concat of Shape outputs is int64 and stays as it is); before the
+   * Pads go, so a Pad's input has its real type when it takes over a graph
+   * output's name. */
   if (st == RQ_OK) st = rq__pass_infer_shapes(s->graph, NULL);
+  if (st == RQ_OK) st = remove_noop_pads(s, graph);
   if (st == RQ_OK) st = rq__plan_build(s->graph, q, &plan);
   for (int i = 0; st == RQ_OK && i < plan.n_notes; i++) st = rq__session_add_note(s, plan.notes[i]);
   if (st == RQ_OK) st = build_points(s, &plan);
@@ -368,6 +370,13 @@ static rq_status fake_quant_half(rq_fake_quant *fq, DLTensor *value) {
   return st;
 }
 
+rq_status rq__session_fake_quant_edge(rq_fake_quant *fq, DLTensor *value) {
+  if (value->dtype.code == kDLFloat && value->dtype.bits == 32) return rq_fake_quant_forward(fq, value, value);
+  if ((value->dtype.code == kDLFloat || value->dtype.code == kDLBfloat) && value->dtype.bits == 16)
+    return fake_quant_half(fq, value);
+  return RQ_OK; /* float64 edges are never planned */
+}
+
 static rq_status apply_fake_quant(void *user, const char *edge, DLTensor *value) {
   hook_ctx *ctx = user;
   rq_session *s = ctx->s;
@@ -386,9 +395,7 @@ static rq_status apply_fake_quant(void *user, const char *edge, DLTensor *value)
                       "quantizer.tracer.skipped_nodes",
                       edge, value->dtype.code == kDLInt ? "int" : value->dtype.code == RQ_DL_BOOL ? "bool" : "uint",
                       value->dtype.code == RQ_DL_BOOL ? 0u : (unsigned)value->dtype.bits);
-    if (value->dtype.bits != 32 && value->dtype.bits != 16) return RQ_OK; /* float64 edges are never planned */
-    rq_status st = value->dtype.bits == 32 ? rq_fake_quant_forward(s->fake_quants[s->hook_fq[i]], value, value)
-                                           : fake_quant_half(s->fake_quants[s->hook_fq[i]], value);
+    rq_status st = rq__session_fake_quant_edge(s->fake_quants[s->hook_fq[i]], value);
     if (st != RQ_OK) {
       char detail[600];
       snprintf(detail, sizeof detail, "%s", rq_last_error());

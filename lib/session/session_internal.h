@@ -94,6 +94,12 @@ int rq__session_rounded_weight(const rq_session *s, const rq_graph *g, int n);
 rq_status rq__session_quantize_weights(rq_session *s);
 /* session.c: appends a note (rq_session_note). */
 rq_status rq__session_add_note(rq_session *s, const char *text);
+
+/* A hook's fake-quant of an edge value, in place: float32 directly,
+ * float16/bfloat16 in float32 and rounded back (as the export's
+ * Cast -> Q -> DQ -> Cast), float64 left alone (never planned). Every
+ * hook that fake-quantizes goes through this, so they all agree. */
+rq_status rq__session_fake_quant_edge(rq_fake_quant *fq, DLTensor *value);
 /* session.c: what convert adjusted in fq_graph (corrected biases, rounded
  * weights), copied out while something may still fail, then committed to
  * the float graph (export and calibration tables read them there); or, on

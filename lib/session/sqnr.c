@@ -3,6 +3,7 @@
  * tensor on an edge and the fake-quantized model's, on caller data. Error
  * accumulates along the model, so a low value shows where precision goes. */
 #include "session/session_internal.h"
+#include "kernels/scalar_ops.h"
 
 #include <math.h>
 #include <string.h>
@@ -25,28 +26,36 @@ static size_t numel_of(const DLTensor *t) {
   return n;
 }
 
+/* Element k of a float32, float16 or bfloat16 edge value (the executor
+ * hands contiguous tensors, exec.h). */
+static float element(const DLTensor *t, size_t k) {
+  const void *data = (const char *)t->data + t->byte_offset;
+  if (t->dtype.bits == 32) return ((const float *)data)[k];
+  return t->dtype.code == kDLBfloat ? rq__load_bf16(data, k) : rq__load_f16(data, k);
+}
+
 static rq_status capture(void *user, const char *edge, DLTensor *value) {
   sqnr_ctx *ctx = user;
   rq_session *s = ctx->s;
   size_t i = 0;
   while (i < s->n_hook_edges && strcmp(s->hook_edges[i], edge) != 0) i++;
-  if (i == s->n_hook_edges || value->dtype.code != kDLFloat || value->dtype.bits != 32) return RQ_OK;
+  bool floats = (value->dtype.code == kDLFloat && (value->dtype.bits == 32 || value->dtype.bits == 16)) ||
+                (value->dtype.code == kDLBfloat && value->dtype.bits == 16);
+  if (i == s->n_hook_edges || !floats) return RQ_OK;
   edge_capture *c = &ctx->edges[i];
   size_t n = numel_of(value);
-  /* The executor hands contiguous tensors (exec.h). */
-  float *v = (float *)((char *)value->data + value->byte_offset);
   if (!ctx->quantized_pass) {
     rq__free(c->values);
     c->values = rq__malloc_array(n > 0 ? n : 1, sizeof *c->values);
     if (c->values == NULL) return rq__nomem("rq_session_sqnr", n * sizeof(float));
-    memcpy(c->values, v, n * sizeof *v);
+    for (size_t k = 0; k < n; k++) c->values[k] = element(value, k);
     c->numel = n;
     return RQ_OK;
   }
-  RQ_TRY(rq_fake_quant_forward(s->fake_quants[s->hook_fq[i]], value, value));
+  RQ_TRY(rq__session_fake_quant_edge(s->fake_quants[s->hook_fq[i]], value));
   if (c->values == NULL || c->numel != n) return RQ_OK;
   for (size_t k = 0; k < n; k++) {
-    double ref = c->values[k], diff = ref - v[k];
+    double ref = c->values[k], diff = ref - element(value, k);
     c->signal += ref * ref;
     c->noise += diff * diff;
   }

@@ -7,6 +7,7 @@ so QDQ groups are fused into integer QLinearConv/QGemm kernels with the int32
 biases; and a numpy reference of OpenVINO's FakeQuantize formula (OpenVINO op
 spec FakeQuantize-1), since no runtime here executes org.openvinotoolkit nodes.
 """
+import json
 import os
 import subprocess
 
@@ -364,6 +365,36 @@ def test_half_precision_edges_are_quantized_in_float32(half, tmp_path):
     # thousands may move by a level.
     close = np.isclose(ort, rq, rtol=1e-2, atol=1e-2 * np.abs(rq).max())
     assert close.mean() >= 0.999, f"{(~close).sum()} of {close.size} logits differ"
+    # The fake-quants on the 16-bit edges do something, and ONNX Runtime
+    # computes it: razorq's evaluation is far nearer the export than the
+    # float model is.
+    float_out = tmp_path / "float.npy"
+    razorq("run", str(model), "-i", TEST_X, "-o", str(float_out))
+    assert np.abs(ort - rq).mean() < 0.25 * np.abs(np.load(float_out) - rq).mean()
+
+    # The other ways a session fake-quantizes: OpenVINO's FakeQuantize is
+    # wrapped in the same Casts; AdaRound and bias correction run; each
+    # 16-bit edge has a measured SQNR.
+    fq_export = tmp_path / "fq.onnx"
+    razorq("ptq", str(model), "--config", config, "--calib", CALIB_X, "--format", "openvino-fq", "-o", str(fq_export),
+           "--quiet")
+    fq = onnx.load(str(fq_export))
+    producer = {o: n for n in fq.graph.node for o in n.output}
+    for n in (n for n in fq.graph.node if n.op_type == "FakeQuantize" and n.input[0] in ("c_half_Cast", "r_Cast")):
+        assert producer[n.input[0]].op_type == "Cast"
+        assert [c.attribute[0].i for c in fq.graph.node if c.op_type == "Cast" and c.input[0] == n.output[0]] == [to]
+    assert sum(n.op_type == "FakeQuantize" and n.input[0] in ("c_half_Cast", "r_Cast") for n in fq.graph.node) == 2
+    cfg = json.loads(open(config).read())
+    cfg["bias_correction"] = True
+    cfg["global_qconfig"]["w_fake_quant"] = {"type": "mmrazor.AdaRoundFakeQuantize"}
+    cfg["reconstruction"] = {"pattern": "layer", "loss": {"type": "mmrazor.AdaRoundLoss", "iters": 50}}
+    (tmp_path / "ar.json").write_text(json.dumps(cfg))
+    razorq("ptq", str(model), "--config", str(tmp_path / "ar.json"), "--calib", CALIB_X, "-o",
+           str(tmp_path / "ar.onnx"), "--quiet")
+    report = razorq("inspect", str(model), "--config", config, "--calib", CALIB_X)
+    for edge in ("c_half", "r"):
+        line = next(ln for ln in report.splitlines() if ln.split()[1:2] == [edge])
+        assert 20 < float(line.split()[-1]) < 80, line
 
 
 def test_format_option_is_checked(tmp_path):

@@ -280,6 +280,19 @@ def test_layer_normalization_below_opset_17_runs_as_in_onnxruntime(onnx, tmp_pat
     np.testing.assert_allclose(ours, ort_first_output(str(path), x, tmp_path), rtol=1e-5, atol=1e-5)
 
 
+def test_an_output_computed_in_another_type_than_declared_is_refused(onnx):
+    """A model that declares its output FLOAT but computes float16 is
+    malformed (ONNX Runtime refuses it at load): the run says so instead of
+    handing back a tensor of another type."""
+    from onnx import TensorProto, helper
+    graph = helper.make_graph([helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT16)], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
+    model = razorq.Graph.from_bytes(helper.make_model(graph).SerializeToString())
+    with pytest.raises(razorq.FormatError, match="graph output 'y' is declared FLOAT, but the model computes FLOAT16"):
+        model.run(x=np.ones(2, np.float32))
+
+
 def test_bool_tensors_go_in_and_come_out_as_numpy_booleans(onnx):
     """DLPack 0.8's kDLBool (RQ_DL_BOOL) in and out: a bool input given as
     a NumPy bool array, a bool output returned as one."""
