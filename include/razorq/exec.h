@@ -57,7 +57,8 @@ typedef struct rq_tensor_list rq_tensor_list;
  * (defaults); a bool input may be RQ_DL_BOOL (<razorq/npy.h>) or 8-bit
  * integers. On success *outputs holds one tensor per graph output, in
  * order (a bool one with type code RQ_DL_BOOL); free it with
- * rq_tensor_list_destroy(). On failure *outputs is NULL
+ * rq_tensor_list_destroy(). An output whose computed element type is not
+ * the one the model declares is RQ_ERR_FORMAT (the model is malformed). On failure *outputs is NULL
  * and rq_last_error() names the node that failed; RQ_ERR_UNSUPPORTED means
  * an op or an attribute combination razorq does not implement. The graph is
  * not modified, except that a run keeps its large activation buffers with
