@@ -286,28 +286,36 @@ def test_16_bit_upgrade_rewrites_what_changed_meaning(tmp_path):
     np.testing.assert_allclose(ort, rq, rtol=1e-3, atol=1e-3 * np.abs(rq).max())
 
 
+def conv_classifier(path, opset, middle, initializers=()):
+    """Writes a small classifier of digits-shaped input: Conv (8 channels,
+    output 'c', seeded weights) -> the `middle` nodes (reading 'c', ending
+    in 'm') -> GlobalAveragePool -> Flatten -> Gemm -> logits."""
+    rng = np.random.default_rng(opset)
+    conv_w = rng.standard_normal((8, 1, 3, 3)).astype(np.float32) * 0.5
+    fc_w = rng.standard_normal((10, 8)).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["input", "conv_w"], ["c"], name="conv", pads=[1, 1, 1, 1]), *middle,
+             helper.make_node("GlobalAveragePool", ["m"], ["p"], name="gap"),
+             helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+             helper.make_node("Gemm", ["f", "fc_w"], ["logits"], name="fc", transB=1)]
+    g = helper.make_graph(nodes, "classifier", [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT,
+                                                                              ["N", 1, 8, 8])],
+                          [helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, ["N", 10])],
+                          [numpy_helper.from_array(conv_w, "conv_w"), numpy_helper.from_array(fc_w, "fc_w"),
+                           *initializers])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)]), str(path))
+
+
 def test_16_bit_upgrade_gives_group_normalization_a_scale_per_channel(tmp_path):
     """GroupNormalization-18 scales and shifts per group, 21 per channel: the
     16-bit export repeats each group's scale and bias over its channels, and
     ONNX Runtime running the opset-21 export computes what razorq's
     fake-quantized evaluation of the opset-18 original computes."""
-    rng = np.random.default_rng(18)
-    conv_w = rng.standard_normal((8, 1, 3, 3)).astype(np.float32) * 0.5
-    fc_w = rng.standard_normal((10, 8)).astype(np.float32)
-    nodes = [helper.make_node("Conv", ["input", "conv_w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
-             helper.make_node("GroupNormalization", ["c", "gn_scale", "gn_bias"], ["n"], name="gn", num_groups=2),
-             helper.make_node("Relu", ["n"], ["r"], name="relu"),
-             helper.make_node("GlobalAveragePool", ["r"], ["p"], name="gap"),
-             helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
-             helper.make_node("Gemm", ["f", "fc_w"], ["logits"], name="fc", transB=1)]
-    g = helper.make_graph(nodes, "gn18", [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT,
-                                                                        ["N", 1, 8, 8])],
-                          [helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, ["N", 10])],
-                          [numpy_helper.from_array(conv_w, "conv_w"), numpy_helper.from_array(fc_w, "fc_w"),
-                           numpy_helper.from_array(np.array([0.5, 2.0], np.float32), "gn_scale"),
-                           numpy_helper.from_array(np.array([0.25, -0.5], np.float32), "gn_bias")])
     model = tmp_path / "gn18.onnx"
-    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)]), str(model))
+    conv_classifier(model, 18, [
+        helper.make_node("GroupNormalization", ["c", "gn_scale", "gn_bias"], ["n"], name="gn", num_groups=2),
+        helper.make_node("Relu", ["n"], ["m"], name="relu")],
+        [numpy_helper.from_array(np.array([0.5, 2.0], np.float32), "gn_scale"),
+         numpy_helper.from_array(np.array([0.25, -0.5], np.float32), "gn_bias")])
     config = example_config(tmp_path, "academic", bits=12)
     exported = tmp_path / "q16.onnx"
     razorq("ptq", str(model), "--config", config, "--calib", CALIB_X, "-o", str(exported), "--quiet")
@@ -327,25 +335,14 @@ def test_half_precision_edges_are_quantized_in_float32(half, tmp_path):
     and rounded back, and exported as Cast -> Q -> DQ -> Cast (QuantizeLinear
     takes 16-bit floats only from opset 19): ONNX Runtime running the opset-13
     export computes what razorq's evaluation computes."""
-    rng = np.random.default_rng(16)
     to = getattr(onnx.TensorProto, half)
-    conv_w = rng.standard_normal((8, 1, 3, 3)).astype(np.float32) * 0.5
-    fc_w = rng.standard_normal((10, 8)).astype(np.float32)
-    nodes = [helper.make_node("Conv", ["input", "conv_w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
-             helper.make_node("Cast", ["c"], ["c_half"], name="to_half", to=to),
-             # ONNX Runtime's CPU provider has no bfloat16 Relu; Identity is a
-             # share-qparams op as well.
-             helper.make_node("Relu" if half == "FLOAT16" else "Identity", ["c_half"], ["r"], name="act"),
-             helper.make_node("Cast", ["r"], ["m32"], name="to_float", to=onnx.TensorProto.FLOAT),
-             helper.make_node("GlobalAveragePool", ["m32"], ["p"], name="gap"),
-             helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
-             helper.make_node("Gemm", ["f", "fc_w"], ["logits"], name="fc", transB=1)]
-    g = helper.make_graph(nodes, "half", [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT,
-                                                                        ["N", 1, 8, 8])],
-                          [helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, ["N", 10])],
-                          [numpy_helper.from_array(conv_w, "conv_w"), numpy_helper.from_array(fc_w, "fc_w")])
     model = tmp_path / "half.onnx"
-    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(model))
+    conv_classifier(model, 13, [
+        helper.make_node("Cast", ["c"], ["c_half"], name="to_half", to=to),
+        # ONNX Runtime's CPU provider has no bfloat16 Relu; Identity is a
+        # share-qparams op as well.
+        helper.make_node("Relu" if half == "FLOAT16" else "Identity", ["c_half"], ["r"], name="act"),
+        helper.make_node("Cast", ["r"], ["m"], name="to_float", to=onnx.TensorProto.FLOAT)])
     config = example_config(tmp_path, "native")
     exported = tmp_path / "q.onnx"
     razorq("ptq", str(model), "--config", config, "--calib", CALIB_X, "-o", str(exported), "--quiet")
