@@ -140,28 +140,25 @@ static rq_status insert_after(rq_graph *g, int value, const char *op, const char
  * casts the result back to the edge's type. Other edges pass unchanged. */
 static bool is_half(int32_t dtype) { return dtype == RQ__DT_FLOAT16 || dtype == RQ__DT_BFLOAT16; }
 
-static rq_status widen_half(rq_graph *g, const char *edge, int *at) {
-  if (!is_half(g->values[*at].dtype)) return RQ_OK;
+/* A Cast of `value` to `to`, named "<edge>_to_<type>"; *out is its output. */
+static rq_status insert_cast(rq_graph *g, int value, const char *edge, int32_t to, int *out) {
   char name[512];
   int node;
-  snprintf(name, sizeof name, "%s_to_float", edge);
-  RQ_TRY(insert_after(g, *at, "Cast", "", name, NULL, 0, &node));
-  RQ_TRY(rq__node_set_attr_int(&g->nodes[node], "to", RQ__DT_FLOAT));
-  *at = g->nodes[node].outputs[0];
-  g->values[*at].dtype = RQ__DT_FLOAT;
+  snprintf(name, sizeof name, "%s_to_%s", edge, rq__dtype_name(to));
+  RQ_TRY(insert_after(g, value, "Cast", "", name, NULL, 0, &node));
+  RQ_TRY(rq__node_set_attr_int(&g->nodes[node], "to", to));
+  *out = g->nodes[node].outputs[0];
+  g->values[*out].dtype = to;
   return RQ_OK;
 }
 
+static rq_status widen_half(rq_graph *g, const char *edge, int *at) {
+  return is_half(g->values[*at].dtype) ? insert_cast(g, *at, edge, RQ__DT_FLOAT, at) : RQ_OK;
+}
+
 static rq_status narrow_back(rq_graph *g, const char *edge, int quantized, int32_t edge_type) {
-  if (!is_half(edge_type)) return RQ_OK;
-  char name[512];
-  int node;
-  snprintf(name, sizeof name, "%s_to_%s", edge, rq__dtype_name(edge_type));
-  RQ_TRY(insert_after(g, quantized, "Cast", "", name, NULL, 0, &node));
-  RQ_TRY(rq__node_set_attr_int(&g->nodes[node], "to", edge_type));
-  g->values[g->nodes[node].inputs[0]].dtype = RQ__DT_FLOAT;
-  g->values[g->nodes[node].outputs[0]].dtype = edge_type;
-  return RQ_OK;
+  int out;
+  return is_half(edge_type) ? insert_cast(g, quantized, edge, edge_type, &out) : RQ_OK;
 }
 
 /* Q/DQ (with a Clip first when the range is narrower than the storage type,
