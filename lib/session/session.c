@@ -350,8 +350,8 @@ typedef struct hook_ctx {
  * type in place: what the export's Cast -> Q -> DQ -> Cast computes. The
  * executor hands contiguous tensors. */
 static rq_status fake_quant_half(rq_fake_quant *fq, DLTensor *value) {
-  size_t numel = 1;
-  for (int d = 0; d < value->ndim; d++) numel *= (size_t)value->shape[d];
+  size_t numel;
+  RQ_TRY(rq__tensor_numel(value, &numel));
   if (numel == 0) return RQ_OK;
   float *wide = rq__malloc_array(numel, sizeof *wide);
   if (wide == NULL) return rq__nomem("fake-quant", numel * sizeof *wide);

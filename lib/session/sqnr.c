@@ -20,12 +20,6 @@ typedef struct sqnr_ctx {
   bool quantized_pass;
 } sqnr_ctx;
 
-static size_t numel_of(const DLTensor *t) {
-  size_t n = 1;
-  for (int d = 0; d < t->ndim; d++) n *= (size_t)t->shape[d];
-  return n;
-}
-
 /* Element k of a float32, float16 or bfloat16 edge value (the executor
  * hands contiguous tensors, exec.h). */
 static float element(const DLTensor *t, size_t k) {
@@ -43,7 +37,8 @@ static rq_status capture(void *user, const char *edge, DLTensor *value) {
                 (value->dtype.code == kDLBfloat && value->dtype.bits == 16);
   if (i == s->n_hook_edges || !floats) return RQ_OK;
   edge_capture *c = &ctx->edges[i];
-  size_t n = numel_of(value);
+  size_t n;
+  RQ_TRY(rq__tensor_numel(value, &n));
   if (!ctx->quantized_pass) {
     rq__free(c->values);
     c->values = rq__malloc_array(n > 0 ? n : 1, sizeof *c->values);
