@@ -5,6 +5,7 @@
 #include "backends/backends.h"
 #include "backends/builtin.h"
 #include "core/json.h"
+#include "graph/graph.h" /* rq__fusable_activation */
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -194,7 +195,7 @@ static rq_status parse_definition(const json_t *root, rq_backend_config *cfg) {
     RQ_TRY(rq__string_list_from_json(fused, WHERE, &cfg->fused_activations));
     for (size_t i = 0; i < cfg->fused_activations.count; i++) {
       const char *op = cfg->fused_activations.items[i];
-      if (strcmp(op, "Relu") != 0 && strcmp(op, "Clip") != 0)
+      if (!rq__fusable_activation(op))
         return rq__fail(RQ_ERR_INVALID_ARG, WHERE, "fused_activations: '%s' is not an activation razorq fuses with a "
                         "Conv/Gemm/MatMul (Relu, Clip)", op);
     }

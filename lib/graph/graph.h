@@ -471,6 +471,9 @@ typedef struct rq__fusion {
   int nodes[RQ__FUSION_MAX_NODES]; /* node indices, producer first */
 } rq__fusion;
 
+/* The activations a Conv/Gemm/MatMul group may end in (Relu, Clip). */
+bool rq__fusable_activation(const char *op_type);
+
 /* Finds maximal non-overlapping groups in node order; each interior edge
  * must have exactly one consumer and not be a graph output. *out is
  * rq__malloc'd (NULL when *n_out == 0); free with rq__free. */

@@ -374,7 +374,11 @@ static int sole_consumer(const rq_graph *g, int n) {
   return c;
 }
 
-static bool is_act(const rq__node *n) { return is_op(n, "Relu") || is_op(n, "Clip"); }
+bool rq__fusable_activation(const char *op_type) {
+  return strcmp(op_type, "Relu") == 0 || strcmp(op_type, "Clip") == 0;
+}
+
+static bool is_act(const rq__node *n) { return is_op(n, n->op_type) && rq__fusable_activation(n->op_type); }
 
 static bool is_bias_add(const rq_graph *g, int add, int from) {
   const rq__node *A = &g->nodes[add];

@@ -111,8 +111,8 @@ static bool unmatched(const planner *p, int n) {
  * the backend fuses it, never an unmatched node. */
 static bool fuses(const planner *p, int n) {
   const char *op = p->g->nodes[n].op_type;
-  bool activation = strcmp(op, "Relu") == 0 || strcmp(op, "Clip") == 0;
-  return !unmatched(p, n) && (!activation || rq__string_list_has(&p->q->backend->fused_activations, op));
+  return !unmatched(p, n) &&
+         (!rq__fusable_activation(op) || rq__string_list_has(&p->q->backend->fused_activations, op));
 }
 
 static rq_status mark_fusions(planner *p) {
